@@ -1,0 +1,25 @@
+//! # exactlif: exact event-driven simulation of PyNN's `IF_curr_exp` networks
+//!
+//! Each leaky integrate-and-fire neuron's trajectory is solved in closed form between events;
+//! the exact time it will next reach threshold is found by a solver that cannot miss a crossing
+//! ([`threshold`]), kept in a priority queue, and the engine jumps from event to event. State
+//! variables are still recorded on the usual grid, by sampling the closed form.
+//!
+//! The vocabulary is PyNN's: [`Network`] (setup), populations of [`CellType`]s with parameters
+//! given as numbers, per-cell lists or [`RandomDistribution`]s, [`Projection`]s with
+//! [`Connector`]s and [`StaticSynapse`]s, [`CurrentSource`]s, `record` and `get_data`.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod model;
+pub mod network;
+pub mod recording;
+pub mod threshold;
+
+pub use network::build::Simulation;
+pub use network::{
+    BuildError, CellType, Connector, CurrentSource, Network, Population, PopulationView, Projection,
+    RandomDistribution, Receptor, Selection, Setup, SpikeTimes, StaticSynapse, Value, Var,
+};
+pub use recording::DataBlock;

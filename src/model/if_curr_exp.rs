@@ -1,0 +1,420 @@
+//! `IF_curr_exp`: PyNN's leaky integrate-and-fire cell with exponentially decaying,
+//! current-based synapses.
+//!
+//! # Dynamics
+//!
+//! ```text
+//! dv/dt       = (v_rest - v)/tau_m + (isyn_exc + isyn_inh + i_offset + i_inj)/cm
+//! disyn_X/dt  = -isyn_X / tau_syn_X                      X in {exc, inh}
+//! ```
+//!
+//! `i_inj` is the current injected by current sources (DCSource, StepCurrentSource), piecewise
+//! constant between exact switch events.
+//!
+//! # Closed form over a free interval of length `t`
+//!
+//! With `v_inf = v_rest + (i_offset + i_inj) * tau_m / cm`:
+//!
+//! ```text
+//! isyn_X(t) = I_X e^{-t/tau_X}
+//! v(t)      = v_inf + (v0 - v_inf) e^{-t/tau_m} + sum_X (I_X/cm) K_X(t)
+//! K_X(t)    = (e^{-t/tau_m} - e^{-t/tau_X}) / (1/tau_X - 1/tau_m)     -> t e^{-t/tau_m} at tau_X = tau_m
+//! ```
+//!
+//! `K_X` is evaluated by [`kernel`] in a form without cancellation (see there), so it stays
+//! accurate when `tau_syn_X` is equal or close to `tau_m`.
+//!
+//! # Spike and refractoriness
+//!
+//! A spike happens at the first time `v(t) >= v_thresh` (found exactly by
+//! [`crate::threshold`]). Then `v = v_reset` is held for `tau_refrac`, while the synaptic
+//! currents keep decaying and keep receiving input; at the end `v` evolves freely from `v_reset`.
+//!
+//! # Parameters (PyNN names, units and defaults)
+//!
+//! | name | default | unit | meaning |
+//! |---|---|---|---|
+//! | cm | 1.0 | nF | membrane capacitance |
+//! | tau_m | 20.0 | ms | membrane time constant |
+//! | tau_syn_E | 5.0 | ms | excitatory current decay |
+//! | tau_syn_I | 5.0 | ms | inhibitory current decay |
+//! | tau_refrac | 0.1 | ms | refractory period |
+//! | v_rest | -65.0 | mV | resting potential |
+//! | v_reset | -65.0 | mV | reset potential |
+//! | v_thresh | -50.0 | mV | spike threshold |
+//! | i_offset | 0.0 | nA | constant injected current |
+//!
+//! State variables and initial values: `v` = -65.0 mV, `isyn_exc` = 0 nA, `isyn_inh` = 0 nA.
+
+use serde::{Deserialize, Serialize};
+
+/// Parameter names in PyNN's order, with defaults and units.
+pub const PARAMETERS: [(&str, f64, &str); 9] = [
+    ("cm", 1.0, "nF"),
+    ("tau_m", 20.0, "ms"),
+    ("tau_syn_E", 5.0, "ms"),
+    ("tau_syn_I", 5.0, "ms"),
+    ("tau_refrac", 0.1, "ms"),
+    ("v_rest", -65.0, "mV"),
+    ("v_reset", -65.0, "mV"),
+    ("v_thresh", -50.0, "mV"),
+    ("i_offset", 0.0, "nA"),
+];
+
+/// State variable names with PyNN's initial values and units.
+pub const STATE_VARIABLES: [(&str, f64, &str); 3] =
+    [("v", -65.0, "mV"), ("isyn_exc", 0.0, "nA"), ("isyn_inh", 0.0, "nA")];
+
+/// Validated parameters of one `IF_curr_exp` cell (PyNN names; units in each field's doc).
+#[allow(non_snake_case)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Membrane capacitance (nF), > 0.
+    pub cm: f64,
+    /// Membrane time constant (ms), > 0.
+    pub tau_m: f64,
+    /// Decay time constant of the excitatory synaptic current (ms), > 0.
+    pub tau_syn_E: f64,
+    /// Decay time constant of the inhibitory synaptic current (ms), > 0.
+    pub tau_syn_I: f64,
+    /// Refractory period (ms), >= 0.
+    pub tau_refrac: f64,
+    /// Resting potential (mV).
+    pub v_rest: f64,
+    /// Reset potential after a spike (mV), < v_thresh.
+    pub v_reset: f64,
+    /// Spike threshold (mV).
+    pub v_thresh: f64,
+    /// Constant injected current (nA).
+    pub i_offset: f64,
+}
+
+impl Default for Params {
+    /// PyNN's defaults.
+    fn default() -> Self {
+        Params::from_values(&PARAMETERS.map(|(_, d, _)| d))
+    }
+}
+
+/// Why a parameter set is invalid: the parameter's name and a plain sentence.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ParamError {
+    /// The offending parameter (PyNN name).
+    pub name: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Params {
+    /// Builds parameters from values in the order of [`PARAMETERS`].
+    pub fn from_values(v: &[f64; 9]) -> Self {
+        Params {
+            cm: v[0],
+            tau_m: v[1],
+            tau_syn_E: v[2],
+            tau_syn_I: v[3],
+            tau_refrac: v[4],
+            v_rest: v[5],
+            v_reset: v[6],
+            v_thresh: v[7],
+            i_offset: v[8],
+        }
+    }
+
+    /// Checks SPEC §5: finite values, cm > 0, tau_* > 0, tau_refrac >= 0, v_reset < v_thresh.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        let named = [
+            ("cm", self.cm),
+            ("tau_m", self.tau_m),
+            ("tau_syn_E", self.tau_syn_E),
+            ("tau_syn_I", self.tau_syn_I),
+            ("tau_refrac", self.tau_refrac),
+            ("v_rest", self.v_rest),
+            ("v_reset", self.v_reset),
+            ("v_thresh", self.v_thresh),
+            ("i_offset", self.i_offset),
+        ];
+        for (name, x) in named {
+            if !x.is_finite() {
+                return Err(ParamError { name, message: format!("must be a finite number, got {x}") });
+            }
+        }
+        for (name, x) in &named[..4] {
+            if *x <= 0.0 {
+                return Err(ParamError { name, message: format!("must be > 0, got {x}") });
+            }
+        }
+        if self.tau_refrac < 0.0 {
+            return Err(ParamError {
+                name: "tau_refrac",
+                message: format!("must be >= 0, got {}", self.tau_refrac),
+            });
+        }
+        if self.v_reset >= self.v_thresh {
+            return Err(ParamError {
+                name: "v_reset",
+                message: format!(
+                    "must be below v_thresh ({} mV), got {} mV",
+                    self.v_thresh, self.v_reset
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Asymptotic potential `v_inf = v_rest + (i_offset + i_inj) * tau_m / cm` (mV) for an
+    /// injected current `i_inj` (nA).
+    #[inline]
+    pub fn v_inf(&self, i_inj: f64) -> f64 {
+        self.v_rest + (self.i_offset + i_inj) * self.tau_m / self.cm
+    }
+
+    /// `Kmax_E = sup_t K_E(t)` (ms): the largest contribution per unit of `I_E/cm` that an
+    /// excitatory current can make to `v`. Used by the threshold solver's rejection bound.
+    ///
+    /// `K_E` peaks where `K_E'(t) = 0`, at `t_peak = ln(lE/lm)/(lE - lm)` (`1/lm` when equal).
+    pub fn kmax_exc(&self) -> f64 {
+        let lm = 1.0 / self.tau_m;
+        let le = 1.0 / self.tau_syn_E;
+        let d = le - lm;
+        // t_peak = ln(lE/lm)/(lE - lm), written with ln_1p to stay accurate as lE -> lm.
+        let t_peak = if d == 0.0 { self.tau_m } else { (d / lm).ln_1p() / d };
+        kernel(lm, le, t_peak)
+    }
+}
+
+/// The dynamic state of one cell at a time `t` (not stored here).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Membrane potential (mV).
+    pub v: f64,
+    /// Excitatory synaptic current (nA), >= 0.
+    pub isyn_exc: f64,
+    /// Inhibitory synaptic current (nA), <= 0.
+    pub isyn_inh: f64,
+}
+
+/// `K(t) = (e^{-lm t} - e^{-lx t}) / (lx - lm)` (ms), evaluated without cancellation.
+///
+/// With `lmin = min(lm, lx)` and `d = |lx - lm|`,
+///
+/// ```text
+/// K(t) = t e^{-lmin t} phi(d t),   phi(y) = -expm1(-y)/y  (phi(0) = 1)
+/// ```
+///
+/// which is the same function (factor `e^{-lmin t}` out of the difference of exponentials), but
+/// every factor is computed to full relative precision: `expm1` is exact for small `d t`, `phi`
+/// is bounded in `(0, 1]`, and nothing overflows for large `t`. At `lx == lm` it reduces to the
+/// limit `t e^{-lm t}` without a special case. Rates in 1/ms, `t` in ms.
+#[inline]
+pub fn kernel(lm: f64, lx: f64, t: f64) -> f64 {
+    let lmin = lm.min(lx);
+    let y = (lx - lm).abs() * t;
+    let phi = if y == 0.0 { 1.0 } else { -(-y).exp_m1() / y };
+    t * (-lmin * t).exp() * phi
+}
+
+/// Derivative of [`kernel`] in `t` (1): `K'(t) = e^{-lx t} - lm K(t)`.
+///
+/// `K` solves `dK/dt = -lm K + e^{-lx t}`, `K(0) = 0`, so this identity is exact and inherits
+/// [`kernel`]'s freedom from the `1/(lx - lm)` singularity.
+#[inline]
+pub fn kernel_dt(lm: f64, lx: f64, t: f64) -> f64 {
+    (-lx * t).exp() - lm * kernel(lm, lx, t)
+}
+
+/// Precomputed rates of one cell (1/ms), the only derived quantities the closed form needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rates {
+    /// `lm = 1/tau_m`.
+    pub lm: f64,
+    /// `lE = 1/tau_syn_E`.
+    pub le: f64,
+    /// `lI = 1/tau_syn_I`.
+    pub li: f64,
+}
+
+impl Rates {
+    /// Rates of a parameter set.
+    pub fn of(p: &Params) -> Self {
+        Rates { lm: 1.0 / p.tau_m, le: 1.0 / p.tau_syn_E, li: 1.0 / p.tau_syn_I }
+    }
+}
+
+/// A free (non-refractory, input-free) trajectory starting at relative time 0: everything the
+/// closed form needs. Units: mV, nA, nF, 1/ms.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Free {
+    /// v at t = 0 (mV).
+    pub v0: f64,
+    /// Excitatory current at t = 0 (nA).
+    pub ie0: f64,
+    /// Inhibitory current at t = 0 (nA).
+    pub ii0: f64,
+    /// Asymptotic potential (mV).
+    pub v_inf: f64,
+    /// Membrane capacitance (nF).
+    pub cm: f64,
+    /// Rates (1/ms).
+    pub rates: Rates,
+}
+
+impl Free {
+    /// `v(t)` (mV) at relative time `t >= 0` (ms):
+    /// `v_inf + (v0 - v_inf) e^{-lm t} + (I_E/cm) K_E(t) + (I_I/cm) K_I(t)`.
+    #[inline]
+    pub fn v(&self, t: f64) -> f64 {
+        let r = &self.rates;
+        let mut v = self.v_inf + (self.v0 - self.v_inf) * (-r.lm * t).exp();
+        if self.ie0 != 0.0 {
+            v += self.ie0 / self.cm * kernel(r.lm, r.le, t);
+        }
+        if self.ii0 != 0.0 {
+            v += self.ii0 / self.cm * kernel(r.lm, r.li, t);
+        }
+        v
+    }
+
+    /// `dv/dt` (mV/ms) at relative time `t`, from the closed form (not from a difference of
+    /// `v` values): `-lm (v0 - v_inf) e^{-lm t} + sum_X (I_X/cm) K_X'(t)`.
+    #[inline]
+    pub fn dv(&self, t: f64) -> f64 {
+        let r = &self.rates;
+        let mut d = -r.lm * (self.v0 - self.v_inf) * (-r.lm * t).exp();
+        if self.ie0 != 0.0 {
+            d += self.ie0 / self.cm * kernel_dt(r.lm, r.le, t);
+        }
+        if self.ii0 != 0.0 {
+            d += self.ii0 / self.cm * kernel_dt(r.lm, r.li, t);
+        }
+        d
+    }
+
+    /// The full state at relative time `t`.
+    #[inline]
+    pub fn state(&self, t: f64) -> State {
+        State {
+            v: self.v(t),
+            isyn_exc: self.ie0 * (-self.rates.le * t).exp(),
+            isyn_inh: self.ii0 * (-self.rates.li * t).exp(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The naive difference quotient, accurate when tau_x is far from tau_m.
+    fn kernel_naive(lm: f64, lx: f64, t: f64) -> f64 {
+        ((-lm * t).exp() - (-lx * t).exp()) / (lx - lm)
+    }
+
+    #[test]
+    fn kernel_matches_naive_form_far_from_singularity() {
+        for &(tm, tx) in &[(20.0, 5.0), (10.0, 2.0), (5.0, 20.0), (3.0, 8.0)] {
+            let (lm, lx) = (1.0 / tm, 1.0 / tx);
+            for k in 0..200 {
+                let t = k as f64 * 0.37;
+                let a = kernel(lm, lx, t);
+                let b = kernel_naive(lm, lx, t);
+                assert!((a - b).abs() <= 1e-14 * b.abs().max(1e-300) + 1e-300, "{tm} {tx} {t}");
+            }
+        }
+    }
+
+    /// Sweeps tau_syn - tau_m over ±1e-10 … 1e-1 and 0: K must approach the limit
+    /// t e^{-t/tau_m} smoothly, never NaN, with error of the order of the first-order term.
+    #[test]
+    fn kernel_continuous_through_singularity() {
+        let tm = 10.0;
+        let lm = 1.0 / tm;
+        for k in 1..=9 {
+            let dtau = 10f64.powi(-k);
+            for sign in [-1.0, 1.0] {
+                let lx = 1.0 / (tm + sign * dtau);
+                for j in 0..100 {
+                    let t = j as f64 * 0.5;
+                    let limit = t * (-lm * t).exp();
+                    let kv = kernel(lm, lx, t);
+                    assert!(kv.is_finite());
+                    // |K - limit| ~ |lx - lm| t^2 e^{-lmin t} / 2 (first-order term)
+                    let d = (lx - lm).abs();
+                    let bound = d * t * t + 1e-14 * limit.abs() + 1e-300;
+                    assert!((kv - limit).abs() <= bound, "dtau={dtau} t={t} {kv} {limit}");
+                }
+            }
+        }
+        assert_eq!(kernel(lm, lm, 10.0), 10.0 * (-1.0f64).exp());
+    }
+
+    #[test]
+    fn kernel_no_overflow_for_long_times() {
+        for &(tm, tx) in &[(20.0, 0.5), (0.5, 20.0)] {
+            let v = kernel(1.0 / tm, 1.0 / tx, 1e5);
+            assert!(v.is_finite() && v >= 0.0);
+        }
+    }
+
+    #[test]
+    fn kernel_dt_matches_finite_difference() {
+        for &(tm, tx) in &[(20.0, 5.0), (10.0, 10.0), (5.0, 20.0), (10.0, 10.000001)] {
+            let (lm, lx) = (1.0 / tm, 1.0 / tx);
+            for j in 1..50 {
+                let t = j as f64 * 0.7;
+                let h = 1e-5;
+                let fd = (kernel(lm, lx, t + h) - kernel(lm, lx, t - h)) / (2.0 * h);
+                assert!((kernel_dt(lm, lx, t) - fd).abs() < 1e-8, "{tm} {tx} {t}");
+            }
+        }
+    }
+
+    /// Kmax_E against the closed form: for tau_syn_E = 5, tau_m = 20 the peak is at
+    /// t = ln(4)/(0.2-0.05) and equals (e^{-0.05 t} - e^{-0.2 t})/0.15.
+    #[test]
+    fn kmax_closed_form() {
+        let p = Params::default();
+        let t: f64 = 4f64.ln() / 0.15;
+        let expected = ((-0.05 * t).exp() - (-0.2 * t).exp()) / 0.15;
+        assert!((p.kmax_exc() - expected).abs() < 1e-13);
+        let q = Params { tau_syn_E: 20.0, ..p };
+        assert!((q.kmax_exc() - 20.0 / std::f64::consts::E).abs() < 1e-13);
+    }
+
+    #[test]
+    fn defaults_are_pynn() {
+        let p = Params::default();
+        assert_eq!((p.cm, p.tau_m, p.tau_syn_E, p.tau_syn_I), (1.0, 20.0, 5.0, 5.0));
+        assert_eq!((p.tau_refrac, p.v_rest, p.v_reset, p.v_thresh, p.i_offset), (0.1, -65.0, -65.0, -50.0, 0.0));
+        assert!(p.validate().is_ok());
+        assert_eq!(Params { v_reset: -50.0, ..p }.validate().unwrap_err().name, "v_reset");
+        assert_eq!(Params { cm: 0.0, ..p }.validate().unwrap_err().name, "cm");
+        assert_eq!(Params { tau_refrac: -1.0, ..p }.validate().unwrap_err().name, "tau_refrac");
+    }
+
+    /// Free decay: with no input, v(t) = v_inf + (v0 - v_inf) e^{-t/tau_m}.
+    #[test]
+    fn free_decay() {
+        let p = Params::default();
+        let f = Free { v0: -55.0, ie0: 0.0, ii0: 0.0, v_inf: p.v_inf(0.0), cm: 1.0, rates: Rates::of(&p) };
+        for j in 0..100 {
+            let t = j as f64;
+            let e = -65.0 + 10.0 * (-t / 20.0).exp();
+            assert!((f.v(t) - e).abs() < 1e-13);
+        }
+    }
+
+    /// dv from the closed form equals the right-hand side of the ODE.
+    #[test]
+    fn dv_is_the_ode_rhs() {
+        let p = Params { tau_syn_E: 3.0, tau_syn_I: 8.0, i_offset: 0.3, ..Params::default() };
+        let f = Free { v0: -60.0, ie0: 2.0, ii0: -1.0, v_inf: p.v_inf(0.1), cm: 1.0, rates: Rates::of(&p) };
+        for j in 0..100 {
+            let t = j as f64 * 0.3;
+            let s = f.state(t);
+            let rhs = (f.v_inf - s.v) / p.tau_m + (s.isyn_exc + s.isyn_inh) / p.cm;
+            assert!((f.dv(t) - rhs).abs() < 1e-12, "{t}");
+        }
+    }
+}

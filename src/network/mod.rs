@@ -1,0 +1,758 @@
+//! Network construction with PyNN's vocabulary: [`Population`], [`PopulationView`] (a
+//! [`Selection`]), [`Projection`]s with connectors and [`StaticSynapse`], current sources, and
+//! recording. A [`Network`] is a description; [`Network::build`] validates it, draws every
+//! random value from its own stream and hands a flat, immutable network to the engine.
+//!
+//! ```
+//! use exactlif::{Network, Setup, CellType, Var};
+//! let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+//! let cells = net
+//!     .create("cells", 2, CellType::IfCurrExp)
+//!     .unwrap();
+//! net.set(&cells, "i_offset", 1.1).unwrap();
+//! net.record(&cells, &[Var::V, Var::Spikes]).unwrap();
+//! let mut sim = net.build().unwrap();
+//! sim.run(100.0);
+//! let data = sim.get_data();
+//! assert_eq!(data.populations[0].spiketrains.len(), 2);
+//! ```
+
+pub mod build;
+pub mod connectors;
+pub mod random;
+
+use serde::{Deserialize, Serialize};
+
+pub use random::RandomDistribution;
+
+use crate::model::if_curr_exp;
+
+/// Simulation settings fixed when the network is created (PyNN's `setup`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Setup {
+    /// Recording grid and step of the step-based backends (ms), > 0.
+    pub timestep: f64,
+    /// Seed of every random choice (SPEC §2).
+    pub seed: u64,
+    /// Smallest allowed delay (ms); `None` means `timestep`.
+    pub min_delay: Option<f64>,
+}
+
+impl Setup {
+    /// `min_delay`, defaulting to the timestep.
+    pub fn min_delay(&self) -> f64 {
+        self.min_delay.unwrap_or(self.timestep)
+    }
+}
+
+/// A parameter or initial value: one number for every cell, one per cell, or random.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    /// The same value for every cell.
+    Scalar(f64),
+    /// One value per cell (length = population size).
+    PerCell(Vec<f64>),
+    /// Drawn per cell from a distribution, from the stream of this value (SPEC §2).
+    Random(RandomDistribution),
+}
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Self {
+        Value::Scalar(x)
+    }
+}
+impl From<Vec<f64>> for Value {
+    fn from(x: Vec<f64>) -> Self {
+        Value::PerCell(x)
+    }
+}
+impl From<RandomDistribution> for Value {
+    fn from(x: RandomDistribution) -> Self {
+        Value::Random(x)
+    }
+}
+
+/// Spike times of a `SpikeSourceArray` (ms), non-decreasing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SpikeTimes {
+    /// One list for every cell.
+    Same(Vec<f64>),
+    /// One list per cell.
+    PerCell(Vec<Vec<f64>>),
+}
+
+/// Cell types (PyNN's standard cell names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CellType {
+    /// `IF_curr_exp`: see [`crate::model::if_curr_exp`].
+    IfCurrExp,
+    /// `SpikeSourceArray`: spikes at given times.
+    SpikeSourceArray,
+    /// `SpikeSourcePoisson`: Poisson spikes in continuous time (`rate` Hz, `start`, `duration` ms).
+    SpikeSourcePoisson,
+}
+
+/// Parameters of `SpikeSourcePoisson` with PyNN's defaults (`duration` forever).
+pub const POISSON_PARAMETERS: [(&str, f64, &str); 3] =
+    [("rate", 1.0, "Hz"), ("start", 0.0, "ms"), ("duration", f64::INFINITY, "ms")];
+
+impl CellType {
+    /// PyNN's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CellType::IfCurrExp => "IF_curr_exp",
+            CellType::SpikeSourceArray => "SpikeSourceArray",
+            CellType::SpikeSourcePoisson => "SpikeSourcePoisson",
+        }
+    }
+
+    /// Parses PyNN's name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Every cell type.
+    pub const ALL: [CellType; 3] =
+        [CellType::IfCurrExp, CellType::SpikeSourceArray, CellType::SpikeSourcePoisson];
+
+    /// Parameter names.
+    pub fn parameter_names(&self) -> Vec<&'static str> {
+        match self {
+            CellType::IfCurrExp => if_curr_exp::PARAMETERS.iter().map(|p| p.0).collect(),
+            CellType::SpikeSourceArray => vec!["spike_times"],
+            CellType::SpikeSourcePoisson => POISSON_PARAMETERS.iter().map(|p| p.0).collect(),
+        }
+    }
+
+    /// State variables that can be initialised (and, with spikes, recorded).
+    pub fn state_variables(&self) -> Vec<&'static str> {
+        match self {
+            CellType::IfCurrExp => if_curr_exp::STATE_VARIABLES.iter().map(|p| p.0).collect(),
+            _ => vec![],
+        }
+    }
+
+    /// True for spike sources, which cannot receive input.
+    pub fn is_source(&self) -> bool {
+        !matches!(self, CellType::IfCurrExp)
+    }
+}
+
+/// A recordable variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Var {
+    /// Spike times.
+    Spikes,
+    /// Membrane potential (mV).
+    V,
+    /// Excitatory synaptic current (nA).
+    IsynExc,
+    /// Inhibitory synaptic current (nA).
+    IsynInh,
+}
+
+impl Var {
+    /// The name used in model files and output files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Var::Spikes => "spikes",
+            Var::V => "v",
+            Var::IsynExc => "isyn_exc",
+            Var::IsynInh => "isyn_inh",
+        }
+    }
+    /// Unit of the variable.
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Var::Spikes => "ms",
+            Var::V => "mV",
+            _ => "nA",
+        }
+    }
+    /// Parses a name.
+    pub fn from_name(s: &str) -> Option<Var> {
+        Self::ALL.into_iter().find(|v| v.name() == s)
+    }
+    /// All variables, spikes first then the state variables in output order.
+    pub const ALL: [Var; 4] = [Var::Spikes, Var::V, Var::IsynExc, Var::IsynInh];
+}
+
+/// A handle to a population of a [`Network`] (cheap to copy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Population {
+    /// Index in creation order.
+    pub index: usize,
+    /// Number of cells.
+    pub size: usize,
+}
+
+impl Population {
+    /// A view of cells `range` (PyNN's `pop[a:b]`).
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Selection {
+        Selection { population: self.index, cells: Some(range.map(|i| i as u32).collect()) }
+    }
+    /// A view of the given cells (PyNN's `pop[[1, 5, 7]]`).
+    pub fn view(&self, cells: &[usize]) -> Selection {
+        Selection { population: self.index, cells: Some(cells.iter().map(|&i| i as u32).collect()) }
+    }
+}
+
+/// A whole population or a view of some of its cells: PyNN's `PopulationView`, usable wherever
+/// a population is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// The population's index.
+    pub population: usize,
+    /// The chosen cells (indices in the population), or `None` for all.
+    pub cells: Option<Vec<u32>>,
+}
+
+/// PyNN's name for a selection of cells.
+pub type PopulationView = Selection;
+
+impl From<&Population> for Selection {
+    fn from(p: &Population) -> Self {
+        Selection { population: p.index, cells: None }
+    }
+}
+impl From<Population> for Selection {
+    fn from(p: Population) -> Self {
+        Selection { population: p.index, cells: None }
+    }
+}
+impl From<&Selection> for Selection {
+    fn from(s: &Selection) -> Self {
+        s.clone()
+    }
+}
+
+/// Which synaptic current an input goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Receptor {
+    /// `isyn_exc`; weights >= 0.
+    Excitatory,
+    /// `isyn_inh`; weights <= 0 (PyNN's sign convention for current-based synapses).
+    Inhibitory,
+}
+
+/// PyNN's connectors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Connector {
+    /// Every pre to every post.
+    AllToAll {
+        /// Whether a cell may connect to itself (when pre and post are one population).
+        allow_self_connections: bool,
+    },
+    /// Pre `i` to post `i` (sizes must match).
+    OneToOne,
+    /// Each (pre, post) pair independently with probability `p_connect`.
+    FixedProbability {
+        /// Probability in [0, 1].
+        p_connect: f64,
+        /// Whether a cell may connect to itself.
+        allow_self_connections: bool,
+    },
+    /// Each post cell receives exactly `n` connections from randomly chosen pre cells.
+    FixedNumberPre {
+        /// Connections per post cell.
+        n: usize,
+        /// Whether a cell may connect to itself.
+        allow_self_connections: bool,
+        /// Whether the same pre may be chosen more than once.
+        with_replacement: bool,
+    },
+    /// Each pre cell makes exactly `n` connections to randomly chosen post cells.
+    FixedNumberPost {
+        /// Connections per pre cell.
+        n: usize,
+        /// Whether a cell may connect to itself.
+        allow_self_connections: bool,
+        /// Whether the same post may be chosen more than once.
+        with_replacement: bool,
+    },
+    /// Exactly `n` connections in all, between random pairs.
+    FixedTotalNumber {
+        /// Total number of connections.
+        n: usize,
+        /// Whether a cell may connect to itself.
+        allow_self_connections: bool,
+        /// Whether a pair may be chosen more than once.
+        with_replacement: bool,
+    },
+    /// An explicit list of (pre, post, weight, delay); weight and delay override the synapse's.
+    FromList {
+        /// The connections, indices relative to the pre and post selections.
+        conn_list: Vec<(u32, u32, Option<f64>, Option<f64>)>,
+    },
+}
+
+impl Connector {
+    /// PyNN's class name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Connector::AllToAll { .. } => "AllToAllConnector",
+            Connector::OneToOne => "OneToOneConnector",
+            Connector::FixedProbability { .. } => "FixedProbabilityConnector",
+            Connector::FixedNumberPre { .. } => "FixedNumberPreConnector",
+            Connector::FixedNumberPost { .. } => "FixedNumberPostConnector",
+            Connector::FixedTotalNumber { .. } => "FixedTotalNumberConnector",
+            Connector::FromList { .. } => "FromListConnector",
+        }
+    }
+}
+
+/// PyNN's `StaticSynapse`: a fixed weight (nA) and delay (ms), each a number or distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaticSynapse {
+    /// Weight (nA): >= 0 for excitatory, <= 0 for inhibitory receptors.
+    pub weight: Value,
+    /// Delay (ms): >= min_delay. Not rounded by the exact backend.
+    pub delay: Value,
+}
+
+impl StaticSynapse {
+    /// A synapse with a fixed weight and delay.
+    pub fn new(weight: impl Into<Value>, delay: impl Into<Value>) -> Self {
+        StaticSynapse { weight: weight.into(), delay: delay.into() }
+    }
+}
+
+/// A projection: connections from a pre to a post selection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projection {
+    /// Label; defaults to `"{pre}->{post}"`.
+    pub label: String,
+    /// Presynaptic cells.
+    pub pre: Selection,
+    /// Postsynaptic cells (must be `IF_curr_exp`).
+    pub post: Selection,
+    /// The connection rule.
+    pub connector: Connector,
+    /// Weight and delay.
+    pub synapse: StaticSynapse,
+    /// Receiving current.
+    pub receptor: Receptor,
+}
+
+/// A current source injected into chosen cells (PyNN's `DCSource`, `StepCurrentSource`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum CurrentSource {
+    /// `amplitude` (nA) from `start` (ms) until `stop` (ms, may be infinite).
+    Dc {
+        /// Amplitude (nA).
+        amplitude: f64,
+        /// Switch-on time (ms).
+        start: f64,
+        /// Switch-off time (ms); `f64::INFINITY` for never.
+        stop: f64,
+    },
+    /// `amplitudes[i]` from `times[i]` on; 0 before `times[0]`. Times strictly increasing.
+    Step {
+        /// Switch times (ms).
+        times: Vec<f64>,
+        /// Amplitudes (nA).
+        amplitudes: Vec<f64>,
+    },
+}
+
+impl CurrentSource {
+    /// PyNN's class name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CurrentSource::Dc { .. } => "DCSource",
+            CurrentSource::Step { .. } => "StepCurrentSource",
+        }
+    }
+}
+
+/// Where a build error is: which population, projection or current source, and which key.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{item}: `{key}`: {message}{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+pub struct BuildError {
+    /// The item, e.g. `population "exc"`, `projection "exc->inh"`, `current source 1`,
+    /// `simulation`.
+    pub item: String,
+    /// The key (parameter or field name).
+    pub key: String,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// A likely intended name for a misspelt one.
+    pub suggestion: Option<String>,
+}
+
+impl BuildError {
+    pub(crate) fn new(item: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
+        BuildError { item: item.into(), key: key.into(), message: message.into(), suggestion: None }
+    }
+}
+
+/// The closest name in `candidates` to a misspelt `name`, if one is close enough to suggest.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(name, c);
+        if score > best.map_or(0.0, |b| b.0) {
+            best = Some((score, c));
+        }
+    }
+    best.filter(|b| b.0 >= 0.7).map(|b| b.1.to_string())
+}
+
+/// One population of a [`Network`] description.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationSpec {
+    /// Unique label.
+    pub label: String,
+    /// Number of cells.
+    pub size: usize,
+    /// Cell type.
+    pub cell_type: CellType,
+    /// Parameters set by the user (the rest take PyNN's defaults), in the order set.
+    pub parameters: Vec<(String, Value)>,
+    /// Spike times of a `SpikeSourceArray`.
+    pub spike_times: Option<SpikeTimes>,
+    /// Initial values set by the user.
+    pub initial_values: Vec<(String, Value)>,
+    /// Recorded variables, each with the recorded cells (`None` = all).
+    pub record: Vec<(Var, Option<Vec<u32>>)>,
+}
+
+/// A network description in PyNN's vocabulary; [`build`](Network::build) turns it into a
+/// runnable [`crate::Simulation`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    /// Settings.
+    pub setup: Setup,
+    /// Populations in creation order (this order is the "population order" of SPEC §4).
+    pub populations: Vec<PopulationSpec>,
+    /// Projections in creation order.
+    pub projections: Vec<Projection>,
+    /// Current sources with the cells they are injected into.
+    pub current_sources: Vec<(CurrentSource, Selection)>,
+}
+
+impl Network {
+    /// An empty network (PyNN's `setup`).
+    pub fn new(setup: Setup) -> Self {
+        Network { setup, populations: vec![], projections: vec![], current_sources: vec![] }
+    }
+
+    fn pop_item(&self, index: usize) -> String {
+        format!("population \"{}\"", self.populations[index].label)
+    }
+
+    /// Index of the population with this label.
+    pub fn population_index(&self, label: &str) -> Option<usize> {
+        self.populations.iter().position(|p| p.label == label)
+    }
+
+    /// Handle of the population with this label.
+    pub fn population(&self, label: &str) -> Option<Population> {
+        self.population_index(label).map(|i| Population { index: i, size: self.populations[i].size })
+    }
+
+    /// Creates a population of `size` cells of `cell_type` with default parameters.
+    pub fn create(&mut self, label: &str, size: usize, cell_type: CellType) -> Result<Population, BuildError> {
+        let item = format!("population \"{label}\"");
+        if self.population_index(label).is_some() {
+            return Err(BuildError::new(item, "label", "another population has this label; labels must be unique"));
+        }
+        if size == 0 {
+            return Err(BuildError::new(item, "size", "must be at least 1"));
+        }
+        if size > u32::MAX as usize / 2 {
+            return Err(BuildError::new(item, "size", format!("{size} cells is more than this build supports")));
+        }
+        self.populations.push(PopulationSpec {
+            label: label.to_string(),
+            size,
+            cell_type,
+            parameters: vec![],
+            spike_times: None,
+            initial_values: vec![],
+            record: vec![],
+        });
+        Ok(Population { index: self.populations.len() - 1, size })
+    }
+
+    fn check_value(&self, pop: usize, key: &str, value: &Value) -> Result<(), BuildError> {
+        let p = &self.populations[pop];
+        match value {
+            Value::Scalar(x) if !x.is_finite() => {
+                Err(BuildError::new(self.pop_item(pop), key, format!("must be a finite number, got {x}")))
+            }
+            Value::PerCell(xs) => {
+                if xs.len() != p.size {
+                    return Err(BuildError::new(
+                        self.pop_item(pop),
+                        key,
+                        format!("a list gives one value per cell: expected {} values, got {}", p.size, xs.len()),
+                    ));
+                }
+                if let Some((i, x)) = xs.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                    return Err(BuildError::new(self.pop_item(pop), key, format!("value {i} must be a finite number, got {x}")));
+                }
+                Ok(())
+            }
+            Value::Random(d) => d.validate().map_err(|(k, m)| {
+                BuildError::new(self.pop_item(pop), key, format!("{} distribution: `{k}` {m}", d.name()))
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sets a parameter of every cell of a population (PyNN's `pop.set(name=value)`).
+    pub fn set(&mut self, pop: &Population, name: &str, value: impl Into<Value>) -> Result<(), BuildError> {
+        let value = value.into();
+        let ct = self.populations[pop.index].cell_type;
+        let names = ct.parameter_names();
+        if !names.contains(&name) {
+            let mut e = BuildError::new(
+                self.pop_item(pop.index),
+                name,
+                format!("{} has no parameter `{name}`; it has {}", ct.name(), names.join(", ")),
+            );
+            e.suggestion = suggest(name, names.iter().copied());
+            return Err(e);
+        }
+        if name == "spike_times" {
+            return Err(BuildError::new(self.pop_item(pop.index), name, "use set_spike_times for spike_times"));
+        }
+        self.check_value(pop.index, name, &value)?;
+        let params = &mut self.populations[pop.index].parameters;
+        params.retain(|(n, _)| n != name);
+        params.push((name.to_string(), value));
+        Ok(())
+    }
+
+    /// Sets the spike times of a `SpikeSourceArray` population. Times must be finite, >= 0 and
+    /// non-decreasing (PyNN rejects unsorted times too).
+    pub fn set_spike_times(&mut self, pop: &Population, times: SpikeTimes) -> Result<(), BuildError> {
+        let item = self.pop_item(pop.index);
+        let p = &self.populations[pop.index];
+        if p.cell_type != CellType::SpikeSourceArray {
+            return Err(BuildError::new(item, "spike_times", format!("{} has no parameter `spike_times`", p.cell_type.name())));
+        }
+        let check = |ts: &[f64], which: String| -> Result<(), BuildError> {
+            for (i, &t) in ts.iter().enumerate() {
+                if !t.is_finite() || t < 0.0 {
+                    return Err(BuildError::new(&item, "spike_times", format!("{which}time {i} must be a finite number >= 0, got {t}")));
+                }
+                if i > 0 && t < ts[i - 1] {
+                    return Err(BuildError::new(
+                        &item,
+                        "spike_times",
+                        format!("{which}times must be sorted: {t} after {} (at position {i}); sort the list", ts[i - 1]),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        match &times {
+            SpikeTimes::Same(ts) => check(ts, String::new())?,
+            SpikeTimes::PerCell(lists) => {
+                if lists.len() != p.size {
+                    return Err(BuildError::new(
+                        item,
+                        "spike_times",
+                        format!("a list of lists gives one list per cell: expected {} lists, got {}", p.size, lists.len()),
+                    ));
+                }
+                for (c, ts) in lists.iter().enumerate() {
+                    check(ts, format!("cell {c}: "))?;
+                }
+            }
+        }
+        self.populations[pop.index].spike_times = Some(times);
+        Ok(())
+    }
+
+    /// Sets the initial value of a state variable (PyNN's `pop.initialize(v=...)`).
+    pub fn initialize(&mut self, pop: &Population, name: &str, value: impl Into<Value>) -> Result<(), BuildError> {
+        let value = value.into();
+        let ct = self.populations[pop.index].cell_type;
+        let names = ct.state_variables();
+        if !names.contains(&name) {
+            let mut e = BuildError::new(
+                self.pop_item(pop.index),
+                name,
+                if names.is_empty() {
+                    format!("{} has no state variables to initialize", ct.name())
+                } else {
+                    format!("{} has no state variable `{name}`; it has {}", ct.name(), names.join(", "))
+                },
+            );
+            e.suggestion = suggest(name, names.iter().copied());
+            return Err(e);
+        }
+        self.check_value(pop.index, name, &value)?;
+        let iv = &mut self.populations[pop.index].initial_values;
+        iv.retain(|(n, _)| n != name);
+        iv.push((name.to_string(), value));
+        Ok(())
+    }
+
+    fn check_selection(&self, sel: &Selection, item: &str, key: &str) -> Result<(), BuildError> {
+        let Some(p) = self.populations.get(sel.population) else {
+            return Err(BuildError::new(item, key, "no such population"));
+        };
+        if let Some(cells) = &sel.cells {
+            if let Some(&c) = cells.iter().find(|&&c| c as usize >= p.size) {
+                return Err(BuildError::new(
+                    item,
+                    key,
+                    format!("cell {c} is out of range: population \"{}\" has {} cells (0..{})", p.label, p.size, p.size),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records variables of a population or view (PyNN's `pop.record([...])`).
+    pub fn record(&mut self, sel: impl Into<Selection>, vars: &[Var]) -> Result<(), BuildError> {
+        let sel = sel.into();
+        let item = self.pop_item(sel.population);
+        self.check_selection(&sel, &item, "record")?;
+        let p = &self.populations[sel.population];
+        for v in vars {
+            if *v != Var::Spikes && p.cell_type.is_source() {
+                return Err(BuildError::new(
+                    item,
+                    "record",
+                    format!("{} only records spikes, not `{}`", p.cell_type.name(), v.name()),
+                ));
+            }
+        }
+        let p = &mut self.populations[sel.population];
+        for v in vars {
+            p.record.retain(|(x, _)| x != v);
+            p.record.push((*v, sel.cells.clone()));
+        }
+        p.record.sort_by_key(|r| r.0);
+        Ok(())
+    }
+
+    /// Connects `pre` to `post` (PyNN's `Projection(pre, post, connector, synapse,
+    /// receptor_type)`). `label` defaults to `"{pre}->{post}"`.
+    pub fn connect(
+        &mut self,
+        pre: impl Into<Selection>,
+        post: impl Into<Selection>,
+        connector: Connector,
+        synapse: StaticSynapse,
+        receptor: Receptor,
+        label: Option<&str>,
+    ) -> Result<(), BuildError> {
+        let (pre, post) = (pre.into(), post.into());
+        let label = match label {
+            Some(l) => l.to_string(),
+            None => format!(
+                "{}->{}",
+                self.populations.get(pre.population).map_or("?", |p| &p.label),
+                self.populations.get(post.population).map_or("?", |p| &p.label)
+            ),
+        };
+        let item = format!("projection \"{label}\"");
+        self.check_selection(&pre, &item, "presynaptic")?;
+        self.check_selection(&post, &item, "postsynaptic")?;
+        if self.projections.iter().any(|p| p.label == label) {
+            return Err(BuildError::new(item, "label", "another projection has this label; give this one a unique `label`"));
+        }
+        let post_pop = &self.populations[post.population];
+        if post_pop.cell_type.is_source() {
+            return Err(BuildError::new(
+                item,
+                "postsynaptic",
+                format!("population \"{}\" is a {} and cannot receive input", post_pop.label, post_pop.cell_type.name()),
+            ));
+        }
+        let n_pre = pre.cells.as_ref().map_or(self.populations[pre.population].size, |c| c.len());
+        let n_post = post.cells.as_ref().map_or(post_pop.size, |c| c.len());
+        connectors::validate(&connector, n_pre, n_post, pre.population == post.population)
+            .map_err(|(k, m)| BuildError::new(&item, k, m))?;
+        for (key, v) in [("weight", &synapse.weight), ("delay", &synapse.delay)] {
+            match v {
+                Value::Scalar(x) if !x.is_finite() => {
+                    return Err(BuildError::new(&item, key, format!("must be a finite number, got {x}")))
+                }
+                Value::PerCell(_) => {
+                    return Err(BuildError::new(&item, key, "must be a number or a distribution (a per-connection list is given with FromListConnector)"))
+                }
+                Value::Random(d) => d.validate().map_err(|(k, m)| {
+                    BuildError::new(&item, key, format!("{} distribution: `{k}` {m}", d.name()))
+                })?,
+                _ => {}
+            }
+        }
+        let min_delay = self.setup.min_delay();
+        if let Value::Scalar(d) = synapse.delay {
+            if d < min_delay {
+                return Err(BuildError::new(&item, "delay", format!("{d} ms is below min_delay ({min_delay} ms); use a delay >= {min_delay} or lower simulation.min_delay")));
+            }
+        }
+        if let Value::Scalar(w) = synapse.weight {
+            check_weight_sign(w, receptor).map_err(|m| BuildError::new(&item, "weight", m))?;
+        }
+        self.projections.push(Projection { label, pre, post, connector, synapse, receptor });
+        Ok(())
+    }
+
+    /// Injects a current source into cells (PyNN's `source.inject_into(cells)`).
+    pub fn inject(&mut self, source: CurrentSource, into: impl Into<Selection>) -> Result<(), BuildError> {
+        let sel = into.into();
+        let item = format!("current source {} ({})", self.current_sources.len(), source.name());
+        self.check_selection(&sel, &item, "inject_into")?;
+        let p = &self.populations[sel.population];
+        if p.cell_type.is_source() {
+            return Err(BuildError::new(item, "inject_into", format!("population \"{}\" is a {} and cannot receive current", p.label, p.cell_type.name())));
+        }
+        match &source {
+            CurrentSource::Dc { amplitude, start, stop } => {
+                if !amplitude.is_finite() {
+                    return Err(BuildError::new(item, "amplitude", format!("must be a finite number, got {amplitude}")));
+                }
+                if !start.is_finite() || *start < 0.0 {
+                    return Err(BuildError::new(item, "start", format!("must be a finite number >= 0, got {start}")));
+                }
+                if stop.is_nan() || stop < start {
+                    return Err(BuildError::new(item, "stop", format!("must be >= start ({start}), got {stop}")));
+                }
+            }
+            CurrentSource::Step { times, amplitudes } => {
+                if times.len() != amplitudes.len() {
+                    return Err(BuildError::new(item, "amplitudes", format!("needs one amplitude per time: {} times, {} amplitudes", times.len(), amplitudes.len())));
+                }
+                for (i, t) in times.iter().enumerate() {
+                    if !t.is_finite() || *t < 0.0 {
+                        return Err(BuildError::new(item, "times", format!("time {i} must be a finite number >= 0, got {t}")));
+                    }
+                    if i > 0 && *t <= times[i - 1] {
+                        return Err(BuildError::new(item, "times", format!("times must be strictly increasing: {t} after {} (at position {i})", times[i - 1])));
+                    }
+                }
+                if let Some((i, a)) = amplitudes.iter().enumerate().find(|(_, a)| !a.is_finite()) {
+                    return Err(BuildError::new(item, "amplitudes", format!("amplitude {i} must be a finite number, got {a}")));
+                }
+            }
+        }
+        self.current_sources.push((source, sel));
+        Ok(())
+    }
+}
+
+/// Weight sign rule of SPEC §1: excitatory >= 0, inhibitory <= 0.
+pub(crate) fn check_weight_sign(w: f64, receptor: Receptor) -> Result<(), String> {
+    if !w.is_finite() {
+        return Err(format!("must be a finite number, got {w}"));
+    }
+    match receptor {
+        Receptor::Excitatory if w < 0.0 => Err(format!(
+            "excitatory weights must be >= 0 nA, got {w}; use receptor_type = \"inhibitory\" for negative weights"
+        )),
+        Receptor::Inhibitory if w > 0.0 => Err(format!(
+            "inhibitory weights must be <= 0 nA (PyNN's sign convention for current synapses), got {w}; write {}",
+            -w
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,1 @@
+//! First-crossing solver (placeholder while being written).
