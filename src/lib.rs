@@ -12,14 +12,18 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod engine;
+pub mod io;
 pub mod model;
 pub mod network;
+pub mod plot;
 pub mod recording;
 pub mod threshold;
 
 pub use network::build::Simulation;
 pub use network::{
-    BuildError, CellType, Connector, CurrentSource, Network, Population, PopulationView, Projection,
-    RandomDistribution, Receptor, Selection, Setup, SpikeTimes, StaticSynapse, Value, Var,
+    BuildError, CellType, Connector, CurrentSource, Network, Population, PopulationView,
+    Projection, RandomDistribution, Receptor, Selection, Setup, SpikeTimes, StaticSynapse, Value,
+    Var,
 };
 pub use recording::DataBlock;

@@ -105,3 +105,191 @@ impl PopulationData {
         }
     }
 }
+
+/// Which cells of one population record what: the part of a network the recorder needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationLayout {
+    /// Label.
+    pub label: String,
+    /// PyNN cell type name.
+    pub cell_type: String,
+    /// Index of the population's first cell in the engine's global numbering.
+    pub offset: u32,
+    /// Number of cells.
+    pub size: u32,
+    /// Cells (population indices, increasing) whose spikes are recorded; empty if none.
+    pub spikes: Vec<u32>,
+    /// Recorded state variables (`v`, `isyn_exc`, `isyn_inh` in that order) with their cells.
+    pub signals: Vec<(crate::network::Var, Vec<u32>)>,
+}
+
+/// Collects spikes and samples during a run; engines fill it, [`Recorder::data_block`] reads it.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    layout: Vec<PopulationLayout>,
+    timestep: f64,
+    /// For each global cell, the slot of its spike train, or `u32::MAX`.
+    spike_slot: Vec<u32>,
+    trains: Vec<Vec<f64>>,
+    /// Spike count per population (recorded or not).
+    pub(crate) pop_spikes: Vec<u64>,
+    /// Per population, per recorded signal, per recorded cell: samples in time order.
+    samples: Vec<Vec<Vec<Vec<f64>>>>,
+    /// Number of ticks sampled so far (ticks k = 0 .. n_ticks-1).
+    n_ticks: u64,
+    pop_of_cell: Vec<u32>,
+}
+
+impl Recorder {
+    /// An empty recorder for `n_cells` cells laid out as `layout`.
+    pub fn new(layout: Vec<PopulationLayout>, n_cells: usize, timestep: f64) -> Self {
+        let mut spike_slot = vec![u32::MAX; n_cells];
+        let mut pop_of_cell = vec![0u32; n_cells];
+        let mut trains = 0u32;
+        for (pi, p) in layout.iter().enumerate() {
+            for c in &p.spikes {
+                spike_slot[(p.offset + c) as usize] = trains;
+                trains += 1;
+            }
+            for c in 0..p.size {
+                pop_of_cell[(p.offset + c) as usize] = pi as u32;
+            }
+        }
+        let samples = layout
+            .iter()
+            .map(|p| {
+                p.signals
+                    .iter()
+                    .map(|(_, cells)| vec![Vec::new(); cells.len()])
+                    .collect()
+            })
+            .collect();
+        Recorder {
+            pop_spikes: vec![0; layout.len()],
+            layout,
+            timestep,
+            spike_slot,
+            trains: vec![Vec::new(); trains as usize],
+            samples,
+            n_ticks: 0,
+            pop_of_cell,
+        }
+    }
+
+    /// The population layout.
+    pub fn layout(&self) -> &[PopulationLayout] {
+        &self.layout
+    }
+
+    /// Records a spike of global cell `cell` at `t` (ms).
+    #[inline]
+    pub fn spike(&mut self, cell: u32, t: f64) {
+        self.pop_spikes[self.pop_of_cell[cell as usize] as usize] += 1;
+        let slot = self.spike_slot[cell as usize];
+        if slot != u32::MAX {
+            self.trains[slot as usize].push(t);
+        }
+    }
+
+    /// Number of ticks sampled so far; the next tick is `k = n_ticks()`.
+    pub fn n_ticks(&self) -> u64 {
+        self.n_ticks
+    }
+
+    /// True if any state variable is recorded.
+    pub fn samples_anything(&self) -> bool {
+        self.layout.iter().any(|p| !p.signals.is_empty())
+    }
+
+    /// Samples tick `k = n_ticks()`: `state(global_cell)` must return the state at `t_k`.
+    pub fn sample(&mut self, mut state: impl FnMut(u32) -> crate::model::if_curr_exp::State) {
+        for (pi, p) in self.layout.iter().enumerate() {
+            for (si, (var, cells)) in p.signals.iter().enumerate() {
+                for (ci, &c) in cells.iter().enumerate() {
+                    let s = state(p.offset + c);
+                    let x = match var {
+                        crate::network::Var::V => s.v,
+                        crate::network::Var::IsynExc => s.isyn_exc,
+                        _ => s.isyn_inh,
+                    };
+                    self.samples[pi][si][ci].push(x);
+                }
+            }
+        }
+        self.n_ticks += 1;
+    }
+
+    /// Counts an unsampled tick (nothing is recorded).
+    pub fn skip_tick(&mut self) {
+        self.n_ticks += 1;
+    }
+
+    /// Clears everything recorded (for `reset`).
+    pub fn clear(&mut self) {
+        let fresh = Recorder::new(
+            std::mem::take(&mut self.layout),
+            self.spike_slot.len(),
+            self.timestep,
+        );
+        *self = fresh;
+    }
+
+    /// The recorded data as a [`DataBlock`].
+    pub fn data_block(
+        &self,
+        backend: &str,
+        seed: u64,
+        duration_ms: f64,
+        events: EventCounts,
+        wall_time_s: f64,
+        build_time_s: f64,
+    ) -> DataBlock {
+        let times: Vec<f64> = (0..self.n_ticks)
+            .map(|k| k as f64 * self.timestep)
+            .collect();
+        let mut populations = Vec::with_capacity(self.layout.len());
+        for (pi, p) in self.layout.iter().enumerate() {
+            let spiketrains = p
+                .spikes
+                .iter()
+                .map(|&c| SpikeTrain {
+                    neuron: c,
+                    times_ms: self.trains[self.spike_slot[(p.offset + c) as usize] as usize]
+                        .clone(),
+                })
+                .collect();
+            let signals = p
+                .signals
+                .iter()
+                .enumerate()
+                .map(|(si, (var, cells))| AnalogSignal {
+                    name: var.name().to_string(),
+                    units: var.unit().to_string(),
+                    sampling_period_ms: self.timestep,
+                    times_ms: times.clone(),
+                    neurons: cells.clone(),
+                    values: self.samples[pi][si].clone(),
+                })
+                .collect();
+            populations.push(PopulationData {
+                label: p.label.clone(),
+                size: p.size as usize,
+                cell_type: p.cell_type.clone(),
+                spike_count: self.pop_spikes[pi],
+                records_spikes: !p.spikes.is_empty(),
+                spiketrains,
+                signals,
+            });
+        }
+        DataBlock {
+            backend: backend.to_string(),
+            seed,
+            timestep_ms: self.timestep,
+            duration_ms,
+            populations,
+            events,
+            wall_time_s,
+            build_time_s,
+        }
+    }
+}

@@ -62,8 +62,11 @@ pub const PARAMETERS: [(&str, f64, &str); 9] = [
 ];
 
 /// State variable names with PyNN's initial values and units.
-pub const STATE_VARIABLES: [(&str, f64, &str); 3] =
-    [("v", -65.0, "mV"), ("isyn_exc", 0.0, "nA"), ("isyn_inh", 0.0, "nA")];
+pub const STATE_VARIABLES: [(&str, f64, &str); 3] = [
+    ("v", -65.0, "mV"),
+    ("isyn_exc", 0.0, "nA"),
+    ("isyn_inh", 0.0, "nA"),
+];
 
 /// Validated parameters of one `IF_curr_exp` cell (PyNN names; units in each field's doc).
 #[allow(non_snake_case)]
@@ -137,12 +140,18 @@ impl Params {
         ];
         for (name, x) in named {
             if !x.is_finite() {
-                return Err(ParamError { name, message: format!("must be a finite number, got {x}") });
+                return Err(ParamError {
+                    name,
+                    message: format!("must be a finite number, got {x}"),
+                });
             }
         }
         for (name, x) in &named[..4] {
             if *x <= 0.0 {
-                return Err(ParamError { name, message: format!("must be > 0, got {x}") });
+                return Err(ParamError {
+                    name,
+                    message: format!("must be > 0, got {x}"),
+                });
             }
         }
         if self.tau_refrac < 0.0 {
@@ -179,7 +188,11 @@ impl Params {
         let le = 1.0 / self.tau_syn_E;
         let d = le - lm;
         // t_peak = ln(lE/lm)/(lE - lm), written with ln_1p to stay accurate as lE -> lm.
-        let t_peak = if d == 0.0 { self.tau_m } else { (d / lm).ln_1p() / d };
+        let t_peak = if d == 0.0 {
+            self.tau_m
+        } else {
+            (d / lm).ln_1p() / d
+        };
         kernel(lm, le, t_peak)
     }
 }
@@ -238,7 +251,17 @@ pub struct Rates {
 impl Rates {
     /// Rates of a parameter set.
     pub fn of(p: &Params) -> Self {
-        Rates { lm: 1.0 / p.tau_m, le: 1.0 / p.tau_syn_E, li: 1.0 / p.tau_syn_I }
+        Rates {
+            lm: 1.0 / p.tau_m,
+            le: 1.0 / p.tau_syn_E,
+            li: 1.0 / p.tau_syn_I,
+        }
+    }
+
+    /// The longest of the three time constants (ms): a natural first step when a search has
+    /// to expand a bracket toward infinity.
+    pub fn slowest_time_constant(&self) -> f64 {
+        1.0 / self.lm.min(self.le).min(self.li)
     }
 }
 
@@ -319,7 +342,10 @@ mod tests {
                 let t = k as f64 * 0.37;
                 let a = kernel(lm, lx, t);
                 let b = kernel_naive(lm, lx, t);
-                assert!((a - b).abs() <= 1e-14 * b.abs().max(1e-300) + 1e-300, "{tm} {tx} {t}");
+                assert!(
+                    (a - b).abs() <= 1e-14 * b.abs().max(1e-300) + 1e-300,
+                    "{tm} {tx} {t}"
+                );
             }
         }
     }
@@ -342,7 +368,10 @@ mod tests {
                     // |K - limit| ~ |lx - lm| t^2 e^{-lmin t} / 2 (first-order term)
                     let d = (lx - lm).abs();
                     let bound = d * t * t + 1e-14 * limit.abs() + 1e-300;
-                    assert!((kv - limit).abs() <= bound, "dtau={dtau} t={t} {kv} {limit}");
+                    assert!(
+                        (kv - limit).abs() <= bound,
+                        "dtau={dtau} t={t} {kv} {limit}"
+                    );
                 }
             }
         }
@@ -378,26 +407,60 @@ mod tests {
         let t: f64 = 4f64.ln() / 0.15;
         let expected = ((-0.05 * t).exp() - (-0.2 * t).exp()) / 0.15;
         assert!((p.kmax_exc() - expected).abs() < 1e-13);
-        let q = Params { tau_syn_E: 20.0, ..p };
+        let q = Params {
+            tau_syn_E: 20.0,
+            ..p
+        };
         assert!((q.kmax_exc() - 20.0 / std::f64::consts::E).abs() < 1e-13);
     }
 
     #[test]
     fn defaults_are_pynn() {
         let p = Params::default();
-        assert_eq!((p.cm, p.tau_m, p.tau_syn_E, p.tau_syn_I), (1.0, 20.0, 5.0, 5.0));
-        assert_eq!((p.tau_refrac, p.v_rest, p.v_reset, p.v_thresh, p.i_offset), (0.1, -65.0, -65.0, -50.0, 0.0));
+        assert_eq!(
+            (p.cm, p.tau_m, p.tau_syn_E, p.tau_syn_I),
+            (1.0, 20.0, 5.0, 5.0)
+        );
+        assert_eq!(
+            (p.tau_refrac, p.v_rest, p.v_reset, p.v_thresh, p.i_offset),
+            (0.1, -65.0, -65.0, -50.0, 0.0)
+        );
         assert!(p.validate().is_ok());
-        assert_eq!(Params { v_reset: -50.0, ..p }.validate().unwrap_err().name, "v_reset");
+        assert_eq!(
+            Params {
+                v_reset: -50.0,
+                ..p
+            }
+            .validate()
+            .unwrap_err()
+            .name,
+            "v_reset"
+        );
         assert_eq!(Params { cm: 0.0, ..p }.validate().unwrap_err().name, "cm");
-        assert_eq!(Params { tau_refrac: -1.0, ..p }.validate().unwrap_err().name, "tau_refrac");
+        assert_eq!(
+            Params {
+                tau_refrac: -1.0,
+                ..p
+            }
+            .validate()
+            .unwrap_err()
+            .name,
+            "tau_refrac"
+        );
     }
 
     /// Free decay: with no input, v(t) = v_inf + (v0 - v_inf) e^{-t/tau_m}.
     #[test]
     fn free_decay() {
         let p = Params::default();
-        let f = Free { v0: -55.0, ie0: 0.0, ii0: 0.0, v_inf: p.v_inf(0.0), cm: 1.0, rates: Rates::of(&p) };
+        let f = Free {
+            v0: -55.0,
+            ie0: 0.0,
+            ii0: 0.0,
+            v_inf: p.v_inf(0.0),
+            cm: 1.0,
+            rates: Rates::of(&p),
+        };
         for j in 0..100 {
             let t = j as f64;
             let e = -65.0 + 10.0 * (-t / 20.0).exp();
@@ -408,8 +471,20 @@ mod tests {
     /// dv from the closed form equals the right-hand side of the ODE.
     #[test]
     fn dv_is_the_ode_rhs() {
-        let p = Params { tau_syn_E: 3.0, tau_syn_I: 8.0, i_offset: 0.3, ..Params::default() };
-        let f = Free { v0: -60.0, ie0: 2.0, ii0: -1.0, v_inf: p.v_inf(0.1), cm: 1.0, rates: Rates::of(&p) };
+        let p = Params {
+            tau_syn_E: 3.0,
+            tau_syn_I: 8.0,
+            i_offset: 0.3,
+            ..Params::default()
+        };
+        let f = Free {
+            v0: -60.0,
+            ie0: 2.0,
+            ii0: -1.0,
+            v_inf: p.v_inf(0.1),
+            cm: 1.0,
+            rates: Rates::of(&p),
+        };
         for j in 0..100 {
             let t = j as f64 * 0.3;
             let s = f.state(t);

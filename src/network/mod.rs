@@ -93,8 +93,11 @@ pub enum CellType {
 }
 
 /// Parameters of `SpikeSourcePoisson` with PyNN's defaults (`duration` forever).
-pub const POISSON_PARAMETERS: [(&str, f64, &str); 3] =
-    [("rate", 1.0, "Hz"), ("start", 0.0, "ms"), ("duration", f64::INFINITY, "ms")];
+pub const POISSON_PARAMETERS: [(&str, f64, &str); 3] = [
+    ("rate", 1.0, "Hz"),
+    ("start", 0.0, "ms"),
+    ("duration", f64::INFINITY, "ms"),
+];
 
 impl CellType {
     /// PyNN's name.
@@ -112,8 +115,11 @@ impl CellType {
     }
 
     /// Every cell type.
-    pub const ALL: [CellType; 3] =
-        [CellType::IfCurrExp, CellType::SpikeSourceArray, CellType::SpikeSourcePoisson];
+    pub const ALL: [CellType; 3] = [
+        CellType::IfCurrExp,
+        CellType::SpikeSourceArray,
+        CellType::SpikeSourcePoisson,
+    ];
 
     /// Parameter names.
     pub fn parameter_names(&self) -> Vec<&'static str> {
@@ -189,11 +195,17 @@ pub struct Population {
 impl Population {
     /// A view of cells `range` (PyNN's `pop[a:b]`).
     pub fn slice(&self, range: std::ops::Range<usize>) -> Selection {
-        Selection { population: self.index, cells: Some(range.map(|i| i as u32).collect()) }
+        Selection {
+            population: self.index,
+            cells: Some(range.map(|i| i as u32).collect()),
+        }
     }
     /// A view of the given cells (PyNN's `pop[[1, 5, 7]]`).
     pub fn view(&self, cells: &[usize]) -> Selection {
-        Selection { population: self.index, cells: Some(cells.iter().map(|&i| i as u32).collect()) }
+        Selection {
+            population: self.index,
+            cells: Some(cells.iter().map(|&i| i as u32).collect()),
+        }
     }
 }
 
@@ -212,12 +224,18 @@ pub type PopulationView = Selection;
 
 impl From<&Population> for Selection {
     fn from(p: &Population) -> Self {
-        Selection { population: p.index, cells: None }
+        Selection {
+            population: p.index,
+            cells: None,
+        }
     }
 }
 impl From<Population> for Selection {
     fn from(p: Population) -> Self {
-        Selection { population: p.index, cells: None }
+        Selection {
+            population: p.index,
+            cells: None,
+        }
     }
 }
 impl From<&Selection> for Selection {
@@ -313,7 +331,10 @@ pub struct StaticSynapse {
 impl StaticSynapse {
     /// A synapse with a fixed weight and delay.
     pub fn new(weight: impl Into<Value>, delay: impl Into<Value>) -> Self {
-        StaticSynapse { weight: weight.into(), delay: delay.into() }
+        StaticSynapse {
+            weight: weight.into(),
+            delay: delay.into(),
+        }
     }
 }
 
@@ -381,8 +402,17 @@ pub struct BuildError {
 }
 
 impl BuildError {
-    pub(crate) fn new(item: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
-        BuildError { item: item.into(), key: key.into(), message: message.into(), suggestion: None }
+    pub(crate) fn new(
+        item: impl Into<String>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        BuildError {
+            item: item.into(),
+            key: key.into(),
+            message: message.into(),
+            suggestion: None,
+        }
     }
 }
 
@@ -434,7 +464,12 @@ pub struct Network {
 impl Network {
     /// An empty network (PyNN's `setup`).
     pub fn new(setup: Setup) -> Self {
-        Network { setup, populations: vec![], projections: vec![], current_sources: vec![] }
+        Network {
+            setup,
+            populations: vec![],
+            projections: vec![],
+            current_sources: vec![],
+        }
     }
 
     fn pop_item(&self, index: usize) -> String {
@@ -448,20 +483,36 @@ impl Network {
 
     /// Handle of the population with this label.
     pub fn population(&self, label: &str) -> Option<Population> {
-        self.population_index(label).map(|i| Population { index: i, size: self.populations[i].size })
+        self.population_index(label).map(|i| Population {
+            index: i,
+            size: self.populations[i].size,
+        })
     }
 
     /// Creates a population of `size` cells of `cell_type` with default parameters.
-    pub fn create(&mut self, label: &str, size: usize, cell_type: CellType) -> Result<Population, BuildError> {
+    pub fn create(
+        &mut self,
+        label: &str,
+        size: usize,
+        cell_type: CellType,
+    ) -> Result<Population, BuildError> {
         let item = format!("population \"{label}\"");
         if self.population_index(label).is_some() {
-            return Err(BuildError::new(item, "label", "another population has this label; labels must be unique"));
+            return Err(BuildError::new(
+                item,
+                "label",
+                "another population has this label; labels must be unique",
+            ));
         }
         if size == 0 {
             return Err(BuildError::new(item, "size", "must be at least 1"));
         }
         if size > u32::MAX as usize / 2 {
-            return Err(BuildError::new(item, "size", format!("{size} cells is more than this build supports")));
+            return Err(BuildError::new(
+                item,
+                "size",
+                format!("{size} cells is more than this build supports"),
+            ));
         }
         self.populations.push(PopulationSpec {
             label: label.to_string(),
@@ -472,37 +523,59 @@ impl Network {
             initial_values: vec![],
             record: vec![],
         });
-        Ok(Population { index: self.populations.len() - 1, size })
+        Ok(Population {
+            index: self.populations.len() - 1,
+            size,
+        })
     }
 
     fn check_value(&self, pop: usize, key: &str, value: &Value) -> Result<(), BuildError> {
         let p = &self.populations[pop];
         match value {
-            Value::Scalar(x) if !x.is_finite() => {
-                Err(BuildError::new(self.pop_item(pop), key, format!("must be a finite number, got {x}")))
-            }
+            Value::Scalar(x) if !x.is_finite() => Err(BuildError::new(
+                self.pop_item(pop),
+                key,
+                format!("must be a finite number, got {x}"),
+            )),
             Value::PerCell(xs) => {
                 if xs.len() != p.size {
                     return Err(BuildError::new(
                         self.pop_item(pop),
                         key,
-                        format!("a list gives one value per cell: expected {} values, got {}", p.size, xs.len()),
+                        format!(
+                            "a list gives one value per cell: expected {} values, got {}",
+                            p.size,
+                            xs.len()
+                        ),
                     ));
                 }
                 if let Some((i, x)) = xs.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                    return Err(BuildError::new(self.pop_item(pop), key, format!("value {i} must be a finite number, got {x}")));
+                    return Err(BuildError::new(
+                        self.pop_item(pop),
+                        key,
+                        format!("value {i} must be a finite number, got {x}"),
+                    ));
                 }
                 Ok(())
             }
             Value::Random(d) => d.validate().map_err(|(k, m)| {
-                BuildError::new(self.pop_item(pop), key, format!("{} distribution: `{k}` {m}", d.name()))
+                BuildError::new(
+                    self.pop_item(pop),
+                    key,
+                    format!("{} distribution: `{k}` {m}", d.name()),
+                )
             }),
             _ => Ok(()),
         }
     }
 
     /// Sets a parameter of every cell of a population (PyNN's `pop.set(name=value)`).
-    pub fn set(&mut self, pop: &Population, name: &str, value: impl Into<Value>) -> Result<(), BuildError> {
+    pub fn set(
+        &mut self,
+        pop: &Population,
+        name: &str,
+        value: impl Into<Value>,
+    ) -> Result<(), BuildError> {
         let value = value.into();
         let ct = self.populations[pop.index].cell_type;
         let names = ct.parameter_names();
@@ -510,13 +583,21 @@ impl Network {
             let mut e = BuildError::new(
                 self.pop_item(pop.index),
                 name,
-                format!("{} has no parameter `{name}`; it has {}", ct.name(), names.join(", ")),
+                format!(
+                    "{} has no parameter `{name}`; it has {}",
+                    ct.name(),
+                    names.join(", ")
+                ),
             );
             e.suggestion = suggest(name, names.iter().copied());
             return Err(e);
         }
         if name == "spike_times" {
-            return Err(BuildError::new(self.pop_item(pop.index), name, "use set_spike_times for spike_times"));
+            return Err(BuildError::new(
+                self.pop_item(pop.index),
+                name,
+                "use set_spike_times for spike_times",
+            ));
         }
         self.check_value(pop.index, name, &value)?;
         let params = &mut self.populations[pop.index].parameters;
@@ -527,16 +608,28 @@ impl Network {
 
     /// Sets the spike times of a `SpikeSourceArray` population. Times must be finite, >= 0 and
     /// non-decreasing (PyNN rejects unsorted times too).
-    pub fn set_spike_times(&mut self, pop: &Population, times: SpikeTimes) -> Result<(), BuildError> {
+    pub fn set_spike_times(
+        &mut self,
+        pop: &Population,
+        times: SpikeTimes,
+    ) -> Result<(), BuildError> {
         let item = self.pop_item(pop.index);
         let p = &self.populations[pop.index];
         if p.cell_type != CellType::SpikeSourceArray {
-            return Err(BuildError::new(item, "spike_times", format!("{} has no parameter `spike_times`", p.cell_type.name())));
+            return Err(BuildError::new(
+                item,
+                "spike_times",
+                format!("{} has no parameter `spike_times`", p.cell_type.name()),
+            ));
         }
         let check = |ts: &[f64], which: String| -> Result<(), BuildError> {
             for (i, &t) in ts.iter().enumerate() {
                 if !t.is_finite() || t < 0.0 {
-                    return Err(BuildError::new(&item, "spike_times", format!("{which}time {i} must be a finite number >= 0, got {t}")));
+                    return Err(BuildError::new(
+                        &item,
+                        "spike_times",
+                        format!("{which}time {i} must be a finite number >= 0, got {t}"),
+                    ));
                 }
                 if i > 0 && t < ts[i - 1] {
                     return Err(BuildError::new(
@@ -555,7 +648,11 @@ impl Network {
                     return Err(BuildError::new(
                         item,
                         "spike_times",
-                        format!("a list of lists gives one list per cell: expected {} lists, got {}", p.size, lists.len()),
+                        format!(
+                            "a list of lists gives one list per cell: expected {} lists, got {}",
+                            p.size,
+                            lists.len()
+                        ),
                     ));
                 }
                 for (c, ts) in lists.iter().enumerate() {
@@ -568,7 +665,12 @@ impl Network {
     }
 
     /// Sets the initial value of a state variable (PyNN's `pop.initialize(v=...)`).
-    pub fn initialize(&mut self, pop: &Population, name: &str, value: impl Into<Value>) -> Result<(), BuildError> {
+    pub fn initialize(
+        &mut self,
+        pop: &Population,
+        name: &str,
+        value: impl Into<Value>,
+    ) -> Result<(), BuildError> {
         let value = value.into();
         let ct = self.populations[pop.index].cell_type;
         let names = ct.state_variables();
@@ -579,7 +681,11 @@ impl Network {
                 if names.is_empty() {
                     format!("{} has no state variables to initialize", ct.name())
                 } else {
-                    format!("{} has no state variable `{name}`; it has {}", ct.name(), names.join(", "))
+                    format!(
+                        "{} has no state variable `{name}`; it has {}",
+                        ct.name(),
+                        names.join(", ")
+                    )
                 },
             );
             e.suggestion = suggest(name, names.iter().copied());
@@ -601,7 +707,10 @@ impl Network {
                 return Err(BuildError::new(
                     item,
                     key,
-                    format!("cell {c} is out of range: population \"{}\" has {} cells (0..{})", p.label, p.size, p.size),
+                    format!(
+                        "cell {c} is out of range: population \"{}\" has {} cells (0..{})",
+                        p.label, p.size, p.size
+                    ),
                 ));
             }
         }
@@ -619,7 +728,11 @@ impl Network {
                 return Err(BuildError::new(
                     item,
                     "record",
-                    format!("{} only records spikes, not `{}`", p.cell_type.name(), v.name()),
+                    format!(
+                        "{} only records spikes, not `{}`",
+                        p.cell_type.name(),
+                        v.name()
+                    ),
                 ));
             }
         }
@@ -646,27 +759,53 @@ impl Network {
         let (pre, post) = (pre.into(), post.into());
         let label = match label {
             Some(l) => l.to_string(),
-            None => format!(
-                "{}->{}",
-                self.populations.get(pre.population).map_or("?", |p| &p.label),
-                self.populations.get(post.population).map_or("?", |p| &p.label)
-            ),
+            None => {
+                // PyNN allows several unlabelled projections between the same populations
+                // (e.g. one excitatory, one inhibitory): number repeats as "pre->post#2", ...
+                let base = format!(
+                    "{}->{}",
+                    self.populations
+                        .get(pre.population)
+                        .map_or("?", |p| &p.label),
+                    self.populations
+                        .get(post.population)
+                        .map_or("?", |p| &p.label)
+                );
+                let mut label = base.clone();
+                let mut k = 2;
+                while self.projections.iter().any(|p| p.label == label) {
+                    label = format!("{base}#{k}");
+                    k += 1;
+                }
+                label
+            }
         };
         let item = format!("projection \"{label}\"");
         self.check_selection(&pre, &item, "presynaptic")?;
         self.check_selection(&post, &item, "postsynaptic")?;
         if self.projections.iter().any(|p| p.label == label) {
-            return Err(BuildError::new(item, "label", "another projection has this label; give this one a unique `label`"));
+            return Err(BuildError::new(
+                item,
+                "label",
+                "another projection has this label; give this one a unique `label`",
+            ));
         }
         let post_pop = &self.populations[post.population];
         if post_pop.cell_type.is_source() {
             return Err(BuildError::new(
                 item,
                 "postsynaptic",
-                format!("population \"{}\" is a {} and cannot receive input", post_pop.label, post_pop.cell_type.name()),
+                format!(
+                    "population \"{}\" is a {} and cannot receive input",
+                    post_pop.label,
+                    post_pop.cell_type.name()
+                ),
             ));
         }
-        let n_pre = pre.cells.as_ref().map_or(self.populations[pre.population].size, |c| c.len());
+        let n_pre = pre
+            .cells
+            .as_ref()
+            .map_or(self.populations[pre.population].size, |c| c.len());
         let n_post = post.cells.as_ref().map_or(post_pop.size, |c| c.len());
         connectors::validate(&connector, n_pre, n_post, pre.population == post.population)
             .map_err(|(k, m)| BuildError::new(&item, k, m))?;
@@ -693,45 +832,107 @@ impl Network {
         if let Value::Scalar(w) = synapse.weight {
             check_weight_sign(w, receptor).map_err(|m| BuildError::new(&item, "weight", m))?;
         }
-        self.projections.push(Projection { label, pre, post, connector, synapse, receptor });
+        self.projections.push(Projection {
+            label,
+            pre,
+            post,
+            connector,
+            synapse,
+            receptor,
+        });
         Ok(())
     }
 
     /// Injects a current source into cells (PyNN's `source.inject_into(cells)`).
-    pub fn inject(&mut self, source: CurrentSource, into: impl Into<Selection>) -> Result<(), BuildError> {
+    pub fn inject(
+        &mut self,
+        source: CurrentSource,
+        into: impl Into<Selection>,
+    ) -> Result<(), BuildError> {
         let sel = into.into();
-        let item = format!("current source {} ({})", self.current_sources.len(), source.name());
+        let item = format!(
+            "current source {} ({})",
+            self.current_sources.len(),
+            source.name()
+        );
         self.check_selection(&sel, &item, "inject_into")?;
         let p = &self.populations[sel.population];
         if p.cell_type.is_source() {
-            return Err(BuildError::new(item, "inject_into", format!("population \"{}\" is a {} and cannot receive current", p.label, p.cell_type.name())));
+            return Err(BuildError::new(
+                item,
+                "inject_into",
+                format!(
+                    "population \"{}\" is a {} and cannot receive current",
+                    p.label,
+                    p.cell_type.name()
+                ),
+            ));
         }
         match &source {
-            CurrentSource::Dc { amplitude, start, stop } => {
+            CurrentSource::Dc {
+                amplitude,
+                start,
+                stop,
+            } => {
                 if !amplitude.is_finite() {
-                    return Err(BuildError::new(item, "amplitude", format!("must be a finite number, got {amplitude}")));
+                    return Err(BuildError::new(
+                        item,
+                        "amplitude",
+                        format!("must be a finite number, got {amplitude}"),
+                    ));
                 }
                 if !start.is_finite() || *start < 0.0 {
-                    return Err(BuildError::new(item, "start", format!("must be a finite number >= 0, got {start}")));
+                    return Err(BuildError::new(
+                        item,
+                        "start",
+                        format!("must be a finite number >= 0, got {start}"),
+                    ));
                 }
                 if stop.is_nan() || stop < start {
-                    return Err(BuildError::new(item, "stop", format!("must be >= start ({start}), got {stop}")));
+                    return Err(BuildError::new(
+                        item,
+                        "stop",
+                        format!("must be >= start ({start}), got {stop}"),
+                    ));
                 }
             }
             CurrentSource::Step { times, amplitudes } => {
                 if times.len() != amplitudes.len() {
-                    return Err(BuildError::new(item, "amplitudes", format!("needs one amplitude per time: {} times, {} amplitudes", times.len(), amplitudes.len())));
+                    return Err(BuildError::new(
+                        item,
+                        "amplitudes",
+                        format!(
+                            "needs one amplitude per time: {} times, {} amplitudes",
+                            times.len(),
+                            amplitudes.len()
+                        ),
+                    ));
                 }
                 for (i, t) in times.iter().enumerate() {
                     if !t.is_finite() || *t < 0.0 {
-                        return Err(BuildError::new(item, "times", format!("time {i} must be a finite number >= 0, got {t}")));
+                        return Err(BuildError::new(
+                            item,
+                            "times",
+                            format!("time {i} must be a finite number >= 0, got {t}"),
+                        ));
                     }
                     if i > 0 && *t <= times[i - 1] {
-                        return Err(BuildError::new(item, "times", format!("times must be strictly increasing: {t} after {} (at position {i})", times[i - 1])));
+                        return Err(BuildError::new(
+                            item,
+                            "times",
+                            format!(
+                                "times must be strictly increasing: {t} after {} (at position {i})",
+                                times[i - 1]
+                            ),
+                        ));
                     }
                 }
                 if let Some((i, a)) = amplitudes.iter().enumerate().find(|(_, a)| !a.is_finite()) {
-                    return Err(BuildError::new(item, "amplitudes", format!("amplitude {i} must be a finite number, got {a}")));
+                    return Err(BuildError::new(
+                        item,
+                        "amplitudes",
+                        format!("amplitude {i} must be a finite number, got {a}"),
+                    ));
                 }
             }
         }

@@ -98,8 +98,14 @@ impl RandomDistribution {
     }
 
     /// The names PyNN accepts, for error messages.
-    pub const NAMES: [&'static str; 6] =
-        ["normal", "normal_clipped", "uniform", "lognormal", "exponential", "gamma"];
+    pub const NAMES: [&'static str; 6] = [
+        "normal",
+        "normal_clipped",
+        "uniform",
+        "lognormal",
+        "exponential",
+        "gamma",
+    ];
 
     /// Checks the parameters: finite, and each constraint of its doc. Returns the parameter
     /// name and a message on failure.
@@ -107,7 +113,12 @@ impl RandomDistribution {
         use RandomDistribution::*;
         let params: Vec<(&'static str, f64)> = match *self {
             Normal { mu, sigma } | Lognormal { mu, sigma } => vec![("mu", mu), ("sigma", sigma)],
-            NormalClipped { mu, sigma, low, high } => {
+            NormalClipped {
+                mu,
+                sigma,
+                low,
+                high,
+            } => {
                 vec![("mu", mu), ("sigma", sigma), ("low", low), ("high", high)]
             }
             Uniform { low, high } => vec![("low", low), ("high", high)],
@@ -125,7 +136,12 @@ impl RandomDistribution {
             {
                 Err(("sigma", format!("must be >= 0, got {sigma}")))
             }
-            NormalClipped { mu, sigma, low, high } => {
+            NormalClipped {
+                mu,
+                sigma,
+                low,
+                high,
+            } => {
                 if low >= high {
                     return Err(("high", format!("must be > low ({low}), got {high}")));
                 }
@@ -141,7 +157,9 @@ impl RandomDistribution {
             Uniform { low, high } if low >= high => {
                 Err(("high", format!("must be > low ({low}), got {high}")))
             }
-            Exponential { beta } if beta <= 0.0 => Err(("beta", format!("must be > 0, got {beta}"))),
+            Exponential { beta } if beta <= 0.0 => {
+                Err(("beta", format!("must be > 0, got {beta}")))
+            }
             Gamma { k, .. } if k <= 0.0 => Err(("k", format!("must be > 0, got {k}"))),
             Gamma { theta, .. } if theta <= 0.0 => {
                 Err(("theta", format!("must be > 0, got {theta}")))
@@ -155,7 +173,12 @@ impl RandomDistribution {
         use RandomDistribution::*;
         match *self {
             Normal { mu, sigma } => rd::Normal::new(mu, sigma).expect("validated").sample(rng),
-            NormalClipped { mu, sigma, low, high } => {
+            NormalClipped {
+                mu,
+                sigma,
+                low,
+                high,
+            } => {
                 let d = rd::Normal::new(mu, sigma).expect("validated");
                 loop {
                     let x = d.sample(rng);
@@ -165,7 +188,9 @@ impl RandomDistribution {
                 }
             }
             Uniform { low, high } => rd::Uniform::new(low, high).expect("validated").sample(rng),
-            Lognormal { mu, sigma } => rd::LogNormal::new(mu, sigma).expect("validated").sample(rng),
+            Lognormal { mu, sigma } => rd::LogNormal::new(mu, sigma)
+                .expect("validated")
+                .sample(rng),
             Exponential { beta } => rd::Exp::new(1.0 / beta).expect("validated").sample(rng),
             Gamma { k, theta } => rd::Gamma::new(k, theta).expect("validated").sample(rng),
         }
@@ -199,10 +224,43 @@ mod tests {
 
     #[test]
     fn validation_names_the_parameter() {
-        assert_eq!(RandomDistribution::Uniform { low: 1.0, high: 0.0 }.validate().unwrap_err().0, "high");
-        assert_eq!(RandomDistribution::Exponential { beta: 0.0 }.validate().unwrap_err().0, "beta");
-        assert_eq!(RandomDistribution::Normal { mu: f64::NAN, sigma: 1.0 }.validate().unwrap_err().0, "mu");
-        assert_eq!(RandomDistribution::Gamma { k: 1.0, theta: -1.0 }.validate().unwrap_err().0, "theta");
+        assert_eq!(
+            RandomDistribution::Uniform {
+                low: 1.0,
+                high: 0.0
+            }
+            .validate()
+            .unwrap_err()
+            .0,
+            "high"
+        );
+        assert_eq!(
+            RandomDistribution::Exponential { beta: 0.0 }
+                .validate()
+                .unwrap_err()
+                .0,
+            "beta"
+        );
+        assert_eq!(
+            RandomDistribution::Normal {
+                mu: f64::NAN,
+                sigma: 1.0
+            }
+            .validate()
+            .unwrap_err()
+            .0,
+            "mu"
+        );
+        assert_eq!(
+            RandomDistribution::Gamma {
+                k: 1.0,
+                theta: -1.0
+            }
+            .validate()
+            .unwrap_err()
+            .0,
+            "theta"
+        );
     }
 
     /// Sample means within 5 standard errors of the analytic mean.
@@ -210,12 +268,33 @@ mod tests {
     fn sample_means() {
         let n = 20000;
         let cases = [
-            (RandomDistribution::Normal { mu: -65.0, sigma: 2.0 }, -65.0, 2.0),
-            (RandomDistribution::Uniform { low: 1.0, high: 3.0 }, 2.0, (4.0f64 / 12.0).sqrt()),
-            (RandomDistribution::Exponential { beta: 2.0 }, 2.0, 2.0),
-            (RandomDistribution::Gamma { k: 2.0, theta: 3.0 }, 6.0, (18.0f64).sqrt()),
             (
-                RandomDistribution::Lognormal { mu: 0.0, sigma: 0.5 },
+                RandomDistribution::Normal {
+                    mu: -65.0,
+                    sigma: 2.0,
+                },
+                -65.0,
+                2.0,
+            ),
+            (
+                RandomDistribution::Uniform {
+                    low: 1.0,
+                    high: 3.0,
+                },
+                2.0,
+                (4.0f64 / 12.0).sqrt(),
+            ),
+            (RandomDistribution::Exponential { beta: 2.0 }, 2.0, 2.0),
+            (
+                RandomDistribution::Gamma { k: 2.0, theta: 3.0 },
+                6.0,
+                (18.0f64).sqrt(),
+            ),
+            (
+                RandomDistribution::Lognormal {
+                    mu: 0.0,
+                    sigma: 0.5,
+                },
                 (0.125f64).exp(),
                 (((0.25f64).exp() - 1.0) * (0.25f64).exp()).sqrt(),
             ),
@@ -223,9 +302,20 @@ mod tests {
         for (d, mean, sd) in cases {
             let xs = d.sample_n(1, "test", n);
             let m = xs.iter().sum::<f64>() / n as f64;
-            assert!((m - mean).abs() < 5.0 * sd / (n as f64).sqrt(), "{d:?}: {m}");
+            assert!(
+                (m - mean).abs() < 5.0 * sd / (n as f64).sqrt(),
+                "{d:?}: {m}"
+            );
         }
-        let clipped = RandomDistribution::NormalClipped { mu: 0.0, sigma: 1.0, low: -0.5, high: 2.0 };
-        assert!(clipped.sample_n(3, "c", 1000).iter().all(|x| (-0.5..=2.0).contains(x)));
+        let clipped = RandomDistribution::NormalClipped {
+            mu: 0.0,
+            sigma: 1.0,
+            low: -0.5,
+            high: 2.0,
+        };
+        assert!(clipped
+            .sample_n(3, "c", 1000)
+            .iter()
+            .all(|x| (-0.5..=2.0).contains(x)));
     }
 }

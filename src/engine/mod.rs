@@ -1,0 +1,103 @@
+//! Engines: the event-driven exact engine ([`exact`]) and, beside it, the step-based backends.
+//! All of them run the same flat, validated network description, [`NetData`], built by
+//! [`crate::network`], and fill the same [`Recorder`].
+
+pub mod exact;
+
+use rand_pcg::Pcg64;
+
+use crate::model::if_curr_exp::{Params, State};
+use crate::recording::{PopulationLayout, Recorder};
+
+/// What kind of cell a global cell index is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    /// An `IF_curr_exp` neuron.
+    Neuron,
+    /// A `SpikeSourceArray` cell.
+    Array,
+    /// A `SpikeSourcePoisson` cell.
+    Poisson,
+}
+
+/// Poisson source parameters of one cell: spikes at rate `rate_hz` in `[start, start + duration)`.
+#[derive(Clone, Debug)]
+pub struct PoissonCell {
+    /// Global cell index.
+    pub cell: u32,
+    /// Rate (Hz), >= 0.
+    pub rate_hz: f64,
+    /// Start (ms).
+    pub start: f64,
+    /// Duration (ms), may be infinite.
+    pub duration: f64,
+    /// The cell's own random stream, as at t = 0.
+    pub rng: Pcg64,
+}
+
+/// High bit of a synapse target: set for inhibitory synapses.
+pub const INHIBITORY_BIT: u32 = 1 << 31;
+
+/// The network as the engines see it: global cell numbering (populations contiguous, in
+/// population order), per-cell parameters and initial state, spike sources, current-switch
+/// events and synapses in compressed rows by presynaptic cell, grouped by delay.
+#[derive(Clone, Debug)]
+pub struct NetData {
+    /// Recording grid and step of step-based backends (ms).
+    pub timestep: f64,
+    /// Smallest delay (ms).
+    pub min_delay: f64,
+    /// The model's seed.
+    pub seed: u64,
+    /// Kind of every cell.
+    pub kinds: Vec<CellKind>,
+    /// Parameters of every cell (PyNN defaults for spike sources, unused).
+    pub params: Vec<Params>,
+    /// Initial state of every cell.
+    pub init: Vec<State>,
+    /// Spike times of `SpikeSourceArray` cells: cell `g`'s times are
+    /// `array_times[array_ranges[g].0 .. array_ranges[g].1]` (empty for other cells).
+    pub array_ranges: Vec<(u32, u32)>,
+    /// Concatenated spike times (ms), non-decreasing per cell.
+    pub array_times: Vec<f64>,
+    /// Poisson cells.
+    pub poisson: Vec<PoissonCell>,
+    /// Injected-current switches `(t, cell, i_inj after t)` in nA, sorted by (t, cell).
+    pub current_switches: Vec<(f64, u32, f64)>,
+    /// Delay groups of cell `g`: `group_offsets[g] .. group_offsets[g + 1]`.
+    pub group_offsets: Vec<u32>,
+    /// Delay of each group (ms), increasing within a cell.
+    pub group_delay: Vec<f64>,
+    /// Synapses of group `k`: `syn_offsets[k] .. syn_offsets[k + 1]`.
+    pub syn_offsets: Vec<u32>,
+    /// Target cell of each synapse; [`INHIBITORY_BIT`] set for inhibitory synapses.
+    pub syn_target: Vec<u32>,
+    /// Weight of each synapse (nA).
+    pub syn_weight: Vec<f64>,
+    /// Which cells record what.
+    pub layout: Vec<PopulationLayout>,
+    /// Whether each population receives synaptic input (for diagnostics).
+    pub receives_input: Vec<bool>,
+}
+
+impl NetData {
+    /// Number of cells.
+    pub fn n_cells(&self) -> usize {
+        self.kinds.len()
+    }
+    /// Number of synapses.
+    pub fn n_synapses(&self) -> usize {
+        self.syn_target.len()
+    }
+    /// A fresh recorder for this network.
+    pub fn recorder(&self) -> Recorder {
+        Recorder::new(self.layout.clone(), self.n_cells(), self.timestep)
+    }
+    /// Index of the last tick of a run ending at `t_stop`: `round(t_stop / timestep)`.
+    pub fn last_tick(&self, t_stop: f64) -> u64 {
+        (t_stop / self.timestep).round() as u64
+    }
+}
+
+/// Names of the available backends.
+pub const BACKENDS: [&str; 3] = ["exact", "grid", "euler"];

@@ -1,0 +1,4 @@
+//! Files: reading model files and writing the results directory (SPEC §4).
+
+pub mod model_file;
+pub mod output;

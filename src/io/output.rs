@@ -1,0 +1,618 @@
+//! The results directory (SPEC §4): `spikes.csv`, one `<var>.csv` per recorded state variable,
+//! `summary.json`, `data.bin` (the whole [`DataBlock`] in bincode) and, on request, a PNG per
+//! population.
+//!
+//! Every file is written atomically: streamed through a buffer into a temporary file in the
+//! same directory, then renamed over its final name, so an interrupted run never leaves a
+//! half-written file. Numbers are written with Rust's `{:?}` for `f64` (the shortest text that
+//! parses back to the same value, e.g. `-65.0`, `0.30000000000000004`).
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::plot::{self, PlotError};
+use crate::recording::{DataBlock, EventCounts, PopulationData};
+
+/// Name of the spike file.
+pub const SPIKES_FILE: &str = "spikes.csv";
+/// Name of the summary file.
+pub const SUMMARY_FILE: &str = "summary.json";
+/// Name of the binary file holding the whole [`DataBlock`].
+pub const DATA_FILE: &str = "data.bin";
+
+/// The state variables in the order their files are written; others follow in order of first
+/// appearance.
+const KNOWN_VARS: [&str; 3] = ["v", "isyn_exc", "isyn_inh"];
+
+/// Why the results directory could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A file or directory could not be created, written, renamed or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The directory has no `data.bin`, so it is not a results directory.
+    #[error("{} is not a results directory: {} is missing", dir.display(), missing.display())]
+    NotAResultsDirectory {
+        /// The directory given.
+        dir: PathBuf,
+        /// The file that should be there.
+        missing: PathBuf,
+    },
+    /// The data block could not be encoded.
+    #[error("{}: cannot encode the data: {source}", path.display())]
+    Encode {
+        /// The file being written.
+        path: PathBuf,
+        /// The encoder's error.
+        source: bincode::error::EncodeError,
+    },
+    /// The data file exists but does not decode to a data block (corrupt, or another format).
+    #[error("{}: cannot decode the data: {source}", path.display())]
+    Decode {
+        /// The file being read.
+        path: PathBuf,
+        /// The decoder's error.
+        source: bincode::error::DecodeError,
+    },
+    /// The summary could not be serialized.
+    #[error("{}: cannot write the summary: {source}", path.display())]
+    Json {
+        /// The file being written.
+        path: PathBuf,
+        /// The serializer's error.
+        source: serde_json::Error,
+    },
+    /// A figure could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+}
+
+/// Creates a temporary file in `dir` for the file `name` (hidden, named after it, ending in
+/// `suffix`), readable like an ordinary new file once renamed.
+pub(crate) fn temp_file_in(
+    dir: &Path,
+    name: &str,
+    suffix: &str,
+) -> io::Result<tempfile::NamedTempFile> {
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Subject to the umask, like any file a program creates.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
+}
+
+/// Writes `dir/name` atomically: `fill` streams the content into a buffered temporary file,
+/// which is renamed to its final name only if everything succeeded. On error the temporary file
+/// is removed.
+fn write_atomic<F>(dir: &Path, name: &str, fill: F) -> Result<PathBuf, OutputError>
+where
+    F: FnOnce(&mut BufWriter<&File>, &Path) -> Result<(), OutputError>,
+{
+    let path = dir.join(name);
+    let io_err = |source| OutputError::Io {
+        path: path.clone(),
+        source,
+    };
+    let tmp = temp_file_in(dir, name, ".tmp").map_err(io_err)?;
+    {
+        let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file());
+        fill(&mut w, &path)?;
+        w.flush().map_err(io_err)?;
+    }
+    tmp.persist(&path).map_err(|e| io_err(e.error))?;
+    Ok(path)
+}
+
+/// Writes the results directory of SPEC §4 into `dir` (created if needed): `spikes.csv`, a
+/// `<var>.csv` per state variable recorded by any population, `summary.json`, `data.bin` and,
+/// if `figures`, a PNG per population that records anything. Returns the paths written.
+pub fn write_results(
+    dir: &Path,
+    block: &DataBlock,
+    figures: bool,
+) -> Result<Vec<PathBuf>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    written.push(write_atomic(dir, SPIKES_FILE, |w, path| {
+        write_spikes(w, block).map_err(|source| OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?);
+    for var in recorded_vars(block) {
+        let name = format!("{var}.csv");
+        written.push(write_atomic(dir, &name, |w, path| {
+            write_signal(w, block, &var).map_err(|source| OutputError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        })?);
+    }
+    written.push(write_atomic(dir, SUMMARY_FILE, |w, path| {
+        serde_json::to_writer_pretty(&mut *w, &Summary::of(block)).map_err(|source| {
+            OutputError::Json {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+        w.write_all(b"\n").map_err(|source| OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?);
+    written.push(write_atomic(dir, DATA_FILE, |w, path| {
+        // Same bytes as `bincode::serde::encode_to_vec`, streamed instead of built in memory.
+        bincode::serde::encode_into_std_write(block, w, bincode::config::standard())
+            .map(|_| ())
+            .map_err(|source| OutputError::Encode {
+                path: path.to_path_buf(),
+                source,
+            })
+    })?);
+    if figures {
+        written.extend(plot::plot_block(block, dir)?);
+    }
+    Ok(written)
+}
+
+/// Reads back the [`DataBlock`] stored in `dir/data.bin`.
+pub fn read_data_bin(dir: &Path) -> Result<DataBlock, OutputError> {
+    let path = dir.join(DATA_FILE);
+    let file = File::open(&path).map_err(|source| {
+        if source.kind() == io::ErrorKind::NotFound {
+            OutputError::NotAResultsDirectory {
+                dir: dir.to_path_buf(),
+                missing: path.clone(),
+            }
+        } else {
+            OutputError::Io {
+                path: path.clone(),
+                source,
+            }
+        }
+    })?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    bincode::serde::decode_from_std_read(&mut reader, bincode::config::standard())
+        .map_err(|source| OutputError::Decode { path, source })
+}
+
+/// The state variables recorded by any population: `v`, `isyn_exc`, `isyn_inh` first, then
+/// any others in order of first appearance.
+fn recorded_vars(block: &DataBlock) -> Vec<String> {
+    let mut vars: Vec<String> = Vec::new();
+    let present = |name: &str| {
+        block
+            .populations
+            .iter()
+            .any(|p| p.signals.iter().any(|s| s.name == name))
+    };
+    for known in KNOWN_VARS {
+        if present(known) {
+            vars.push(known.to_string());
+        }
+    }
+    for pop in &block.populations {
+        for sig in &pop.signals {
+            if !vars.contains(&sig.name) {
+                vars.push(sig.name.clone());
+            }
+        }
+    }
+    vars
+}
+
+/// A CSV field: as is, or quoted (with inner quotes doubled) if it holds a comma, a quote or a
+/// line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Writes `spikes.csv`: every spike of every population that records spikes, sorted by time,
+/// then population order, then neuron.
+fn write_spikes<W: Write>(w: &mut W, block: &DataBlock) -> io::Result<()> {
+    w.write_all(b"population,neuron,time_ms\n")?;
+    let mut spikes: Vec<(f64, usize, u32)> = Vec::new();
+    for (p, pop) in block.populations.iter().enumerate() {
+        if !pop.records_spikes {
+            continue;
+        }
+        for train in &pop.spiketrains {
+            spikes.extend(train.times_ms.iter().map(|&t| (t, p, train.neuron)));
+        }
+    }
+    spikes.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let labels: Vec<String> = block
+        .populations
+        .iter()
+        .map(|p| csv_field(&p.label))
+        .collect();
+    for (t, p, neuron) in spikes {
+        writeln!(w, "{},{},{:?}", labels[p], neuron, t)?;
+    }
+    Ok(())
+}
+
+/// Writes `<var>.csv`: the samples of `var` of every population recording it, sorted by
+/// population order, neuron, time.
+fn write_signal<W: Write>(w: &mut W, block: &DataBlock, var: &str) -> io::Result<()> {
+    writeln!(w, "population,neuron,time_ms,{}", csv_field(var))?;
+    for pop in &block.populations {
+        let Some(sig) = pop.signal(var) else {
+            continue;
+        };
+        let label = csv_field(&pop.label);
+        // Sample times are the same for every cell: format them once.
+        let times: Vec<String> = sig.times_ms.iter().map(|t| format!("{t:?}")).collect();
+        let rows = sig.neurons.len().min(sig.values.len());
+        let mut order: Vec<usize> = (0..rows).collect();
+        order.sort_by_key(|&i| sig.neurons[i]);
+        for i in order {
+            let prefix = format!("{label},{},", sig.neurons[i]);
+            for (t, v) in times.iter().zip(&sig.values[i]) {
+                w.write_all(prefix.as_bytes())?;
+                w.write_all(t.as_bytes())?;
+                writeln!(w, ",{v:?}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The content of `summary.json`.
+#[derive(Serialize)]
+struct Summary<'a> {
+    backend: &'a str,
+    seed: u64,
+    duration_ms: f64,
+    timestep_ms: f64,
+    wall_time_s: f64,
+    build_time_s: f64,
+    populations: Vec<PopulationSummary<'a>>,
+    events: EventCounts,
+}
+
+/// One population in `summary.json`.
+#[derive(Serialize)]
+struct PopulationSummary<'a> {
+    label: &'a str,
+    size: usize,
+    cell_type: &'a str,
+    spikes: u64,
+    mean_rate_hz: f64,
+    records_spikes: bool,
+    recorded_variables: Vec<&'a str>,
+}
+
+impl<'a> Summary<'a> {
+    fn of(block: &'a DataBlock) -> Self {
+        Summary {
+            backend: &block.backend,
+            seed: block.seed,
+            duration_ms: block.duration_ms,
+            timestep_ms: block.timestep_ms,
+            wall_time_s: block.wall_time_s,
+            build_time_s: block.build_time_s,
+            populations: block
+                .populations
+                .iter()
+                .map(|p| PopulationSummary::of(p, block.duration_ms))
+                .collect(),
+            events: block.events,
+        }
+    }
+}
+
+impl<'a> PopulationSummary<'a> {
+    fn of(pop: &'a PopulationData, duration_ms: f64) -> Self {
+        PopulationSummary {
+            label: &pop.label,
+            size: pop.size,
+            cell_type: &pop.cell_type,
+            spikes: pop.spike_count,
+            mean_rate_hz: pop.mean_rate_hz(duration_ms),
+            records_spikes: pop.records_spikes,
+            recorded_variables: pop.signals.iter().map(|s| s.name.as_str()).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::{AnalogSignal, SpikeTrain};
+
+    fn signal(name: &str, units: &str, neurons: Vec<u32>, values: Vec<Vec<f64>>) -> AnalogSignal {
+        let n = values.first().map_or(0, Vec::len);
+        AnalogSignal {
+            name: name.into(),
+            units: units.into(),
+            sampling_period_ms: 0.1,
+            times_ms: (0..n).map(|k| k as f64 * 0.1).collect(),
+            neurons,
+            values,
+        }
+    }
+
+    fn pop(label: &str, size: usize) -> PopulationData {
+        PopulationData {
+            label: label.into(),
+            size,
+            cell_type: "IF_curr_exp".into(),
+            spike_count: 0,
+            records_spikes: false,
+            spiketrains: vec![],
+            signals: vec![],
+        }
+    }
+
+    /// Two recorded populations and one that records nothing.
+    fn tiny() -> DataBlock {
+        let mut a = pop("a", 3);
+        a.records_spikes = true;
+        a.spike_count = 4;
+        a.spiketrains = vec![
+            SpikeTrain {
+                neuron: 0,
+                times_ms: vec![0.2, 1.0],
+            },
+            SpikeTrain {
+                neuron: 2,
+                times_ms: vec![0.2],
+            },
+            SpikeTrain {
+                neuron: 1,
+                times_ms: vec![0.30000000000000004],
+            },
+        ];
+        // Neurons deliberately listed out of order, to check the sort.
+        a.signals = vec![signal(
+            "v",
+            "mV",
+            vec![2, 0],
+            vec![vec![-65.0, -64.5, -60.25], vec![-70.0, -65.0, 1e-7]],
+        )];
+        let mut b = pop("b", 2);
+        b.cell_type = "SpikeSourceArray".into();
+        b.records_spikes = true;
+        b.spike_count = 2;
+        b.spiketrains = vec![
+            SpikeTrain {
+                neuron: 0,
+                times_ms: vec![0.2],
+            },
+            SpikeTrain {
+                neuron: 1,
+                times_ms: vec![0.1],
+            },
+        ];
+        let mut c = pop("c", 1);
+        c.signals = vec![
+            signal("v", "mV", vec![0], vec![vec![-65.0, -65.0, -65.0]]),
+            signal("isyn_exc", "nA", vec![0], vec![vec![0.0, 0.5, 0.25]]),
+        ];
+        DataBlock {
+            backend: "exact".into(),
+            seed: 42,
+            timestep_ms: 0.1,
+            duration_ms: 0.2,
+            populations: vec![a, b, c, pop("d", 5)],
+            events: EventCounts {
+                synaptic_inputs: 7,
+                spikes: 6,
+                predictions: 9,
+                solver_cap_hits: 0,
+            },
+            wall_time_s: 0.5,
+            build_time_s: 0.25,
+        }
+    }
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn csv_files_have_exact_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let block = tiny();
+        let written = write_results(dir.path(), &block, false).unwrap();
+        let names: Vec<_> = written
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "spikes.csv",
+                "v.csv",
+                "isyn_exc.csv",
+                "summary.json",
+                "data.bin"
+            ]
+        );
+        // By time, then population order, then neuron.
+        assert_eq!(
+            read(&dir.path().join("spikes.csv")),
+            "population,neuron,time_ms\n\
+             b,1,0.1\n\
+             a,0,0.2\n\
+             a,2,0.2\n\
+             b,0,0.2\n\
+             a,1,0.30000000000000004\n\
+             a,0,1.0\n"
+        );
+        // By population order, neuron, time; `{:?}` formatting.
+        assert_eq!(
+            read(&dir.path().join("v.csv")),
+            "population,neuron,time_ms,v\n\
+             a,0,0.0,-70.0\n\
+             a,0,0.1,-65.0\n\
+             a,0,0.2,1e-7\n\
+             a,2,0.0,-65.0\n\
+             a,2,0.1,-64.5\n\
+             a,2,0.2,-60.25\n\
+             c,0,0.0,-65.0\n\
+             c,0,0.1,-65.0\n\
+             c,0,0.2,-65.0\n"
+        );
+        assert_eq!(
+            read(&dir.path().join("isyn_exc.csv")),
+            "population,neuron,time_ms,isyn_exc\n\
+             c,0,0.0,0.0\n\
+             c,0,0.1,0.5\n\
+             c,0,0.2,0.25\n"
+        );
+        assert!(!dir.path().join("isyn_inh.csv").exists());
+    }
+
+    #[test]
+    fn files_without_rows_keep_their_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut block = tiny();
+        for p in &mut block.populations {
+            for t in &mut p.spiketrains {
+                t.times_ms.clear();
+            }
+            for s in &mut p.signals {
+                s.neurons.clear();
+                s.values.clear();
+            }
+        }
+        write_results(dir.path(), &block, false).unwrap();
+        assert_eq!(
+            read(&dir.path().join("spikes.csv")),
+            "population,neuron,time_ms\n"
+        );
+        assert_eq!(
+            read(&dir.path().join("v.csv")),
+            "population,neuron,time_ms,v\n"
+        );
+    }
+
+    #[test]
+    fn labels_with_commas_are_quoted() {
+        let mut block = tiny();
+        block.populations[1].label = "b,\"x\"".into();
+        let mut out = Vec::new();
+        write_spikes(&mut out, &block).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\n\"b,\"\"x\"\"\",1,0.1\n"), "{text}");
+    }
+
+    #[test]
+    fn summary_has_the_documented_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        write_results(dir.path(), &tiny(), false).unwrap();
+        let s: serde_json::Value =
+            serde_json::from_str(&read(&dir.path().join("summary.json"))).unwrap();
+        assert_eq!(s["backend"], "exact");
+        assert_eq!(s["seed"], 42);
+        assert_eq!(s["duration_ms"], 0.2);
+        assert_eq!(s["timestep_ms"], 0.1);
+        assert_eq!(s["wall_time_s"], 0.5);
+        assert_eq!(s["build_time_s"], 0.25);
+        assert_eq!(s["events"]["synaptic_inputs"], 7);
+        assert_eq!(s["events"]["spikes"], 6);
+        assert_eq!(s["events"]["predictions"], 9);
+        assert_eq!(s["events"]["solver_cap_hits"], 0);
+        let a = &s["populations"][0];
+        assert_eq!(a["label"], "a");
+        assert_eq!(a["size"], 3);
+        assert_eq!(a["cell_type"], "IF_curr_exp");
+        assert_eq!(a["spikes"], 4);
+        // 4 spikes / 3 cells / 0.2 ms.
+        let rate = a["mean_rate_hz"].as_f64().unwrap();
+        assert!((rate - 4.0 / 3.0 / 0.0002).abs() < 1e-6, "{rate}");
+        assert_eq!(s["populations"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn data_bin_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut block = tiny();
+        block.populations[0].signals[0].values[0][1] = 0.1 + 0.2;
+        write_results(dir.path(), &block, false).unwrap();
+        assert_eq!(read_data_bin(dir.path()).unwrap(), block);
+        // The same bytes as `encode_to_vec`.
+        let bytes = std::fs::read(dir.path().join(DATA_FILE)).unwrap();
+        assert_eq!(
+            bytes,
+            bincode::serde::encode_to_vec(&block, bincode::config::standard()).unwrap()
+        );
+    }
+
+    #[test]
+    fn reading_a_directory_without_data_names_the_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_data_bin(dir.path()).unwrap_err();
+        assert!(matches!(err, OutputError::NotAResultsDirectory { .. }));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("data.bin") && msg.contains("not a results directory"),
+            "{msg}"
+        );
+        std::fs::write(dir.path().join(DATA_FILE), b"\xff\xff\xff").unwrap();
+        let err = read_data_bin(dir.path()).unwrap_err();
+        assert!(matches!(err, OutputError::Decode { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The results "directory" is a file.
+        let file = dir.path().join("not_a_dir");
+        std::fs::write(&file, "keep me").unwrap();
+        let err = write_results(&file, &tiny(), false).unwrap_err();
+        assert!(err.to_string().contains("not_a_dir"), "{err}");
+        assert_eq!(read(&file), "keep me");
+
+        // A directory sits where `v.csv` should go: the rename fails, and the temporary file
+        // is removed; the files written before it are complete.
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join("v.csv")).unwrap();
+        let err = write_results(&out, &tiny(), false).unwrap_err();
+        assert!(matches!(err, OutputError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("v.csv"), "{err}");
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["spikes.csv", "v.csv"]);
+        assert!(out.join("v.csv").is_dir());
+        assert!(read(&out.join("spikes.csv")).ends_with("a,0,1.0\n"));
+    }
+
+    #[test]
+    fn figures_are_written_on_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = write_results(dir.path(), &tiny(), true).unwrap();
+        let pngs: Vec<_> = written
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "png"))
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(pngs, ["a.png", "b.png", "c.png"]);
+        assert!(written.iter().all(|p| p.is_file()));
+    }
+}
