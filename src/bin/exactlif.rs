@@ -1,1 +1,162 @@
-fn main() {}
+//! The `exactlif` command line: parse, call one library function per subcommand, print.
+//! Exit status: 0 success, 2 invalid model or arguments, 1 anything else.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use exactlif::app::{self, AppError};
+
+#[derive(Parser)]
+#[command(
+    name = "exactlif",
+    version,
+    about = "Exact event-driven simulation of PyNN IF_curr_exp networks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a model file and write a results directory (CSV, JSON, bincode, figures).
+    #[command(
+        after_help = "Example:\n  exactlif run fixtures/tutorial.toml --out results/tutorial"
+    )]
+    Run {
+        /// The model file (TOML).
+        model: PathBuf,
+        /// Results directory [default: results/<model stem>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Backend: exact (event-driven reference), grid or euler (step-based).
+        #[arg(long, default_value = "exact")]
+        backend: String,
+    },
+    /// Validate a model file and print diagnostics; simulates nothing, writes nothing.
+    #[command(after_help = "Example:\n  exactlif check fixtures/tutorial.toml")]
+    Check {
+        /// The model file (TOML).
+        model: PathBuf,
+    },
+    /// Redraw the figures of a finished run from its data.bin.
+    #[command(after_help = "Example:\n  exactlif plot results/tutorial")]
+    Plot {
+        /// A results directory written by `exactlif run`.
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn warn_all(p: &app::Prepared) {
+    for d in &p.diagnostics {
+        eprintln!("warning: {d}");
+    }
+}
+
+fn run(cli: Cli) -> Result<(), AppError> {
+    match cli.command {
+        Command::Run {
+            model,
+            out,
+            backend,
+        } => {
+            app::check_backend(&backend)?;
+            let mut p = app::prepare(&model)?;
+            warn_all(&p);
+            let out = out.unwrap_or_else(|| app::default_out_dir(&model));
+            let bar = progress_bar();
+            let started = Instant::now();
+            let data = app::simulate(&mut p, &mut |t, t_stop| {
+                if let Some(bar) = &bar {
+                    if started.elapsed() > Duration::from_millis(500) {
+                        bar.set_length((t_stop * 1000.0) as u64);
+                        bar.set_position((t * 1000.0) as u64);
+                    }
+                }
+            });
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let files = app::write(&out, &data)?;
+            println!(
+                "{}: {} populations, {} ms",
+                model.display(),
+                data.populations.len(),
+                data.duration_ms
+            );
+            for line in app::summary_lines(&data) {
+                println!("{line}");
+            }
+            let figures: Vec<String> = files
+                .iter()
+                .filter(|f| f.extension().is_some_and(|e| e == "png"))
+                .map(|f| f.display().to_string())
+                .collect();
+            println!(
+                "results in {}/ ({} files); figures: {}",
+                out.display(),
+                files.len(),
+                if figures.is_empty() {
+                    "none".into()
+                } else {
+                    figures.join(", ")
+                }
+            );
+        }
+        Command::Check { model } => {
+            let p = app::prepare(&model)?;
+            warn_all(&p);
+            let net = p.sim.net();
+            println!(
+                "{}: valid: {} populations, {} cells, {} synapses, {} ms at timestep {} ms{}",
+                model.display(),
+                net.layout.len(),
+                net.n_cells(),
+                net.n_synapses(),
+                p.model.duration,
+                net.timestep,
+                if p.diagnostics.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} warning(s)", p.diagnostics.len())
+                }
+            );
+        }
+        Command::Plot { dir } => {
+            for f in app::replot(&dir)? {
+                println!("{}", f.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A progress bar over simulated time, only when stderr is a terminal; it stays hidden until a
+/// run has taken half a second.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(1);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} µs simulated, {elapsed} elapsed, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
