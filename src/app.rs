@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::engine::{Backend, BACKENDS};
 use crate::io::model_file::{load_model, Model, ModelError};
 use crate::io::output::{read_data_bin, write_results, OutputError};
 use crate::network::build::Diagnostic;
@@ -46,10 +47,18 @@ pub struct Prepared {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Loads, validates and builds a model file; nothing is written.
+/// Loads, validates and builds a model file on the exact backend; nothing is written.
 pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
+    prepare_with(path, Backend::Exact)
+}
+
+/// Loads, validates and builds a model file on `backend`; nothing is written.
+pub fn prepare_with(path: &Path, backend: Backend) -> Result<Prepared, AppError> {
     let model = load_model(path)?;
-    let sim = model.network.build().map_err(|e| model.build_error(e))?;
+    let sim = model
+        .network
+        .build_with(backend)
+        .map_err(|e| model.build_error(e))?;
     let diagnostics = model.network.diagnostics(sim.net());
     Ok(Prepared {
         model,
@@ -67,15 +76,16 @@ pub fn default_out_dir(model: &Path) -> PathBuf {
     PathBuf::from("results").join(stem)
 }
 
-/// Checks a backend name.
-pub fn check_backend(name: &str) -> Result<(), AppError> {
-    match name {
-        "exact" => Ok(()),
-        "grid" | "euler" => Err(AppError::Usage(format!(
-            "--backend {name}: the step-based backends are not built yet (see the validation issue); use --backend exact"
-        ))),
-        other => Err(AppError::Usage(format!("--backend {other}: unknown backend; choose exact, grid or euler"))),
-    }
+/// Checks a backend name (`exact`, `grid` or `euler`) and returns the backend.
+pub fn check_backend(name: &str) -> Result<Backend, AppError> {
+    Backend::from_name(name).ok_or_else(|| {
+        let hint = crate::network::suggest(name, BACKENDS)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        AppError::Usage(format!(
+            "--backend {name}: unknown backend; choose exact, grid or euler{hint}"
+        ))
+    })
 }
 
 /// Runs a prepared model for its duration, calling `progress(t, t_stop)` between chunks of

@@ -2,7 +2,9 @@
 //! All of them run the same flat, validated network description, [`NetData`], built by
 //! [`crate::network`], and fill the same [`Recorder`].
 
+pub mod euler;
 pub mod exact;
+pub mod grid;
 
 use rand_pcg::Pcg64;
 
@@ -101,3 +103,42 @@ impl NetData {
 
 /// Names of the available backends.
 pub const BACKENDS: [&str; 3] = ["exact", "grid", "euler"];
+
+/// A simulation backend (SPEC §3): the exact event-driven engine or a step-based scheme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// The exact event-driven reference ([`exact`]).
+    #[default]
+    Exact,
+    /// Exact propagators on the time grid, NEST `iaf_psc_exp` semantics ([`grid`]).
+    Grid,
+    /// Forward Euler on the time grid ([`euler`]).
+    Euler,
+}
+
+impl Backend {
+    /// The backend's name, as in `--backend` and `summary.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Exact => "exact",
+            Backend::Grid => "grid",
+            Backend::Euler => "euler",
+        }
+    }
+
+    /// The backend called `name` (one of [`BACKENDS`]).
+    pub fn from_name(name: &str) -> Option<Backend> {
+        match name {
+            "exact" => Some(Backend::Exact),
+            "grid" => Some(Backend::Grid),
+            "euler" => Some(Backend::Euler),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

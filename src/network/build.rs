@@ -11,7 +11,8 @@ use super::{
     Var,
 };
 use crate::engine::exact::ExactEngine;
-use crate::engine::{CellKind, NetData, PoissonCell, INHIBITORY_BIT};
+use crate::engine::grid::{Scheme, StepEngine};
+use crate::engine::{Backend, CellKind, NetData, PoissonCell, INHIBITORY_BIT};
 use crate::model::if_curr_exp::{self, Params, State};
 use crate::recording::{DataBlock, PopulationLayout};
 
@@ -435,13 +436,23 @@ impl Network {
 
     /// Builds the network and returns a simulation at t = 0 on the exact backend.
     pub fn build(&self) -> Result<Simulation, BuildError> {
+        self.build_with(Backend::Exact)
+    }
+
+    /// Builds the network and returns a simulation at t = 0 on `backend`.
+    pub fn build_with(&self, backend: Backend) -> Result<Simulation, BuildError> {
         let t0 = Instant::now();
         let net = self.materialise()?;
-        let engine = ExactEngine::new(&net);
+        let engine = match backend {
+            Backend::Exact => Engine::Exact(Box::new(ExactEngine::new(&net))),
+            Backend::Grid => Engine::Step(Box::new(StepEngine::new(&net, Scheme::Grid))),
+            Backend::Euler => Engine::Step(Box::new(StepEngine::new(&net, Scheme::Euler))),
+        };
         let build_time_s = t0.elapsed().as_secs_f64();
         Ok(Simulation {
             net,
             engine,
+            backend,
             build_time_s,
             wall_time_s: 0.0,
         })
@@ -548,10 +559,17 @@ fn amplitude_at(s: &CurrentSource, t: f64) -> f64 {
     }
 }
 
+/// The engine of a [`Simulation`].
+enum Engine {
+    Exact(Box<ExactEngine>),
+    Step(Box<StepEngine>),
+}
+
 /// A built network with its engine: PyNN's `run`, `reset` and `get_data`.
 pub struct Simulation {
     net: NetData,
-    engine: ExactEngine,
+    engine: Engine,
+    backend: Backend,
     build_time_s: f64,
     wall_time_s: f64,
 }
@@ -560,28 +578,42 @@ impl Simulation {
     /// Runs for `ms` more milliseconds (PyNN's `run`): events at `t <= time() + ms` are
     /// processed and the ticks up to `round((time() + ms)/timestep)` sampled.
     pub fn run(&mut self, ms: f64) {
-        let t_stop = self.engine.time() + ms;
+        let t_stop = self.time() + ms;
         self.run_until(t_stop);
     }
 
     /// Runs until the absolute time `t_stop` (ms).
     pub fn run_until(&mut self, t_stop: f64) {
         let t0 = Instant::now();
-        if t_stop >= self.engine.time() {
-            self.engine.run_until(&self.net, t_stop);
+        if t_stop >= self.time() {
+            match &mut self.engine {
+                Engine::Exact(e) => e.run_until(&self.net, t_stop),
+                Engine::Step(e) => e.run_until(&self.net, t_stop),
+            }
         }
         self.wall_time_s += t0.elapsed().as_secs_f64();
     }
 
     /// Returns to t = 0 with the same network, clearing recordings (PyNN's `reset`).
     pub fn reset(&mut self) {
-        self.engine.reset(&self.net);
+        match &mut self.engine {
+            Engine::Exact(e) => e.reset(&self.net),
+            Engine::Step(e) => e.reset(&self.net),
+        }
         self.wall_time_s = 0.0;
     }
 
     /// Current time (ms).
     pub fn time(&self) -> f64 {
-        self.engine.time()
+        match &self.engine {
+            Engine::Exact(e) => e.time(),
+            Engine::Step(e) => e.time(),
+        }
+    }
+
+    /// The backend this simulation runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The flat network.
@@ -589,13 +621,17 @@ impl Simulation {
         &self.net
     }
 
-    /// Everything recorded so far (PyNN's `get_data`).
+    /// Everything recorded so far (PyNN's `get_data`); `backend` names the backend.
     pub fn get_data(&self) -> DataBlock {
-        self.engine.recorder.data_block(
-            "exact",
+        let (recorder, counts) = match &self.engine {
+            Engine::Exact(e) => (&e.recorder, e.counts()),
+            Engine::Step(e) => (&e.recorder, e.counts()),
+        };
+        recorder.data_block(
+            self.backend.name(),
             self.net.seed,
-            self.engine.time(),
-            self.engine.counts(),
+            self.time(),
+            counts,
             self.wall_time_s,
             self.build_time_s,
         )

@@ -55,7 +55,6 @@ use super::Connector;
 /// One connection, in population indices. `weight` and `delay` come only from a
 /// `FromListConnector` entry that gives them (they override the synapse's); otherwise `None`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(not(test), allow(dead_code))] // built by the network builder
 pub(crate) struct Connection {
     /// Presynaptic cell (index in the pre population).
     pub pre: u32,
@@ -231,7 +230,6 @@ fn check_count(
 /// `post_cells` (population indices; `same_population`: both are views of one population),
 /// from `rng`, the projection's connector stream. Sorted stably by `(pre, post)`. The connector
 /// should have passed [`validate`]; it never panics if not, see the module docs.
-#[cfg_attr(not(test), allow(dead_code))] // called by the network builder
 pub(crate) fn generate(
     c: &Connector,
     pre_cells: &[u32],

@@ -1,0 +1,606 @@
+//! The step-based backends: `grid` (NEST `iaf_psc_exp` semantics: exact propagators on the time
+//! grid) and `euler` (forward Euler on the same grid, [`super::euler`]). One engine,
+//! [`StepEngine`], runs both; the [`Scheme`] only decides the one-step propagators.
+//!
+//! # The grid
+//!
+//! `h = timestep`, grid points `t_k = k h` (computed as `k * h`, never accumulated). The state
+//! `(v, isyn_exc, isyn_inh)` is known at grid points only; step `k` advances it from `t_{k-1}`
+//! to `t_k`. Samples at `t_k` are the state after step `k` (right-continuous, as in SPEC §4: a
+//! spike at `t_k` shows `v_reset`).
+//!
+//! # One step, `t_{k-1} -> t_k` (NEST's order in `iaf_psc_exp::update`)
+//!
+//! 1. `v` is advanced over `h` with the currents and injected current of `t_{k-1}` (the old
+//!    ones), unless the cell is refractory, in which case `v` stays at `v_reset` and the
+//!    refractory counter is decremented;
+//! 2. the synaptic currents decay over `h`;
+//! 3. the inputs due at `t_k` are added to the currents (NEST: "spikes arriving at T+1 have an
+//!    immediate effect on the state of the neuron");
+//! 4. threshold check: if `v >= v_thresh`, the cell spikes at `t_k`, `v = v_reset`, and the
+//!    refractory counter is set to `n_ref` (below);
+//! 5. current switches due at `t_k` take effect (for step `k + 1` onwards);
+//! 6. the state is sampled.
+//!
+//! Inputs do not change `v` in the step they arrive, so adding them after the threshold check
+//! (which is what the code does, to fan out each delivery once) is the same as NEST's order.
+//! Spike sources emit in step `k` after the neurons; what they emit arrives at `t_{k+d}`, `d >= 1`.
+//!
+//! At `t_0 = 0` there is no update, but the threshold is checked (step 0 = items 3–6): a cell whose
+//! initial `v` is at or above threshold spikes at `t = 0`, as in the exact backend (SPEC §1).
+//! NEST checks the threshold only after its first update, so there it would spike at `t = h`;
+//! we keep the exact backend's rule so that the two agree before any divergence.
+//!
+//! # Propagators (per cell, computed once)
+//!
+//! ```text
+//! v'   = v_inf + (v - v_inf) pm + isyn_exc pe + isyn_inh pi
+//! isyn_X' = isyn_X dX
+//! ```
+//!
+//! - `grid` ([`Propagators::exact`]): `pm = e^{-h/tau_m}`, `pX = K_X(h)/cm`, `dX = e^{-h/tau_X}`:
+//!   the closed form of [`crate::model::if_curr_exp`] over one step, with
+//!   [`kernel`] (stable at `tau_syn == tau_m`). Between inputs on the grid this is exact: grid `v`
+//!   equals the exact `v` at grid points up to rounding.
+//! - `euler` ([`Propagators::euler`]): `pm = 1 - h/tau_m`, `pX = h/cm`, `dX = 1 - h/tau_X`:
+//!   forward Euler for `v` and the currents.
+//!
+//! # Rounding times to the grid
+//!
+//! - **Delays** are rounded to the nearest whole number of steps, at least 1
+//!   ([`delay_steps`]; NEST's `Time::delay_ms_to_steps`, `ld_round`). A spike emitted at `t_k`
+//!   through a delay of `d` steps arrives at `t_{k+d}`.
+//! - **Spike-source times** (SpikeSourceArray, and the Poisson times, which are drawn exactly as
+//!   by the exact backend from the same streams) are moved to the first grid point at or after
+//!   them ([`step_at_or_after`]): NEST's `spike_generator` with `allow_offgrid_times`, which
+//!   rounds up to the end of the step. The spike is recorded at that grid time. A time within
+//!   `1e-9` steps of a grid point counts as on it (floating-point noise in `t / h`, e.g.
+//!   `0.3 / 0.1 = 2.9999999999999996`); NEST works in integer tics for the same reason.
+//! - **Current switches** take effect at the first grid point at or after their time (SPEC §2),
+//!   for the steps after it.
+//! - **Refractoriness** lasts `n_ref = ceil(tau_refrac / h)` steps ([`refractory_steps`], same
+//!   tolerance): `v` is clamped during the `n_ref` steps after the spike and integrates freely from
+//!   `v_reset` from `t_{k + n_ref}` on. Ceil, because NEST computes its `RefractoryCounts` as
+//!   `Time(ms(t_ref)).get_steps()`, which rounds up to whole steps; and because rounding up
+//!   never shortens the refractory period below `tau_refrac`. When `tau_refrac` is a multiple of
+//!   `h` (the usual case) ceil and round agree and the grid reproduces the exact refractory end.
+//!
+//! # Data layout and cost
+//!
+//! Per-cell state as structure of arrays; one flat loop over the neurons per step. Pending
+//! inputs live in a ring buffer with one slot per step of delay (`max delay steps + 1` slots);
+//! a slot holds the ids of the delay groups of [`NetData`] (one per spike and distinct delay)
+//! that arrive in that step, and is fanned out to the targets when its step comes. Slots keep
+//! their capacity when cleared, so the step loop does not allocate once the buffers have grown
+//! to the network's activity.
+
+use rand_distr::{Distribution, Exp};
+use rand_pcg::Pcg64;
+
+use super::{CellKind, NetData, INHIBITORY_BIT};
+use crate::model::if_curr_exp::{kernel, Params, Rates, State};
+use crate::recording::{EventCounts, Recorder};
+
+/// Which one-step integration a [`StepEngine`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// Exact propagators on the grid (backend `grid`, NEST `iaf_psc_exp`).
+    Grid,
+    /// Forward Euler on the grid (backend `euler`).
+    Euler,
+}
+
+impl Scheme {
+    /// The backend name of this scheme: `grid` or `euler`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Grid => "grid",
+            Scheme::Euler => "euler",
+        }
+    }
+}
+
+/// One-step propagators of one cell (see the module doc): `v' = v_inf + (v - v_inf) pm +
+/// isyn_exc pe + isyn_inh pi`, `isyn_X' = isyn_X dX`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Propagators {
+    /// Factor of `v - v_inf` (1).
+    pub pm: f64,
+    /// Contribution of `isyn_exc` to `v` (mV/nA).
+    pub pe: f64,
+    /// Contribution of `isyn_inh` to `v` (mV/nA).
+    pub pi: f64,
+    /// Decay factor of `isyn_exc` (1).
+    pub de: f64,
+    /// Decay factor of `isyn_inh` (1).
+    pub di: f64,
+}
+
+impl Propagators {
+    /// Exact propagators over a step `h` (ms): the closed form of
+    /// [`crate::model::if_curr_exp`], `pm = e^{-h/tau_m}`, `pX = K_X(h)/cm`,
+    /// `dX = e^{-h/tau_X}`, with [`kernel`] (accurate at and near `tau_syn == tau_m`).
+    pub fn exact(p: &Params, h: f64) -> Self {
+        let r = Rates::of(p);
+        Propagators {
+            pm: (-r.lm * h).exp(),
+            pe: kernel(r.lm, r.le, h) / p.cm,
+            pi: kernel(r.lm, r.li, h) / p.cm,
+            de: (-r.le * h).exp(),
+            di: (-r.li * h).exp(),
+        }
+    }
+
+    /// The propagators of `scheme` for a cell with parameters `p` and a step `h` (ms).
+    pub fn of(scheme: Scheme, p: &Params, h: f64) -> Self {
+        match scheme {
+            Scheme::Grid => Propagators::exact(p, h),
+            Scheme::Euler => Propagators::euler(p, h),
+        }
+    }
+}
+
+/// Tolerance (in steps) within which `t / h` counts as a whole number of steps.
+const ON_GRID_STEPS: f64 = 1e-9;
+
+/// `x` if it is within [`ON_GRID_STEPS`] (relative, at least absolute) of an integer: that
+/// integer; else `None`.
+fn near_integer(x: f64) -> Option<f64> {
+    let r = x.round();
+    ((x - r).abs() <= ON_GRID_STEPS * r.abs().max(1.0)).then_some(r)
+}
+
+/// The index of the first grid point at or after `t` (ms): `ceil(t / h)`, with times within
+/// `1e-9` steps of a grid point counted as on it. Negative times map to 0.
+pub fn step_at_or_after(t: f64, h: f64) -> u64 {
+    let x = t / h;
+    if x <= 0.0 {
+        return 0;
+    }
+    near_integer(x).unwrap_or_else(|| x.ceil()) as u64
+}
+
+/// A delay (ms) in whole steps: rounded to the nearest step, at least 1 (NEST's
+/// `delay_ms_to_steps`).
+pub fn delay_steps(delay: f64, h: f64) -> u64 {
+    ((delay / h).round() as u64).max(1)
+}
+
+/// The refractory period in whole steps: `ceil(tau_refrac / h)` (NEST's `RefractoryCounts`),
+/// with values within `1e-9` steps of an integer counted as that integer.
+pub fn refractory_steps(tau_refrac: f64, h: f64) -> u32 {
+    let x = tau_refrac / h;
+    if x <= 0.0 {
+        return 0;
+    }
+    near_integer(x)
+        .unwrap_or_else(|| x.ceil())
+        .min(u32::MAX as f64) as u32
+}
+
+/// The pending inputs: a ring of `n` slots, slot `a % n` holding the delay groups that arrive
+/// at step `a`.
+#[derive(Clone, Debug)]
+struct Ring {
+    slots: Vec<Vec<u32>>,
+}
+
+impl Ring {
+    #[inline]
+    fn slot(&self, step: u64) -> usize {
+        (step % self.slots.len() as u64) as usize
+    }
+
+    /// Schedules the delay groups of cell `g`, which spiked at step `k`.
+    #[inline]
+    fn push_spike(&mut self, net: &NetData, group_steps: &[u64], g: usize, k: u64) {
+        for grp in net.group_offsets[g]..net.group_offsets[g + 1] {
+            let s = self.slot(k + group_steps[grp as usize]);
+            self.slots[s].push(grp);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots.iter_mut().for_each(Vec::clear);
+    }
+}
+
+/// The state of a step-based simulation of one network.
+pub struct StepEngine {
+    scheme: Scheme,
+    h: f64,
+    /// Index of the grid point the state is at (valid once started).
+    k: u64,
+    /// Time reached by the last `run_until` (ms).
+    t: f64,
+    started: bool,
+    // per-cell state (structure of arrays)
+    v: Vec<f64>,
+    ie: Vec<f64>,
+    ii: Vec<f64>,
+    /// Remaining refractory steps.
+    refr: Vec<u32>,
+    /// `v_inf` with the current injected current.
+    v_inf: Vec<f64>,
+    // per-cell constants
+    prop: Vec<Propagators>,
+    v_thresh: Vec<f64>,
+    v_reset: Vec<f64>,
+    ref_steps: Vec<u32>,
+    /// Contiguous ranges of neuron cells (populations of `IF_curr_exp`).
+    neuron_ranges: Vec<(u32, u32)>,
+    /// Delay of each delay group, in steps.
+    group_steps: Vec<u64>,
+    ring: Ring,
+    /// Grid step of each current switch.
+    switch_steps: Vec<u64>,
+    switch_cursor: usize,
+    // spike sources
+    /// Global index of every source cell.
+    sources: Vec<u32>,
+    /// Step of each source's next spike (`u64::MAX`: none).
+    src_next_step: Vec<u64>,
+    /// Exact time of each source's next spike.
+    src_next_t: Vec<f64>,
+    /// Array cursor (index into `array_times`) or Poisson index of each source.
+    src_cursor: Vec<u32>,
+    poisson_rng: Vec<Pcg64>,
+    /// Recorded data.
+    pub recorder: Recorder,
+    counts: EventCounts,
+}
+
+impl StepEngine {
+    /// A new engine at t = 0 for `net`, integrating with `scheme` on the grid `net.timestep`.
+    pub fn new(net: &NetData, scheme: Scheme) -> Self {
+        let h = net.timestep;
+        let n = net.n_cells();
+        let mut neuron_ranges: Vec<(u32, u32)> = Vec::new();
+        let mut sources = Vec::new();
+        for g in 0..n {
+            if net.kinds[g] == CellKind::Neuron {
+                match neuron_ranges.last_mut() {
+                    Some(r) if r.1 as usize == g => r.1 += 1,
+                    _ => neuron_ranges.push((g as u32, g as u32 + 1)),
+                }
+            } else {
+                sources.push(g as u32);
+            }
+        }
+        let group_steps: Vec<u64> = net.group_delay.iter().map(|&d| delay_steps(d, h)).collect();
+        let max_delay = group_steps.iter().copied().max().unwrap_or(1);
+        let mut poisson_index = vec![u32::MAX; n];
+        for (i, p) in net.poisson.iter().enumerate() {
+            poisson_index[p.cell as usize] = i as u32;
+        }
+        let src_cursor = sources
+            .iter()
+            .map(|&g| match net.kinds[g as usize] {
+                CellKind::Array => net.array_ranges[g as usize].0,
+                _ => poisson_index[g as usize],
+            })
+            .collect();
+        let mut e = StepEngine {
+            scheme,
+            h,
+            k: 0,
+            t: 0.0,
+            started: false,
+            v: vec![0.0; n],
+            ie: vec![0.0; n],
+            ii: vec![0.0; n],
+            refr: vec![0; n],
+            v_inf: vec![0.0; n],
+            prop: net
+                .params
+                .iter()
+                .map(|p| Propagators::of(scheme, p, h))
+                .collect(),
+            v_thresh: net.params.iter().map(|p| p.v_thresh).collect(),
+            v_reset: net.params.iter().map(|p| p.v_reset).collect(),
+            ref_steps: net
+                .params
+                .iter()
+                .map(|p| refractory_steps(p.tau_refrac, h))
+                .collect(),
+            neuron_ranges,
+            group_steps,
+            ring: Ring {
+                slots: vec![Vec::new(); max_delay as usize + 1],
+            },
+            switch_steps: net
+                .current_switches
+                .iter()
+                .map(|s| step_at_or_after(s.0, h))
+                .collect(),
+            switch_cursor: 0,
+            src_next_step: vec![u64::MAX; sources.len()],
+            src_next_t: vec![f64::INFINITY; sources.len()],
+            src_cursor,
+            sources,
+            poisson_rng: net.poisson.iter().map(|p| p.rng.clone()).collect(),
+            recorder: net.recorder(),
+            counts: EventCounts::default(),
+        };
+        e.reset(net);
+        e
+    }
+
+    /// Returns to t = 0 with the same network (and the same random streams).
+    pub fn reset(&mut self, net: &NetData) {
+        self.k = 0;
+        self.t = 0.0;
+        self.started = false;
+        for (g, s) in net.init.iter().enumerate() {
+            self.v[g] = s.v;
+            self.ie[g] = s.isyn_exc;
+            self.ii[g] = s.isyn_inh;
+            self.v_inf[g] = net.params[g].v_inf(0.0);
+        }
+        self.refr.iter_mut().for_each(|r| *r = 0);
+        self.ring.clear();
+        self.switch_cursor = 0;
+        for (rng, p) in self.poisson_rng.iter_mut().zip(&net.poisson) {
+            *rng = p.rng.clone();
+        }
+        for (i, &g) in self.sources.iter().enumerate() {
+            if net.kinds[g as usize] == CellKind::Array {
+                self.src_cursor[i] = net.array_ranges[g as usize].0;
+            }
+        }
+        self.recorder.clear();
+        self.counts = EventCounts::default();
+    }
+
+    /// The integration scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Current simulation time (ms): the `t_stop` of the last run.
+    pub fn time(&self) -> f64 {
+        self.t
+    }
+
+    /// Work counters so far (`predictions` and `solver_cap_hits` are always 0 here).
+    pub fn counts(&self) -> EventCounts {
+        self.counts
+    }
+
+    /// Runs until `t_stop` (ms): steps up to grid point `round(t_stop / timestep)`, sampling
+    /// every tick.
+    pub fn run_until(&mut self, net: &NetData, t_stop: f64) {
+        if !self.started {
+            self.start(net);
+        }
+        let last = net.last_tick(t_stop);
+        while self.k < last {
+            self.k += 1;
+            self.step(net, self.k);
+        }
+        self.t = self.t.max(t_stop);
+    }
+
+    /// Step 0: no update; threshold check on the initial state, sources, switches, tick 0.
+    fn start(&mut self, net: &NetData) {
+        self.started = true;
+        for i in 0..self.sources.len() {
+            self.schedule_source(net, i, true);
+        }
+        self.k = 0;
+        self.finish_step(net, 0, false);
+    }
+
+    /// Step `k >= 1`: from `t_{k-1}` to `t_k`.
+    fn step(&mut self, net: &NetData, k: u64) {
+        self.finish_step(net, k, true);
+    }
+
+    /// Everything of step `k` (see the module doc); `integrate` is false for step 0.
+    fn finish_step(&mut self, net: &NetData, k: u64, integrate: bool) {
+        let t_k = k as f64 * self.h;
+        // 1-2, 4: neurons
+        for ri in 0..self.neuron_ranges.len() {
+            let (lo, hi) = self.neuron_ranges[ri];
+            for g in lo as usize..hi as usize {
+                if integrate {
+                    let p = self.prop[g];
+                    if self.refr[g] == 0 {
+                        let vi = self.v_inf[g];
+                        self.v[g] =
+                            vi + (self.v[g] - vi) * p.pm + self.ie[g] * p.pe + self.ii[g] * p.pi;
+                    } else {
+                        self.refr[g] -= 1;
+                    }
+                    self.ie[g] *= p.de;
+                    self.ii[g] *= p.di;
+                }
+                if self.v[g] >= self.v_thresh[g] {
+                    self.v[g] = self.v_reset[g];
+                    self.refr[g] = self.ref_steps[g];
+                    self.counts.spikes += 1;
+                    self.recorder.spike(g as u32, t_k);
+                    self.ring.push_spike(net, &self.group_steps, g, k);
+                }
+            }
+        }
+        // 3: inputs due at t_k
+        let slot = self.ring.slot(k);
+        let mut due = std::mem::take(&mut self.ring.slots[slot]);
+        for &grp in &due {
+            let grp = grp as usize;
+            let (a, b) = (
+                net.syn_offsets[grp] as usize,
+                net.syn_offsets[grp + 1] as usize,
+            );
+            for s in a..b {
+                let target = net.syn_target[s];
+                let g = (target & !INHIBITORY_BIT) as usize;
+                if target & INHIBITORY_BIT != 0 {
+                    self.ii[g] += net.syn_weight[s];
+                } else {
+                    self.ie[g] += net.syn_weight[s];
+                }
+            }
+            self.counts.synaptic_inputs += (b - a) as u64;
+        }
+        due.clear();
+        self.ring.slots[slot] = due;
+        // sources spiking in this step
+        for i in 0..self.sources.len() {
+            while self.src_next_step[i] == k {
+                let g = self.sources[i] as usize;
+                self.counts.spikes += 1;
+                self.recorder.spike(g as u32, t_k);
+                self.ring.push_spike(net, &self.group_steps, g, k);
+                self.schedule_source(net, i, false);
+            }
+        }
+        // 5: current switches due at t_k
+        while self.switch_cursor < self.switch_steps.len()
+            && self.switch_steps[self.switch_cursor] <= k
+        {
+            let (_, g, i_inj) = net.current_switches[self.switch_cursor];
+            self.v_inf[g as usize] = net.params[g as usize].v_inf(i_inj);
+            self.switch_cursor += 1;
+        }
+        // 6: sample
+        if self.recorder.samples_anything() {
+            let (v, ie, ii) = (&self.v, &self.ie, &self.ii);
+            self.recorder.sample(|g| {
+                let g = g as usize;
+                State {
+                    v: v[g],
+                    isyn_exc: ie[g],
+                    isyn_inh: ii[g],
+                }
+            });
+        } else {
+            self.recorder.skip_tick();
+        }
+    }
+
+    /// Finds the next spike of source `i` (the first one if `first`): its exact time as the
+    /// exact backend draws it, and the grid step it is emitted at.
+    fn schedule_source(&mut self, net: &NetData, i: usize, first: bool) {
+        let g = self.sources[i] as usize;
+        let next = match net.kinds[g] {
+            CellKind::Array => {
+                if !first {
+                    self.src_cursor[i] += 1;
+                }
+                let c = self.src_cursor[i];
+                (c < net.array_ranges[g].1).then(|| net.array_times[c as usize])
+            }
+            CellKind::Poisson => {
+                // The same draws, in the same order, as the exact engine's `schedule_source`:
+                // exponential intervals from `start`, then from the previous (exact) spike time.
+                let pi = self.src_cursor[i] as usize;
+                let p = &net.poisson[pi];
+                if p.rate_hz <= 0.0 {
+                    None
+                } else {
+                    let from = if first {
+                        p.start
+                    } else {
+                        self.src_next_t[i].max(p.start)
+                    };
+                    let isi = Exp::new(p.rate_hz / 1000.0)
+                        .expect("validated rate")
+                        .sample(&mut self.poisson_rng[pi]);
+                    let ts = from + isi;
+                    (ts < p.start + p.duration).then_some(ts)
+                }
+            }
+            CellKind::Neuron => unreachable!("neurons are not sources"),
+        };
+        match next {
+            Some(ts) => {
+                self.src_next_t[i] = ts;
+                self.src_next_step[i] = step_at_or_after(ts, self.h);
+            }
+            None => {
+                self.src_next_t[i] = f64::INFINITY;
+                self.src_next_step[i] = u64::MAX;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_rounding_rules() {
+        let h = 0.1;
+        assert_eq!(step_at_or_after(0.0, h), 0);
+        assert_eq!(step_at_or_after(0.3, h), 3); // 0.3/0.1 = 2.9999999999999996
+        assert_eq!(step_at_or_after(0.7, h), 7); // 0.7/0.1 = 6.999999999999999
+        assert_eq!(step_at_or_after(0.31, h), 4);
+        assert_eq!(step_at_or_after(0.30001, h), 4);
+        assert_eq!(step_at_or_after(-1.0, h), 0);
+        assert_eq!(delay_steps(1.0, h), 10);
+        assert_eq!(delay_steps(0.14, h), 1);
+        assert_eq!(delay_steps(0.16, h), 2);
+        assert_eq!(delay_steps(0.01, h), 1); // at least one step
+        assert_eq!(delay_steps(2.345, h), 23);
+        assert_eq!(refractory_steps(0.0, h), 0);
+        assert_eq!(refractory_steps(0.1, h), 1);
+        assert_eq!(refractory_steps(1.0, h), 10);
+        assert_eq!(refractory_steps(0.3, h), 3);
+        assert_eq!(refractory_steps(0.25, h), 3); // ceil
+        assert_eq!(refractory_steps(0.21, h), 3);
+        assert_eq!(refractory_steps(6.0, h), 60);
+    }
+
+    /// The exact propagators compose to the closed form: n steps of h equal one interval n h.
+    #[test]
+    fn exact_propagators_compose_to_the_closed_form() {
+        use crate::model::if_curr_exp::Free;
+        for (te, ti) in [(5.0, 5.0), (20.0, 20.0), (3.0, 8.0), (19.999999, 2.0)] {
+            let p = Params {
+                tau_m: 20.0,
+                tau_syn_E: te,
+                tau_syn_I: ti,
+                i_offset: 0.3,
+                cm: 0.7,
+                ..Params::default()
+            };
+            let h = 0.1;
+            let pr = Propagators::exact(&p, h);
+            let vi = p.v_inf(0.0);
+            let (mut v, mut ie, mut ii) = (-60.0, 2.0, -1.5);
+            let f = Free {
+                v0: v,
+                ie0: ie,
+                ii0: ii,
+                v_inf: vi,
+                cm: p.cm,
+                rates: Rates::of(&p),
+            };
+            for k in 1..=500 {
+                v = vi + (v - vi) * pr.pm + ie * pr.pe + ii * pr.pi;
+                ie *= pr.de;
+                ii *= pr.di;
+                let s = f.state(k as f64 * h);
+                assert!((v - s.v).abs() < 1e-11, "{te} {ti} {k}: {v} {}", s.v);
+                assert!((ie - s.isyn_exc).abs() < 1e-13);
+                assert!((ii - s.isyn_inh).abs() < 1e-13);
+            }
+        }
+    }
+
+    #[test]
+    fn euler_propagators_are_first_order_taylor() {
+        let p = Params::default();
+        let h = 1e-4;
+        let a = Propagators::exact(&p, h);
+        let b = Propagators::euler(&p, h);
+        assert!((a.pm - b.pm).abs() < h * h);
+        assert!((a.pe - b.pe).abs() < h * h);
+        assert!((a.de - b.de).abs() < h * h);
+        assert_eq!(Scheme::Grid.name(), "grid");
+        assert_eq!(Scheme::Euler.name(), "euler");
+    }
+}
