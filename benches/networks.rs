@@ -6,7 +6,7 @@
 //!   iteration is the wall time per simulated second; set `EXACTLIF_BENCH_MS` to simulate a
 //!   shorter span while iterating on the engine. Throughput is `Elements(synaptic inputs in
 //!   the span)`, so elem/s is synaptic events per second.
-//! - `networks/<name>/build`: construction alone, `Network::build` of the already-parsed model
+//! - `construction/<name>`: construction alone, `Network::build` of the already-parsed model
 //!   (materialising every synapse and setting up the engine).
 //!
 //! Each group prints the span, the events and the rates it measured before timing.
@@ -70,9 +70,13 @@ fn bench_network(c: &mut Criterion, name: &str) {
         })
     });
     drop(sim);
+    g.finish();
 
-    g.throughput(Throughput::Elements(1));
-    g.bench_function("build", |b| {
+    let mut g = c.benchmark_group("construction");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_secs(3));
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {

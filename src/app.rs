@@ -145,3 +145,32 @@ pub fn summary_lines(data: &DataBlock) -> Vec<String> {
     ));
     out
 }
+
+/// Compares two results directories (`exactlif compare`, see [`crate::compare`]):
+/// `tolerance_ms` defaults to twice the larger timestep; with `fail_over_ms` the report carries
+/// the gate's verdict ([`crate::compare::Report::apply_gate`]). Errors: not a results directory,
+/// different populations or sizes, bad options (exit status 2); unreadable files (1).
+pub fn compare(
+    reference: &Path,
+    candidate: &Path,
+    tolerance_ms: Option<f64>,
+    fail_over_ms: Option<f64>,
+) -> Result<crate::compare::Report, AppError> {
+    use crate::compare::CompareError;
+    if let Some(t) = fail_over_ms {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(AppError::Usage(format!(
+                "--fail-over must be a finite number >= 0 (ms), got {t}"
+            )));
+        }
+    }
+    let mut report =
+        crate::compare::compare_dirs(reference, candidate, tolerance_ms).map_err(|e| match e {
+            CompareError::Io { path, source } => AppError::Output(OutputError::Io { path, source }),
+            other => AppError::Usage(other.to_string()),
+        })?;
+    if let Some(t) = fail_over_ms {
+        report.apply_gate(t);
+    }
+    Ok(report)
+}

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod compare;
 pub mod engine;
 pub mod io;
 pub mod model;

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
-use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -72,6 +71,24 @@ const Y_LABEL_AREA: u32 = 90;
 const MAX_TRACES_ALL: usize = 100;
 /// Number of traces drawn when only a subset is shown.
 const SUBSET_TRACES: usize = 20;
+/// Above this many spikes, the raster draws a pixel per spike rather than a dot.
+const DOTS_MAX_SPIKES: usize = 20_000;
+/// Colour of the raster's marks.
+const RASTER_COLOR: RGBColor = RGBColor(20, 50, 140);
+/// Trace colours, cycled (the usual ten-colour qualitative palette: distinct, and all dark
+/// enough to read on white).
+const TRACE_COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
 /// Font family name the embedded font is registered under (plotters' default family).
 const FONT: &str = "sans-serif";
 
@@ -327,13 +344,13 @@ type Chart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// Draws the chart's axes, grid and tick marks with plotters, and the tick labels with
-/// [`draw_text`]: plotters is asked for labels only to learn where its ticks are.
-/// `y_label` formats a y tick value (`None`: leave it unlabelled); about `y_ticks` y ticks.
+/// [`draw_text`]: plotters is asked for labels only to learn where its ticks are. About
+/// `y_ticks` y ticks; with `integer_y`, only whole y values are labelled (neuron indices).
 fn draw_mesh(
     root: &Area<'_>,
     chart: &mut Chart<'_, '_>,
     y_ticks: usize,
-    y_label: &dyn Fn(f64) -> Option<String>,
+    integer_y: bool,
 ) -> Result<(), String> {
     let xs = RefCell::new(Vec::new());
     let ys = RefCell::new(Vec::new());
@@ -362,9 +379,12 @@ fn draw_mesh(
         v.sort_by(f64::total_cmp);
         v.dedup();
     }
+    if integer_y {
+        ys.retain(|y| (y - y.round()).abs() < 1e-9);
+    }
     let y0 = chart.y_range().start;
-    for x in xs {
-        let (cx, _) = chart.backend_coord(&(x, y0));
+    for (x, text) in xs.iter().zip(tick_labels(&xs)) {
+        let (cx, _) = chart.backend_coord(&(*x, y0));
         if px.contains(&cx) || cx == px.end {
             let place = Place {
                 x: cx,
@@ -372,13 +392,13 @@ fn draw_mesh(
                 h: HPos::Center,
                 vertical: false,
             };
-            draw_text(root, &RangedCoordf64::format(&x), 15.0, place, BLACK)?;
+            draw_text(root, &text, 15.0, place, BLACK)?;
         }
     }
     let x0 = chart.x_range().start;
-    for y in ys {
-        let (_, cy) = chart.backend_coord(&(x0, y));
-        if let (Some(text), true) = (y_label(y), py.contains(&cy) || cy == py.end) {
+    for (y, text) in ys.iter().zip(tick_labels(&ys)) {
+        let (_, cy) = chart.backend_coord(&(x0, *y));
+        if py.contains(&cy) || cy == py.end {
             let place = Place {
                 x: px.start - 10,
                 y: cy,
@@ -389,6 +409,60 @@ fn draw_mesh(
         }
     }
     Ok(())
+}
+
+/// Labels for increasing tick values, all with the same number of decimals, the fewest that
+/// show every tick exactly (`0`, `0.05`, `-64.2`); in exponent form (`2.5e-6`) when that would
+/// take more than five decimals or the values reach a million.
+fn tick_labels(ticks: &[f64]) -> Vec<String> {
+    let exact_with = |d: usize| {
+        let scale = 10f64.powi(d as i32);
+        ticks
+            .iter()
+            .all(|v| ((v * scale) - (v * scale).round()).abs() < 1e-6 * scale.max(1.0))
+    };
+    let biggest = ticks.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let step = ticks
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min);
+    let is_zero = |v: f64| step.is_finite() && v.abs() < 1e-9 * step;
+    match (0..=5).find(|&d| exact_with(d)) {
+        Some(d) if biggest < 1e6 => ticks
+            .iter()
+            .map(|&v| {
+                if is_zero(v) {
+                    format!("{:.*}", d, 0.0)
+                } else {
+                    format!("{v:.d$}")
+                }
+            })
+            .collect(),
+        _ => {
+            // The fewest mantissa digits that show every tick exactly.
+            let tolerance = if step.is_finite() { 1e-6 * step } else { 0.0 };
+            let p = (0..=12)
+                .find(|&p| {
+                    ticks.iter().all(|&v| {
+                        is_zero(v)
+                            || format!("{v:.p$e}").parse::<f64>().is_ok_and(|back| {
+                                (back - v).abs() <= tolerance.max(1e-12 * v.abs())
+                            })
+                    })
+                })
+                .unwrap_or(12);
+            ticks
+                .iter()
+                .map(|&v| {
+                    if is_zero(v) {
+                        "0".to_string()
+                    } else {
+                        format!("{v:.p$e}")
+                    }
+                })
+                .collect()
+        }
+    }
 }
 
 /// Draws the whole figure on `root`.
@@ -549,12 +623,13 @@ fn draw_signal(
         .y_label_area_size(Y_LABEL_AREA)
         .build_cartesian_2d(t_range.clone(), y_range)
         .map_err(msg)?;
-    draw_mesh(root, &mut chart, 11, &|y| Some(RangedCoordf64::format(&y)))?;
+    draw_mesh(root, &mut chart, 11, false)?;
 
     let columns = chart.plotting_area().dim_in_pixel().0 as usize;
     for (j, &i) in subset.iter().enumerate() {
-        let color = Palette99::pick(j).mix(0.85);
-        let points = decimate(&sig.times_ms, &sig.values[i], &t_range, columns);
+        let color = TRACE_COLORS[j % TRACE_COLORS.len()].mix(0.9);
+        let mut points = decimate(&sig.times_ms, &sig.values[i], &t_range, columns);
+        points.retain(|(_, v)| v.is_finite());
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(1)))
             .map_err(msg)?;
@@ -609,8 +684,7 @@ fn draw_raster(
         .build_cartesian_2d(t_range.clone(), y_range.clone())
         .map_err(msg)?;
     // Neuron indices are whole numbers: no label between rows.
-    let int_label = |y: f64| ((y - y.round()).abs() < 1e-9).then(|| format!("{}", y.round()));
-    draw_mesh(root, &mut chart, rows.clamp(2, 11), &int_label)?;
+    draw_mesh(root, &mut chart, rows.clamp(2, 11), true)?;
     let px = chart.plotting_area().get_pixel_range();
     axis_names(root, px.clone(), frame(panel).0 .0, "neuron index", true)?;
 
@@ -624,7 +698,7 @@ fn draw_raster(
         return draw_text(root, "no spikes", 26.0, centre, RGBColor(110, 110, 110));
     }
 
-    let color = BLUE.mix(0.9);
+    let color = RASTER_COLOR;
     let spikes = pop
         .spiketrains
         .iter()
@@ -636,11 +710,16 @@ fn draw_raster(
                 spikes.map(|(t, y)| PathElement::new(vec![(t, y - 0.35), (t, y + 0.35)], color)),
             )
             .map_err(msg)?;
-    } else {
+    } else if n_spikes <= DOTS_MAX_SPIKES {
         // Many rows: a small dot per spike.
         let r = if rows <= 400 { 2 } else { 1 };
         chart
             .draw_series(spikes.map(|p| Circle::new(p, r, color.filled())))
+            .map_err(msg)?;
+    } else {
+        // Very many spikes: one translucent pixel each, so that density still shows.
+        chart
+            .draw_series(spikes.map(|p| Pixel::new(p, color.mix(0.45))))
             .map_err(msg)?;
     }
     Ok(())
@@ -813,6 +892,7 @@ mod tests {
             })
             .count();
         assert_eq!(leftovers, 0);
+        // To look at the figures: EXACTLIF_PLOT_DIR=/tmp/plots cargo test --lib plot::
         if let Ok(out) = std::env::var("EXACTLIF_PLOT_DIR") {
             plot_block(&b, Path::new(&out)).unwrap();
         }
@@ -846,6 +926,22 @@ mod tests {
         let s = trace_subset(4000);
         assert_eq!(s.len(), SUBSET_TRACES);
         assert_eq!((s[0], s[SUBSET_TRACES - 1]), (0, 3999));
+    }
+
+    #[test]
+    fn tick_labels_are_short_and_uniform() {
+        assert_eq!(tick_labels(&[0.0, 200.0, 400.0]), ["0", "200", "400"]);
+        assert_eq!(
+            tick_labels(&[-64.4, -64.2, -64.0]),
+            ["-64.4", "-64.2", "-64.0"]
+        );
+        assert_eq!(tick_labels(&[0.0, 0.05, 0.1]), ["0.00", "0.05", "0.10"]);
+        assert_eq!(
+            tick_labels(&[-1e-17, 2.5e-6, 5e-6]),
+            ["0", "2.5e-6", "5.0e-6"]
+        );
+        assert_eq!(tick_labels(&[0.0, 1e6, 2e6]), ["0", "1e6", "2e6"]);
+        assert_eq!(tick_labels(&[3.0]), ["3"]);
     }
 
     #[test]

@@ -42,6 +42,32 @@ enum Command {
         /// The model file (TOML).
         model: PathBuf,
     },
+    /// Compare a run against a reference run: spike matching, spike-time errors, missed and
+    /// extra spikes, van Rossum distance, state-variable errors.
+    #[command(
+        after_help = "Spikes are matched one-to-one per cell by an optimal matching (most pairs within the\n\
+tolerance, then least total |error|). Exit status: 0 when the comparison ran (whatever it\n\
+found); with --fail-over T, 1 if any spike is missed or extra or a matched spike is more\n\
+than T ms off; 2 for directories that are not results or do not match.\n\n\
+Example:\n  exactlif run model.toml --out results/exact\n  exactlif run model.toml --backend grid --out results/grid\n  exactlif compare results/exact results/grid --fail-over 0.1"
+    )]
+    Compare {
+        /// The reference results directory (e.g. an exact run).
+        reference: PathBuf,
+        /// The candidate results directory.
+        candidate: PathBuf,
+        /// Largest |candidate - reference| for two spikes to be paired (ms) [default: 2 x the
+        /// larger of the two timesteps].
+        #[arg(long, value_name = "T")]
+        tolerance_ms: Option<f64>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Fail (exit status 1) if any spike is missed or extra, or a matched spike's error
+        /// exceeds T ms.
+        #[arg(long, value_name = "T")]
+        fail_over: Option<f64>,
+    },
     /// Redraw the figures of a finished run from its data.bin.
     #[command(after_help = "Example:\n  exactlif plot results/tutorial")]
     Plot {
@@ -74,8 +100,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
             out,
             backend,
         } => {
-            app::check_backend(&backend)?;
-            let mut p = app::prepare(&model)?;
+            let backend = app::check_backend(&backend)?;
+            let mut p = app::prepare_with(&model, backend)?;
             warn_all(&p);
             let out = out.unwrap_or_else(|| app::default_out_dir(&model));
             let bar = progress_bar();
@@ -135,6 +161,26 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     format!("; {} warning(s)", p.diagnostics.len())
                 }
             );
+        }
+        Command::Compare {
+            reference,
+            candidate,
+            tolerance_ms,
+            json,
+            fail_over,
+        } => {
+            let report = app::compare(&reference, &candidate, tolerance_ms, fail_over)?;
+            if json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_table());
+            }
+            if report.gate.as_ref().is_some_and(|g| !g.passed) {
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                eprintln!("compare: the candidate fails the --fail-over gate");
+                std::process::exit(1);
+            }
         }
         Command::Plot { dir } => {
             for f in app::replot(&dir)? {

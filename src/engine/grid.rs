@@ -67,12 +67,16 @@
 //!
 //! # Data layout and cost
 //!
-//! Per-cell state as structure of arrays; one flat loop over the neurons per step. Pending
+//! Per-cell state as structure of arrays; the constants of a step (propagators, threshold,
+//! reset, refractory steps) are shared by the cells with the same parameters, and the neurons
+//! are updated in one flat loop per step, in runs of cells sharing their constants. Pending
 //! inputs live in a ring buffer with one slot per step of delay (`max delay steps + 1` slots);
 //! a slot holds the ids of the delay groups of [`NetData`] (one per spike and distinct delay)
 //! that arrive in that step, and is fanned out to the targets when its step comes. Slots keep
 //! their capacity when cleared, so the step loop does not allocate once the buffers have grown
 //! to the network's activity.
+
+use std::collections::HashMap;
 
 use rand_distr::{Distribution, Exp};
 use rand_pcg::Pcg64;
@@ -178,6 +182,15 @@ pub fn refractory_steps(tau_refrac: f64, h: f64) -> u32 {
         .min(u32::MAX as f64) as u32
 }
 
+/// What a step needs of a cell's parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct CellConsts {
+    prop: Propagators,
+    v_thresh: f64,
+    v_reset: f64,
+    ref_steps: u32,
+}
+
 /// The pending inputs: a ring of `n` slots, slot `a % n` holding the delay groups that arrive
 /// at step `a`.
 #[derive(Clone, Debug)]
@@ -222,13 +235,10 @@ pub struct StepEngine {
     refr: Vec<u32>,
     /// `v_inf` with the current injected current.
     v_inf: Vec<f64>,
-    // per-cell constants
-    prop: Vec<Propagators>,
-    v_thresh: Vec<f64>,
-    v_reset: Vec<f64>,
-    ref_steps: Vec<u32>,
-    /// Contiguous ranges of neuron cells (populations of `IF_curr_exp`).
-    neuron_ranges: Vec<(u32, u32)>,
+    /// The distinct per-cell constants (most populations share one set).
+    consts: Vec<CellConsts>,
+    /// Runs `(first, end, constants)` of contiguous neuron cells with the same constants.
+    runs: Vec<(u32, u32, u32)>,
     /// Delay of each delay group, in steps.
     group_steps: Vec<u64>,
     ring: Ring,
@@ -255,18 +265,9 @@ impl StepEngine {
     pub fn new(net: &NetData, scheme: Scheme) -> Self {
         let h = net.timestep;
         let n = net.n_cells();
-        let mut neuron_ranges: Vec<(u32, u32)> = Vec::new();
-        let mut sources = Vec::new();
-        for g in 0..n {
-            if net.kinds[g] == CellKind::Neuron {
-                match neuron_ranges.last_mut() {
-                    Some(r) if r.1 as usize == g => r.1 += 1,
-                    _ => neuron_ranges.push((g as u32, g as u32 + 1)),
-                }
-            } else {
-                sources.push(g as u32);
-            }
-        }
+        let sources: Vec<u32> = (0..n as u32)
+            .filter(|&g| net.kinds[g as usize] != CellKind::Neuron)
+            .collect();
         let group_steps: Vec<u64> = net.group_delay.iter().map(|&d| delay_steps(d, h)).collect();
         let max_delay = group_steps.iter().copied().max().unwrap_or(1);
         let mut poisson_index = vec![u32::MAX; n];
@@ -280,6 +281,44 @@ impl StepEngine {
                 _ => poisson_index[g as usize],
             })
             .collect();
+        // Constants shared by the cells with the same (cm, tau_m, tau_syn_E, tau_syn_I,
+        // tau_refrac, v_thresh, v_reset), keyed by their bits.
+        let mut consts: Vec<CellConsts> = Vec::new();
+        let mut seen: HashMap<[u64; 7], u32> = HashMap::new();
+        let cid: Vec<u32> = net
+            .params
+            .iter()
+            .map(|p| {
+                let key = [
+                    p.cm,
+                    p.tau_m,
+                    p.tau_syn_E,
+                    p.tau_syn_I,
+                    p.tau_refrac,
+                    p.v_thresh,
+                    p.v_reset,
+                ]
+                .map(f64::to_bits);
+                *seen.entry(key).or_insert_with(|| {
+                    consts.push(CellConsts {
+                        prop: Propagators::of(scheme, p, h),
+                        v_thresh: p.v_thresh,
+                        v_reset: p.v_reset,
+                        ref_steps: refractory_steps(p.tau_refrac, h),
+                    });
+                    consts.len() as u32 - 1
+                })
+            })
+            .collect();
+        let mut runs: Vec<(u32, u32, u32)> = Vec::new();
+        for g in 0..n {
+            if net.kinds[g] == CellKind::Neuron {
+                match runs.last_mut() {
+                    Some(r) if r.1 as usize == g && r.2 == cid[g] => r.1 += 1,
+                    _ => runs.push((g as u32, g as u32 + 1, cid[g])),
+                }
+            }
+        }
         let mut e = StepEngine {
             scheme,
             h,
@@ -291,19 +330,8 @@ impl StepEngine {
             ii: vec![0.0; n],
             refr: vec![0; n],
             v_inf: vec![0.0; n],
-            prop: net
-                .params
-                .iter()
-                .map(|p| Propagators::of(scheme, p, h))
-                .collect(),
-            v_thresh: net.params.iter().map(|p| p.v_thresh).collect(),
-            v_reset: net.params.iter().map(|p| p.v_reset).collect(),
-            ref_steps: net
-                .params
-                .iter()
-                .map(|p| refractory_steps(p.tau_refrac, h))
-                .collect(),
-            neuron_ranges,
+            consts,
+            runs,
             group_steps,
             ring: Ring {
                 slots: vec![Vec::new(); max_delay as usize + 1],
@@ -399,25 +427,33 @@ impl StepEngine {
     /// Everything of step `k` (see the module doc); `integrate` is false for step 0.
     fn finish_step(&mut self, net: &NetData, k: u64, integrate: bool) {
         let t_k = k as f64 * self.h;
-        // 1-2, 4: neurons
-        for ri in 0..self.neuron_ranges.len() {
-            let (lo, hi) = self.neuron_ranges[ri];
-            for g in lo as usize..hi as usize {
+        // 1-2, 4: neurons, in runs of cells sharing their constants
+        for ri in 0..self.runs.len() {
+            let (lo, hi, ci) = self.runs[ri];
+            let (lo, hi) = (lo as usize, hi as usize);
+            let c = self.consts[ci as usize];
+            let p = c.prop;
+            let v = &mut self.v[lo..hi];
+            let n = v.len();
+            let ie = &mut self.ie[lo..lo + n];
+            let ii = &mut self.ii[lo..lo + n];
+            let vinf = &self.v_inf[lo..lo + n];
+            let refr = &mut self.refr[lo..lo + n];
+            for j in 0..n {
                 if integrate {
-                    let p = self.prop[g];
-                    if self.refr[g] == 0 {
-                        let vi = self.v_inf[g];
-                        self.v[g] =
-                            vi + (self.v[g] - vi) * p.pm + self.ie[g] * p.pe + self.ii[g] * p.pi;
+                    let r = refr[j];
+                    if r == 0 {
+                        v[j] = vinf[j] + (v[j] - vinf[j]) * p.pm + ie[j] * p.pe + ii[j] * p.pi;
                     } else {
-                        self.refr[g] -= 1;
+                        refr[j] = r - 1;
                     }
-                    self.ie[g] *= p.de;
-                    self.ii[g] *= p.di;
+                    ie[j] *= p.de;
+                    ii[j] *= p.di;
                 }
-                if self.v[g] >= self.v_thresh[g] {
-                    self.v[g] = self.v_reset[g];
-                    self.refr[g] = self.ref_steps[g];
+                if v[j] >= c.v_thresh {
+                    v[j] = c.v_reset;
+                    refr[j] = c.ref_steps;
+                    let g = lo + j;
                     self.counts.spikes += 1;
                     self.recorder.spike(g as u32, t_k);
                     self.ring.push_spike(net, &self.group_steps, g, k);

@@ -254,7 +254,6 @@ class Sim:
         self.probe = probe
         self.arrival = arrival or ARRIVAL
         self.uncertain = []  # (lo, hi, target cell, seq): arrivals where the conventions differ
-        self.event_times = []  # (time, seq, cell) of every queued event
         sim = model["simulation"]
         self.dt = float(sim["timestep"])
         self.duration = float(sim["duration"])
@@ -405,8 +404,6 @@ class Sim:
         if t > self.t_end:
             return None
         self.seq += 1
-        c = payload if kind == K_REFR_END else payload[0]
-        self.event_times.append((t, self.seq, c))
         heapq.heappush(self.heap, (t, kind, self.seq, payload))
         return self.seq
 
@@ -556,26 +553,24 @@ class Sim:
         return self
 
     def ambiguities(self):
-        """Arrivals whose order relative to a sample time, or to another event of the same
-        cell, differs between the "f64" and "exact" conventions (empty for a well-posed case)."""
+        """Cell-spike arrivals whose order relative to a sample time or to a spike of the target
+        cell differs between the "f64" and "exact" conventions (the only orderings that change
+        a result: deliveries, switches and refractory ends commute with each other).  Empty for
+        a well-posed case."""
         import bisect
         samples = [mpf(k * self.dt) for k in range(self.nsamples)]
-        per_cell = {}
-        for t, seq, c in self.event_times:
-            per_cell.setdefault(id(c), []).append((t, seq))
+        spikes = {}
         for t, p, i in self.spikes:
-            c = self.pops[p]["cells"][i] if self.pops[p]["type"] == "IF_curr_exp" else None
-            if c is not None:
-                per_cell.setdefault(id(c), []).append((t, -1))
+            spikes.setdefault((p, i), []).append(t)
         bad = []
         for lo, hi, c, seq in self.uncertain:
             # a sample in [lo, hi) sees the input under one convention and not the other
             i = bisect.bisect_left(samples, lo)
             if i < len(samples) and samples[i] < hi:
                 bad.append((float(lo), float(hi), "sample", float(samples[i])))
-            for t, s2 in per_cell.get(id(c), []):
-                if s2 != seq and lo <= t <= hi:
-                    bad.append((float(lo), float(hi), "event", float(t)))
+            for t in spikes.get((c.pop, c.idx), []):
+                if lo <= t <= hi:
+                    bad.append((float(lo), float(hi), "spike", float(t)))
         return bad
 
     # ---- output

@@ -1,0 +1,702 @@
+#!/usr/bin/env python3
+"""make_cases.py -- write the hard reference scenarios and their 50-digit expected results.
+
+    python3 tests/reference/make_cases.py [--only NAME ...] [--no-random]
+
+For every case it writes tests/reference/cases/<name>/model.toml, reads that file back (so the
+expected results are those of the f64 numbers actually in the file), simulates it with
+ref_sim.py and writes tests/reference/cases/<name>/expected/{spikes,v,isyn_exc,isyn_inh}.csv.
+Thresholds of the graze / excursion cases are derived at 50 digits from the trajectory itself
+(closed form or ref_sim's extremum search) and written with repr, i.e. to the last bit.
+Every case is checked to be well posed: no arrival whose order relative to a sample or a spike
+depends on how t_s + delay is rounded (ref_sim.Sim.ambiguities), plus case-specific assertions
+(spike counts, crossing on the second flank, ...).  A diagnostics table is printed (smallest
+|v - v_thresh| at a local maximum that does not spike, smallest slope v' at a crossing).
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import ref_sim  # noqa: E402
+from ref_sim import mp, mpf, ep_eval, ep_deriv, extrema, level_crossings  # noqa: E402
+
+CASES_DIR = os.path.join(HERE, "cases")
+ALL_VARS = ["v", "isyn_exc", "isyn_inh", "spikes"]
+
+
+# --------------------------------------------------------------------------------------------
+# TOML writing
+# --------------------------------------------------------------------------------------------
+
+def tv(x):
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        assert math.isfinite(x)
+        return repr(x)
+    if isinstance(x, str):
+        return json.dumps(x)
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(tv(e) for e in x) + "]"
+    if isinstance(x, dict):
+        return "{ " + ", ".join(f"{k} = {tv(v)}" for k, v in x.items()) + " }"
+    raise TypeError(x)
+
+
+def to_toml(model, comment):
+    out = [f"# {line}".rstrip() for line in comment.strip().splitlines()]
+    out.append("[simulation]")
+    for k, v in model["simulation"].items():
+        out.append(f"{k} = {tv(v)}")
+    for p in model.get("populations", []):
+        out += ["", "[[populations]]"]
+        for k in ("label", "size", "cell_type", "record"):
+            if k in p:
+                out.append(f"{k} = {tv(p[k])}")
+        for sub in ("parameters", "initial_values"):
+            if p.get(sub):
+                out.append(f"[populations.{sub}]")
+                for k, v in p[sub].items():
+                    out.append(f"{k} = {tv(v)}")
+    for pr in model.get("projections", []):
+        out += ["", "[[projections]]"]
+        for k, v in pr.items():
+            out.append(f"{k} = {tv(v)}")
+    for cs in model.get("current_sources", []):
+        out += ["", "[[current_sources]]"]
+        for k, v in cs.items():
+            out.append(f"{k} = {tv(v)}")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# model building helpers
+# --------------------------------------------------------------------------------------------
+
+def model(duration, timestep=0.1, **extra):
+    return {"simulation": {"timestep": timestep, "duration": duration, **extra},
+            "populations": [], "projections": [], "current_sources": []}
+
+
+def ssa(m, label, times, record=("spikes",)):
+    per_cell = bool(times) and isinstance(times[0], list)
+    m["populations"].append({"label": label, "size": len(times) if per_cell else 1,
+                             "cell_type": "SpikeSourceArray", "record": list(record),
+                             "parameters": {"spike_times": times}})
+
+
+def cells(m, label, size, params, init=None, record=ALL_VARS):
+    p = {"label": label, "size": size, "cell_type": "IF_curr_exp", "record": list(record),
+         "parameters": dict(params)}
+    if init:
+        p["initial_values"] = dict(init)
+    m["populations"].append(p)
+    return p
+
+
+def fromlist(m, pre, post, rt, conn_list):
+    m["projections"].append({"presynaptic": pre, "postsynaptic": post, "receptor_type": rt,
+                             "connector": {"type": "FromListConnector", "conn_list": conn_list}})
+
+
+def alltoall(m, pre, post, rt, w, d, allow_self=None):
+    conn = {"type": "AllToAllConnector"}
+    if allow_self is not None:
+        conn["allow_self_connections"] = allow_self
+    m["projections"].append({"presynaptic": pre, "postsynaptic": post, "receptor_type": rt,
+                             "connector": conn,
+                             "synapse": {"type": "StaticSynapse", "weight": w, "delay": d}})
+
+
+def onetoone(m, pre, post, rt, w, d):
+    m["projections"].append({"presynaptic": pre, "postsynaptic": post, "receptor_type": rt,
+                             "connector": {"type": "OneToOneConnector"},
+                             "synapse": {"type": "StaticSynapse", "weight": w, "delay": d}})
+
+
+def with_thresh(m, label, thresholds):
+    """A copy of m with population `label`'s v_thresh replaced (list or scalar)."""
+    m2 = json.loads(json.dumps(m))
+    for p in m2["populations"]:
+        if p["label"] == label:
+            p["parameters"]["v_thresh"] = thresholds
+    return m2
+
+
+def probe(m):
+    """Run m with segment logging; returns the Sim."""
+    return ref_sim.Sim(json.loads(json.dumps(m)), probe=True).run()
+
+
+def cell_of(sim, label, i):
+    return sim.by_label[label]["cells"][i]
+
+
+def local_maxima(sim, label, i, t_lo=None, t_hi=None):
+    """[(t, v)] of the interior local maxima of v of cell (label, i) (50 digits)."""
+    c = cell_of(sim, label, i)
+    out = []
+    for t0, t1, terms in c.segments:
+        L = t1 - t0
+        d2 = ep_deriv(ep_deriv(terms))
+        for p in extrema(terms, L)[1:-1]:
+            t = t0 + p
+            if (t_lo is not None and t < t_lo) or (t_hi is not None and t > t_hi):
+                continue
+            if ep_eval(d2, p) < 0:
+                out.append((t, ep_eval(terms, p)))
+    return out
+
+
+def segment_at(sim, label, i, t):
+    c = cell_of(sim, label, i)
+    for t0, t1, terms in c.segments:
+        if t0 <= t <= t1:
+            return t0, t1, terms
+    raise ValueError("no free segment at that time")
+
+
+HIGH = 1.0e6  # a threshold nothing reaches, for probing trajectories
+
+
+# --------------------------------------------------------------------------------------------
+# the hand-designed cases
+# --------------------------------------------------------------------------------------------
+
+def graze(sign):
+    """Single PSPs whose peak is exactly 1e-9 mV above (sign=-1: threshold = peak - 1e-9, must
+    spike) or below (sign=+1: threshold = peak + 1e-9, must not spike) the threshold, for three
+    parameter sets; the peaks are off the grid."""
+    m = model(30.0)
+    ssa(m, "src", [2.0])
+    params = {"tau_m": [20.0, 10.0, 15.0], "tau_syn_E": [5.0, 2.0, 3.0], "cm": [1.0, 0.5, 1.0],
+              "i_offset": [0.0, 0.0, 0.4], "v_thresh": HIGH}
+    cells(m, "cell", 3, params, init={"v": [-65.0, -65.0, -59.0]})
+    fromlist(m, "src", "cell", "excitatory", [[0, 0, 4.7, 1.0], [0, 1, 1.9, 1.234],
+                                              [0, 2, 3.3, 0.777]])
+    sim = probe(m)
+    th = []
+    for i in range(3):
+        (t, v), = local_maxima(sim, "cell", i)
+        th.append(float(v + sign * mpf("1e-9")))
+        if i == 0:  # cross-check the extremum search against the closed-form peak
+            tm, te, w = mpf(20.0), mpf(5.0), mpf(4.7)
+            tau = mp.log(tm / te) / (1 / te - 1 / tm)
+            peak = -65 + w * (mp.exp(-tau / tm) - mp.exp(-tau / te)) / (1 / te - 1 / tm)
+            assert abs(peak - v) < mpf("1e-40") and abs(t - 3 - tau) < mpf("1e-30"), (peak, v)
+    m = with_thresh(m, "cell", th)
+    n = 3 if sign < 0 else 0
+    word = "above" if sign < 0 else "below"
+    desc = f"""PSP peaks grazing the threshold: v_thresh = peak {'-' if sign < 0 else '+'} 1e-9 mV (peak
+computed at 50 digits), so every cell {'must spike once, near its peak' if sign < 0 else 'must NOT spike'}.
+Cell 0: closed-form PSP from rest; cell 1: cm = 0.5, tau_syn_E = 2; cell 2: on a DC plateau."""
+    return f"graze_{word}", desc, m, lambda s: expect_counts(s, {"cell": n})
+
+
+def excursion():
+    """Fast excitation then stronger, slower inhibition: v rises above threshold for a very short
+    time, entirely between two grid points (10.5 and 10.6)."""
+    m = model(40.0)
+    ssa(m, "fast_exc", [10.0])
+    ssa(m, "slow_inh", [10.0])
+    cells(m, "cell", 3, {"tau_m": 10.0, "tau_syn_E": 0.3, "tau_syn_I": 6.0, "v_thresh": HIGH})
+    alltoall(m, "fast_exc", "cell", "excitatory", 8.0, 0.462)
+    alltoall(m, "slow_inh", "cell", "inhibitory", -6.0, 0.492)
+    sim = probe(m)
+    (tp, vp), = local_maxima(sim, "cell", 0)
+    assert mpf(10.5) < tp < mpf(10.6), tp
+    t0, t1, terms = segment_at(sim, "cell", 0, tp)
+
+    def window(delta):
+        xs = level_crossings(terms, vp - delta, t1 - t0)
+        xs = [t0 + x for x in xs]
+        a = max((x for x in xs if x < tp), default=t0)  # (the segment starts at 10.492)
+        b = min((x for x in xs if x > tp), default=t1)
+        return a, b
+
+    # choose delta so that the excursion lasts 0.03 ms (bisection on delta)
+    lo, hi = mpf("1e-12"), mpf(1)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        a, b = window(mid)
+        if b - a > mpf("0.03"):
+            hi = mid
+        else:
+            lo = mid
+    a, b = window(lo)
+    assert mpf(10.5) < a < b < mpf(10.6) and b - a < mpf("0.05"), (a, b)
+    assert a > t0  # the excursion starts inside the free segment after the inhibition
+    a2, b2 = window(mpf("1e-6"))
+    th = [float(vp - lo), float(vp - mpf("1e-6")), float(vp + mpf("1e-6"))]
+    m = with_thresh(m, "cell", th)
+    desc = f"""Fast excitation (tau_syn_E = 0.3, arrives 10.462) then stronger slower inhibition
+(tau_syn_I = 6, arrives 10.492): v peaks at t = {float(tp)!r} mV = {float(vp)!r}.
+Cell 0: threshold 0.03 ms wide excursion [{float(a)!r}, {float(b)!r}] inside (10.5, 10.6) -> spike.
+Cell 1: threshold 1e-6 mV below the peak, excursion of {float(b2 - a2):.3g} ms -> spike.
+Cell 2: threshold 1e-6 mV above the peak -> no spike."""
+    return "excursion_short", desc, m, lambda s: expect_counts(s, {"cell": [1, 1, 0]})
+
+
+def tau_equal():
+    m = model(80.0)
+    ssa(m, "exc_in", [5.0, 20.0, 21.5, 40.0, 41.0, 41.7])
+    ssa(m, "inh_in", [22.0, 39.5])
+    ssa(m, "single", [3.0])
+    params = {"tau_m": [10.0, 12.5, 8.0, 8.0], "tau_syn_E": [10.0, 12.5, 8.0, 8.0],
+              "tau_syn_I": [5.0, 12.5, 5.0, 5.0], "v_thresh": [-55.0, -56.0, HIGH, HIGH],
+              "tau_refrac": [2.0, 1.0, 0.1, 0.1]}
+    cells(m, "cell", 4, params)
+    fromlist(m, "exc_in", "cell", "excitatory", [[0, 0, 1.9, 1.1], [0, 1, 1.6, 0.65]])
+    fromlist(m, "inh_in", "cell", "inhibitory", [[0, 0, -0.7, 1.3], [0, 1, -1.1, 2.05]])
+    fromlist(m, "single", "cell", "excitatory", [[0, 2, 2.2, 1.01], [0, 3, 2.2, 1.01]])
+    sim = probe(m)
+    th = list(params["v_thresh"])
+    (t2, v2), = local_maxima(sim, "cell", 2)
+    # closed form: tau_syn == tau_m => peak (w/cm) tau_m/e at tau = tau_m after the arrival
+    peak = -65 + mpf(2.2) * mpf(8.0) / mp.e
+    assert abs(peak - v2) < mpf("1e-40") and abs(t2 - mpf(4.01) - 8) < mpf("1e-30")
+    th[2] = float(v2 - mpf("1e-9"))
+    th[3] = float(v2 + mpf("1e-9"))
+    m = with_thresh(m, "cell", th)
+    desc = """tau_syn == tau_m exactly (K(t) = t e^{-t/tau_m}).
+Cell 0: tau_syn_E = tau_m = 10, a train of excitatory inputs with some inhibition.
+Cell 1: tau_syn_E = tau_syn_I = tau_m = 12.5, mixed input.
+Cells 2, 3: tau_syn_E = tau_m = 8, one PSP grazing the threshold by +1e-9 mV (spikes) and
+-1e-9 mV (does not)."""
+    return "tau_equal", desc, m, lambda s: expect_counts(s, {"cell": [None, None, 1, 0]})
+
+
+def tau_near():
+    m = model(80.0)
+    ssa(m, "exc_in", [5.0, 20.0, 21.5, 40.0, 41.0, 41.7])
+    ssa(m, "inh_in", [22.0, 39.5])
+    ssa(m, "single", [3.0])
+    tm = 20.0
+    params = {"tau_m": tm,
+              "tau_syn_E": [tm * (1 + 1e-9), tm * (1 - 1e-9), tm * (1 + 1e-9), tm * (1 + 1e-9),
+                            tm * (1 + 1e-6)],
+              "tau_syn_I": [5.0, tm * (1 + 1e-12), 5.0, 5.0, tm * (1 - 1e-6)],
+              "v_thresh": [-55.0, -56.0, HIGH, HIGH, -57.0], "tau_refrac": 1.5}
+    assert params["tau_syn_E"][0] != tm and params["tau_syn_I"][1] != tm
+    cells(m, "cell", 5, params)
+    fromlist(m, "exc_in", "cell", "excitatory",
+             [[0, 0, 0.6, 1.1], [0, 1, 0.65, 0.65], [0, 4, 0.55, 1.9]])
+    fromlist(m, "inh_in", "cell", "inhibitory",
+             [[0, 0, -0.5, 1.3], [0, 1, -0.8, 2.05], [0, 4, -0.3, 0.45]])
+    fromlist(m, "single", "cell", "excitatory", [[0, 2, 1.5, 1.01], [0, 3, 1.5, 1.01]])
+    sim = probe(m)
+    th = list(params["v_thresh"])
+    (t2, v2), = local_maxima(sim, "cell", 2)
+    # closed form with the tau_syn_E = tau_m limit as a sanity check (differs by O(1e-9))
+    assert abs(v2 - (-65 + mpf(1.5) * 20 / mp.e)) < mpf("1e-6")
+    th[2] = float(v2 - mpf("1e-9"))
+    th[3] = float(v2 + mpf("1e-9"))
+    m = with_thresh(m, "cell", th)
+    desc = """tau_syn nearly equal to tau_m = 20: tau_syn_E = tau_m (1 +- 1e-9) (as f64),
+tau_syn_I = tau_m (1 + 1e-12), and tau_m (1 +- 1e-6); the closed form must not divide two nearly
+equal differences.  Cells 2, 3: one PSP grazing the threshold by +1e-9 / -1e-9 mV."""
+    return "tau_near", desc, m, lambda s: expect_counts(s, {"cell": [None, None, 1, 0, None]})
+
+
+def second_flank():
+    m = model(50.0)
+    ssa(m, "exc_in", [2.0])
+    ssa(m, "inh_in", [2.0])
+    # cells 0-2: DC-driven (v_inf = -47 > threshold), fast excitation + slower stronger
+    # inhibition at once: v' goes + - + within one free segment.  Cell 3: slow excitation and
+    # fast stronger inhibition, no DC: v first falls, then rises and crosses.
+    params = {"tau_m": 10.0, "tau_syn_E": [0.8, 0.8, 0.8, 6.0], "tau_syn_I": [6.0, 6.0, 6.0, 0.8],
+              "i_offset": [1.8, 1.8, 1.8, 0.0], "v_thresh": HIGH, "tau_refrac": 3.0}
+    cells(m, "cell", 4, params)
+    fromlist(m, "exc_in", "cell", "excitatory",
+             [[0, 0, 9.0, 1.0], [0, 1, 9.0, 1.0], [0, 2, 9.0, 1.0], [0, 3, 3.2, 1.0]])
+    fromlist(m, "inh_in", "cell", "inhibitory",
+             [[0, 0, -5.0, 1.0], [0, 1, -5.0, 1.0], [0, 2, -5.0, 1.0], [0, 3, -7.0, 1.0]])
+    sim = probe(m)
+    (t1, v1), = local_maxima(sim, "cell", 1)
+    (t3, v3), = local_maxima(sim, "cell", 3)
+    assert v1 > -60 and t1 > 3
+    th = [-51.0, float(v1 + mpf("1e-7")), float(v1 - mpf("1e-9")), float(v3 - mpf("0.5"))]
+    m = with_thresh(m, "cell", th)
+
+    def check(s):
+        expect_counts(s, {"cell": [None, None, None, None]})
+        sp = {i: [t for lab, j, t in s.spike_list() if lab == "cell" and j == i] for i in range(4)}
+        assert sp[1] and sp[1][0] > t1 + 1, ("cell 1 must cross on the second flank", sp[1])
+        assert sp[2] and abs(sp[2][0] - t1) < mpf("1e-3"), ("cell 2 grazes the first hump", sp[2])
+        assert sp[3] and mpf("3.7") < sp[3][0] < t3  # after the dip, on the rising flank
+    desc = f"""Non-monotonic trajectories within one free segment (tau_syn_E != tau_syn_I).
+Cells 0-2: DC drive (v_inf = -47), fast excitation + stronger slower inhibition at t = 3:
+v rises to a first hump (t = {float(t1):.6g}, v = {float(v1):.12g}), falls, then rises again
+(DC drive, v_inf = -47).
+Cell 0: threshold -51.  Cell 1: threshold 1e-7 mV above the first hump -> must cross on the
+second rising flank.  Cell 2: threshold 1e-9 mV below the first hump -> spikes at the hump.
+Cell 3: slow excitation, fast stronger inhibition: v dips first, then rises and crosses."""
+    return "nonmono_second_flank", desc, m, check
+
+
+def refractory_inputs():
+    m = model(60.0)
+    ssa(m, "kick", [1.0])
+    ssa(m, "during", [4.0, 6.55, 9.1, 12.0])
+    ssa(m, "inh", [7.0])
+    params = {"tau_m": 10.0, "tau_syn_E": 3.0, "tau_syn_I": 4.0, "v_thresh": -55.0,
+              "tau_refrac": [15.0, 4.3, 9.5]}
+    cells(m, "cell", 3, params)
+    alltoall(m, "kick", "cell", "excitatory", 25.0, 0.5)
+    alltoall(m, "during", "cell", "excitatory", 7.0, 1.0)
+    alltoall(m, "inh", "cell", "inhibitory", -3.0, 0.35)
+    fromlist(m, "cell", "cell", "excitatory", [[0, 0, 5.0, 3.3], [2, 2, 2.0, 9.4999]])
+    desc = """Long refractory periods (15, 4.3, 9.5 ms) after a strong kick at 1.5: excitatory and
+inhibitory inputs (and a self-connection) arrive while v is clamped; they charge the currents,
+which keep decaying, and v resumes from v_reset at the exact end of the refractory period."""
+    return "refractory_inputs", desc, m, lambda s: expect_counts(s, {"cell": [None, None, None]})
+
+
+def refrac_zero():
+    m = model(30.0)
+    ssa(m, "src", [3.0, 3.05, 10.0])
+    params = {"tau_m": 10.0, "tau_refrac": 0.0, "v_thresh": -50.0,
+              "v_reset": [-65.0, -65.0, -50.2], "i_offset": [3.0, 20.0, 5.0]}
+    cells(m, "cell", 3, params)
+    alltoall(m, "src", "cell", "excitatory", 1.0, 0.1)
+    desc = """tau_refrac = 0 with strong drive: cell 0 (i_offset 3), cell 1 (i_offset 20, ISI ~0.8 ms),
+cell 2 (v_reset = -50.2, 0.2 mV below threshold: ISI ~0.057 ms, several spikes per step)."""
+    return "refrac_zero", desc, m, lambda s: expect_counts(s, {"cell": [None, None, None]})
+
+
+def chain():
+    m = model(60.0)
+    ssa(m, "src", [1.0, 30.0, 30.6])
+    params = {"tau_m": [10.0, 15.0, 8.0, 12.0], "tau_syn_E": [2.0, 3.0, 1.5, 2.5],
+              "tau_syn_I": 4.0, "v_thresh": -55.0, "tau_refrac": [1.0, 2.0, 0.5, 3.0]}
+    cells(m, "chain", 4, params)
+    fromlist(m, "src", "chain", "excitatory", [[0, 0, 12.0, 1.37]])
+    fromlist(m, "chain", "chain", "excitatory",
+             [[0, 1, 12.0, 2.345], [1, 2, 15.0, 0.77], [2, 3, 12.0, 3.1415]])
+    fromlist(m, "chain", "chain", "inhibitory", [[1, 3, -5.0, 1.111]])
+    desc = """A four-cell chain with non-grid delays 1.37, 2.345, 0.77, 3.1415 and a feed-forward
+inhibitory shortcut 1 -> 3 (delay 1.111); the arrival times are far from the grid."""
+    return "chain_offgrid", desc, m, lambda s: expect_counts(s, {"chain": [3, None, None, None]})
+
+
+def recurrent():
+    m = model(100.0)
+    params = {"tau_m": 15.0, "tau_syn_E": 3.0, "tau_syn_I": 6.0, "tau_refrac": 2.0,
+              "v_thresh": -54.0, "i_offset": [1.2, 0.5, 0.2]}
+    cells(m, "net", 3, params, init={"v": [-60.0, -65.0, -62.5]})
+    fromlist(m, "net", "net", "excitatory",
+             [[0, 0, 0.6, 2.2], [0, 1, 2.5, 1.3], [1, 0, 1.2, 1.7], [1, 2, 3.0, 0.9]])
+    fromlist(m, "net", "net", "inhibitory", [[2, 0, -4.0, 0.6], [2, 1, -3.0, 1.05]])
+    alltoall(m, "net", "net", "excitatory", 0.3, 2.75, allow_self=False)
+    desc = """A small recurrent network: cell 0 is DC-driven and excites itself (self-connection,
+delay 2.2) and cell 1; 1 excites 0 and 2; 2 inhibits 0 and 1; plus all-to-all excitation without
+self-connections (delay 2.75).  Activity is sustained but bounded by refractoriness."""
+    return "recurrent_loop", desc, m, lambda s: expect_counts(s, {"net": [None, None, None]})
+
+
+def init_above():
+    m = model(40.0)
+    params = {"tau_m": 10.0, "v_thresh": -50.0, "i_offset": [0.0, 0.0, 2.0, 0.0, 2.0],
+              "tau_refrac": [0.1, 2.0, 0.1, 0.1, 0.0]}
+    cells(m, "cell", 5, params, init={"v": [-49.0, -50.0, -50.0000001, -65.0, -45.0],
+                                      "isyn_exc": [0.0, 0.0, 0.0, 1.5, 0.0]})
+    desc = """Initial values at and above threshold.  Cell 0: v0 = -49 > v_thresh -> spike at t = 0,
+sample 0 shows v_reset.  Cell 1: v0 = v_thresh exactly -> spike at 0.  Cell 2: v0 1e-7 mV below
+threshold with v_inf = -45 -> spike at ~2e-7 ms (not at 0).  Cell 3: initial isyn_exc = 1.5.
+Cell 4: v0 = -45 with tau_refrac = 0 and v_inf = -45 -> spike at 0, then periodic."""
+    return "init_above", desc, m, lambda s: expect_first(s, "cell", {0: 0, 1: 0, 4: 0})
+
+
+def grid_spikes():
+    m = model(12.0)
+    # arrivals fl(s + d) that are exactly sample times k*0.1
+    times = [0.0, 0.2, 1.0, 2.5, 3.0]
+    d = 0.1
+    for s in times:
+        k = round((s + d) / 0.1)
+        assert s + d == k * 0.1, (s, d)
+    ssa(m, "src", times)
+    # cells 1-3: DC drive tuned so that the first crossing is 1e-11 ms before / after t = 5.0
+    tm, dv = mpf(10.0), mpf(15.0)
+
+    def i_for(T):
+        return float(dv / (tm * (1 - mp.exp(-T / tm))))
+    i_before, i_after = i_for(mpf(5) - mpf("1e-11")), i_for(mpf(5) + mpf("1e-11"))
+    params = {"tau_m": 10.0, "v_thresh": -50.0, "tau_refrac": [0.1, 0.1, 0.1, 0.0],
+              "i_offset": [0.0, i_before, i_after, i_before]}
+    cells(m, "cell", 4, params)
+    fromlist(m, "src", "cell", "excitatory", [[0, 0, 3.0, d]])
+
+    def check(s):
+        sp = {i: [t for lab, j, t in s.spike_list() if lab == "cell" and j == i] for i in range(4)}
+        assert abs(sp[1][0] - (5 - mpf("1e-11"))) < mpf("1e-14")
+        assert abs(sp[2][0] - (5 + mpf("1e-11"))) < mpf("1e-14")
+    desc = """Events on grid points.  Cell 0: input spikes arrive exactly at sample times (0.1,
+0.30000000000000004, 1.1, 2.6, 3.1): the sample shows the current after the jump.
+Cells 1, 3: DC drive tuned at 50 digits so the first spike is 1e-11 ms BEFORE t = 5.0 (the
+sample at 5.0 shows v_reset; cell 3 has tau_refrac = 0).  Cell 2: 1e-11 ms AFTER 5.0 (the sample
+shows v just below threshold)."""
+    return "grid_spikes", desc, m, check
+
+
+def dc_switch():
+    m = model(60.0)
+    params = {"tau_m": 10.0, "v_thresh": -55.0, "tau_refrac": 1.0}
+    cells(m, "cell", 4, params)
+    for t in (10.0, 40.0, 5.0, 20.0):
+        assert round(t / 0.1) * 0.1 == t
+    m["current_sources"] += [
+        {"type": "DCSource", "amplitude": 1.2, "start": 10.0, "stop": 40.0,
+         "inject_into": "cell", "cells": [0]},
+        {"type": "DCSource", "amplitude": 1.2, "start": 10.05, "stop": 40.0333,
+         "inject_into": "cell", "cells": [1]},
+        {"type": "StepCurrentSource", "times": [5.0, 12.345, 20.0, 27.77, 33.3],
+         "amplitudes": [2.0, -1.0, 3.5, 0.7, 0.0], "inject_into": "cell", "cells": [2, 3]},
+        {"type": "DCSource", "amplitude": 0.8, "start": 0.0, "inject_into": "cell", "cells": [3]},
+    ]
+    desc = """Current switches.  Cell 0: DCSource 10.0 .. 40.0 (on grid points: the samples at 10.0
+and 40.0 are taken after the switch).  Cell 1: the same pulse off the grid (10.05 .. 40.0333).
+Cells 2, 3: a StepCurrentSource with on- and off-grid times (5.0, 12.345, 20.0, 27.77, 33.3),
+including a negative amplitude; cell 3 also has a DCSource from t = 0 that never stops."""
+    return "dc_switch", desc, m, lambda s: expect_counts(s, {"cell": [None, None, None, None]})
+
+
+def simultaneous():
+    m = model(40.0)
+    ssa(m, "a", [5.0, 20.0])
+    ssa(m, "b", [5.0, 20.0])
+    ssa(m, "c", [4.5])
+    ssa(m, "d", [4.0])
+    params = {"tau_m": 10.0, "tau_syn_E": 2.0, "tau_syn_I": 7.0, "v_thresh": -55.0}
+    cells(m, "cell", 3, params)
+    fromlist(m, "a", "cell", "excitatory", [[0, 0, 3.0, 1.0], [0, 1, 4.0, 1.5], [0, 2, 2.5, 1.25]])
+    fromlist(m, "b", "cell", "inhibitory", [[0, 0, -3.0, 1.0]])
+    fromlist(m, "c", "cell", "excitatory", [[0, 1, 4.0, 2.0]])
+    fromlist(m, "d", "cell", "excitatory", [[0, 1, 4.0, 2.5]])
+    alltoall(m, "b", "cell", "excitatory", 2.5, 1.25)
+    assert 5.0 + 1.5 == 4.5 + 2.0 == 4.0 + 2.5 == 65 * 0.1
+    desc = """Simultaneous inputs.  Cell 0: an excitatory and an equal inhibitory input arrive at the
+same time (6.0, 21.0) -- net jump zero, but tau_syn_E = 2 != tau_syn_I = 7 makes v move.
+Cell 1: three excitatory inputs from three sources arrive together at 6.5 (a sample time)
+and only their sum crosses.  Cell 2: two sources, same spike time and delay (6.25)."""
+    def check(s):
+        sp = [t for lab, i, t in s.spike_list() if lab == "cell" and i == 1]
+        assert sp and 6.5 < sp[0] < 7.5, sp
+    return "simultaneous_inputs", desc, m, check
+
+
+def vinf_threshold():
+    m = model(200.0)
+    params = {"tau_m": 10.0, "v_thresh": -50.0, "i_offset": [1.5, 1.501], "cm": 1.0}
+    cells(m, "cell", 2, params, record=["v", "spikes"])
+    assert -65.0 + 1.5 * 10.0 / 1.0 == -50.0
+    desc = """v_inf exactly equal to v_thresh (cell 0: -65 + 1.5*10 = -50): v approaches the
+threshold forever and never spikes.  Cell 1: v_inf 0.01 mV above: spikes at ~73.1 and ~146.3 ms."""
+    return "vinf_at_threshold", desc, m, lambda s: expect_counts(s, {"cell": [0, 2]})
+
+
+# --------------------------------------------------------------------------------------------
+# seeded random small networks
+# --------------------------------------------------------------------------------------------
+
+def random_net(seed):
+    rng = random.Random(seed)
+    m = model(float(rng.choice([80, 100, 120])))
+    n_src = rng.randint(1, 2)
+    srcs = []
+    for k in range(n_src):
+        size = rng.randint(1, 3)
+        times = [sorted(round(rng.uniform(0, m["simulation"]["duration"]), 3)
+                        for _ in range(rng.randint(2, 10))) for _ in range(size)]
+        ssa(m, f"in{k}", times)
+        srcs.append((f"in{k}", size))
+    pops = []
+    n_left = rng.randint(2, 6)
+    k = 0
+    while n_left > 0:
+        size = rng.randint(1, n_left) if k == 0 else n_left
+        n_left -= size
+        tm = round(rng.uniform(5, 25), 2)
+
+        def tau_syn():
+            return tm if rng.random() < 0.2 else round(rng.uniform(0.5, 10), 2)
+        params = {
+            "tau_m": tm, "tau_syn_E": tau_syn(), "tau_syn_I": tau_syn(),
+            "cm": round(rng.uniform(0.5, 1.5), 2),
+            "tau_refrac": rng.choice([0.0, 0.1, round(rng.uniform(0.5, 5), 2)]),
+            "v_thresh": round(rng.uniform(-56, -50), 2),
+            "v_reset": round(rng.uniform(-70, -60), 2),
+            "i_offset": [round(rng.uniform(0, 1.2), 3) for _ in range(size)],
+        }
+        cells(m, f"pop{k}", size, params,
+              init={"v": [round(rng.uniform(-70, -55), 2) for _ in range(size)]})
+        pops.append((f"pop{k}", size))
+        k += 1
+    for lab, size in srcs:
+        for plab, psize in pops:
+            if rng.random() < 0.3:
+                alltoall(m, lab, plab, "excitatory", round(rng.uniform(0.5, 4), 3),
+                         round(rng.uniform(0.1, 3), 3))
+            else:
+                lst = [[i, j, round(rng.uniform(0.5, 5), 3), round(rng.uniform(0.1, 4), 3)]
+                       for i in range(size) for j in range(psize) if rng.random() < 0.6]
+                if lst:
+                    fromlist(m, lab, plab, "excitatory", lst)
+    for plab, psize in pops:
+        for qlab, qsize in pops:
+            for rt in ("excitatory", "inhibitory"):
+                sgn = 1 if rt == "excitatory" else -1
+                if rng.random() < 0.25:
+                    alltoall(m, plab, qlab, rt, sgn * round(rng.uniform(0.1, 1.5), 3),
+                             round(rng.uniform(0.1, 4), 3),
+                             allow_self=rng.choice([None, False]))
+                else:
+                    lst = [[i, j, sgn * round(rng.uniform(0.2, 4), 3), round(rng.uniform(0.1, 5), 3)]
+                           for i in range(psize) for j in range(qsize) if rng.random() < 0.4]
+                    if lst:
+                        fromlist(m, plab, qlab, rt, lst)
+    if rng.random() < 0.5:
+        plab, psize = rng.choice(pops)
+        t1 = round(rng.uniform(5, 40), 3)
+        m["current_sources"].append({"type": "StepCurrentSource",
+                                     "times": [t1, round(t1 + rng.uniform(5, 30), 3)],
+                                     "amplitudes": [round(rng.uniform(-0.5, 1.5), 3), 0.0],
+                                     "inject_into": plab, "cells": [0]})
+    desc = f"""Seeded random small network (make_cases.random_net({seed})): {sum(s for _, s in pops)}
+IF_curr_exp cells, SpikeSourceArray inputs at off-grid times, FromList / AllToAll connections
+with off-grid delays, mixed excitation and inhibition; some tau_syn == tau_m."""
+    return m, desc
+
+
+# --------------------------------------------------------------------------------------------
+# checks and diagnostics
+# --------------------------------------------------------------------------------------------
+
+def counts(sim, label):
+    pop = sim.by_label[label]
+    dur = mpf(sim.duration)
+    return [sum(1 for t, p, i in sim.spikes if p == pop["index"] and i == j and t <= dur)
+            for j in range(pop["size"])]
+
+
+def expect_counts(sim, want):
+    for label, w in want.items():
+        got = counts(sim, label)
+        if isinstance(w, int):
+            assert sum(got) == w, (label, got, w)
+        else:
+            for j, x in enumerate(w):
+                if x is not None:
+                    assert got[j] == x, (label, j, got, w)
+
+
+def expect_first(sim, label, want):
+    for j, t in want.items():
+        sp = [x for lab, i, x in sim.spike_list() if lab == label and i == j]
+        assert sp and sp[0] == t, (label, j, sp[:3])
+
+
+def diagnostics(sim):
+    """(closest miss in mV, smallest crossing slope in mV/ms) over all cells."""
+    miss, slope = mpf("inf"), mpf("inf")
+    spikes = {}
+    for t, p, i in sim.spikes:
+        spikes.setdefault((p, i), set()).add(t)
+    for pop in sim.pops:
+        if pop["type"] != "IF_curr_exp":
+            continue
+        for c in pop["cells"]:
+            for t0, t1, terms in c.segments:
+                L = t1 - t0
+                pts = extrema(terms, L)
+                for p in pts[1:-1]:
+                    gap = c.vth - ep_eval(terms, p)
+                    if gap > 0:
+                        miss = min(miss, gap)
+                if t1 in spikes.get((c.pop, c.idx), ()):
+                    slope = min(slope, ep_eval(ep_deriv(terms), L))
+    return miss, slope
+
+
+def write_case(name, desc, m, check, quiet=False):
+    d = os.path.join(CASES_DIR, name)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(os.path.join(d, "expected"))
+    path = os.path.join(d, "model.toml")
+    with open(path, "w") as fh:
+        fh.write(to_toml(m, f"{name}: {desc}\n\nExpected results: tests/reference/make_cases.py "
+                            f"(ref_sim.py, 50 digits)."))
+    loaded = ref_sim.load(path)
+    assert loaded == {k: v for k, v in json.loads(json.dumps(m)).items() if v != []}, \
+        "TOML round trip"
+    sim = ref_sim.Sim(loaded, probe=True).run()
+    amb = sim.ambiguities()
+    assert not amb, (name, "arrival-rounding dependent", amb[:5])
+    # the other arrival convention must give the same spikes to the last bit of the output
+    alt = ref_sim.Sim(ref_sim.load(path), arrival="f64" if ref_sim.ARRIVAL == "exact" else "exact").run()
+    assert [(l, i) for l, i, _ in alt.spike_list()] == [(l, i) for l, i, _ in sim.spike_list()]
+    assert max((abs(a[2] - b[2]) for a, b in zip(alt.spike_list(), sim.spike_list())),
+               default=0) < mpf("1e-12")
+    if check:
+        check(sim)
+    sim.write(os.path.join(d, "expected"))
+    miss, slope = diagnostics(sim)
+    n_cell = sum(1 for t, p, i in sim.spikes if sim.pops[p]["type"] == "IF_curr_exp"
+                 and t <= mpf(sim.duration))
+    print(f"{name:24s} cell spikes {n_cell:5d}   closest miss {float(miss):9.3g} mV   "
+          f"min crossing slope {float(slope):9.3g} mV/ms", flush=True)
+    return miss, slope
+
+
+HAND = [lambda: graze(-1), lambda: graze(+1), excursion, tau_equal, tau_near, second_flank,
+        refractory_inputs, refrac_zero, chain, recurrent, init_above, grid_spikes, dc_switch,
+        simultaneous, vinf_threshold]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--no-random", action="store_true")
+    ap.add_argument("--n-random", type=int, default=10)
+    a = ap.parse_args()
+    for f in HAND:
+        name, desc, m, check = f()
+        if a.only and name not in a.only:
+            continue
+        write_case(name, desc, m, check)
+    if a.no_random:
+        return
+    made, seed = 0, 1000
+    while made < a.n_random:
+        seed += 1
+        name = f"random_{seed}"
+        m, desc = random_net(seed)
+        if a.only and name not in a.only:
+            made += 1
+            continue
+        # keep only well-conditioned draws: every non-spiking local maximum at least 1e-6 mV
+        # below threshold, every crossing with slope >= 1e-3 mV/ms, and some activity
+        sim = ref_sim.Sim(json.loads(json.dumps(m)), probe=True).run()
+        miss, slope = diagnostics(sim)
+        n_cell = sum(1 for t, p, i in sim.spikes if sim.pops[p]["type"] == "IF_curr_exp")
+        if miss < mpf("1e-6") or slope < mpf("1e-3") or n_cell < 3 or n_cell > 400 \
+                or sim.ambiguities():
+            print(f"{name}: rejected (miss {float(miss):.3g}, slope {float(slope):.3g}, "
+                  f"{n_cell} spikes)")
+            continue
+        write_case(name, desc, m, None)
+        made += 1
+
+
+if __name__ == "__main__":
+    main()
