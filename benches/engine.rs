@@ -92,13 +92,13 @@ fn network(w_exc: f64, w_inh: f64) -> Network {
     net
 }
 
-/// Runs one second from t = 0 and returns (synaptic inputs, neuron spikes).
-fn one_run(sim: &mut Simulation) -> (u64, u64) {
+/// Runs one second from t = 0 and returns (synaptic inputs, neuron spikes, solver searches).
+fn one_run(sim: &mut Simulation) -> (u64, u64, u64) {
     sim.reset();
     sim.run(DURATION_MS);
     let d = sim.get_data();
     let cell_spikes = d.populations[2].spike_count;
-    (d.events.synaptic_inputs, cell_spikes)
+    (d.events.synaptic_inputs, cell_spikes, d.events.predictions)
 }
 
 fn bench_engine(c: &mut Criterion) {
@@ -108,9 +108,9 @@ fn bench_engine(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     for (name, w_exc, w_inh) in [("subthreshold", 0.05, -0.05), ("firing", 0.25, -0.5)] {
         let mut sim = network(w_exc, w_inh).build().unwrap();
-        let (inputs, spikes) = one_run(&mut sim);
+        let (inputs, spikes, searches) = one_run(&mut sim);
         eprintln!(
-            "engine/{name}: {inputs} synaptic inputs, {spikes} spikes of {N_CELLS} cells ({:.2} Hz) per {DURATION_MS} ms run",
+            "engine/{name}: {inputs} synaptic inputs, {searches} solver searches, {spikes} spikes of {N_CELLS} cells ({:.2} Hz) per {DURATION_MS} ms run",
             spikes as f64 / N_CELLS as f64 / (DURATION_MS / 1000.0)
         );
         g.throughput(Throughput::Elements(inputs));

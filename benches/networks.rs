@@ -44,9 +44,10 @@ fn bench_network(c: &mut Criterion, name: &str) {
         .map(|p| format!("{} {:.3} Hz", p.label, p.mean_rate_hz(d.duration_ms)))
         .collect();
     eprintln!(
-        "networks/{name}: {} cells, {} synapses; span {span} ms: {inputs} synaptic inputs, {} spikes ({}); first run {:.3} s",
+        "networks/{name}: {} cells, {} synapses; span {span} ms: {inputs} synaptic inputs, {} solver searches, {} spikes ({}); first run {:.3} s",
         sim.net().n_cells(),
         sim.net().n_synapses(),
+        d.events.predictions,
         d.events.spikes,
         rates.join(", "),
         d.wall_time_s

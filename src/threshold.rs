@@ -154,12 +154,21 @@ pub fn first_crossing(
                 None => continue,
             }
         };
-        if sgn(fa) != 0 && sgn(fb) != 0 && sgn(fa) != sgn(fb) {
-            pts[n] = find_sign_change(dv, a, b_end, fa, fb, stats);
-            n += 1;
-        } else if sgn(fb) == 0 && !b.is_finite() {
-            // the expansion landed exactly on the critical point
-            pts[n] = b_end;
+        if sgn(fa) != 0 && sgn(fb) != sgn(fa) {
+            // v' leaves the sign of v'(a) once in (a, b_end]. A computed v' of exactly 0 (a
+            // true zero, or an underflow where v is constant to within f64 anyway) counts as
+            // having left it, so the search returns the first point where v' stops having
+            // sign(v'(a)).
+            let s0 = sgn(fa) as f64;
+            let leaving = |t: f64| {
+                let d = dv(t);
+                if d == 0.0 {
+                    -s0 * f64::MIN_POSITIVE
+                } else {
+                    d
+                }
+            };
+            pts[n] = find_sign_change(leaving, a, b_end, fa, leaving(b_end), stats);
             n += 1;
         }
         if b.is_finite() {
@@ -571,6 +580,21 @@ mod tests {
                     }
                 }
                 (Crossing::None, None) => {}
+            }
+        }
+
+        /// A finite horizon only cuts: the answer on [0, H] is the unbounded answer if that
+        /// lies within H (to within rounding of the root search), and no crossing otherwise.
+        #[test]
+        fn horizon_only_cuts((p, f) in arb_case(), h in 0.001f64..60.0) {
+            let mut st = SolverStats::default();
+            let full = solve(&p, &f);
+            let cut = first_crossing(&f, p.v_thresh, p.kmax_exc(), h, &mut st);
+            match (full, cut) {
+                (Crossing::At(a), Crossing::At(b)) => prop_assert!((a - b).abs() <= 1e-12 * a.max(1.0) && b <= h, "{a} {b} {h}"),
+                (Crossing::At(a), Crossing::None) => prop_assert!(a >= h * (1.0 - 1e-12), "lost {a} < {h}"),
+                (Crossing::None, Crossing::None) => {}
+                (Crossing::None, Crossing::At(b)) => prop_assert!(false, "horizon created a crossing at {b}"),
             }
         }
 

@@ -29,13 +29,16 @@ struct Table {
 }
 
 fn read_table(path: &Path) -> Result<Table, String> {
-    let text = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header = match lines.next() {
         Some(h) => h.split(',').map(|s| s.trim().to_string()).collect(),
         None => return Err(format!("{}: empty file (no header)", path.display())),
     };
-    let rows = lines.map(|l| l.split(',').map(|s| s.trim().to_string()).collect()).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(|s| s.trim().to_string()).collect())
+        .collect();
     Ok(Table { header, rows })
 }
 
@@ -61,7 +64,11 @@ fn compare_file(file: &str, exp: &Table, cand: &Table, problems: &mut Vec<String
         _ => "nA",
     };
     if exp.rows.len() != cand.rows.len() {
-        let mut msg = format!("{file}: {} rows, expected {}", cand.rows.len(), exp.rows.len());
+        let mut msg = format!(
+            "{file}: {} rows, expected {}",
+            cand.rows.len(),
+            exp.rows.len()
+        );
         if is_spikes {
             // say which cells have missed / extra spikes
             let count = |t: &Table| {
@@ -76,7 +83,10 @@ fn compare_file(file: &str, exp: &Table, cand: &Table, problems: &mut Vec<String
             let (ce, cc) = (count(exp), count(cand));
             let keys: std::collections::BTreeSet<_> = ce.keys().chain(cc.keys()).cloned().collect();
             for k in keys {
-                let (a, b) = (ce.get(&k).copied().unwrap_or(0), cc.get(&k).copied().unwrap_or(0));
+                let (a, b) = (
+                    ce.get(&k).copied().unwrap_or(0),
+                    cc.get(&k).copied().unwrap_or(0),
+                );
                 if a != b {
                     let _ = write!(msg, "; {}[{}]: {b} spikes, expected {a}", k.0, k.1);
                 }
@@ -219,7 +229,11 @@ fn exact_backend_matches_the_50_digit_reference() {
             failures.push(format!("{name}:\n  {}", problems.join("\n  ")));
         }
     }
-    eprintln!("reference cases passed ({}): {}", passed.len(), passed.join(", "));
+    eprintln!(
+        "reference cases passed ({}): {}",
+        passed.len(),
+        passed.join(", ")
+    );
     assert!(
         failures.is_empty(),
         "{} of {} reference cases FAIL (tolerances: spikes {SPIKE_TOL_MS:e} ms, states {STATE_TOL:e}):\n\n{}\n",

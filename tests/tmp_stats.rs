@@ -21,9 +21,29 @@ static ABOVE: AtomicUsize = AtomicUsize::new(0);
 static BELOW: AtomicUsize = AtomicUsize::new(0);
 static SPIKY: AtomicUsize = AtomicUsize::new(0);
 static TOT: AtomicUsize = AtomicUsize::new(0);
-static ERRS: std::sync::Mutex<Vec<(f64,f64)>> = std::sync::Mutex::new(Vec::new());
+static ERRS: std::sync::Mutex<Vec<(f64, f64)>> = std::sync::Mutex::new(Vec::new());
 #[test]
-fn zz_report(){ std::thread::sleep(std::time::Duration::from_secs(20)); eprintln!("above {} below {} spiky {} tot {}", ABOVE.load(Relaxed), BELOW.load(Relaxed), SPIKY.load(Relaxed), TOT.load(Relaxed)); let e=ERRS.lock().unwrap(); let mut r: Vec<f64>=e.iter().filter(|x|x.0>0.0).map(|x| x.1/x.0).collect(); r.sort_by(f64::total_cmp); eprintln!("euler ratios n={} min {:?} med {:?} max {:?}; zero {}", r.len(), r.first(), r.get(r.len()/2), r.last(), e.iter().filter(|x|x.0==0.0).count());}
+fn zz_report() {
+    std::thread::sleep(std::time::Duration::from_secs(20));
+    eprintln!(
+        "above {} below {} spiky {} tot {}",
+        ABOVE.load(Relaxed),
+        BELOW.load(Relaxed),
+        SPIKY.load(Relaxed),
+        TOT.load(Relaxed)
+    );
+    let e = ERRS.lock().unwrap();
+    let mut r: Vec<f64> = e.iter().filter(|x| x.0 > 0.0).map(|x| x.1 / x.0).collect();
+    r.sort_by(f64::total_cmp);
+    eprintln!(
+        "euler ratios n={} min {:?} med {:?} max {:?}; zero {}",
+        r.len(),
+        r.first(),
+        r.get(r.len() / 2),
+        r.last(),
+        e.iter().filter(|x| x.0 == 0.0).count()
+    );
+}
 
 fn cases() -> u32 {
     std::env::var("EXACTLIF_PROPTEST_CASES")
