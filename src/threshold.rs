@@ -123,81 +123,99 @@ pub fn first_crossing(
         };
     }
 
-    // Breakpoints: 0, the critical points of v and t_h inside [0, horizon], and the horizon.
-    // Between consecutive breakpoints v is monotone.
-    let dv = |t: f64| f.dv(t);
-    let mut pts = [0.0f64; 6];
-    let mut n = 1;
+    // Walk the monotone pieces of v in order. Breakpoints: t_h and the critical points of v
+    // inside [0, horizon]. Each breakpoint is evaluated once (v and v' together); `lo` is the
+    // start of the current piece, where v < v_thresh is known.
+    let mut lo = Pt::at(f, 0.0);
     let th = h_turning_point(f).filter(|&th| th < horizon);
-    let h_pieces: [(f64, f64); 2] = match th {
-        Some(th) => [(0.0, th), (th, horizon)],
-        None => [(0.0, horizon), (f64::NAN, f64::NAN)],
-    };
-    for &(a, b) in h_pieces.iter().take(if th.is_some() { 2 } else { 1 }) {
-        // h is monotone on [a, b], so v' changes sign at most once there.
-        let fa = dv(a);
-        let (b_end, fb) = if b.is_finite() {
-            (b, dv(b))
+    let h_ends = [th.unwrap_or(horizon), horizon];
+    for &b in &h_ends[..if th.is_some() { 2 } else { 1 }] {
+        // h is monotone on [lo.t, b], so v' leaves the sign of v'(lo) at most once there.
+        let sa = sgn(lo.d);
+        let hi = if b.is_finite() {
+            Some(Pt::at(f, b))
         } else {
-            // [a, inf): a sign change exists iff the sign at infinity differs from v'(a)
+            // [lo, inf): a sign change exists iff the sign at infinity differs from v'(lo)
             let s_inf = sign_at_infinity(f);
-            if sgn(fa) == 0 || s_inf == 0 || sgn(fa) == s_inf {
-                continue;
-            }
-            match expand(
-                a,
-                f.rates.slowest_time_constant(),
-                |t| sgn(dv(t)) != sgn(fa),
-                stats,
-            ) {
-                Some(b) => (b, dv(b)),
-                None => continue,
+            if sa == 0 || s_inf == 0 || sa == s_inf {
+                None
+            } else {
+                expand(
+                    lo.t,
+                    f.rates.slowest_time_constant(),
+                    |t| sgn(f.dv(t)) != sa,
+                    stats,
+                )
+                .map(|t| Pt::at(f, t))
             }
         };
-        if sgn(fa) != 0 && sgn(fb) != sgn(fa) {
-            // v' leaves the sign of v'(a) once in (a, b_end]. A computed v' of exactly 0 (a
-            // true zero, or an underflow where v is constant to within f64 anyway) counts as
-            // having left it, so the search returns the first point where v' stops having
-            // sign(v'(a)).
-            let s0 = sgn(fa) as f64;
-            let leaving = |t: f64| {
-                let d = dv(t);
-                if d == 0.0 {
-                    -s0 * f64::MIN_POSITIVE
-                } else {
-                    d
+        if let Some(hi) = hi {
+            if sa != 0 && sgn(hi.d) != sa {
+                // a critical point c in (lo, hi]: v is monotone on [lo, c] and on [c, hi]. A
+                // computed v' of exactly 0 (a true zero, or an underflow where v is constant to
+                // within f64 anyway) counts as having left the sign of v'(lo).
+                let c = newton_sign_change(
+                    |t| {
+                        let (_, d, d2) = f.v_dv_d2v(t);
+                        (
+                            if d == 0.0 {
+                                -(sa as f64) * f64::MIN_POSITIVE
+                            } else {
+                                d
+                            },
+                            d2,
+                        )
+                    },
+                    lo.t,
+                    hi.t,
+                    sa,
+                    stats,
+                );
+                let c = Pt::at(f, c);
+                if c.v >= v_thresh {
+                    return Crossing::At(solve_monotone(f, v_thresh, &lo, &c, stats));
                 }
-            };
-            pts[n] = find_sign_change(leaving, a, b_end, fa, leaving(b_end), stats);
-            n += 1;
-        }
-        if b.is_finite() {
-            pts[n] = b;
-            n += 1;
-        }
-    }
-    let pts = &mut pts[..n];
-    pts.sort_by(f64::total_cmp);
-
-    // Walk the monotone pieces in order; v(pts[0]) = v0 < v_thresh.
-    let g = |t: f64| f.v(t) - v_thresh;
-    for w in pts.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if g(b) >= 0.0 {
-            return Crossing::At(solve_monotone(f, v_thresh, a, b, stats));
+                lo = c;
+            }
+            if b.is_finite() {
+                if hi.v >= v_thresh {
+                    return Crossing::At(solve_monotone(f, v_thresh, &lo, &hi, stats));
+                }
+                lo = hi;
+            }
         }
     }
     if horizon.is_finite() {
         return Crossing::None;
     }
-    // Last piece [p, inf): v monotone toward v_inf; a crossing iff v_inf > v_thresh.
-    let p = pts[pts.len() - 1];
+    // Last piece [lo, inf): v monotone toward v_inf; a crossing iff v_inf > v_thresh.
     if f.v_inf <= v_thresh {
         return Crossing::None;
     }
-    match expand(p, f.rates.slowest_time_constant(), |t| g(t) >= 0.0, stats) {
-        Some(b) => Crossing::At(solve_monotone(f, v_thresh, p, b, stats)),
+    let start = lo.t;
+    match expand(
+        start,
+        f.rates.slowest_time_constant(),
+        |t| f.v(t) >= v_thresh,
+        stats,
+    ) {
+        Some(b) => Crossing::At(solve_monotone(f, v_thresh, &lo, &Pt::at(f, b), stats)),
         None => Crossing::None,
+    }
+}
+
+/// A point of the trajectory: time, `v` and `v'`.
+struct Pt {
+    t: f64,
+    v: f64,
+    d: f64,
+}
+
+impl Pt {
+    #[inline]
+    fn at(f: &Free, t: f64) -> Pt {
+        let (v, d) = f.v_dv(t);
+        Pt { t, v, d }
     }
 }
 
@@ -283,109 +301,122 @@ fn sign_at_infinity(f: &Free) -> i8 {
     slowest.map_or(0, |(_, ix)| sgn(ix))
 }
 
-/// The sign change of `fun` in `(a, b)`, given `fa = fun(a)` and `fb = fun(b)` of opposite
-/// signs: the Illinois variant of regula falsi (superlinear), with a bisection step whenever an
-/// interpolation falls outside the bracket or the bracket fails to halve in three steps. Stops
-/// when the bracket is a few floats wide.
-fn find_sign_change(
-    fun: impl Fn(f64) -> f64,
+/// The point in `(a, b]` where `fun` first stops having the sign `sa` of `fun(a)`, given that
+/// it does so exactly once in `(a, b]`; `fun` returns the value and its derivative. `x0` is the
+/// first point tried (inside `(a, b)`, else the midpoint is used).
+///
+/// Safeguarded Newton inside the shrinking bracket: a Newton step that leaves the bracket, or a
+/// bracket that fails to halve in four steps, gives way to bisection, so convergence is at least
+/// linear and usually quadratic. When a Newton step is below the resolution of `t`, the far side
+/// is probed to close the bracket. Returns the bracket's far end (where the sign has changed),
+/// once the bracket is a few floats wide.
+fn newton_sign_change(
+    fun: impl Fn(f64) -> (f64, f64),
     a: f64,
     b: f64,
-    fa: f64,
-    fb: f64,
+    sa: i8,
     stats: &mut SolverStats,
 ) -> f64 {
-    let (mut lo, mut hi, mut flo, mut fhi) = (a, b, fa, fb);
-    let mut side = 0i8;
-    let mut width = hi - lo;
-    let mut since_halving = 0;
-    for _ in 0..MAX_ITER {
-        if hi - lo <= 4.0 * f64::EPSILON * hi.abs() || hi - lo <= f64::MIN_POSITIVE {
-            return 0.5 * (lo + hi);
-        }
-        let mut x = (lo * fhi - hi * flo) / (fhi - flo);
-        if since_halving >= 3 || !(x > lo && x < hi) {
-            x = 0.5 * (lo + hi);
-            since_halving = 0;
-        }
-        let fx = fun(x);
-        if fx == 0.0 {
-            return x;
-        }
-        if sgn(fx) == sgn(flo) {
-            lo = x;
-            flo = fx;
-            if side == -1 {
-                fhi *= 0.5;
-            }
-            side = -1;
-        } else {
-            hi = x;
-            fhi = fx;
-            if side == 1 {
-                flo *= 0.5;
-            }
-            side = 1;
-        }
-        if hi - lo <= 0.5 * width {
-            width = hi - lo;
-            since_halving = 0;
-        } else {
-            since_halving += 1;
-        }
-    }
-    stats.cap_hits += 1;
-    debug_assert!(false, "sign-change search cap");
-    0.5 * (lo + hi)
+    newton_from(fun, a, b, 0.5 * (a + b), sa, stats)
 }
 
-/// The crossing of `v_thresh` in `[a, b]`, where `v` is monotone with `v(a) < v_thresh <= v(b)`.
-///
-/// Safeguarded Newton (`v'` from the closed form) inside the shrinking bracket, falling back to
-/// bisection when a Newton step leaves the bracket or fails to halve it; stops when the bracket
-/// is a few floats wide and returns its right end, the earliest time known to satisfy
-/// `v >= v_thresh`.
-fn solve_monotone(f: &Free, v_thresh: f64, mut a: f64, mut b: f64, stats: &mut SolverStats) -> f64 {
-    let mut x = 0.5 * (a + b);
-    let mut width_before = b - a;
+fn newton_from(
+    fun: impl Fn(f64) -> (f64, f64),
+    mut a: f64,
+    mut b: f64,
+    x0: f64,
+    sa: i8,
+    stats: &mut SolverStats,
+) -> f64 {
+    let tol = |t: f64| 4.0 * f64::EPSILON * t.abs().max(f64::MIN_POSITIVE);
+    let mut x = if x0 > a && x0 < b { x0 } else { 0.5 * (a + b) };
+    let mut width = b - a;
+    let mut stalled = 0;
     for _ in 0..MAX_ITER {
-        let (v, d) = f.v_dv(x);
-        let g = v - v_thresh;
-        if g >= 0.0 {
-            b = x;
-        } else {
+        let (y, dy) = fun(x);
+        if sgn(y) == sa {
             a = x;
+        } else {
+            b = x;
         }
-        if b - a <= 4.0 * f64::EPSILON * b.abs() || b - a <= f64::MIN_POSITIVE {
+        if b - a <= tol(b) {
             return b;
         }
-        let newton = x - g / d;
-        let mut next = if d > 0.0 && newton > a && newton < b {
-            newton
+        if b - a <= 0.5 * width {
+            width = b - a;
+            stalled = 0;
         } else {
+            stalled += 1;
+        }
+        let newton = x - y / dy;
+        x = if stalled >= 4 || !(newton > a && newton < b) {
+            stalled = 0;
             0.5 * (a + b)
-        };
-        // Force progress: if the bracket did not halve over the last step, bisect.
-        if b - a > 0.5 * width_before {
-            next = 0.5 * (a + b);
-        }
-        width_before = b - a;
-        if next == x {
-            // Newton is converged to rounding: probe the neighbours to close the bracket.
-            next = if g >= 0.0 {
-                a.max(x - 4.0 * f64::EPSILON * x.abs())
+        } else if (newton - x).abs() <= tol(x) {
+            // converged to rounding: probe just past x on the side not yet bracketed
+            let probe = if sgn(y) == sa {
+                x + 2.0 * tol(x)
             } else {
-                b.min(x + 4.0 * f64::EPSILON * x.abs())
+                x - 2.0 * tol(x)
             };
-            if next == x {
-                return b;
+            if probe > a && probe < b {
+                probe
+            } else {
+                0.5 * (a + b)
             }
-        }
-        x = next;
+        } else {
+            newton
+        };
     }
     stats.cap_hits += 1;
     debug_assert!(false, "root search cap");
     b
+}
+
+/// The crossing of `v_thresh` in `[lo.t, hi.t]`, where `v` is monotone with
+/// `v(lo) < v_thresh <= v(hi)`: the earliest time found with `v >= v_thresh`, within a few
+/// floats of the exact crossing. The first try is the Newton step from the better-placed end
+/// (or the secant), using the values already known there.
+fn solve_monotone(f: &Free, v_thresh: f64, lo: &Pt, hi: &Pt, stats: &mut SolverStats) -> f64 {
+    let (ga, gb) = (lo.v - v_thresh, hi.v - v_thresh);
+    let from_hi = if hi.d > 0.0 {
+        hi.t - gb / hi.d
+    } else {
+        f64::NAN
+    };
+    let from_lo = if lo.d > 0.0 {
+        lo.t - ga / lo.d
+    } else {
+        f64::NAN
+    };
+    let secant = lo.t + (hi.t - lo.t) * (-ga / (gb - ga));
+    let inside = |x: f64| x > lo.t && x < hi.t;
+    let x0 = if inside(from_hi) && gb < -ga {
+        from_hi
+    } else if inside(from_lo) && -ga <= gb {
+        from_lo
+    } else {
+        secant
+    };
+    newton_from(
+        |t| {
+            let (v, dv) = f.v_dv(t);
+            // a computed v exactly at threshold counts as reached
+            (
+                if v >= v_thresh {
+                    (v - v_thresh).max(f64::MIN_POSITIVE)
+                } else {
+                    v - v_thresh
+                },
+                dv,
+            )
+        },
+        lo.t,
+        hi.t,
+        x0,
+        -1,
+        stats,
+    )
 }
 
 #[cfg(test)]

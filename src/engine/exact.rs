@@ -46,6 +46,8 @@ use crate::recording::{EventCounts, Recorder};
 use crate::threshold::{first_crossing, Crossing, SolverStats};
 
 type Key = Reverse<(OrderedFloat<f64>, u32)>;
+/// Identity-like fast hashing of cell indices (the queue's keys are small integers).
+type Queue = PriorityQueue<u32, Key, rustc_hash::FxBuildHasher>;
 
 /// Lazy per-cell state, structure of arrays: the state at `t_last` of each cell.
 struct Cells {
@@ -128,7 +130,9 @@ pub struct ExactEngine {
     /// Current time (ms): everything up to and including it has been processed.
     t: f64,
     cells: Cells,
-    own: PriorityQueue<u32, Key>,
+    own: Queue,
+    /// Per cell: the queued prediction is an early alarm (a lower bound), not exact.
+    alarm: Vec<bool>,
     deliveries: BinaryHeap<Reverse<(OrderedFloat<f64>, u32, u32)>>,
     switch_cursor: usize,
     array_cursor: Vec<u32>,
@@ -162,7 +166,8 @@ impl ExactEngine {
                 rates: net.params.iter().map(Rates::of).collect(),
                 kmax_e: net.params.iter().map(|p| p.kmax_exc()).collect(),
             },
-            own: PriorityQueue::with_capacity(n),
+            own: Queue::with_capacity_and_hasher(n, Default::default()),
+            alarm: vec![false; n],
             deliveries: BinaryHeap::new(),
             switch_cursor: 0,
             array_cursor: net.array_ranges.iter().map(|r| r.0).collect(),
@@ -190,6 +195,7 @@ impl ExactEngine {
         c.ref_until.iter_mut().for_each(|x| *x = f64::NEG_INFINITY);
         c.i_inj.iter_mut().for_each(|x| *x = 0.0);
         self.own.clear();
+        self.alarm.iter_mut().for_each(|a| *a = false);
         self.deliveries.clear();
         self.switch_cursor = 0;
         for (c, r) in self.array_cursor.iter_mut().zip(&net.array_ranges) {
@@ -228,24 +234,62 @@ impl ExactEngine {
         }
     }
 
-    /// Recomputes cell `g`'s predicted crossing from its stored state (at `t_last[g]`).
+    /// Recomputes cell `g`'s predicted crossing from its stored state (at `t_last[g]`), with
+    /// no horizon: the result is exact.
     fn predict(&mut self, net: &NetData, g: u32) {
         let gi = g as usize;
         let (start, f) = self.cells.free_start(net, gi);
-        let v_thresh = net.params[gi].v_thresh;
-        match first_crossing(
+        let crossing = first_crossing(
             &f,
-            v_thresh,
+            net.params[gi].v_thresh,
             self.cells.kmax_e[gi],
             f64::INFINITY,
             &mut self.solver,
-        ) {
+        );
+        self.alarm[gi] = false;
+        match crossing {
             Crossing::At(dt) => {
                 self.own.push(g, Reverse((OrderedFloat(start + dt), g)));
             }
             Crossing::None => {
                 self.own.remove(&g);
             }
+        }
+    }
+
+    /// After a change that can only raise `v` at every later time (an excitatory input, a
+    /// larger injected current), the crossing can only move earlier: search only up to the
+    /// current prediction, if there is one. Found: the new crossing is exact. Not found: the
+    /// old entry stays, as an alarm (no crossing can come before it).
+    fn predict_after_raise(&mut self, net: &NetData, g: u32) {
+        let gi = g as usize;
+        let Some(&Reverse((OrderedFloat(p), _))) = self.own.get_priority(&g) else {
+            return self.predict(net, g);
+        };
+        let (start, f) = self.cells.free_start(net, gi);
+        let horizon = p - start;
+        match first_crossing(
+            &f,
+            net.params[gi].v_thresh,
+            self.cells.kmax_e[gi],
+            horizon,
+            &mut self.solver,
+        ) {
+            Crossing::At(dt) => {
+                self.alarm[gi] = false;
+                self.own
+                    .change_priority(&g, Reverse((OrderedFloat(start + dt), g)));
+            }
+            Crossing::None => self.alarm[gi] = true,
+        }
+    }
+
+    /// After a change that can only lower `v` at every later time (an inhibitory input, a
+    /// smaller injected current), the crossing can only move later: no search. The current
+    /// prediction becomes an alarm, re-checked when it pops; no prediction stays none.
+    fn predict_after_lower(&mut self, g: u32) {
+        if self.own.get_priority(&g).is_some() {
+            self.alarm[g as usize] = true;
         }
     }
 
@@ -378,6 +422,16 @@ impl ExactEngine {
                     let gi = g as usize;
                     if net.kinds[gi] == CellKind::Neuron {
                         self.cells.advance(net, gi, te);
+                        if self.alarm[gi] {
+                            // A stale prediction: re-check from here. The true crossing is at
+                            // or after te; spike only if it is at te.
+                            self.predict(net, g);
+                            let now = matches!(self.own.get_priority(&g), Some(&Reverse((OrderedFloat(t), _))) if t <= te);
+                            if !now {
+                                continue;
+                            }
+                            self.own.remove(&g);
+                        }
                         self.cells.v[gi] = net.params[gi].v_reset;
                         self.cells.ref_until[gi] = te + net.params[gi].tau_refrac;
                         self.emit(net, g, te);
@@ -395,8 +449,13 @@ impl ExactEngine {
                     self.switch_cursor += 1;
                     let gi = g as usize;
                     self.cells.advance(net, gi, te);
+                    let raised = i_inj >= self.cells.i_inj[gi];
                     self.cells.i_inj[gi] = i_inj;
-                    self.predict(net, g);
+                    if raised {
+                        self.predict_after_raise(net, g);
+                    } else {
+                        self.predict_after_lower(g);
+                    }
                 }
                 _ => {
                     let Reverse((_, _pre, k)) = self.deliveries.pop().expect("peeked");
@@ -407,13 +466,14 @@ impl ExactEngine {
                         let g = target & !INHIBITORY_BIT;
                         let gi = g as usize;
                         self.cells.advance(net, gi, te);
+                        self.counts.synaptic_inputs += 1;
                         if target & INHIBITORY_BIT != 0 {
                             self.cells.ii[gi] += net.syn_weight[s];
+                            self.predict_after_lower(g);
                         } else {
                             self.cells.ie[gi] += net.syn_weight[s];
+                            self.predict_after_raise(net, g);
                         }
-                        self.counts.synaptic_inputs += 1;
-                        self.predict(net, g);
                     }
                 }
             }

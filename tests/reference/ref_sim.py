@@ -216,6 +216,10 @@ class ModelError(Exception):
     pass
 
 
+class TooManySpikes(Exception):
+    pass
+
+
 def per_cell(value, size, what):
     if isinstance(value, dict):
         raise ModelError(f"{what}: random distributions are not supported by ref_sim")
@@ -249,8 +253,9 @@ class Cell:
 
 
 class Sim:
-    def __init__(self, model, probe=False, arrival=None):
+    def __init__(self, model, probe=False, arrival=None, max_spikes=None):
         self.model = model
+        self.max_spikes = max_spikes
         self.probe = probe
         self.arrival = arrival or ARRIVAL
         self.uncertain = []  # (lo, hi, target cell, seq): arrivals where the conventions differ
@@ -467,6 +472,8 @@ class Sim:
     def fire(self, c, t):
         self.advance(c, t)
         self.spikes.append((t, c.pop, c.idx))
+        if self.max_spikes is not None and len(self.spikes) > self.max_spikes:
+            raise TooManySpikes(f"more than {self.max_spikes} spikes by t = {float(t)}")
         c.v0 = c.vreset
         c.terms = None
         c.dirty = True
