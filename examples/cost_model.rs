@@ -12,15 +12,19 @@
 //! rate; the table gives the measured crossover for each size.
 //!
 //! Output: CSV on stdout (one row per backend x size x rate), then `#` comment lines with the
-//! crossovers. Progress goes to stderr.
+//! crossovers. Progress goes to stderr. With `--plot FILE.png`, also a figure: wall time
+//! against events processed (log-log) and the exact/grid wall-time ratio against output rate.
 //!
 //! ```text
 //! cargo run --release --example cost_model
 //! cargo run --release --example cost_model -- --sizes 1000,4000 --rates 2.5,5,10,20 \
-//!     --duration 200 --backends exact,grid --reps 3
+//!     --duration 200 --backends exact,grid --reps 3 --plot cost_model.png
 //! ```
 
+use std::path::PathBuf;
 use std::time::Instant;
+
+use plotters::prelude::*;
 
 use exactlif::engine::Backend;
 use exactlif::{
@@ -33,6 +37,7 @@ struct Args {
     duration: f64,
     backends: Vec<Backend>,
     reps: usize,
+    plot: Option<PathBuf>,
 }
 
 fn parse_list<T: std::str::FromStr>(s: &str, what: &str) -> Vec<T> {
@@ -52,6 +57,7 @@ fn args() -> Args {
         duration: 200.0,
         backends: vec![Backend::Exact, Backend::Grid],
         reps: 1,
+        plot: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -61,6 +67,7 @@ fn args() -> Args {
             "--rates" => a.rates = parse_list(&val, "--rates"),
             "--duration" => a.duration = val.parse().expect("--duration: a number (ms)"),
             "--reps" => a.reps = val.parse().expect("--reps: an integer"),
+            "--plot" => a.plot = Some(PathBuf::from(val)),
             "--backends" => {
                 a.backends = val
                     .split(',')
@@ -71,7 +78,7 @@ fn args() -> Args {
                     .collect()
             }
             other => panic!(
-                "unknown option {other}; options: --sizes, --rates, --duration, --backends, --reps"
+                "unknown option {other}; options: --sizes, --rates, --duration, --backends, --reps, --plot"
             ),
         }
     }
@@ -146,6 +153,152 @@ struct Row {
     spikes: u64,
     build_s: f64,
     wall_s: f64,
+}
+
+/// Exact/grid wall-time ratios by output rate (of the exact run) for size `n`.
+fn ratios(rows: &[Row], rates: &[f64], n: usize) -> Vec<(f64, f64)> {
+    rates
+        .iter()
+        .filter_map(|&bg| {
+            let find = |b: Backend| {
+                rows.iter()
+                    .find(|r| r.n == n && r.bg == bg && r.backend == b)
+            };
+            let (e, g) = (find(Backend::Exact)?, find(Backend::Grid)?);
+            Some((e.out_rate, e.wall_s / g.wall_s))
+        })
+        .collect()
+}
+
+const COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Left: wall time against synaptic events (log-log), one line per backend and size (solid
+/// exact, thin grid). Right: exact/grid wall-time ratio against output rate, with the line 1.
+fn plot(path: &std::path::Path, a: &Args, rows: &[Row]) -> DrawResult {
+    plotters::style::register_font(
+        "sans-serif",
+        FontStyle::Normal,
+        include_bytes!("../assets/DejaVuSans.ttf"),
+    )
+    .map_err(|_| "cannot register the font")?;
+    let root = BitMapBackend::new(path, (1400, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(720);
+    let pos = |xs: Vec<f64>| {
+        let xs: Vec<f64> = xs.into_iter().filter(|x| *x > 0.0).collect();
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(0.0, f64::max);
+        (lo / 1.5)..(hi * 1.5)
+    };
+    let xr = pos(rows.iter().map(|r| r.events as f64).collect());
+    let yr = pos(rows.iter().map(|r| r.wall_s).collect());
+    let mut c = ChartBuilder::on(&left)
+        .caption(
+            format!("Wall time against events ({} ms simulated)", a.duration),
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(xr.log_scale(), yr.log_scale())?;
+    c.configure_mesh()
+        .x_desc("synaptic events processed")
+        .y_desc("wall time (s)")
+        .x_label_formatter(&|x| format!("{x:.0e}"))
+        .y_label_formatter(&|y| format!("{y:.0e}"))
+        .draw()?;
+    for (i, &n) in a.sizes.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        for &backend in &a.backends {
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| r.n == n && r.backend == backend && r.events > 0)
+                .map(|r| (r.events as f64, r.wall_s))
+                .collect();
+            let exact = backend == Backend::Exact;
+            let style = colour.stroke_width(if exact { 3 } else { 1 });
+            c.draw_series(LineSeries::new(pts.clone(), style))?
+                .label(format!("{} N={n}", backend.name()))
+                .legend(move |(x, y)| {
+                    PathElement::new(
+                        vec![(x, y), (x + 20, y)],
+                        colour.stroke_width(if exact { 3 } else { 1 }),
+                    )
+                });
+            if exact {
+                c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
+            } else {
+                c.draw_series(
+                    pts.iter()
+                        .map(|&p| TriangleMarker::new(p, 5, colour.stroke_width(1))),
+                )?;
+            }
+        }
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()?;
+
+    if a.backends.contains(&Backend::Exact) && a.backends.contains(&Backend::Grid) {
+        let all: Vec<(usize, Vec<(f64, f64)>)> = a
+            .sizes
+            .iter()
+            .map(|&n| (n, ratios(rows, &a.rates, n)))
+            .collect();
+        let rmax = all
+            .iter()
+            .flat_map(|(_, v)| v.iter().map(|p| p.0))
+            .fold(1.0, f64::max);
+        let qs: Vec<f64> = all
+            .iter()
+            .flat_map(|(_, v)| v.iter().map(|p| p.1))
+            .collect();
+        let qlo = qs.iter().copied().fold(1.0, f64::min) / 1.5;
+        let qhi = qs.iter().copied().fold(1.0, f64::max) * 1.5;
+        let mut c = ChartBuilder::on(&right)
+            .caption("exact / grid wall time", ("sans-serif", 22))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..rmax * 1.05, (qlo..qhi).log_scale())?;
+        c.configure_mesh()
+            .x_desc("output rate of the exact run (Hz)")
+            .y_desc("wall-time ratio exact / grid")
+            .draw()?;
+        c.draw_series(LineSeries::new(
+            vec![(0.0, 1.0), (rmax * 1.05, 1.0)],
+            BLACK.stroke_width(1),
+        ))?;
+        for (i, (n, pts)) in all.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            c.draw_series(LineSeries::new(pts.clone(), colour.stroke_width(3)))?
+                .label(format!("N={n}"))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                });
+            c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
+        }
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -223,18 +376,7 @@ fn main() -> Result<(), exactlif::BuildError> {
     // faster than the grid backend (linear interpolation of the wall-time ratio in rate).
     if a.backends.contains(&Backend::Exact) && a.backends.contains(&Backend::Grid) {
         for &n in &a.sizes {
-            let pairs: Vec<(f64, f64)> = a
-                .rates
-                .iter()
-                .filter_map(|&bg| {
-                    let find = |b: Backend| {
-                        rows.iter()
-                            .find(|r| r.n == n && r.bg == bg && r.backend == b)
-                    };
-                    let (e, g) = (find(Backend::Exact)?, find(Backend::Grid)?);
-                    Some((e.out_rate, e.wall_s / g.wall_s))
-                })
-                .collect();
+            let pairs = ratios(&rows, &a.rates, n);
             let ratios: Vec<String> = pairs
                 .iter()
                 .map(|(r, q)| format!("{r:.2} Hz: {q:.3}"))
@@ -260,6 +402,12 @@ fn main() -> Result<(), exactlif::BuildError> {
                     )
                 }
             }
+        }
+    }
+    if let Some(path) = &a.plot {
+        match plot(path, &a, &rows) {
+            Ok(()) => eprintln!("figure: {}", path.display()),
+            Err(e) => eprintln!("cannot draw {}: {e}", path.display()),
         }
     }
     Ok(())

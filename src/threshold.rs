@@ -151,20 +151,19 @@ pub fn first_crossing(
         };
         if let Some(hi) = hi {
             if sa != 0 && sgn(hi.d) != sa {
-                // a critical point c in (lo, hi]: v is monotone on [lo, c] and on [c, hi]. A
-                // computed v' of exactly 0 (a true zero, or an underflow where v is constant to
-                // within f64 anyway) counts as having left the sign of v'(lo).
+                // a critical point c in (lo, hi]: v is monotone on [lo, c] and on [c, hi]. A v'
+                // whose computed sign is not reliable (within rounding of 0: a true zero,
+                // cancellation, or underflow far out where v is constant to within f64 anyway)
+                // counts as having left the sign of v'(lo).
                 let c = newton_sign_change(
                     |t| {
-                        let (_, d, d2) = f.v_dv_d2v(t);
-                        (
-                            if d == 0.0 {
-                                -(sa as f64) * f64::MIN_POSITIVE
-                            } else {
-                                d
-                            },
-                            d2,
-                        )
+                        let e = f.eval(t);
+                        let d = if e.dv_sign() == 0 {
+                            -(sa as f64) * f64::MIN_POSITIVE
+                        } else {
+                            e.dv
+                        };
+                        (d, e.d2v)
                     },
                     lo.t,
                     hi.t,
@@ -204,7 +203,8 @@ pub fn first_crossing(
     }
 }
 
-/// A point of the trajectory: time, `v` and `v'`.
+/// A point of the trajectory: time, `v` and `v'` (set to exactly 0 where its computed sign is
+/// not reliable, see [`Free::eval`]).
 struct Pt {
     t: f64,
     v: f64,
@@ -214,8 +214,12 @@ struct Pt {
 impl Pt {
     #[inline]
     fn at(f: &Free, t: f64) -> Pt {
-        let (v, d) = f.v_dv(t);
-        Pt { t, v, d }
+        let e = f.eval(t);
+        Pt {
+            t,
+            v: e.v,
+            d: if e.dv_sign() == 0 { 0.0 } else { e.dv },
+        }
     }
 }
 
@@ -551,6 +555,30 @@ mod tests {
         match solve(&p, &free(&p, -65.0, w, 0.0)) {
             Crossing::At(t) => assert!((t - 10.0).abs() < 1e-3, "{t}"),
             Crossing::None => panic!("missed the graze"),
+        }
+    }
+
+    /// Regression: slow synapses (tau_syn > tau_m) put t_h thousands of ms out, where v' is a
+    /// subnormal number whose computed sign is noise (+8e-323 where the truth is negative). The
+    /// huge excitatory current's crossing 0.01 ms ahead was then missed: a sign that is not
+    /// reliable must count as a possible sign change.
+    #[test]
+    fn subnormal_derivative_sign_is_not_trusted() {
+        let f = Free {
+            v0: -51.90939084933159,
+            ie0: 191.35321259779016,
+            ii0: -1.3130485527009776e-7,
+            v_inf: -61.0866529178005,
+            cm: 1.0,
+            rates: Rates {
+                lm: 0.1856347789734196,
+                le: 0.13331360248031243,
+                li: 0.12952602052361176,
+            },
+        };
+        match first_crossing(&f, -50.0, 10.0, f64::INFINITY, &mut SolverStats::default()) {
+            Crossing::At(t) => assert!((f.v(t) + 50.0).abs() < 1e-9 && t < 0.02, "{t}"),
+            Crossing::None => panic!("missed"),
         }
     }
 

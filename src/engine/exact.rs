@@ -133,6 +133,9 @@ pub struct ExactEngine {
     own: Queue,
     /// Per cell: the queued prediction is an early alarm (a lower bound), not exact.
     alarm: Vec<bool>,
+    /// Whether inputs use the lazy rules (alarms, bounded searches); see
+    /// [`ExactEngine::set_lazy_predictions`].
+    lazy: bool,
     deliveries: BinaryHeap<Reverse<(OrderedFloat<f64>, u32, u32)>>,
     switch_cursor: usize,
     array_cursor: Vec<u32>,
@@ -168,6 +171,7 @@ impl ExactEngine {
             },
             own: Queue::with_capacity_and_hasher(n, Default::default()),
             alarm: vec![false; n],
+            lazy: true,
             deliveries: BinaryHeap::new(),
             switch_cursor: 0,
             array_cursor: net.array_ranges.iter().map(|r| r.0).collect(),
@@ -208,6 +212,13 @@ impl ExactEngine {
         self.counts = EventCounts::default();
         self.solver = SolverStats::default();
         self.started = false;
+    }
+
+    /// With `lazy = false`, every state change is followed by a full, unbounded prediction
+    /// (no alarms, no horizons): slower, and the reference against which the lazy rules are
+    /// tested. Default: lazy.
+    pub fn set_lazy_predictions(&mut self, lazy: bool) {
+        self.lazy = lazy;
     }
 
     /// Current simulation time (ms).
@@ -262,6 +273,9 @@ impl ExactEngine {
     /// current prediction, if there is one. Found: the new crossing is exact. Not found: the
     /// old entry stays, as an alarm (no crossing can come before it).
     fn predict_after_raise(&mut self, net: &NetData, g: u32) {
+        if !self.lazy {
+            return self.predict(net, g);
+        }
         let gi = g as usize;
         let Some(&Reverse((OrderedFloat(p), _))) = self.own.get_priority(&g) else {
             return self.predict(net, g);
@@ -287,7 +301,10 @@ impl ExactEngine {
     /// After a change that can only lower `v` at every later time (an inhibitory input, a
     /// smaller injected current), the crossing can only move later: no search. The current
     /// prediction becomes an alarm, re-checked when it pops; no prediction stays none.
-    fn predict_after_lower(&mut self, g: u32) {
+    fn predict_after_lower(&mut self, net: &NetData, g: u32) {
+        if !self.lazy {
+            return self.predict(net, g);
+        }
         if self.own.get_priority(&g).is_some() {
             self.alarm[g as usize] = true;
         }
@@ -454,7 +471,7 @@ impl ExactEngine {
                     if raised {
                         self.predict_after_raise(net, g);
                     } else {
-                        self.predict_after_lower(g);
+                        self.predict_after_lower(net, g);
                     }
                 }
                 _ => {
@@ -469,7 +486,7 @@ impl ExactEngine {
                         self.counts.synaptic_inputs += 1;
                         if target & INHIBITORY_BIT != 0 {
                             self.cells.ii[gi] += net.syn_weight[s];
-                            self.predict_after_lower(g);
+                            self.predict_after_lower(net, g);
                         } else {
                             self.cells.ie[gi] += net.syn_weight[s];
                             self.predict_after_raise(net, g);

@@ -253,6 +253,33 @@ pub fn kernel_dt(lm: f64, lx: f64, t: f64) -> f64 {
     (-lx * t).exp() - lm * kernel(lm, lx, t)
 }
 
+/// `v` and its derivatives at one time of a free trajectory ([`Free::eval`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Eval {
+    /// `v` (mV).
+    pub v: f64,
+    /// `dv/dt` (mV/ms).
+    pub dv: f64,
+    /// `d2v/dt2` (mV/ms^2).
+    pub d2v: f64,
+    /// Bound on the rounding error of `dv` (mV/ms).
+    pub dv_err: f64,
+}
+
+impl Eval {
+    /// The sign of `v'` where it is reliable, else 0.
+    #[inline]
+    pub fn dv_sign(&self) -> i8 {
+        if self.dv > self.dv_err {
+            1
+        } else if self.dv < -self.dv_err {
+            -1
+        } else {
+            0
+        }
+    }
+}
+
 /// Precomputed rates of one cell (1/ms), the only derived quantities the closed form needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rates {
@@ -317,52 +344,54 @@ impl Free {
     /// `(v(t), dv/dt(t))` from one set of exponentials (`K_X' = e^{-lX t} - lm K_X`).
     #[inline]
     pub fn v_dv(&self, t: f64) -> (f64, f64) {
-        let (v, d, _) = self.v_dv_d2v(t);
-        (v, d)
+        let e = self.eval(t);
+        (e.v, e.dv)
     }
 
-    /// `(dv/dt, d2v/dt2)` at relative time `t`.
+    /// `v`, `v'`, `v''` and a bound on the rounding error of `v'` at relative time `t`, from
+    /// one set of three exponentials, with `v'' = -lm v' - (lE I_E(t) + lI I_I(t))/cm`
+    /// (differentiate the ODE).
+    ///
+    /// `dv_err` is `8 eps` times the sum of the magnitudes of the terms that make up `v'`, plus
+    /// `1e-300`: where `|v'| <= dv_err` the computed sign of `v'` is not to be trusted (the
+    /// terms cancel, or underflow into subnormal numbers far out in time).
     #[inline]
-    pub fn dv_d2v(&self, t: f64) -> (f64, f64) {
-        let (_, d, d2) = self.v_dv_d2v(t);
-        (d, d2)
-    }
-
-    /// `(v, v', v'')` at relative time `t` from one set of three exponentials, with
-    /// `v'' = -lm v' - (lE I_E(t) + lI I_I(t))/cm` (differentiate the ODE).
-    #[inline]
-    pub fn v_dv_d2v(&self, t: f64) -> (f64, f64, f64) {
+    pub fn eval(&self, t: f64) -> Eval {
         let r = &self.rates;
+        let a = self.v0 - self.v_inf;
         if t == 0.0 {
-            let d = -r.lm * (self.v0 - self.v_inf) + (self.ie0 + self.ii0) / self.cm;
-            return (
-                self.v0,
-                d,
-                -r.lm * d - (r.le * self.ie0 + r.li * self.ii0) / self.cm,
-            );
+            let i = (self.ie0 + self.ii0) / self.cm;
+            let dv = -r.lm * a + i;
+            let scale = (r.lm * a).abs() + self.ie0.abs() / self.cm + self.ii0.abs() / self.cm;
+            return Eval {
+                v: self.v0,
+                dv,
+                d2v: -r.lm * dv - (r.le * self.ie0 + r.li * self.ii0) / self.cm,
+                dv_err: 8.0 * f64::EPSILON * scale + 1e-300,
+            };
         }
         let em = (-r.lm * t).exp();
-        let a = self.v0 - self.v_inf;
         let mut v = self.v_inf + a * em;
-        let mut d = -r.lm * a * em;
+        let mut dv = -r.lm * a * em;
+        let mut scale = dv.abs();
         let mut i_rate = 0.0;
-        if self.ie0 != 0.0 {
-            let ex = (-r.le * t).exp();
-            let k = kernel_with(r.lm, r.le, t, em, ex);
-            let c = self.ie0 / self.cm;
-            v += c * k;
-            d += c * (ex - r.lm * k);
-            i_rate += r.le * c * ex;
+        for (i0, lx) in [(self.ie0, r.le), (self.ii0, r.li)] {
+            if i0 != 0.0 {
+                let ex = (-lx * t).exp();
+                let k = kernel_with(r.lm, lx, t, em, ex);
+                let c = i0 / self.cm;
+                v += c * k;
+                dv += c * (ex - r.lm * k);
+                scale += c.abs() * (ex + r.lm * k.abs());
+                i_rate += lx * c * ex;
+            }
         }
-        if self.ii0 != 0.0 {
-            let ex = (-r.li * t).exp();
-            let k = kernel_with(r.lm, r.li, t, em, ex);
-            let c = self.ii0 / self.cm;
-            v += c * k;
-            d += c * (ex - r.lm * k);
-            i_rate += r.li * c * ex;
+        Eval {
+            v,
+            dv,
+            d2v: -r.lm * dv - i_rate,
+            dv_err: 8.0 * f64::EPSILON * scale + 1e-300,
         }
-        (v, d, -r.lm * d - i_rate)
     }
 
     /// The full state at relative time `t`.

@@ -201,6 +201,35 @@ Cell 0: closed-form PSP from rest; cell 1: cm = 0.5, tau_syn_E = 2; cell 2: on a
     return f"graze_{word}", desc, m, lambda s: expect_counts(s, {"cell": n})
 
 
+def graze_slow():
+    """+-1e-9 mV grazes of slow, flat PSP peaks (|v''| down to 0.0025 mV/ms^2): the crossing
+    slope is only ~2e-6 mV/ms, so 1e-9 ms needs v - v_thresh to ~2e-15 mV near the crossing,
+    below the f64 resolution of v itself (ulp(52.5) = 7.1e-15)."""
+    m = model(200.0)
+    ssa(m, "src", [2.0])
+    params = {"tau_m": [100.0, 100.0, 30.0, 50.0], "tau_syn_E": [50.0, 50.0, 30.0, 20.0],
+              "cm": [2.0, 2.0, 1.0, 1.0], "v_thresh": HIGH}
+    cells(m, "cell", 4, params)
+    fromlist(m, "src", "cell", "excitatory",
+             [[0, 0, 1.0, 1.0], [0, 1, 1.0, 1.0], [0, 2, 1.0, 1.0], [0, 3, 0.7, 1.0]])
+    sim = probe(m)
+    th, curv = [], []
+    for i in range(4):
+        (t, v), = local_maxima(sim, "cell", i)
+        t0, _, terms = segment_at(sim, "cell", i, t)
+        curv.append(float(ep_eval(ep_deriv(ep_deriv(terms)), t - t0)))
+        th.append(float(v + (1 if i == 1 else -1) * mpf("1e-9")))
+    m = with_thresh(m, "cell", th)
+    desc = f"""Grazes of slow, flat PSP peaks (threshold = peak -+ 1e-9 mV).
+Cell 0: tau_m 100, tau_syn_E 50, cm 2, v'' = {curv[0]:.3g} mV/ms^2 at the peak -> one spike.
+Cell 1: the same, threshold 1e-9 mV ABOVE the peak -> no spike.
+Cell 2: tau_syn_E == tau_m = 30 (v'' = {curv[2]:.3g}) -> one spike.
+Cell 3: tau_m 50, tau_syn_E 20 (v'' = {curv[3]:.3g}) -> one spike.
+The crossing slope is sqrt(2e-9 |v''|) ~ 2e-6 .. 5e-6 mV/ms: a spike time good to 1e-9 ms needs
+v - v_thresh near the crossing to ~2e-15 mV, i.e. better than f64 evaluation of v."""
+    return "graze_slow", desc, m, lambda s: expect_counts(s, {"cell": [1, 0, 1, 1]})
+
+
 def graze_second_hump():
     """Excitation, inhibition, stronger excitation: the trajectory has two local maxima in two
     free segments; the second (higher) one, with v0, isyn_exc and isyn_inh all non-zero at the
@@ -413,9 +442,12 @@ def chain():
     fromlist(m, "chain", "chain", "excitatory",
              [[0, 1, 12.0, 2.345], [1, 2, 15.0, 0.77], [2, 3, 12.0, 3.1415]])
     fromlist(m, "chain", "chain", "inhibitory", [[1, 3, -5.0, 1.111]])
+    ssa(m, "late", [[45.0], [45.5], [46.25], [47.125]])
+    onetoone(m, "late", "chain", "excitatory", 6.0, 0.333)
     desc = """A four-cell chain with non-grid delays 1.37, 2.345, 0.77, 3.1415 and a feed-forward
-inhibitory shortcut 1 -> 3 (delay 1.111); the arrival times are far from the grid."""
-    return "chain_offgrid", desc, m, lambda s: expect_counts(s, {"chain": [3, None, None, None]})
+inhibitory shortcut 1 -> 3 (delay 1.111); the arrival times are far from the grid.  From 45 ms
+a 4-cell SpikeSourceArray (one list per cell) drives the chain OneToOne (delay 0.333)."""
+    return "chain_offgrid", desc, m, lambda s: expect_counts(s, {"chain": [None] * 4})
 
 
 def recurrent():
@@ -688,7 +720,7 @@ def write_case(name, desc, m, check, quiet=False):
     return miss, slope
 
 
-HAND = [lambda: graze(-1), lambda: graze(+1), graze_second_hump, excursion, tau_equal, tau_near, second_flank,
+HAND = [lambda: graze(-1), lambda: graze(+1), graze_slow, graze_second_hump, excursion, tau_equal, tau_near, second_flank,
         refractory_inputs, refrac_zero, chain, recurrent, init_above, grid_spikes, dc_switch,
         simultaneous, vinf_threshold]
 

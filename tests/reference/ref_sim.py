@@ -22,8 +22,9 @@ Semantics (SPEC section 1, with the tie rules of the acceptance brief):
 * Spike at the FIRST time v >= v_thresh.  The search cannot miss a graze: see
   `sign_changes` below.  v is reset to v_reset and clamped for tau_refrac (refractory end at the
   exact 50-digit time t_s + tau_refrac); currents keep decaying and receiving input meanwhile.
-* A spike at t_s (exact) is delivered at fl(fl(t_s) + delay): the double sum of the double
-  spike time and the double delay (SPEC: "the f64 sum").
+* A SpikeSourceArray spike s is delivered at fl(s + delay) (SPEC: "the f64 sum"); a cell spike
+  at the exact time t_s at t_s + delay exactly (or fl(fl(t_s) + delay) with --arrival f64; see
+  ARRIVAL below -- the choice never matters in the generated cases).
 * Events at equal times: threshold crossings first, then current switches (and refractory
   ends), then synaptic deliveries; the sample at t_k = k*timestep is taken after every event at
   exactly t_k (right-continuous).  Spikes at t <= duration are written.
