@@ -15,7 +15,7 @@ use crate::recording::DataBlock;
 pub enum AppError {
     /// The model is invalid (exit status 2).
     #[error("{0}")]
-    Invalid(#[from] ModelError),
+    Invalid(Box<ModelError>),
     /// The arguments are invalid (exit status 2).
     #[error("{0}")]
     Usage(String),
@@ -25,6 +25,12 @@ pub enum AppError {
     /// Drawing a figure failed (exit status 1).
     #[error("{0}")]
     Plot(#[from] PlotError),
+}
+
+impl From<ModelError> for AppError {
+    fn from(e: ModelError) -> Self {
+        AppError::Invalid(Box::new(e))
+    }
 }
 
 impl AppError {
@@ -173,4 +179,17 @@ pub fn compare(
         report.apply_gate(t);
     }
     Ok(report)
+}
+
+/// Exports a model for PyNN (`exactlif export-pynn`, see [`crate::io::pynn_export`]): loads,
+/// validates and materialises it (every random value drawn as `run` draws it), then writes
+/// `out/model.py`, `out/network.json` and `out/projections/*.npy`. Returns the files written.
+/// An invalid model writes nothing (exit status 2).
+pub fn export_pynn(model: &Path, out: &Path) -> Result<Vec<PathBuf>, AppError> {
+    let model = load_model(model)?;
+    let net = model
+        .network
+        .materialise()
+        .map_err(|e| model.build_error(e))?;
+    Ok(crate::io::pynn_export::export_pynn(&model, &net, out)?)
 }

@@ -357,12 +357,13 @@ fn newton_from(
             stalled = 0;
             0.5 * (a + b)
         } else if (newton - x).abs() <= tol(x) {
-            // converged to rounding: probe just past x on the side not yet bracketed
-            let probe = if sgn(y) == sa {
-                x + 2.0 * tol(x)
-            } else {
-                x - 2.0 * tol(x)
-            };
+            // Newton has converged to the resolution of t. On the far side already: the sign
+            // change lies within tol before x. Otherwise probe tol/2 past x, which closes the
+            // bracket to within tol on the next pass.
+            if sgn(y) != sa {
+                return x;
+            }
+            let probe = x + 0.5 * tol(x);
             if probe > a && probe < b {
                 probe
             } else {

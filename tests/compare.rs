@@ -31,7 +31,7 @@ fn block(backend: &str, timestep: f64, pops: &[(&str, Vec<Vec<f64>>)], offset: f
         backend: backend.into(),
         seed: 1,
         timestep_ms: timestep,
-        duration_ms: 10.0 * timestep,
+        duration_ms: 10.0,
         populations: pops
             .iter()
             .map(|(label, trains)| PopulationData {

@@ -58,14 +58,14 @@ Example:\n  exactlif run model.toml --out results/exact\n  exactlif run model.to
         candidate: PathBuf,
         /// Largest |candidate - reference| for two spikes to be paired (ms) [default: 2 x the
         /// larger of the two timesteps].
-        #[arg(long, value_name = "T")]
+        #[arg(long, value_name = "T", allow_negative_numbers = true)]
         tolerance_ms: Option<f64>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
         /// Fail (exit status 1) if any spike is missed or extra, or a matched spike's error
         /// exceeds T ms.
-        #[arg(long, value_name = "T")]
+        #[arg(long, value_name = "T", allow_negative_numbers = true)]
         fail_over: Option<f64>,
     },
     /// Redraw the figures of a finished run from its data.bin.
@@ -73,6 +73,23 @@ Example:\n  exactlif run model.toml --out results/exact\n  exactlif run model.to
     Plot {
         /// A results directory written by `exactlif run`.
         dir: PathBuf,
+    },
+    /// Write a standalone PyNN script plus the network materialised (every per-cell value,
+    /// every connection, Poisson sources as explicit spike times) to run the same network on
+    /// NEST, NEURON or Brian 2.
+    #[command(
+        after_help = "Writes DIR/model.py, DIR/network.json and DIR/projections/*.npy. Then\n\
+`python DIR/model.py nest` (or neuron, brian2) writes DIR/results_nest/ in the results layout.\n\n\
+Example:\n  exactlif export-pynn fixtures/tutorial_firing.toml --out results/tutorial_firing/pynn\n  \
+python results/tutorial_firing/pynn/model.py nest\n  exactlif run fixtures/tutorial_firing.toml\n  \
+exactlif compare results/tutorial_firing results/tutorial_firing/pynn/results_nest"
+    )]
+    ExportPynn {
+        /// The model file (TOML).
+        model: PathBuf,
+        /// Directory to write the script and the network into.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -186,6 +203,16 @@ fn run(cli: Cli) -> Result<(), AppError> {
             for f in app::replot(&dir)? {
                 println!("{}", f.display());
             }
+        }
+        Command::ExportPynn { model, out } => {
+            let files = app::export_pynn(&model, &out)?;
+            println!(
+                "{}: exported for PyNN to {}/ ({} files); run it with: python {} nest",
+                model.display(),
+                out.display(),
+                files.len(),
+                out.join("model.py").display()
+            );
         }
     }
     Ok(())

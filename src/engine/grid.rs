@@ -15,8 +15,8 @@
 //!    ones), unless the cell is refractory, in which case `v` stays at `v_reset` and the
 //!    refractory counter is decremented;
 //! 2. the synaptic currents decay over `h`;
-//! 3. the inputs due at `t_k` are added to the currents (NEST: "spikes arriving at T+1 have an
-//!    immediate effect on the state of the neuron");
+//! 3. the inputs due at `t_k` are added to the currents (in NEST an input arriving at the end
+//!    of the step acts on the state at once);
 //! 4. threshold check: if `v >= v_thresh`, the cell spikes at `t_k`, `v = v_reset`, and the
 //!    refractory counter is set to `n_ref` (below);
 //! 5. current switches due at `t_k` take effect (for step `k + 1` onwards);
@@ -31,7 +31,7 @@
 //! NEST checks the threshold only after its first update, so there it would spike at `t = h`;
 //! we keep the exact backend's rule so that the two agree before any divergence.
 //!
-//! # Propagators (per cell, computed once)
+//! # Propagators (computed once per distinct parameter set)
 //!
 //! ```text
 //! v'   = v_inf + (v - v_inf) pm + isyn_exc pe + isyn_inh pi
@@ -311,11 +311,11 @@ impl StepEngine {
             })
             .collect();
         let mut runs: Vec<(u32, u32, u32)> = Vec::new();
-        for g in 0..n {
+        for (g, &c) in cid.iter().enumerate() {
             if net.kinds[g] == CellKind::Neuron {
                 match runs.last_mut() {
-                    Some(r) if r.1 as usize == g && r.2 == cid[g] => r.1 += 1,
-                    _ => runs.push((g as u32, g as u32 + 1, cid[g])),
+                    Some(r) if r.1 as usize == g && r.2 == c => r.1 += 1,
+                    _ => runs.push((g as u32, g as u32 + 1, c)),
                 }
             }
         }

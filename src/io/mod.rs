@@ -2,3 +2,4 @@
 
 pub mod model_file;
 pub mod output;
+pub mod pynn_export;

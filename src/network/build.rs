@@ -221,13 +221,16 @@ impl Network {
                         }
                         cols.push(xs);
                     }
-                    for i in 0..pop.size {
+                    let [rates, starts, durations] = [&cols[0], &cols[1], &cols[2]];
+                    for (i, ((&rate_hz, &start), &duration)) in
+                        rates.iter().zip(starts).zip(durations).enumerate()
+                    {
                         let cell = offset + i as u32;
                         poisson.push(PoissonCell {
                             cell,
-                            rate_hz: cols[0][i],
-                            start: cols[1][i],
-                            duration: cols[2][i],
+                            rate_hz,
+                            start,
+                            duration,
                             rng: stream(seed, &format!("population:{}/poisson:{i}", pop.label)),
                         });
                         kinds.push(CellKind::Poisson);

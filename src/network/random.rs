@@ -147,7 +147,10 @@ impl RandomDistribution {
                 }
                 // Rejection sampling must terminate: the interval needs real probability mass.
                 if sigma == 0.0 && !(low..=high).contains(&mu) {
-                    return Err(("mu", format!("with sigma = 0, mu must lie in [low, high]")));
+                    return Err((
+                        "mu",
+                        "with sigma = 0, mu must lie in [low, high]".to_string(),
+                    ));
                 }
                 if sigma > 0.0 && ((low - mu) / sigma > 30.0 || (mu - high) / sigma > 30.0) {
                     return Err(("low", "the interval [low, high] lies more than 30 sigma from mu; nothing can be drawn".into()));
