@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod compare;
+pub mod converge;
 pub mod engine;
 pub mod io;
 pub mod model;

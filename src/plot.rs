@@ -95,7 +95,7 @@ const FONT: &str = "sans-serif";
 static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// Registers the embedded font with plotters, once per process.
-fn ensure_font() -> Result<(), PlotError> {
+pub(crate) fn ensure_font() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
     if ok {
@@ -202,7 +202,7 @@ fn msg<E: std::fmt::Display>(e: E) -> String {
 }
 
 /// The figure's drawing surface.
-type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// The embedded font, parsed once.
 fn font() -> Result<&'static FontRef<'static>, String> {
@@ -216,18 +216,18 @@ fn font() -> Result<&'static FontRef<'static>, String> {
 /// Where a piece of text goes: its anchor point (absolute pixels), the side of the text the
 /// anchor is on, and whether it reads bottom to top (a y-axis name).
 #[derive(Clone, Copy)]
-struct Place {
-    x: i32,
-    y: i32,
-    h: HPos,
-    vertical: bool,
+pub(crate) struct Place {
+    pub(crate) x: i32,
+    pub(crate) y: i32,
+    pub(crate) h: HPos,
+    pub(crate) vertical: bool,
 }
 
 /// Draws `text` with the embedded font, vertically centred on the anchor.
 ///
 /// Titles, captions and axis names are drawn here rather than through plotters' text path,
 /// which ignores each glyph's left side bearing and so spaces letters unevenly ("m V").
-fn draw_text(
+pub(crate) fn draw_text(
     root: &Area<'_>,
     text: &str,
     size: f32,
@@ -291,7 +291,7 @@ fn draw_text(
 }
 
 /// The absolute pixel position of an area's top-left corner and its size.
-fn frame(area: &Area<'_>) -> ((i32, i32), (i32, i32)) {
+pub(crate) fn frame(area: &Area<'_>) -> ((i32, i32), (i32, i32)) {
     let (w, h) = area.dim_in_pixel();
     (area.get_base_pixel(), (w as i32, h as i32))
 }

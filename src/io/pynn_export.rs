@@ -83,20 +83,27 @@ pub(crate) fn poisson_times(p: &PoissonCell, t_stop: f64) -> Vec<f64> {
     }
 }
 
-/// A per-cell value: one number for every cell, or one per cell.
+/// A per-cell value: one value for every cell (when all cells have the same, bit for bit), or
+/// one per cell.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Column {
-    Same(f64),
-    PerCell(Vec<f64>),
+enum Column<T = f64> {
+    Same(T),
+    PerCell(Vec<T>),
+}
+
+impl<T: Copy> Column<T> {
+    fn of_by<K: PartialEq>(values: Vec<T>, key: impl Fn(T) -> K) -> Column<T> {
+        match values.first() {
+            Some(&x) if values.iter().all(|&y| key(y) == key(x)) => Column::Same(x),
+            _ => Column::PerCell(values),
+        }
+    }
 }
 
 impl Column {
     fn of(values: Vec<f64>) -> Column {
-        match values.first() {
-            Some(&x) if values.iter().all(|y| y.to_bits() == x.to_bits()) => Column::Same(x),
-            _ => Column::PerCell(values),
-        }
+        Column::of_by(values, f64::to_bits)
     }
 }
 
@@ -131,7 +138,7 @@ struct PoissonOut {
     rate: Column,
     start: Column,
     /// `null` for forever.
-    duration: Vec<Option<f64>>,
+    duration: Column<Option<f64>>,
 }
 
 #[derive(Serialize)]
@@ -360,10 +367,13 @@ fn populations(net: &NetData, duration: f64) -> Vec<PopulationOut> {
                 pop.poisson = Some(PoissonOut {
                     rate: Column::of(sources.iter().map(|p| p.rate_hz).collect()),
                     start: Column::of(sources.iter().map(|p| p.start).collect()),
-                    duration: sources
-                        .iter()
-                        .map(|p| p.duration.is_finite().then_some(p.duration))
-                        .collect(),
+                    duration: Column::of_by(
+                        sources
+                            .iter()
+                            .map(|p| p.duration.is_finite().then_some(p.duration))
+                            .collect(),
+                        |d| d.map(f64::to_bits),
+                    ),
                 });
             }
             // an empty population

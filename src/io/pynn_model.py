@@ -105,8 +105,12 @@ def _channel_indices(signal):
 
 
 def _segments(block):
+    """The segments of a Neo block, of a list of blocks (all describing the same cells), or a
+    segment itself."""
     if block is None:
         return []
+    if isinstance(block, (list, tuple)):
+        return [seg for b in block for seg in _segments(b)]
     return list(getattr(block, "segments", [block]))
 
 
@@ -123,8 +127,8 @@ def write_results(populations, out_dir, timestep, duration, backend="pynn", seed
     """Writes a results directory in exactlif's layout from PyNN's Neo blocks.
 
     `populations`: one entry per population, in the model's population order, each a dict
-    with `label`, `size`, `block` (the `neo.Block` of `population.get_data()`, or None when it
-    records nothing) and optionally `cell_type` and `records_spikes` (default: whether the
+    with `label`, `size`, `block` (the `neo.Block` of `population.get_data()`, a list of such
+    blocks whose spikes and samples are merged, or None when it records nothing) and optionally `cell_type` and `records_spikes` (default: whether the
     block holds spike trains). Spike trains are identified by their `source_index` annotation,
     signal channels by the `channel_index` array annotation (PyNN's conventions).
 
@@ -287,13 +291,48 @@ def _cells(pop, selection):
     return pop[np.asarray(selection, dtype=int)]
 
 
+def _fix_nest_initial_current(sim, pop, name, value):
+    """PyNN (0.13) hands an initial isyn_exc / isyn_inh in nA to NEST's I_syn_ex / I_syn_in,
+    which are in pA, without conversion: the current would start 1000 times too small. On NEST
+    the native state is set here, in pA, whatever PyNN did."""
+    if not sim.__name__.endswith(".nest"):
+        return
+    import numpy as np
+
+    native = pop.celltype.variable_map[name]
+    values = np.broadcast_to(np.asarray(value, dtype=float) * 1000.0, (pop.size,))
+    pop.node_collection.set({native: values.tolist()})
+
+
+def split_same_step(spike_times, timestep):
+    """Splits per-cell spike times into layers in which no cell has two spikes in one time
+    step, as Brian 2's SpikeGeneratorGroup requires (its bins: floor((t + dt/1000) / dt)).
+    Returns a list of layers, each a list of per-cell lists; the first layer holds each cell's
+    first spike of every step, the next the second, and so on. Nothing is lost or moved."""
+    layers = []
+    for cell, times in enumerate(spike_times):
+        count = {}
+        for t in times:
+            b = int((t + 1e-3 * timestep) // timestep)
+            j = count.get(b, 0)
+            count[b] = j + 1
+            while len(layers) <= j:
+                layers.append([[] for _ in spike_times])
+            layers[j][cell].append(t)
+    return layers or [[list(t) for t in spike_times]]
+
+
 def build(sim, net, spike_precision=None):
     """Creates the populations, projections, current sources and recordings. Returns the list of
-    PyNN populations (model order) and the warnings issued."""
+    PyNN populations (model order), the extra populations that carry, on Brian 2, the spikes a
+    source emits more than once in one time step (`{label: [population, ...]}`, connected like
+    their source), and the warnings issued."""
     import numpy as np
     from pyNN.parameters import Sequence
 
     warnings = []
+    brian2 = sim.__name__.endswith(".brian2")
+    extra_layers = {}
 
     def warn(message):
         warnings.append(message)
@@ -322,13 +361,28 @@ def build(sim, net, spike_precision=None):
                     continue
                 try:
                     pop.initialize(**{name: _per_cell(init[name])})
+                    _fix_nest_initial_current(sim, pop, name, init[name])
                 except Exception as e:  # a backend that cannot set it
                     warn("population %r: cannot set the initial %s on this simulator (%s)"
                          % (spec["label"], name, e))
         else:
-            times = [Sequence(np.asarray(t, dtype=float)) for t in spec["spike_times"]]
-            pop = sim.Population(size, sim.SpikeSourceArray(spike_times=times),
-                                 label=spec["label"])
+            layers = [spec["spike_times"]]
+            if brian2:
+                layers = split_same_step(spec["spike_times"], timestep)
+            created = []
+            for j, layer in enumerate(layers):
+                times = [Sequence(np.asarray(t, dtype=float)) for t in layer]
+                label = spec["label"] if j == 0 else "%s (same-step spikes %d)" % (
+                    spec["label"], j)
+                created.append(sim.Population(size, sim.SpikeSourceArray(spike_times=times),
+                                              label=label))
+            pop = created[0]
+            if len(created) > 1:
+                extra_layers[spec["label"]] = created[1:]
+                warn("population %r: %d cell(s) spike more than once in a time step, which "
+                     "Brian 2's spike generators refuse; those spikes are sent by %d extra "
+                     "source population(s) with the same connections"
+                     % (spec["label"], sum(1 for t in layers[1] if t), len(created) - 1))
         recordable = list(getattr(pop.celltype, "recordable", []))
         for variable, selection in sorted(spec["record"].items()):
             if variable not in recordable:
@@ -337,7 +391,8 @@ def build(sim, net, spike_precision=None):
                      % (spec["label"], variable, type(pop.celltype).__name__,
                         ", ".join(recordable)))
                 continue
-            _cells(pop, selection).record(variable)
+            for p in [pop] + extra_layers.get(spec["label"], []):
+                _cells(p, selection).record(variable)
         pops.append(pop)
 
     by_label = {p.label: p for p in pops}
@@ -350,13 +405,16 @@ def build(sim, net, spike_precision=None):
         if low.any():
             raised += int(low.sum())
             conns[low, 3] = min_delay
-        sim.Projection(
-            by_label[proj["presynaptic"]], by_label[proj["postsynaptic"]],
-            sim.FromListConnector(conns, column_names=["weight", "delay"]),
-            synapse_type=sim.StaticSynapse(),
-            receptor_type=proj["receptor_type"],
-            label=proj["label"],
-        )
+        pres = [by_label[proj["presynaptic"]]] + extra_layers.get(proj["presynaptic"], [])
+        for j, pre in enumerate(pres):
+            sim.Projection(
+                pre, by_label[proj["postsynaptic"]],
+                sim.FromListConnector(conns, column_names=["weight", "delay"]),
+                synapse_type=sim.StaticSynapse(),
+                receptor_type=proj["receptor_type"],
+                label=proj["label"] if j == 0 else "%s (same-step spikes %d)" % (
+                    proj["label"], j),
+            )
     if raised:
         warn("%d connection delay(s) below %s ms raised to it (PyNN's min_delay)"
              % (raised, min_delay))
@@ -366,7 +424,7 @@ def build(sim, net, spike_precision=None):
         source = sim.StepCurrentSource(times=[float(t) for t in src["times"]],
                                        amplitudes=[float(a) for a in src["amplitudes"]])
         source.inject_into(pop[np.asarray(src["cells"], dtype=int)])
-    return pops, warnings
+    return pops, extra_layers, warnings
 
 
 def main(argv=None):
@@ -393,7 +451,7 @@ def main(argv=None):
     net = load_network()
     s = net["simulation"]
     t0 = time.perf_counter()
-    pops, warnings = build(sim, net, args.spike_precision)
+    pops, extra_layers, warnings = build(sim, net, args.spike_precision)
     t1 = time.perf_counter()
     sim.run(float(s["duration"]))
     t2 = time.perf_counter()
@@ -405,7 +463,8 @@ def main(argv=None):
             "cell_type": spec["cell_type"],
             "records_spikes": "spikes" in spec["record"]
                               and "spikes" in getattr(pop.celltype, "recordable", []),
-            "block": pop.get_data() if spec["record"] else None,
+            "block": [p.get_data() for p in [pop] + extra_layers.get(spec["label"], [])]
+                     if spec["record"] else None,
         })
     out = args.out or os.path.join(HERE, "results_" + args.simulator)
     extra = {"simulator": args.simulator, "model_file": net.get("model_file"),
