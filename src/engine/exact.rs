@@ -16,6 +16,18 @@
 //!   synapses of that delay group are fanned out to their targets.
 //! - current switches: a sorted list with a cursor.
 //!
+//! # Lazy predictions
+//!
+//! An inhibitory input (or a smaller injected current) lowers `v` at every later time, so the
+//! next crossing can only move later: the queued prediction is kept, flagged as an *alarm* (a
+//! lower bound), and nothing is searched. An excitatory input (or a larger injected current)
+//! raises `v` at every later time, so the crossing can only move earlier: the solver searches
+//! only up to the queued prediction; if it finds nothing there the entry stays, as an alarm.
+//! When an alarm pops, the cell is re-predicted from that time, and spikes only if the crossing
+//! is exactly there. Every queued time is therefore at or before the true next crossing, and
+//! exact when not flagged. `tests/lazy_predictions.rs` checks these rules against exhaustive
+//! prediction after every change ([`ExactEngine::set_lazy_predictions`]).
+//!
 //! # Order of events (deterministic)
 //!
 //! Events are processed by time (`f64::total_cmp`); at equal times by kind: first threshold
