@@ -193,3 +193,27 @@ pub fn export_pynn(model: &Path, out: &Path) -> Result<Vec<PathBuf>, AppError> {
         .map_err(|e| model.build_error(e))?;
     Ok(crate::io::pynn_export::export_pynn(&model, &net, out)?)
 }
+
+/// Runs the convergence study (`exactlif converge`, see [`crate::converge`]): the model on the
+/// exact backend and on `grid` and `euler` at every step of `steps` (default
+/// [`crate::converge::DEFAULT_STEPS_MS`]), each step run compared with the exact run, spikes
+/// matched within `tolerance_ms` (default `max(2 h_max, 1 ms)`). Writes `converge.csv`,
+/// `converge.json` and `converge.png` into `out` (default `results/<model stem>/converge`) and
+/// returns the study and the files written. `progress` receives a line per finished run.
+pub fn converge(
+    model: &Path,
+    steps: Option<&[f64]>,
+    tolerance_ms: Option<f64>,
+    out: Option<&Path>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(crate::converge::Study, Vec<PathBuf>), AppError> {
+    let m = load_model(model)?;
+    let steps = steps.unwrap_or(&crate::converge::DEFAULT_STEPS_MS);
+    let study = crate::converge::run_study(&m, steps, tolerance_ms, progress)?;
+    let out = out.map_or_else(
+        || default_out_dir(model).join("converge"),
+        Path::to_path_buf,
+    );
+    let files = crate::converge::write_study(&study, &out)?;
+    Ok((study, files))
+}

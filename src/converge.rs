@@ -769,7 +769,7 @@ fn log_panel<'a, 'b>(
 ) -> Result<LogChart<'a, 'b>, String> {
     let msg = |e: &dyn std::fmt::Display| e.to_string();
     let ((px0, py0), (pw, _)) = frame(panel);
-    let mut chart = ChartBuilder::on(panel)
+    let chart = ChartBuilder::on(panel)
         .margin_left(MARGIN.0)
         .margin_right(MARGIN.1)
         .margin_top(MARGIN.2)
@@ -867,12 +867,14 @@ fn draw_series(
 
 /// A marker centred on the absolute pixel `m`.
 fn marker(root: &Area<'_>, m: (i32, i32), color: RGBColor, circle: bool) -> Result<(), String> {
+    // The circle is larger than the triangle, so that a grid point under a euler point
+    // still shows.
     if circle {
-        root.draw(&Circle::new(m, 6, color.filled()))
+        root.draw(&Circle::new(m, 8, color.filled()))
             .map_err(|e| e.to_string())
     } else {
         root.draw(&Polygon::new(
-            vec![(m.0, m.1 - 8), (m.0 - 7, m.1 + 5), (m.0 + 7, m.1 + 5)],
+            vec![(m.0, m.1 - 6), (m.0 - 6, m.1 + 4), (m.0 + 6, m.1 + 4)],
             color.filled(),
         ))
         .map_err(|e| e.to_string())
@@ -1056,9 +1058,14 @@ fn draw_study(root: &Area<'_>, study: &Study) -> Result<(), String> {
         let (x0, x1) = (h_lo.log10(), h_hi.log10());
         let ymid = (lo.log10() + hi.log10()) / 2.0 - 0.35;
         let xm = (x0 + x1) / 2.0;
-        let a = chart.backend_coord(&(x0, ymid - (xm - x0)));
-        let b = chart.backend_coord(&(x1, ymid + (x1 - xm)));
-        dashed(root, a, b, RGBColor(110, 110, 110))?;
+        // y = ymid + (x - xm), clipped to the chart.
+        let xa = x0.max(y.start - ymid + xm);
+        let xb = x1.min(y.end - ymid + xm);
+        if xa < xb {
+            let a = chart.backend_coord(&(xa, ymid + (xa - xm)));
+            let b = chart.backend_coord(&(xb, ymid + (xb - xm)));
+            dashed(root, a, b, RGBColor(110, 110, 110))?;
+        }
     }
     let mut entries = Vec::new();
     for (b, pts) in &errs {

@@ -74,6 +74,33 @@ Example:\n  exactlif run model.toml --out results/exact\n  exactlif run model.to
         /// A results directory written by `exactlif run`.
         dir: PathBuf,
     },
+    /// Convergence study: the grid and euler backends at each step against the exact run;
+    /// writes a table (CSV, JSON) and a log-log figure of error against step.
+    #[command(
+        after_help = "The exact backend runs once, sampled at the smallest step; grid and euler run at\n\
+every step (the model's timestep replaced by the step). Spikes are matched within one\n\
+tolerance for all steps, max(2 x largest step, 1 ms) unless --tolerance-ms is given. Writes\n\
+converge.csv, converge.json and converge.png, and prints the table and the fitted orders.\n\n\
+Example:\n  exactlif converge fixtures/tutorial_firing.toml --steps 0.4,0.2,0.1,0.05"
+    )]
+    Converge {
+        /// The model file (TOML).
+        model: PathBuf,
+        /// Steps to run the step backends at (ms), comma-separated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "1,0.5,0.25,0.1,0.05,0.01",
+            allow_negative_numbers = true
+        )]
+        steps: Vec<f64>,
+        /// Output directory [default: results/<model stem>/converge].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Spike-matching tolerance for every step (ms) [default: max(2 x largest step, 1)].
+        #[arg(long, value_name = "T", allow_negative_numbers = true)]
+        tolerance_ms: Option<f64>,
+    },
     /// Write a standalone PyNN script plus the network materialised (every per-cell value,
     /// every connection, Poisson sources as explicit spike times) to run the same network on
     /// NEST, NEURON or Brian 2.
@@ -203,6 +230,23 @@ fn run(cli: Cli) -> Result<(), AppError> {
             for f in app::replot(&dir)? {
                 println!("{}", f.display());
             }
+        }
+        Command::Converge {
+            model,
+            steps,
+            out,
+            tolerance_ms,
+        } => {
+            let (study, files) = app::converge(
+                &model,
+                Some(&steps),
+                tolerance_ms,
+                out.as_deref(),
+                &mut |line| eprintln!("  {line}"),
+            )?;
+            print!("{}", study.to_table());
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            println!("wrote {}", names.join(", "));
         }
         Command::ExportPynn { model, out } => {
             let files = app::export_pynn(&model, &out)?;

@@ -337,14 +337,26 @@ impl Network {
                 format!("{n_syn} synapses is more than this build supports"),
             ));
         }
-        let mut order: Vec<u32> = (0..n_syn as u32).collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            syn_pre[a]
-                .cmp(&syn_pre[b])
-                .then(syn_delay[a].total_cmp(&syn_delay[b]))
-                .then(a.cmp(&b))
-        });
+        // Order: by presynaptic cell (a stable counting sort, O(n)), then by delay within each
+        // cell (a stable sort of that cell's few synapses); ties keep creation order.
+        let mut starts = vec![0u32; n_cells + 1];
+        for &pre in &syn_pre {
+            starts[pre as usize + 1] += 1;
+        }
+        for g in 0..n_cells {
+            starts[g + 1] += starts[g];
+        }
+        let mut order = vec![0u32; n_syn];
+        let mut next = starts.clone();
+        for (s, &pre) in syn_pre.iter().enumerate() {
+            order[next[pre as usize] as usize] = s as u32;
+            next[pre as usize] += 1;
+        }
+        drop(next);
+        for g in 0..n_cells {
+            order[starts[g] as usize..starts[g + 1] as usize]
+                .sort_by(|&a, &b| syn_delay[a as usize].total_cmp(&syn_delay[b as usize]));
+        }
         let mut group_offsets = Vec::with_capacity(n_cells + 1);
         let mut group_delay = Vec::new();
         let mut syn_offsets = Vec::new();

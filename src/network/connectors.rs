@@ -362,8 +362,37 @@ pub(crate) fn generate(
             }));
         }
     }
-    out.sort_by_key(|c| (c.pre, c.post));
-    out
+    sort_by_pre_post(out)
+}
+
+/// Stable sort by `(pre, post)`: a counting sort by `pre` (O(n), the connector's draw order
+/// kept within each pre), then a stable sort of each pre's few connections by `post`. Same
+/// result as `sort_by_key(|c| (c.pre, c.post))`, several times faster on millions of
+/// connections.
+fn sort_by_pre_post(out: Vec<Connection>) -> Vec<Connection> {
+    let Some(max_pre) = out.iter().map(|c| c.pre).max() else {
+        return out;
+    };
+    let mut starts = vec![0usize; max_pre as usize + 2];
+    for c in &out {
+        starts[c.pre as usize + 1] += 1;
+    }
+    for i in 0..=max_pre as usize {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut sorted = vec![out[0]; out.len()];
+    for c in out {
+        sorted[next[c.pre as usize]] = c;
+        next[c.pre as usize] += 1;
+    }
+    for w in starts.windows(2) {
+        let slice = &mut sorted[w[0]..w[1]];
+        if !slice.is_sorted_by_key(|c| c.post) {
+            slice.sort_by_key(|c| c.post);
+        }
+    }
+    sorted
 }
 
 /// Where each cell sits in a selection (sorted by cell, then position), to find the positions
