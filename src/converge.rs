@@ -412,7 +412,7 @@ pub fn run_study(
             .iter()
             .filter(|r| r.backend == backend.name())
             .collect();
-        let quantities: [(&str, fn(&Row) -> Option<f64>); 3] = [
+        let quantities: [(&str, RowValue); 3] = [
             ("mean_abs_error_ms", |r| r.mean_abs_error_ms),
             ("rms_error_ms", |r| r.rms_error_ms),
             ("v_rms_error_mv", |r| r.v_rms_error_mv),
@@ -473,6 +473,9 @@ fn csv_f(x: Option<f64>) -> String {
 fn csv_u<T: std::fmt::Display>(x: Option<T>) -> String {
     x.map_or_else(String::new, |x| x.to_string())
 }
+
+/// Reads one error measure of a row.
+type RowValue = fn(&Row) -> Option<f64>;
 
 /// The CSV columns, in order.
 pub const CSV_HEADER: &str = "backend,step_ms,exact_timestep_ms,delays_lengthened,exact_spikes,step_spikes,matched,missed,extra,mean_error_ms,mean_abs_error_ms,max_abs_error_ms,rms_error_ms,v_max_abs_error_mv,v_rms_error_mv,v_times,wall_time_s";
@@ -696,11 +699,18 @@ fn style_of(backend: &str) -> (RGBColor, bool) {
 }
 
 /// Decade-based ticks for a log10 axis over `range` (log10 units): labelled ticks (at
-/// 1, 2 and 5 times powers of ten when the axis spans less than two and a half decades, else
-/// at powers of ten) and unlabelled minor ticks (every integer times a power of ten).
+/// 1, 2 and 5 times powers of ten when the axis spans less than two and a half decades, at 1
+/// and 3 times powers of ten below five decades, else at powers of ten) and unlabelled minor
+/// ticks (every other integer times a power of ten).
 fn log_ticks(range: &Range<f64>) -> (Vec<f64>, Vec<f64>) {
     let span = range.end - range.start;
-    let mantissas: &[f64] = if span < 2.5 { &[1.0, 2.0, 5.0] } else { &[1.0] };
+    let mantissas: &[f64] = if span < 2.5 {
+        &[1.0, 2.0, 5.0]
+    } else if span < 5.0 {
+        &[1.0, 3.0]
+    } else {
+        &[1.0]
+    };
     let (mut major, mut minor) = (Vec::new(), Vec::new());
     for k in (range.start.floor() as i32 - 1)..=(range.end.ceil() as i32) {
         for m in 1..10 {
@@ -1013,7 +1023,7 @@ fn draw_study(root: &Area<'_>, study: &Study) -> Result<(), String> {
     let x = log_range(h_lo, h_hi);
 
     // Left: spike-time error.
-    let series = |get: fn(&Row) -> Option<f64>| -> Vec<(String, Vec<(f64, f64)>)> {
+    let series = |get: RowValue| -> Vec<(String, Vec<(f64, f64)>)> {
         STEP_BACKENDS
             .iter()
             .map(|b| {

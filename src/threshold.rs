@@ -353,10 +353,7 @@ fn newton_from(
             stalled += 1;
         }
         let newton = x - y / dy;
-        x = if stalled >= 4 || !(newton > a && newton < b) {
-            stalled = 0;
-            0.5 * (a + b)
-        } else if (newton - x).abs() <= tol(x) {
+        x = if (newton - x).abs() <= tol(x) {
             // Newton has converged to the resolution of t. On the far side already: the sign
             // change lies within tol before x. Otherwise probe tol/2 past x, which closes the
             // bracket to within tol on the next pass.
@@ -369,6 +366,9 @@ fn newton_from(
             } else {
                 0.5 * (a + b)
             }
+        } else if stalled >= 4 || !(newton > a && newton < b) {
+            stalled = 0;
+            0.5 * (a + b)
         } else {
             newton
         };

@@ -64,7 +64,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// train. Spikes at `t <= t_stop` are returned (the engine processes events at `t <= t_stop`).
 pub(crate) fn poisson_times(p: &PoissonCell, t_stop: f64) -> Vec<f64> {
     let mut out = Vec::new();
-    if !(p.rate_hz > 0.0) {
+    if p.rate_hz.is_nan() || p.rate_hz <= 0.0 {
         return out;
     }
     let Ok(exp) = Exp::new(p.rate_hz / 1000.0) else {
@@ -75,7 +75,7 @@ pub(crate) fn poisson_times(p: &PoissonCell, t_stop: f64) -> Vec<f64> {
     let mut from = p.start;
     loop {
         let t = from + exp.sample(&mut rng);
-        if !(t < end) || t > t_stop {
+        if t >= end || t > t_stop {
             return out;
         }
         out.push(t);
@@ -429,7 +429,7 @@ pub fn export_pynn(model: &Model, net: &NetData, dir: &Path) -> Result<Vec<PathB
     let mut counts: BTreeMap<GroupKey, u64> = BTreeMap::new();
     for_each_synapse(net, |key, _, _, _, _| *counts.entry(key).or_default() += 1);
     let mut order: Vec<(usize, GroupKey, Vec<String>)> = Vec::new();
-    for (&key, _) in &counts {
+    for &key in counts.keys() {
         let mut labels = Vec::new();
         let mut first = usize::MAX;
         for (i, pr) in model.network.projections.iter().enumerate() {
@@ -580,13 +580,13 @@ mod tests {
         net.set(&noise, "start", 5.0).unwrap();
         net.set(&noise, "duration", vec![1e9, 30.0, 10.0, 100.0, 2.0, 50.0])
             .unwrap();
-        net.record(&noise, &[Var::Spikes]).unwrap();
+        net.record(noise, &[Var::Spikes]).unwrap();
         // PyNN's default duration: forever
         let forever = net
             .create("forever", 2, CellType::SpikeSourcePoisson)
             .unwrap();
         net.set(&forever, "rate", 300.0).unwrap();
-        net.record(&forever, &[Var::Spikes]).unwrap();
+        net.record(forever, &[Var::Spikes]).unwrap();
         let mut sim = net.build().unwrap();
         let t_stop = 60.0;
         sim.run(t_stop);

@@ -26,7 +26,9 @@ Known semantic differences from the exact reference (they are what the compariso
   With `--spike-precision on_grid` it uses `iaf_psc_exp`: exact propagators per step, threshold
   tested at grid points only, so every spike is reported at the end of the step in which v
   crossed threshold (up to one step late) and a brief excursion above threshold inside one step
-  is missed. Brian 2 (and NEURON's fixed-step integration) also test the threshold on the grid.
+  is missed. Brian 2 and NEURON (fixed step) also test the threshold on the grid; Brian 2 stamps
+  a spike with the start of the step in which v crossed (up to one step early) and counts the
+  refractory period from that stamp, so interspike intervals drift by a fraction of a step.
 - Delays. NEST rounds every delay to a whole number of steps (a 1.05 ms delay with a 0.1 ms step
   becomes 1.1 ms or 1.0 ms); exactlif uses the delay as given. Delays below
   max(min_delay, timestep) are raised to it here (with a warning), since PyNN rejects them.
@@ -37,6 +39,11 @@ Known semantic differences from the exact reference (they are what the compariso
 - Recording. PyNN's IF_curr_exp records `spikes` and `v`; `isyn_exc` / `isyn_inh` are
   recorded only where the backend's cell type lists them (a warning otherwise). Samples are
   written at t_k = k * timestep, as exactlif does; NEST's values are those after the step.
+
+Work-arounds applied here: an initial isyn_exc / isyn_inh is set natively on NEST (PyNN 0.13
+passes nA where NEST expects pA) and NEURON (PyNN sets only v); on Brian 2, whose spike
+generators refuse two spikes of one cell in one time step, such spikes are sent by extra source
+populations with the same connections.
 
 So expect spike-time differences of the order of the time step (smaller with NEST's off-grid
 neurons), and, in recurrent networks, divergence once one spike has moved.
@@ -291,17 +298,38 @@ def _cells(pop, selection):
     return pop[np.asarray(selection, dtype=int)]
 
 
-def _fix_nest_initial_current(sim, pop, name, value):
-    """PyNN (0.13) hands an initial isyn_exc / isyn_inh in nA to NEST's I_syn_ex / I_syn_in,
-    which are in pA, without conversion: the current would start 1000 times too small. On NEST
-    the native state is set here, in pA, whatever PyNN did."""
-    if not sim.__name__.endswith(".nest"):
-        return
+# NEURON initialisation handlers, kept alive for the whole run.
+_KEEP = []
+
+
+def _fix_initial_current(sim, pop, name, value):
+    """Makes an initial isyn_exc / isyn_inh take effect where PyNN (0.13) does not:
+
+    - NEST: PyNN hands the value in nA to I_syn_ex / I_syn_in, which are in pA, without
+      conversion (the current would start 1000 times too small); the native state is set here,
+      in pA.
+    - NEURON: PyNN sets only v at initialisation (the synapses' INITIAL block sets their
+      current to 0); a handler run after the INITIAL blocks sets the synapse's state `i`, whose
+      sign is that of a membrane (outward) current: i = -isyn.
+    """
     import numpy as np
 
-    native = pop.celltype.variable_map[name]
-    values = np.broadcast_to(np.asarray(value, dtype=float) * 1000.0, (pop.size,))
-    pop.node_collection.set({native: values.tolist()})
+    values = np.broadcast_to(np.asarray(value, dtype=float), (pop.size,))
+    if sim.__name__.endswith(".nest"):
+        native = pop.celltype.variable_map[name]
+        pop.node_collection.set({native: (values * 1000.0).tolist()})
+    elif sim.__name__.endswith(".neuron"):
+        from neuron import h
+
+        attr = "esyn" if name == "isyn_exc" else "isyn"
+        synapses = [(getattr(cell._cell, attr), float(x))
+                    for cell, x in zip(pop.all_cells, values) if cell.local]
+
+        def set_currents():
+            for syn, x in synapses:
+                syn.i = -x
+
+        _KEEP.append(h.FInitializeHandler(1, set_currents))
 
 
 def split_same_step(spike_times, timestep):
@@ -361,7 +389,7 @@ def build(sim, net, spike_precision=None):
                     continue
                 try:
                     pop.initialize(**{name: _per_cell(init[name])})
-                    _fix_nest_initial_current(sim, pop, name, init[name])
+                    _fix_initial_current(sim, pop, name, init[name])
                 except Exception as e:  # a backend that cannot set it
                     warn("population %r: cannot set the initial %s on this simulator (%s)"
                          % (spec["label"], name, e))
