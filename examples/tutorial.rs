@@ -47,7 +47,7 @@ fn tutorial_network(i_offset: f64, heterogeneous: bool) -> Result<Network, exact
             },
         )?;
     }
-    net.record(&cells, &[Var::V, Var::Spikes])?;
+    net.record(cells, &[Var::V, Var::Spikes])?;
     Ok(net)
 }
 

@@ -57,7 +57,7 @@ fn constant_current_interspike_interval() {
         ],
     );
     net.set(&p, "i_offset", vec![1.0, 1.5, 3.0]).unwrap();
-    net.record(&p, &[Var::Spikes]).unwrap();
+    net.record(p, &[Var::Spikes]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(500.0);
     let data = sim.get_data();
@@ -88,7 +88,7 @@ fn zero_refractory_period() {
         &p,
         &[("tau_refrac", 0.0), ("i_offset", 2.0), ("tau_m", 20.0)],
     );
-    net.record(&p, &[Var::Spikes, Var::V]).unwrap();
+    net.record(p, &[Var::Spikes, Var::V]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(200.0);
     let data = sim.get_data();
@@ -109,7 +109,7 @@ fn free_decay() {
     let mut net = setup(0.1);
     let p = net.create("p", 1, CellType::IfCurrExp).unwrap();
     net.initialize(&p, "v", -52.0).unwrap();
-    net.record(&p, &[Var::V]).unwrap();
+    net.record(p, &[Var::V]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(100.0);
     let data = sim.get_data();
@@ -173,10 +173,10 @@ fn single_psp_peak_and_amplitude() {
                     ("tau_refrac", 50.0),
                 ],
             );
-            net.record(&p, &[Var::V, Var::Spikes]).unwrap();
+            net.record(p, &[Var::V, Var::Spikes]).unwrap();
             net.connect(
-                &src,
-                &p,
+                src,
+                p,
                 Connector::AllToAll {
                     allow_self_connections: true,
                 },
@@ -243,13 +243,13 @@ fn exact_delays_along_a_chain() {
             ("v_thresh", -60.0),
         ],
     );
-    net.record(&chain, &[Var::Spikes]).unwrap();
+    net.record(chain, &[Var::Spikes]).unwrap();
     let one = |pre: u32, post: u32| Connector::FromList {
         conn_list: vec![(pre, post, None, None)],
     };
     net.connect(
-        &src,
-        &chain,
+        src,
+        chain,
         one(0, 0),
         StaticSynapse::new(w, d),
         Receptor::Excitatory,
@@ -258,8 +258,8 @@ fn exact_delays_along_a_chain() {
     .unwrap();
     for k in 0..5 {
         net.connect(
-            &chain,
-            &chain,
+            chain,
+            chain,
             one(k, k + 1),
             StaticSynapse::new(w, d),
             Receptor::Excitatory,
@@ -322,8 +322,8 @@ fn refractory_clamp_with_input_during_it() {
     net.set_spike_times(&src, SpikeTimes::Same(vec![t_in - 1.0]))
         .unwrap();
     net.connect(
-        &src,
-        &p,
+        src,
+        p,
         Connector::AllToAll {
             allow_self_connections: true,
         },
@@ -332,8 +332,7 @@ fn refractory_clamp_with_input_during_it() {
         None,
     )
     .unwrap();
-    net.record(&p, &[Var::V, Var::IsynExc, Var::Spikes])
-        .unwrap();
+    net.record(p, &[Var::V, Var::IsynExc, Var::Spikes]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(t1 + tau_ref + 3.0);
     let data = sim.get_data();
@@ -404,7 +403,7 @@ fn pynn_flagship_dc_first_spikes() {
         )
         .unwrap();
     }
-    net.record(&p, &[Var::Spikes]).unwrap();
+    net.record(p, &[Var::Spikes]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(150.0);
     let data = sim.get_data();
@@ -466,8 +465,8 @@ fn determinism_under_a_seed() {
             high: 3.0,
         };
         net.connect(
-            &noise,
-            &p,
+            noise,
+            p,
             Connector::FixedProbability {
                 p_connect: 0.3,
                 allow_self_connections: true,
@@ -478,8 +477,8 @@ fn determinism_under_a_seed() {
         )
         .unwrap();
         net.connect(
-            &p,
-            &p,
+            p,
+            p,
             Connector::FixedProbability {
                 p_connect: 0.1,
                 allow_self_connections: false,
@@ -489,8 +488,8 @@ fn determinism_under_a_seed() {
             None,
         )
         .unwrap();
-        net.record(&p, &[Var::Spikes, Var::V]).unwrap();
-        net.record(&noise, &[Var::Spikes]).unwrap();
+        net.record(p, &[Var::Spikes, Var::V]).unwrap();
+        net.record(noise, &[Var::Spikes]).unwrap();
         let mut sim = net.build().unwrap();
         sim.run(200.0);
         let mut data = sim.get_data();
@@ -518,8 +517,8 @@ fn continuation_and_reset() {
     net.set(&noise, "rate", 80.0).unwrap();
     let p = net.create("p", 10, CellType::IfCurrExp).unwrap();
     net.connect(
-        &noise,
-        &p,
+        noise,
+        p,
         Connector::AllToAll {
             allow_self_connections: true,
         },
@@ -528,7 +527,7 @@ fn continuation_and_reset() {
         None,
     )
     .unwrap();
-    net.record(&p, &[Var::Spikes, Var::V]).unwrap();
+    net.record(p, &[Var::Spikes, Var::V]).unwrap();
     let clean = |mut d: DataBlock| {
         d.wall_time_s = 0.0;
         d.build_time_s = 0.0;
@@ -553,7 +552,7 @@ fn initial_v_above_threshold_spikes_at_zero() {
     let mut net = setup(0.1);
     let p = net.create("p", 1, CellType::IfCurrExp).unwrap();
     net.initialize(&p, "v", -49.0).unwrap();
-    net.record(&p, &[Var::Spikes, Var::V]).unwrap();
+    net.record(p, &[Var::Spikes, Var::V]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(10.0);
     let data = sim.get_data();

@@ -191,7 +191,7 @@ impl Spec {
         net.set(&cells, "v_reset", col(&|c| c.v_reset)).unwrap();
         net.set(&cells, "i_offset", col(&|c| c.i_offset)).unwrap();
         net.initialize(&cells, "v", col(&|c| c.v0)).unwrap();
-        net.record(&cells, &[Var::V, Var::Spikes]).unwrap();
+        net.record(cells, &[Var::V, Var::Spikes]).unwrap();
         for (list, pre_is_src) in [(&self.input, true), (&self.recurrent, false)] {
             for receptor in [Receptor::Excitatory, Receptor::Inhibitory] {
                 let conns: Vec<(u32, u32, Option<f64>, Option<f64>)> = list
@@ -205,7 +205,7 @@ impl Spec {
                 let pre = if pre_is_src { &src } else { &cells };
                 net.connect(
                     pre,
-                    &cells,
+                    cells,
                     Connector::FromList { conn_list: conns },
                     StaticSynapse::new(0.0, h),
                     receptor,
@@ -447,7 +447,7 @@ fn refractoriness_in_whole_steps_rounded_up() {
         let c = net.create("c", 1, CellType::IfCurrExp).unwrap();
         net.set(&c, "i_offset", 5.0).unwrap(); // v_inf far above threshold
         net.set(&c, "tau_refrac", tau_refrac).unwrap();
-        net.record(&c, &[Var::V, Var::Spikes]).unwrap();
+        net.record(c, &[Var::V, Var::Spikes]).unwrap();
         for backend in [Backend::Grid, Backend::Euler] {
             let mut sim = net.build_with(backend).unwrap();
             sim.run(20.0);
@@ -488,7 +488,7 @@ fn initial_suprathreshold_cell_spikes_at_zero() {
     });
     let c = net.create("c", 1, CellType::IfCurrExp).unwrap();
     net.initialize(&c, "v", -50.0).unwrap();
-    net.record(&c, &[Var::V, Var::Spikes]).unwrap();
+    net.record(c, &[Var::V, Var::Spikes]).unwrap();
     for backend in [Backend::Exact, Backend::Grid, Backend::Euler] {
         let mut sim = net.build_with(backend).unwrap();
         sim.run(1.0);
@@ -513,11 +513,11 @@ fn poisson_spikes_are_the_exact_ones_rounded_up_to_the_grid() {
         .unwrap();
     net.set(&p, "rate", 300.0).unwrap();
     net.set(&p, "start", 5.05).unwrap();
-    net.record(&p, &[Var::Spikes]).unwrap();
+    net.record(p, &[Var::Spikes]).unwrap();
     let c = net.create("c", 3, CellType::IfCurrExp).unwrap();
     net.connect(
-        &p,
-        &c,
+        p,
+        c,
         Connector::AllToAll {
             allow_self_connections: true,
         },

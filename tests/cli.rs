@@ -189,7 +189,7 @@ fn proj(extra: &str) -> String {
 fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         ("misspelt parameter", format!("{HEAD}{CELLS}[populations.parameters]\nt_refrac = 2.0\n"), vec!["population \"cells\"", "t_refrac", "tau_refrac"]),
-        ("unknown key in simulation", format!("[simulation]\ntimestep = 0.1\nduraton = 10.0\n"), vec!["duraton", "duration"]),
+        ("unknown key in simulation", "[simulation]\ntimestep = 0.1\nduraton = 10.0\n".to_string(), vec!["duraton", "duration"]),
         ("unknown cell type", format!("{HEAD}[[populations]]\nlabel = \"x\"\nsize = 1\ncell_type = \"IF_cur_exp\"\n"), vec!["cell_type", "IF_curr_exp"]),
         ("wrong type", format!("{HEAD}{CELLS}[populations.parameters]\ntau_m = \"fast\"\n"), vec!["cells", "tau_m"]),
         ("list of wrong length", format!("{HEAD}{CELLS}[populations.parameters]\ni_offset = [0.1, 0.2]\n"), vec!["cells", "i_offset", "3"]),

@@ -142,12 +142,12 @@ fn excursion_network() -> Network {
     net.set(&c, "tau_m", 0.2).unwrap();
     net.set(&c, "tau_syn_E", 0.1).unwrap();
     net.set(&c, "v_thresh", -55.0).unwrap();
-    net.record(&c, &[Var::V, Var::Spikes]).unwrap();
+    net.record(c, &[Var::V, Var::Spikes]).unwrap();
     // K_E peaks at ln(2)/5 ms with 0.05 ms; K_E(0.1) = 0.0477, K_E(0.2) = 0.0465:
     // 204 nA gives a peak of 10.2 mV above rest, and 9.74 / 9.49 mV at the grid points.
     net.connect(
-        &src,
-        &c,
+        src,
+        c,
         Connector::OneToOne,
         StaticSynapse::new(204.0, 0.1),
         Receptor::Excitatory,

@@ -66,8 +66,8 @@ fn network(seed: u64, n: usize, p_inh: f64, tau_e: f64, tau_i: f64, w_e: f64, w_
         high: 4.0,
     };
     net.connect(
-        &noise,
-        &cells,
+        noise,
+        cells,
         Connector::FixedProbability {
             p_connect: 0.5,
             allow_self_connections: true,
@@ -78,8 +78,8 @@ fn network(seed: u64, n: usize, p_inh: f64, tau_e: f64, tau_i: f64, w_e: f64, w_
     )
     .unwrap();
     net.connect(
-        &cells,
-        &cells,
+        cells,
+        cells,
         Connector::FixedProbability {
             p_connect: 0.3,
             allow_self_connections: true,
@@ -90,8 +90,8 @@ fn network(seed: u64, n: usize, p_inh: f64, tau_e: f64, tau_i: f64, w_e: f64, w_
     )
     .unwrap();
     net.connect(
-        &cells,
-        &cells,
+        cells,
+        cells,
         Connector::FixedProbability {
             p_connect: p_inh,
             allow_self_connections: true,
@@ -101,7 +101,7 @@ fn network(seed: u64, n: usize, p_inh: f64, tau_e: f64, tau_i: f64, w_e: f64, w_
         Some("inh"),
     )
     .unwrap();
-    net.record(&cells, &[Var::Spikes]).unwrap();
+    net.record(cells, &[Var::Spikes]).unwrap();
     net
 }
 

@@ -307,7 +307,8 @@ def _fix_initial_current(sim, pop, name, value):
 
     - NEST: PyNN hands the value in nA to I_syn_ex / I_syn_in, which are in pA, without
       conversion (the current would start 1000 times too small); the native state is set here,
-      in pA.
+      in pA. NEST's grid-based iaf_psc_exp (spike_precision "on_grid") cannot set it at all:
+      an error says so, and the caller warns.
     - NEURON: PyNN sets only v at initialisation (the synapses' INITIAL block sets their
       current to 0); a handler run after the INITIAL blocks sets the synapse's state `i`, whose
       sign is that of a membrane (outward) current: i = -isyn.
@@ -317,6 +318,10 @@ def _fix_initial_current(sim, pop, name, value):
     values = np.broadcast_to(np.asarray(value, dtype=float), (pop.size,))
     if sim.__name__.endswith(".nest"):
         native = pop.celltype.variable_map[name]
+        status = pop.node_collection[0].get()
+        if native not in status:
+            raise RuntimeError("NEST's %s has no settable %s: %s starts at 0 instead"
+                               % (status.get("model"), native, name))
         pop.node_collection.set({native: (values * 1000.0).tolist()})
     elif sim.__name__.endswith(".neuron"):
         from neuron import h
