@@ -135,7 +135,7 @@ fn check_validates_without_writing() {
 #[test]
 fn help_on_every_command_has_an_example() {
     let dir = tempfile::tempdir().unwrap();
-    for cmd in ["run", "check", "plot"] {
+    for cmd in ["run", "check", "plot", "compare", "converge", "export-pynn"] {
         let o = exactlif(&[cmd, "--help"], dir.path());
         let (out, _) = text(&o);
         assert!(o.status.success());
