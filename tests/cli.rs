@@ -271,3 +271,41 @@ fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
         failures.join("\n")
     );
 }
+
+/// Determinism is tested, not promised: each fixture with random values runs twice and the
+/// CSV files match byte for byte.
+#[test]
+fn fixtures_are_bit_identical_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["tutorial_heterogeneous.toml", "small_network.toml"] {
+        let mut outputs = Vec::new();
+        for k in 0..2 {
+            let out = dir.path().join(format!("{name}-{k}"));
+            let o = exactlif(
+                &[
+                    "run",
+                    fixture(name).to_str().unwrap(),
+                    "--out",
+                    out.to_str().unwrap(),
+                ],
+                dir.path(),
+            );
+            assert!(o.status.success(), "{name}: {}", text(&o).1);
+            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+                .map(|p| {
+                    (
+                        p.file_name().unwrap().to_string_lossy().into_owned(),
+                        std::fs::read(&p).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            assert!(!files.is_empty());
+            outputs.push(files);
+        }
+        assert!(outputs[0] == outputs[1], "{name}: two runs differ");
+    }
+}
