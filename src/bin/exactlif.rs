@@ -155,6 +155,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     if started.elapsed() > Duration::from_millis(500) {
                         bar.set_length((t_stop * 1000.0) as u64);
                         bar.set_position((t * 1000.0) as u64);
+                        bar.set_message(format!("{t:.1} / {t_stop} ms simulated"));
                     }
                 }
             });
@@ -270,10 +271,8 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(1);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} µs simulated, {elapsed} elapsed, ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("{bar:40} {msg}, {elapsed} elapsed, ETA {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(bar)
 }
