@@ -33,8 +33,10 @@
 //! of at most two pieces. On a finite piece `[a, b]` a sign change is detected by the signs of
 //! `v'` at its ends; on the last piece `[a, inf)` by the sign of `v'(a)` against the sign of
 //! `v'` at infinity, which [`sign_at_infinity`] gives in closed form (the slowest-decaying term
-//! of `v'` wins). Each sign change is then isolated by a bracketed search on `v'` (Illinois
-//! regula falsi with bisection safeguards). With a finite horizon `H` the pieces are simply cut
+//! of `v'` wins). Each sign change is then isolated by a bracketed, safeguarded Newton search
+//! on `v'` (with `v''` from the ODE; bisection whenever a step leaves the bracket or stalls). A
+//! computed `v'` within its rounding error of 0 counts as a sign change, so noise (e.g. subnormal
+//! values far out in time) cannot hide one. With a finite horizon `H` the pieces are simply cut
 //! at `H`: the end signs on `[a, min(b, H)]` decide, and no limit is needed.
 //!
 //! The critical points and `t_h` cut `[0, inf)` into at most four intervals on each of which
@@ -56,6 +58,9 @@
 //! | excitation then stronger slower inhibition (`t_h` exists), brief excursion | `brief_excursion_found` |
 //! | `tau_syn == tau_m` | `equal_time_constants_continuous` (property) |
 //! | dense-scan agreement | `never_misses_a_scanned_crossing` (property) |
+//! | a finite horizon only cuts | `horizon_only_cuts` (property) |
+//! | a critical point exactly on a bracket-expansion step | `expansion_lands_on_critical_point` |
+//! | `v'` subnormal with a wrong computed sign | `subnormal_derivative_sign_is_not_trusted` |
 //!
 //! The cheap rejection bound comes first (DESIGN §2): since the inhibitory term only lowers `v`
 //! and `(v0 - v_inf) e^{-lm t} <= max(0, v0 - v_inf)`,

@@ -42,7 +42,8 @@
 //! Every delay is `>= min_delay`, so a spike emitted in `[T, T + min_delay)` cannot arrive inside
 //! that window. [`ExactEngine::run_until`] processes time in such windows: at the start of a
 //! window, the deliveries falling inside it are all already known, and within it each neuron's
-//! evolution depends only on its own events — the unit of exact parallelism.
+//! evolution depends only on its own events — the unit of exact parallelism. (The windows are
+//! still processed on one thread; running them across threads is the next step.)
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
