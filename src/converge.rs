@@ -65,7 +65,7 @@ use crate::compare::{compare_runs, DataSource, Report, Run};
 use crate::engine::Backend;
 use crate::io::model_file::Model;
 use crate::io::output::OutputError;
-use crate::plot::{draw_text, ensure_font, frame, Area, Place, PlotError};
+use crate::plot::{draw_text, frame, Area, Place, PlotError};
 use crate::recording::DataBlock;
 
 /// The steps of the study when none are given (ms).
@@ -968,33 +968,9 @@ fn dashed(root: &Area<'_>, a: (i32, i32), b: (i32, i32), color: RGBColor) -> Res
 /// the step, log-log, per backend, with the fitted order in the legend and a dashed slope-1
 /// guide; right, missed + extra spikes against the step (log y, zero on its own row below 1).
 pub fn plot_study(study: &Study, path: &Path) -> Result<(), PlotError> {
-    ensure_font()?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let io_err = |source| PlotError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = crate::io::output::temp_file_in(dir, &name, ".png").map_err(io_err)?;
-    {
-        let root = BitMapBackend::new(tmp.path(), (FIG_WIDTH, FIG_HEIGHT)).into_drawing_area();
-        draw_study(&root, study).map_err(|message| PlotError::Draw {
-            path: path.to_path_buf(),
-            message,
-        })?;
-        root.present().map_err(|e| PlotError::Draw {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    }
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
+    crate::plot::write_png(path, (FIG_WIDTH, FIG_HEIGHT), |root| {
+        draw_study(root, study)
+    })
 }
 
 fn draw_study(root: &Area<'_>, study: &Study) -> Result<(), String> {

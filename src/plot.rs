@@ -160,6 +160,23 @@ pub fn plot_population(
             label: pop.label.clone(),
         });
     }
+    let n_panels = pop.signals.len() + usize::from(pop.records_spikes);
+    let height = TITLE_HEIGHT
+        + TRACE_HEIGHT * pop.signals.len() as u32
+        + if pop.records_spikes { RASTER_HEIGHT } else { 0 }
+        + BOTTOM_EXTRA;
+    write_png(path, (WIDTH, height), |root| {
+        draw_figure(root, block, pop, n_panels)
+    })
+}
+
+/// Renders a PNG of `size` pixels with `draw` and writes it to `path` atomically (a temporary
+/// file in the same directory, then a rename), registering the embedded font first.
+pub(crate) fn write_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&Area<'_>) -> Result<(), String>,
+) -> Result<(), PlotError> {
     ensure_font()?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -175,15 +192,9 @@ pub fn plot_population(
         .unwrap_or_default();
     // The suffix tells the encoder to write PNG.
     let tmp = crate::io::output::temp_file_in(dir, &file_name, ".png").map_err(io_err)?;
-
-    let n_panels = pop.signals.len() + usize::from(pop.records_spikes);
-    let height = TITLE_HEIGHT
-        + TRACE_HEIGHT * pop.signals.len() as u32
-        + if pop.records_spikes { RASTER_HEIGHT } else { 0 }
-        + BOTTOM_EXTRA;
     {
-        let root = BitMapBackend::new(tmp.path(), (WIDTH, height)).into_drawing_area();
-        draw_figure(&root, block, pop, n_panels).map_err(|message| PlotError::Draw {
+        let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
+        draw(&root).map_err(|message| PlotError::Draw {
             path: path.to_path_buf(),
             message,
         })?;
