@@ -443,7 +443,7 @@ impl ExactEngine {
                 break;
             }
             // jump over empty stretches: the next window starts at the next event
-            window_start = match self.next_event_time(net) {
+            window_start = match self.next_event(net).map(|e| e.0) {
                 Some(te) if te > window_end => te.min(t_stop),
                 _ => window_end,
             };
@@ -455,29 +455,29 @@ impl ExactEngine {
         self.t = t_stop;
     }
 
-    fn next_event_time(&self, net: &NetData) -> Option<f64> {
-        let a = self.own.peek().map(|(_, k)| k.0 .0 .0);
-        let b = net.current_switches.get(self.switch_cursor).map(|s| s.0);
-        let c = self.deliveries.peek().map(|d| d.0 .0 .0);
-        [a, b, c].into_iter().flatten().min_by(f64::total_cmp)
+    /// The next event as (time, kind rank): 0 a threshold crossing or source spike, 1 a
+    /// current switch, 2 a delivery; at equal times the lower rank comes first.
+    fn next_event(&self, net: &NetData) -> Option<(f64, u8)> {
+        let own = self.own.peek().map(|(_, k)| k.0 .0 .0);
+        let sw = net.current_switches.get(self.switch_cursor).map(|s| s.0);
+        let del = self.deliveries.peek().map(|d| d.0 .0 .0);
+        let mut best: Option<(f64, u8)> = None;
+        for (t, rank) in [(own, 0u8), (sw, 1), (del, 2)] {
+            if let Some(t) = t {
+                if best.is_none_or(|(bt, br)| t < bt || (t == bt && rank < br)) {
+                    best = Some((t, rank));
+                }
+            }
+        }
+        best
     }
 
     /// Processes every event with `t <= window_end`, in order.
     fn run_window(&mut self, net: &NetData, window_end: f64, last: u64) {
         loop {
-            // the next event: (time, kind rank)
-            let own = self.own.peek().map(|(_, k)| k.0 .0 .0);
-            let sw = net.current_switches.get(self.switch_cursor).map(|s| s.0);
-            let del = self.deliveries.peek().map(|d| d.0 .0 .0);
-            let mut best: Option<(f64, u8)> = None;
-            for (t, rank) in [(own, 0u8), (sw, 1), (del, 2)] {
-                if let Some(t) = t {
-                    if best.is_none_or(|(bt, br)| t < bt || (t == bt && rank < br)) {
-                        best = Some((t, rank));
-                    }
-                }
-            }
-            let Some((te, rank)) = best else { return };
+            let Some((te, rank)) = self.next_event(net) else {
+                return;
+            };
             if te > window_end {
                 return;
             }
