@@ -41,13 +41,30 @@ fn materialise(value: &Value, size: usize, seed: u64, purpose: &str) -> Vec<f64>
     }
 }
 
-/// Draws one value per connection for a weight or delay.
-fn per_connection(value: &Value, n: usize, seed: u64, purpose: &str) -> Vec<f64> {
-    match value {
-        Value::Scalar(x) => vec![*x; n],
-        // rejected by Network::connect
-        Value::PerCell(xs) => xs.clone(),
-        Value::Random(d) => d.sample_n(seed, purpose, n),
+/// A weight or delay for each connection of a projection: one number shared by all (nothing
+/// materialised per connection), or one drawn value each.
+enum PerConnection {
+    Same(f64),
+    Each(Vec<f64>),
+}
+
+impl PerConnection {
+    /// Draws one value per connection for a weight or delay (random values from `purpose`).
+    fn new(value: &Value, n: usize, seed: u64, purpose: &str) -> Self {
+        match value {
+            Value::Scalar(x) => PerConnection::Same(*x),
+            // a per-cell list is rejected by Network::connect
+            Value::PerCell(xs) => PerConnection::Each(xs.clone()),
+            Value::Random(d) => PerConnection::Each(d.sample_n(seed, purpose, n)),
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> f64 {
+        match self {
+            PerConnection::Same(x) => *x,
+            PerConnection::Each(xs) => xs[i],
+        }
     }
 }
 
@@ -295,12 +312,12 @@ impl Network {
             let conns: Vec<Connection> =
                 connectors::generate(&proj.connector, &pre_cells, &post_cells, same, &mut rng);
             let n = conns.len();
-            let weights = per_connection(&proj.synapse.weight, n, seed, &purpose("weight"));
-            let delays = per_connection(&proj.synapse.delay, n, seed, &purpose("delay"));
+            let weights = PerConnection::new(&proj.synapse.weight, n, seed, &purpose("weight"));
+            let delays = PerConnection::new(&proj.synapse.delay, n, seed, &purpose("delay"));
             let (pre_off, post_off) = (offsets[proj.pre.population], offsets[proj.post.population]);
             for (i, c) in conns.iter().enumerate() {
-                let w = c.weight.unwrap_or(weights[i]);
-                let d = c.delay.unwrap_or(delays[i]);
+                let w = c.weight.unwrap_or_else(|| weights.get(i));
+                let d = c.delay.unwrap_or_else(|| delays.get(i));
                 check_weight_sign(w, proj.receptor).map_err(|m| {
                     BuildError::new(
                         &item,
