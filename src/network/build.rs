@@ -316,8 +316,8 @@ impl Network {
             let delays = PerConnection::new(&proj.synapse.delay, n, seed, &purpose("delay"));
             let (pre_off, post_off) = (offsets[proj.pre.population], offsets[proj.post.population]);
             for (i, c) in conns.iter().enumerate() {
-                let w = c.weight.unwrap_or_else(|| weights.get(i));
-                let d = c.delay.unwrap_or_else(|| delays.get(i));
+                let w = c.weight(&proj.connector).unwrap_or_else(|| weights.get(i));
+                let d = c.delay(&proj.connector).unwrap_or_else(|| delays.get(i));
                 check_weight_sign(w, proj.receptor).map_err(|m| {
                     BuildError::new(
                         &item,

@@ -52,18 +52,18 @@ use rand_distr::{Distribution, Geometric};
 use super::random::StreamRng;
 use super::Connector;
 
-/// One connection, in population indices. `weight` and `delay` come only from a
-/// `FromListConnector` entry that gives them (they override the synapse's); otherwise `None`.
+/// One connection, in population indices: 12 bytes, since networks hold millions of them
+/// during construction. A weight and delay can come only from a `FromListConnector` entry
+/// (they override the synapse's): `entry` is that entry's index, read back by
+/// [`Connection::weight`] and [`Connection::delay`]; `u32::MAX` for every other connector.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Connection {
     /// Presynaptic cell (index in the pre population).
     pub pre: u32,
     /// Postsynaptic cell (index in the post population).
     pub post: u32,
-    /// Weight from the connection list (nA), if given.
-    pub weight: Option<f64>,
-    /// Delay from the connection list (ms), if given.
-    pub delay: Option<f64>,
+    /// Index of the `FromListConnector` entry, or `u32::MAX`.
+    pub entry: u32,
 }
 
 impl Connection {
@@ -71,9 +71,25 @@ impl Connection {
         Connection {
             pre,
             post,
-            weight: None,
-            delay: None,
+            entry: u32::MAX,
         }
+    }
+
+    fn list_entry<'c>(&self, c: &'c Connector) -> Option<&'c (u32, u32, Option<f64>, Option<f64>)> {
+        match c {
+            Connector::FromList { conn_list } => conn_list.get(self.entry as usize),
+            _ => None,
+        }
+    }
+
+    /// The weight given by the connection list (nA), if any; `c` is the connector that made it.
+    pub fn weight(&self, c: &Connector) -> Option<f64> {
+        self.list_entry(c).and_then(|e| e.2)
+    }
+
+    /// The delay given by the connection list (ms), if any; `c` is the connector that made it.
+    pub fn delay(&self, c: &Connector) -> Option<f64> {
+        self.list_entry(c).and_then(|e| e.3)
     }
 }
 
@@ -352,14 +368,18 @@ pub(crate) fn generate(
             }
         }
         Connector::FromList { conn_list } => {
-            out.extend(conn_list.iter().filter_map(|&(i, j, weight, delay)| {
-                Some(Connection {
-                    pre: *pre_cells.get(i as usize)?,
-                    post: *post_cells.get(j as usize)?,
-                    weight,
-                    delay,
-                })
-            }));
+            out.extend(
+                conn_list
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, &(i, j, _, _))| {
+                        Some(Connection {
+                            pre: *pre_cells.get(i as usize)?,
+                            post: *post_cells.get(j as usize)?,
+                            entry: k as u32,
+                        })
+                    }),
+            );
         }
     }
     sort_by_pre_post(out)
@@ -486,10 +506,7 @@ mod tests {
                 .all(|w| (w[0].pre, w[0].post) <= (w[1].pre, w[1].post)),
             "not sorted"
         );
-        assert!(
-            out.iter().all(|c| c.weight.is_none() && c.delay.is_none())
-                || matches!(c, Connector::FromList { .. })
-        );
+        assert!(out.iter().all(|x| x.entry == u32::MAX) || matches!(c, Connector::FromList { .. }));
         out
     }
 
@@ -697,27 +714,16 @@ mod tests {
         };
         assert!(validate(&c, 2, 2, false).is_ok());
         let out = generate(&c, &[10, 20], &[5, 6], false, &mut stream(1, "test"));
+        let seen: Vec<_> = out
+            .iter()
+            .map(|x| (x.pre, x.post, x.weight(&c), x.delay(&c)))
+            .collect();
         assert_eq!(
-            out,
+            seen,
             vec![
-                Connection {
-                    pre: 10,
-                    post: 6,
-                    weight: None,
-                    delay: None
-                },
-                Connection {
-                    pre: 20,
-                    post: 5,
-                    weight: Some(0.5),
-                    delay: Some(2.0)
-                },
-                Connection {
-                    pre: 20,
-                    post: 5,
-                    weight: Some(0.1),
-                    delay: None
-                },
+                (10, 6, None, None),
+                (20, 5, Some(0.5), Some(2.0)),
+                (20, 5, Some(0.1), None)
             ]
         );
     }
