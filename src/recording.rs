@@ -5,6 +5,45 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A recordable variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Var {
+    /// Spike times.
+    Spikes,
+    /// Membrane potential (mV).
+    V,
+    /// Excitatory synaptic current (nA).
+    IsynExc,
+    /// Inhibitory synaptic current (nA).
+    IsynInh,
+}
+
+impl Var {
+    /// The name used in model files and output files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Var::Spikes => "spikes",
+            Var::V => "v",
+            Var::IsynExc => "isyn_exc",
+            Var::IsynInh => "isyn_inh",
+        }
+    }
+    /// Unit of the variable.
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Var::Spikes => "ms",
+            Var::V => "mV",
+            _ => "nA",
+        }
+    }
+    /// Parses a name.
+    pub fn from_name(s: &str) -> Option<Var> {
+        Self::ALL.into_iter().find(|v| v.name() == s)
+    }
+    /// All variables, spikes first then the state variables in output order.
+    pub const ALL: [Var; 4] = [Var::Spikes, Var::V, Var::IsynExc, Var::IsynInh];
+}
+
 /// Everything a run recorded, plus what is needed to interpret it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DataBlock {
@@ -120,7 +159,7 @@ pub struct PopulationLayout {
     /// Cells (population indices, increasing) whose spikes are recorded; empty if none.
     pub spikes: Vec<u32>,
     /// Recorded state variables (`v`, `isyn_exc`, `isyn_inh` in that order) with their cells.
-    pub signals: Vec<(crate::network::Var, Vec<u32>)>,
+    pub signals: Vec<(Var, Vec<u32>)>,
 }
 
 /// Collects spikes and samples during a run; engines fill it, [`Recorder::data_block`] reads it.
@@ -208,8 +247,8 @@ impl Recorder {
                 for (ci, &c) in cells.iter().enumerate() {
                     let s = state(p.offset + c);
                     let x = match var {
-                        crate::network::Var::V => s.v,
-                        crate::network::Var::IsynExc => s.isyn_exc,
+                        Var::V => s.v,
+                        Var::IsynExc => s.isyn_exc,
                         _ => s.isyn_inh,
                     };
                     self.samples[pi][si][ci].push(x);

@@ -23,6 +23,7 @@ pub mod random;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::recording::Var;
 pub use random::RandomDistribution;
 
 use crate::model::if_curr_exp;
@@ -142,45 +143,6 @@ impl CellType {
     pub fn is_source(&self) -> bool {
         !matches!(self, CellType::IfCurrExp)
     }
-}
-
-/// A recordable variable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Var {
-    /// Spike times.
-    Spikes,
-    /// Membrane potential (mV).
-    V,
-    /// Excitatory synaptic current (nA).
-    IsynExc,
-    /// Inhibitory synaptic current (nA).
-    IsynInh,
-}
-
-impl Var {
-    /// The name used in model files and output files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Var::Spikes => "spikes",
-            Var::V => "v",
-            Var::IsynExc => "isyn_exc",
-            Var::IsynInh => "isyn_inh",
-        }
-    }
-    /// Unit of the variable.
-    pub fn unit(&self) -> &'static str {
-        match self {
-            Var::Spikes => "ms",
-            Var::V => "mV",
-            _ => "nA",
-        }
-    }
-    /// Parses a name.
-    pub fn from_name(s: &str) -> Option<Var> {
-        Self::ALL.into_iter().find(|v| v.name() == s)
-    }
-    /// All variables, spikes first then the state variables in output order.
-    pub const ALL: [Var; 4] = [Var::Spikes, Var::V, Var::IsynExc, Var::IsynInh];
 }
 
 /// A handle to a population of a [`Network`] (cheap to copy).
