@@ -53,6 +53,7 @@
 //! |---|---|
 //! | `v0 >= v_thresh`: crossing at 0 | `starts_above_threshold` |
 //! | rejection bound below threshold | `rejection_bound_is_safe` (property) |
+//! | crossing lower bound ([`crossing_lower_bound`], the engine's alarms) | `lower_bound_is_safe` (property) |
 //! | no synaptic current: closed form `tau_m ln((v_inf - v0)/(v_inf - v_thresh))` | `dc_closed_form` |
 //! | one current (monotone `h`), crossing on the rising flank of a PSP | `psp_peak_graze` |
 //! | excitation then stronger slower inhibition (`t_h` exists), brief excursion | `brief_excursion_found` |
@@ -206,6 +207,58 @@ pub fn first_crossing(
         Some(b) => Crossing::At(solve_monotone(f, v_thresh, &lo, &Pt::at(f, b), stats)),
         None => Crossing::None,
     }
+}
+
+/// A lower bound on the first crossing (relative time, ms): no `t` in `[0, bound)` has
+/// `v(t) >= v_thresh`. `0` when `v` may reach the threshold at once (search now);
+/// `f64::INFINITY` when it never does (the rejection bound of [`first_crossing`]).
+///
+/// The engine arms this as an *alarm* instead of searching after every input, and searches only
+/// when an alarm comes due (DESIGN §2: cost per spike, not per input).
+///
+/// # Why it is safe
+///
+/// With `E = max(I_E0, 0) Kmax_E / cm` (the most any excitatory current present at 0 can ever
+/// add) and the inhibitory term (`<= 0` since `I_I0 <= 0`) dropped,
+///
+/// ```text
+/// v(t) <= B(t) = v_inf + (v0 - v_inf) e^{-lm t} + E     for all t >= 0.
+/// ```
+///
+/// `B` is monotone. If `B(0) = v0 + E >= v_thresh` the bound is 0. If `v0 >= v_inf`, `B`
+/// falls, so `v` never reaches the threshold. Otherwise `B` rises toward `v_inf + E`: never
+/// reaching the threshold if `v_inf + E <= v_thresh`, else first at
+///
+/// ```text
+/// t_B = tau_m ln((v_inf - v0) / (v_inf + E - v_thresh)) = tau_m ln_1p((v_thresh - E - v0) / (v_inf + E - v_thresh))
+/// ```
+///
+/// and `v(t) <= B(t) < v_thresh` before it. Rounding: the numerator is shrunk and the
+/// denominator grown by a bound on their rounding errors, and the result shrunk by a relative
+/// `1e-12`, so the computed bound is below the true `t_B` (`lower_bound_is_safe`, a property).
+/// An `I_I0 > 0` (never produced by valid input) gives 0, i.e. "search".
+#[inline]
+pub fn crossing_lower_bound(f: &Free, v_thresh: f64, kmax_e: f64) -> f64 {
+    if f.ii0 > 0.0 {
+        return 0.0;
+    }
+    let e = f.ie0.max(0.0) / f.cm * kmax_e;
+    let num = v_thresh - e - f.v0;
+    // absolute rounding error of num and den: a few ulps of the largest magnitude involved
+    let slack = 8.0 * f64::EPSILON * (v_thresh.abs() + e + f.v0.abs() + f.v_inf.abs());
+    if num <= slack {
+        return 0.0;
+    }
+    if f.v0 >= f.v_inf {
+        return f64::INFINITY;
+    }
+    let den = f.v_inf + e - v_thresh;
+    if den < -slack {
+        return f64::INFINITY;
+    }
+    // t_B = tau_m ln_1p(num / den), with num shrunk and den grown by their rounding slack
+    let t = ((num - slack) / (den.max(0.0) + slack)).ln_1p() / f.rates.lm;
+    t * (1.0 - 1e-12)
 }
 
 /// A point of the trajectory: time, `v` and `v'` (set to exactly 0 where its computed sign is
@@ -670,6 +723,29 @@ mod tests {
             if bound < p.v_thresh {
                 for k in 0..20_000 {
                     prop_assert!(f.v(k as f64 * 0.01) < p.v_thresh);
+                }
+            }
+        }
+
+        /// The crossing lower bound is safe: the solver's crossing (infinite horizon) is never
+        /// before it, and an infinite bound means no crossing.
+        #[test]
+        fn lower_bound_is_safe((p, f) in arb_case()) {
+            let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_exc());
+            prop_assert!(lb >= 0.0);
+            match solve(&p, &f) {
+                Crossing::At(t) => prop_assert!(lb <= t, "bound {lb} after crossing {t}"),
+                Crossing::None => {}
+            }
+            if lb.is_infinite() {
+                for k in 0..20_000 {
+                    prop_assert!(f.v(k as f64 * 0.01) < p.v_thresh);
+                }
+            } else {
+                // v stays below threshold on [0, lb): scan it
+                for k in 0..2_000 {
+                    let t = lb * k as f64 / 2_000.0;
+                    prop_assert!(f.v(t) < p.v_thresh, "v({t}) >= thresh before bound {lb}");
                 }
             }
         }

@@ -1,0 +1,354 @@
+//! The exact event-driven engine.
+//!
+//! # State
+//!
+//! Neuron state is kept lazily: `(t_last, v, isyn_exc, isyn_inh, refractory_until, i_inj)` at
+//! the time `t_last` of the neuron's last event, in one 64-byte record per cell
+//! ([`cell::Cell`]) beside its queue entry; parameters live in a table shared by cells with
+//! identical parameters. A neuron is advanced in closed form only when something happens to it,
+//! and sampled (without being changed) at recording ticks.
+//!
+//! # Queues
+//!
+//! - per shard, an indexed priority queue (`priority-queue`) with at most one entry per cell:
+//!   the predicted threshold crossing of a neuron (or an alarm, below), or the next spike of a
+//!   source. `change_priority` moves an entry in O(log n).
+//! - `deliveries`: a binary heap with one entry per (spike, distinct delay): when it comes due,
+//!   the synapses of that delay group are fanned out to their targets.
+//! - current switches: a sorted list per shard with a cursor.
+//!
+//! # Lazy predictions
+//!
+//! Every queued time is at or before the cell's true next crossing, and is the crossing when
+//! not flagged as an *alarm*. When an alarm comes due the cell is re-predicted from that time,
+//! and spikes only if the crossing is exactly there.
+//!
+//! - An inhibitory input (or a smaller injected current) lowers `v` at every later time, so the
+//!   crossing can only move later: the queued time is kept, as an alarm; nothing is searched.
+//! - An excitatory input (or a larger injected current) raises `v` at every later time, so the
+//!   crossing can only move earlier. The cheap lower bound
+//!   [`crate::threshold::crossing_lower_bound`] decides: if it is at or after the queued time,
+//!   nothing changes; if it is comfortably ahead, it becomes the new alarm; only when it is
+//!   close is the solver run, and only up to the queued time.
+//! - A fresh prediction (start, after a spike, an alarm come due) likewise arms the lower
+//!   bound as an alarm unless it is close.
+//!
+//! So the solver runs about once per spike, not once per input. `tests/lazy_predictions.rs`
+//! checks these rules against exhaustive prediction after every change
+//! ([`ExactEngine::set_lazy_predictions`]).
+//!
+//! # Order of events (deterministic)
+//!
+//! Events are processed by time (`f64::total_cmp`); at equal times by kind: first threshold
+//! crossings and source spikes (the crossing is a property of the trajectory before `t`, and
+//! inputs at `t` only change its future), then current switches, then synaptic deliveries; within
+//! a kind by global cell index (population order, then neuron), and deliveries by
+//! (presynaptic cell, delay group). Recording ticks at `t_k` come after every event at `t_k`
+//! (right-continuous sampling). Nothing depends on insertion or hash order.
+//!
+//! # Windows and threads
+//!
+//! Every delay is `>= min_delay`, so a spike emitted at `t >= T` arrives at `t + delay >=
+//! T + min_delay` (also in f64: rounding is monotone). [`ExactEngine::run_until`] processes time
+//! in half-open windows `[T, T + min_delay)` (the last one closed at `t_stop`): when a window
+//! starts, every delivery landing in it is already known, and within it each neuron's evolution
+//! depends only on its own events. The cells are split into contiguous shards ([`shard`]), each
+//! with its own queue; a window runs on every shard (in parallel with more than one thread),
+//! then the shards' spikes are merged in `(t, cell)` order — the order one shard would have
+//! emitted them — recorded, and turned into deliveries. Each cell sees the same events in the
+//! same order whatever the number of shards, so results are bit-identical for any thread count
+//! (`tests/parallel.rs`).
+
+mod cell;
+mod shard;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use ordered_float::OrderedFloat;
+use rayon::prelude::*;
+
+use self::cell::CellParams;
+use self::shard::{Delivery, Shard, Window};
+use super::NetData;
+use crate::recording::{EventCounts, Recorder};
+
+/// The exact engine's mutable state for one network.
+pub struct ExactEngine {
+    /// Current time (ms): everything up to and including it has been processed.
+    t: f64,
+    /// Parameter sets, shared by the cells with identical parameters.
+    params: Vec<CellParams>,
+    shards: Vec<Shard>,
+    /// Threads running the shards (`None`: the calling thread runs them in turn).
+    pool: Option<rayon::ThreadPool>,
+    deliveries: BinaryHeap<Reverse<(OrderedFloat<f64>, u32, u32)>>,
+    /// The deliveries of the current window, in order (reused).
+    window: Vec<Delivery>,
+    /// Spikes of the current window from all shards (reused).
+    merged: Vec<(f64, u32)>,
+    /// Per cell (global index): its shard and its position among the shard's sampled cells
+    /// (`(u32::MAX, _)` for cells not sampled; empty if nothing is sampled).
+    sample_slot: Vec<(u32, u32)>,
+    /// Recorded data.
+    pub recorder: Recorder,
+    started: bool,
+}
+
+impl ExactEngine {
+    /// A new engine at t = 0 for `net`, running on the calling thread.
+    pub fn new(net: &NetData) -> Self {
+        Self::with_threads(net, 1)
+    }
+
+    /// A new engine at t = 0 for `net` whose windows run on `threads` threads (`0`: one per
+    /// core), with the cells split into that many shards of about equal synaptic input. The
+    /// results do not depend on the number of threads.
+    pub fn with_threads(net: &NetData, threads: usize) -> Self {
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            threads
+        };
+        let n = net.n_cells();
+        let mut params = Vec::new();
+        let mut index: HashMap<[u64; 10], u32> = HashMap::new();
+        let param_of: Vec<u32> = net
+            .params
+            .iter()
+            .map(|p| {
+                let cp = CellParams::of(p);
+                *index.entry(cp.bits()).or_insert_with(|| {
+                    params.push(cp);
+                    (params.len() - 1) as u32
+                })
+            })
+            .collect();
+        let mut sampled: Vec<u32> = net
+            .layout
+            .iter()
+            .flat_map(|p| {
+                p.signals
+                    .iter()
+                    .flat_map(move |(_, cells)| cells.iter().map(move |c| p.offset + c))
+            })
+            .collect();
+        sampled.sort_unstable();
+        sampled.dedup();
+        let bounds = shard_bounds(net, threads.min(n.max(1)));
+        let shards: Vec<Shard> = bounds
+            .windows(2)
+            .map(|b| Shard::new(net, b[0], b[1], &param_of, &sampled))
+            .collect();
+        let mut sample_slot = vec![(u32::MAX, 0); if sampled.is_empty() { 0 } else { n }];
+        for (si, s) in shards.iter().enumerate() {
+            for (i, &g) in s.sampled().iter().enumerate() {
+                sample_slot[g as usize] = (si as u32, i as u32);
+            }
+        }
+        let pool = (shards.len() > 1).then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(shards.len())
+                .thread_name(|i| format!("exactlif-shard-{i}"))
+                .build()
+                .expect("a thread pool")
+        });
+        ExactEngine {
+            t: 0.0,
+            params,
+            shards,
+            pool,
+            deliveries: BinaryHeap::new(),
+            window: Vec::new(),
+            merged: Vec::new(),
+            sample_slot,
+            recorder: net.recorder(),
+            started: false,
+        }
+    }
+
+    /// Number of shards (= threads) the windows run on.
+    pub fn threads(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Returns to t = 0 with the same network (and the same random streams).
+    pub fn reset(&mut self, net: &NetData) {
+        self.t = 0.0;
+        for s in &mut self.shards {
+            s.reset(net);
+        }
+        self.deliveries.clear();
+        self.recorder.clear();
+        self.started = false;
+    }
+
+    /// With `lazy = false`, every state change is followed by a full, unbounded prediction
+    /// (no alarms, no horizons): slower, and the reference against which the lazy rules are
+    /// tested. Default: lazy.
+    pub fn set_lazy_predictions(&mut self, lazy: bool) {
+        for s in &mut self.shards {
+            s.set_lazy_predictions(lazy);
+        }
+    }
+
+    /// Current simulation time (ms).
+    pub fn time(&self) -> f64 {
+        self.t
+    }
+
+    /// Work counters so far.
+    pub fn counts(&self) -> EventCounts {
+        let mut c = EventCounts::default();
+        for s in &self.shards {
+            c.spikes += s.counts.spikes;
+            c.synaptic_inputs += s.counts.synaptic_inputs;
+            c.predictions += s.solver.searches;
+            c.solver_cap_hits += s.solver.cap_hits;
+        }
+        c
+    }
+
+    /// Runs until `t_stop` (ms): processes every event with `t <= t_stop`, in min_delay
+    /// windows, and samples every tick up to `round(t_stop / timestep)`.
+    pub fn run_until(&mut self, net: &NetData, t_stop: f64) {
+        if !self.started {
+            self.started = true;
+            let params = &self.params;
+            for s in &mut self.shards {
+                s.start(net, params);
+            }
+        }
+        let last_tick = net.last_tick(t_stop);
+        // each window starts at the next event (empty stretches are skipped)
+        while let Some(start) = self.next_time().filter(|&t| t <= t_stop) {
+            let end = start + net.min_delay;
+            let (end, closed) = if end > t_stop {
+                (t_stop, true)
+            } else {
+                (end, false)
+            };
+            self.window.clear();
+            while let Some(&Reverse((OrderedFloat(t), pre, k))) = self.deliveries.peek() {
+                if t < end || (closed && t <= end) {
+                    self.window.push(Delivery { t, pre, k });
+                    self.deliveries.pop();
+                } else {
+                    break;
+                }
+            }
+            let w = Window {
+                deliveries: &self.window,
+                end,
+                closed,
+                tick0: self.recorder.n_ticks(),
+                last_tick,
+            };
+            let params = &self.params;
+            match &self.pool {
+                Some(pool) => pool.install(|| {
+                    self.shards
+                        .par_iter_mut()
+                        .for_each(|s| s.run_window(net, params, &w))
+                }),
+                None => self
+                    .shards
+                    .iter_mut()
+                    .for_each(|s| s.run_window(net, params, &w)),
+            }
+            self.collect(net);
+            if closed {
+                break;
+            }
+        }
+        // the ticks after the last event, up to the last one of the run
+        while self.recorder.n_ticks() <= last_tick {
+            let tk = self.recorder.n_ticks() as f64 * net.timestep;
+            if self.recorder.samples_anything() {
+                let (params, shards, slot) = (&self.params, &self.shards, &self.sample_slot);
+                self.recorder.sample(|g| {
+                    let (si, _) = slot[g as usize];
+                    shards[si as usize].state_at(params, g, tk)
+                });
+            } else {
+                self.recorder.skip_tick();
+            }
+        }
+        self.t = t_stop;
+    }
+
+    /// The time of the next event of any kind, if any.
+    fn next_time(&self) -> Option<f64> {
+        let del = self.deliveries.peek().map(|d| d.0 .0 .0);
+        self.shards
+            .iter()
+            .filter_map(Shard::next_time)
+            .chain(del)
+            .min_by(f64::total_cmp)
+    }
+
+    /// After a window: records the samples of its ticks and its spikes (merged across shards
+    /// in `(t, cell)` order) and queues the deliveries of those spikes.
+    fn collect(&mut self, net: &NetData) {
+        let ticks = self.shards[0].ticks;
+        debug_assert!(self.shards.iter().all(|s| s.ticks == ticks));
+        for j in 0..ticks as usize {
+            if self.recorder.samples_anything() {
+                let (shards, slot) = (&self.shards, &self.sample_slot);
+                self.recorder.sample(|g| {
+                    let (si, i) = slot[g as usize];
+                    let s = &shards[si as usize];
+                    s.samples[j * s.sampled().len() + i as usize]
+                });
+            } else {
+                self.recorder.skip_tick();
+            }
+        }
+        self.merged.clear();
+        for s in &self.shards {
+            self.merged.extend_from_slice(&s.spikes);
+        }
+        if self.shards.len() > 1 {
+            self.merged
+                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        }
+        for &(t, g) in &self.merged {
+            self.recorder.spike(g, t);
+            let gi = g as usize;
+            for k in net.group_offsets[gi]..net.group_offsets[gi + 1] {
+                self.deliveries.push(Reverse((
+                    OrderedFloat(t + net.group_delay[k as usize]),
+                    g,
+                    k,
+                )));
+            }
+        }
+    }
+}
+
+/// Splits the cells into `n` contiguous ranges of about equal work, the work of a cell being
+/// its synaptic in-degree plus one. Returns the boundaries (`n + 1` of them unless cells are
+/// fewer than shards).
+fn shard_bounds(net: &NetData, n: usize) -> Vec<u32> {
+    let cells = net.n_cells();
+    if n <= 1 {
+        return vec![0, cells as u32];
+    }
+    let mut work = vec![1u64; cells];
+    for &t in &net.syn_target {
+        work[(t & !super::INHIBITORY_BIT) as usize] += 1;
+    }
+    let total: u64 = work.iter().sum();
+    let mut bounds = vec![0u32];
+    let mut acc = 0u64;
+    for (g, w) in work.iter().enumerate() {
+        acc += w;
+        let next = bounds.len() as u64;
+        if next < n as u64 && acc * n as u64 >= total * next {
+            bounds.push(g as u32 + 1);
+        }
+    }
+    bounds.push(cells as u32);
+    bounds.dedup();
+    bounds
+}

@@ -1,0 +1,466 @@
+//! A shard: the cells of one contiguous range of global indices, with their own event queue,
+//! processed one min_delay window at a time. Within a window a shard needs nothing from any
+//! other shard (every delivery landing in the window is known when it starts), so shards run
+//! the window on different threads and produce exactly what one shard holding every cell would.
+
+use std::cmp::Reverse;
+
+use ordered_float::OrderedFloat;
+use priority_queue::PriorityQueue;
+use rand_distr::{Distribution, Exp};
+use rand_pcg::Pcg64;
+
+use super::cell::{Cell, CellParams};
+use crate::engine::{CellKind, NetData, INHIBITORY_BIT};
+use crate::model::if_curr_exp::State;
+use crate::recording::EventCounts;
+use crate::threshold::{crossing_lower_bound, first_crossing, Crossing, SolverStats};
+
+type Key = Reverse<(OrderedFloat<f64>, u32)>;
+/// Identity-like fast hashing of cell indices (the queue's keys are small integers).
+type Queue = PriorityQueue<u32, Key, rustc_hash::FxBuildHasher>;
+
+/// A delivery: at time `t`, the synapses of delay group `k` of presynaptic cell `pre`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Delivery {
+    pub t: f64,
+    pub pre: u32,
+    pub k: u32,
+}
+
+/// An alarm closer than this (ms) is not armed: the crossing is searched at once. Alarms are
+/// cheap (a bound, a queue update) but a stream of ever-closer alarms is not; a search costs
+/// about as much as a few dozen alarms.
+const NEAR_MS: f64 = 0.5;
+
+/// What one window asks of a shard.
+pub(super) struct Window<'a> {
+    /// The deliveries with `t` in the window, in order of `(t, pre, k)`.
+    pub deliveries: &'a [Delivery],
+    /// End of the window (ms).
+    pub end: f64,
+    /// Whether events at `t == end` belong to the window (the last window of a run).
+    pub closed: bool,
+    /// Index of the first tick not yet sampled.
+    pub tick0: u64,
+    /// Index of the last tick of the run.
+    pub last_tick: u64,
+}
+
+impl Window<'_> {
+    #[inline]
+    fn contains(&self, t: f64) -> bool {
+        t < self.end || (self.closed && t <= self.end)
+    }
+}
+
+/// The cells `lo..hi` and their events.
+pub(super) struct Shard {
+    /// First global cell index owned.
+    pub lo: u32,
+    /// One past the last.
+    pub hi: u32,
+    cells: Vec<Cell>,
+    own: Queue,
+    /// Current switches of the shard's cells `(t, cell, i_inj)`, sorted by `(t, cell)`.
+    switches: Vec<(f64, u32, f64)>,
+    switch_cursor: usize,
+    /// Per cell: next index into `net.array_times` (spike-source arrays only).
+    array_cursor: Vec<u32>,
+    /// Per cell: index into `poisson_rng`, or `u32::MAX`.
+    poisson_index: Vec<u32>,
+    /// Per Poisson cell of the shard: its index in `net.poisson` and its stream.
+    poisson_rng: Vec<(u32, Pcg64)>,
+    lazy: bool,
+    /// Global indices of the cells whose state is sampled, increasing.
+    sampled: Vec<u32>,
+    /// Spikes emitted in the current window `(t, cell)`, in order.
+    pub spikes: Vec<(f64, u32)>,
+    /// Samples taken in the current window: tick-major, `sampled.len()` states per tick.
+    pub samples: Vec<State>,
+    /// Ticks sampled in the current window.
+    pub ticks: u64,
+    pub counts: EventCounts,
+    pub solver: SolverStats,
+}
+
+impl Shard {
+    /// The shard of cells `lo..hi`, at t = 0. `param_of[g]` is cell `g`'s entry in the
+    /// engine's parameter table; `sampled` lists the cells whose state is recorded.
+    pub fn new(net: &NetData, lo: u32, hi: u32, param_of: &[u32], sampled: &[u32]) -> Self {
+        let range = lo as usize..hi as usize;
+        let mut poisson_index = vec![u32::MAX; range.len()];
+        let mut poisson_rng = Vec::new();
+        for (i, p) in net.poisson.iter().enumerate() {
+            if range.contains(&(p.cell as usize)) {
+                poisson_index[p.cell as usize - range.start] = poisson_rng.len() as u32;
+                poisson_rng.push((i as u32, p.rng.clone()));
+            }
+        }
+        let mut s = Shard {
+            lo,
+            hi,
+            cells: range
+                .clone()
+                .map(|g| Cell::new(&net.init[g], param_of[g]))
+                .collect(),
+            own: Queue::with_capacity_and_hasher(range.len(), Default::default()),
+            switches: net
+                .current_switches
+                .iter()
+                .filter(|s| range.contains(&(s.1 as usize)))
+                .copied()
+                .collect(),
+            switch_cursor: 0,
+            array_cursor: net.array_ranges[range.clone()]
+                .iter()
+                .map(|r| r.0)
+                .collect(),
+            poisson_index,
+            poisson_rng,
+            lazy: true,
+            sampled: sampled
+                .iter()
+                .copied()
+                .filter(|&g| range.contains(&(g as usize)))
+                .collect(),
+            spikes: Vec::new(),
+            samples: Vec::new(),
+            ticks: 0,
+            counts: EventCounts::default(),
+            solver: SolverStats::default(),
+        };
+        s.reset(net);
+        s
+    }
+
+    /// Back to t = 0: initial state, the random streams as at t = 0, nothing queued.
+    pub fn reset(&mut self, net: &NetData) {
+        let lo = self.lo as usize;
+        for (i, c) in self.cells.iter_mut().enumerate() {
+            *c = Cell::new(&net.init[lo + i], c.param);
+        }
+        self.own.clear();
+        self.switch_cursor = 0;
+        for (i, c) in self.array_cursor.iter_mut().enumerate() {
+            *c = net.array_ranges[lo + i].0;
+        }
+        for (i, rng) in self.poisson_rng.iter_mut() {
+            *rng = net.poisson[*i as usize].rng.clone();
+        }
+        self.spikes.clear();
+        self.samples.clear();
+        self.ticks = 0;
+        self.counts = EventCounts::default();
+        self.solver = SolverStats::default();
+    }
+
+    pub fn set_lazy_predictions(&mut self, lazy: bool) {
+        self.lazy = lazy;
+    }
+
+    /// Global indices of the sampled cells of this shard.
+    pub fn sampled(&self) -> &[u32] {
+        &self.sampled
+    }
+
+    /// The state of cell `g` (owned by this shard) at `t`, not before its last event.
+    pub fn state_at(&self, params: &[CellParams], g: u32, t: f64) -> State {
+        let c = &self.cells[(g - self.lo) as usize];
+        c.state_at(&params[c.param as usize], t)
+    }
+
+    /// Queues every cell's first event (t = 0).
+    pub fn start(&mut self, net: &NetData, params: &[CellParams]) {
+        for g in self.lo..self.hi {
+            match net.kinds[g as usize] {
+                CellKind::Neuron => self.predict(params, g),
+                CellKind::Array | CellKind::Poisson => self.schedule_source(net, g, 0.0, true),
+            }
+        }
+    }
+
+    /// Time of the shard's next own event (a crossing, source spike or alarm, or a current
+    /// switch), if any.
+    pub fn next_time(&self) -> Option<f64> {
+        let own = self.own.peek().map(|(_, k)| k.0 .0 .0);
+        let sw = self.switches.get(self.switch_cursor).map(|s| s.0);
+        match (own, sw) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    #[inline]
+    fn cell(&mut self, g: u32) -> &mut Cell {
+        &mut self.cells[(g - self.lo) as usize]
+    }
+
+    /// Sets cell `g`'s queue entry to `t` (`+inf`: none), flagged as an alarm or not; the
+    /// cell's `queued` mirrors the queue, so the queue is only touched when something changes.
+    #[inline]
+    fn set_entry(&mut self, g: u32, t: f64, alarm: bool) {
+        let c = &mut self.cells[(g - self.lo) as usize];
+        let had = c.queued.is_finite();
+        c.alarm = alarm;
+        if t.is_finite() {
+            c.queued = t;
+            if had {
+                self.own.change_priority(&g, Reverse((OrderedFloat(t), g)));
+            } else {
+                self.own.push(g, Reverse((OrderedFloat(t), g)));
+            }
+        } else {
+            c.queued = f64::INFINITY;
+            if had {
+                self.own.remove(&g);
+            }
+        }
+    }
+
+    /// Exact prediction from the stored state, no horizon.
+    fn predict_exact(&mut self, params: &[CellParams], g: u32) {
+        let c = *self.cell(g);
+        let p = &params[c.param as usize];
+        let (start, f) = c.free_start(p);
+        match first_crossing(&f, p.v_thresh, p.kmax_e, f64::INFINITY, &mut self.solver) {
+            Crossing::At(dt) => self.set_entry(g, start + dt, false),
+            Crossing::None => self.set_entry(g, f64::INFINITY, false),
+        }
+    }
+
+    /// A fresh prediction from the stored state (at the start, after a spike, when an alarm
+    /// comes due). Lazy: if the crossing lower bound ([`crossing_lower_bound`]) is at least
+    /// [`NEAR_MS`] away, arm an alarm there instead of searching.
+    fn predict(&mut self, params: &[CellParams], g: u32) {
+        if !self.lazy {
+            return self.predict_exact(params, g);
+        }
+        let c = *self.cell(g);
+        let p = &params[c.param as usize];
+        let (start, f) = c.free_start(p);
+        let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
+        if lb == f64::INFINITY {
+            self.set_entry(g, f64::INFINITY, false);
+        } else if lb >= NEAR_MS {
+            self.set_entry(g, start + lb, true);
+        } else {
+            match first_crossing(&f, p.v_thresh, p.kmax_e, f64::INFINITY, &mut self.solver) {
+                Crossing::At(dt) => self.set_entry(g, start + dt, false),
+                Crossing::None => self.set_entry(g, f64::INFINITY, false),
+            }
+        }
+    }
+
+    /// After a change that can only raise `v` at every later time (an excitatory input, a
+    /// larger injected current) the crossing can only move earlier.
+    ///
+    /// - The new crossing lower bound `L` is at or after the queued time: the entry stays, as
+    ///   an alarm (it is still at or before the crossing).
+    /// - `L` is at least [`NEAR_MS`] ahead: the entry moves to `L`, as an alarm.
+    /// - Otherwise search, only up to the queued time (the old crossing, or a lower bound of
+    ///   it): found, it is exact; not found, the entry stays as an alarm.
+    fn predict_after_raise(&mut self, params: &[CellParams], g: u32) {
+        if !self.lazy {
+            return self.predict_exact(params, g);
+        }
+        let c = *self.cell(g);
+        let p = &params[c.param as usize];
+        let (start, f) = c.free_start(p);
+        let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
+        let q = c.queued;
+        if start + lb >= q {
+            // (also when lb is infinite: no crossing at all, the entry is harmless)
+            self.cell(g).alarm = q.is_finite();
+            return;
+        }
+        if lb >= NEAR_MS {
+            return self.set_entry(g, start + lb, true);
+        }
+        match first_crossing(&f, p.v_thresh, p.kmax_e, q - start, &mut self.solver) {
+            Crossing::At(dt) => self.set_entry(g, start + dt, false),
+            Crossing::None => self.cell(g).alarm = q.is_finite(),
+        }
+    }
+
+    /// After a change that can only lower `v` at every later time (an inhibitory input, a
+    /// smaller injected current) the crossing can only move later: no search. The entry, if
+    /// any, becomes an alarm, re-checked when it comes due.
+    #[inline]
+    fn predict_after_lower(&mut self, params: &[CellParams], g: u32) {
+        if !self.lazy {
+            return self.predict_exact(params, g);
+        }
+        let c = self.cell(g);
+        c.alarm = c.queued.is_finite();
+    }
+
+    /// Schedules the next spike of source `g` after time `t` (at or after `t` if `first`).
+    fn schedule_source(&mut self, net: &NetData, g: u32, t: f64, first: bool) {
+        let i = (g - self.lo) as usize;
+        let next = match net.kinds[g as usize] {
+            CellKind::Array => {
+                let c = self.array_cursor[i];
+                (c < net.array_ranges[g as usize].1).then(|| net.array_times[c as usize])
+            }
+            CellKind::Poisson => {
+                let (pi, rng) = &mut self.poisson_rng[self.poisson_index[i] as usize];
+                let p = &net.poisson[*pi as usize];
+                if p.rate_hz <= 0.0 {
+                    None
+                } else {
+                    let from = if first { p.start } else { t.max(p.start) };
+                    let isi = Exp::new(p.rate_hz / 1000.0)
+                        .expect("validated rate")
+                        .sample(rng);
+                    let ts = from + isi;
+                    (ts < p.start + p.duration).then_some(ts)
+                }
+            }
+            CellKind::Neuron => unreachable!("neurons are predicted, not scheduled"),
+        };
+        self.set_entry(g, next.unwrap_or(f64::INFINITY), false);
+    }
+
+    /// Samples every tick `k <= last_tick` with `t_k < before` (`<=` if `inclusive`).
+    fn sample_ticks(
+        &mut self,
+        params: &[CellParams],
+        net: &NetData,
+        w: &Window,
+        before: f64,
+        inclusive: bool,
+    ) {
+        loop {
+            let k = w.tick0 + self.ticks;
+            let tk = k as f64 * net.timestep;
+            if k > w.last_tick || tk > before || (tk == before && !inclusive) {
+                return;
+            }
+            for &g in &self.sampled {
+                let c = &self.cells[(g - self.lo) as usize];
+                self.samples.push(c.state_at(&params[c.param as usize], tk));
+            }
+            self.ticks += 1;
+        }
+    }
+
+    /// Processes every event of the shard in the window, in order: by time, then threshold
+    /// crossings and source spikes (by cell), current switches, deliveries (by presynaptic
+    /// cell and delay group). Spikes go to [`Shard::spikes`], samples of the ticks in the
+    /// window to [`Shard::samples`].
+    pub fn run_window(&mut self, net: &NetData, params: &[CellParams], w: &Window) {
+        self.spikes.clear();
+        self.samples.clear();
+        self.ticks = 0;
+        let mut next_delivery = 0;
+        loop {
+            // the next event as (time, kind rank); at equal times the lower rank comes first
+            let own = self.own.peek().map(|(_, k)| k.0 .0 .0);
+            let sw = self.switches.get(self.switch_cursor).map(|s| s.0);
+            let del = w.deliveries.get(next_delivery).map(|d| d.t);
+            let mut best: Option<(f64, u8)> = None;
+            for (t, rank) in [(own, 0u8), (sw, 1), (del, 2)] {
+                if let Some(t) = t {
+                    if best.is_none_or(|(bt, br)| t < bt || (t == bt && rank < br)) {
+                        best = Some((t, rank));
+                    }
+                }
+            }
+            let Some((te, rank)) = best.filter(|&(t, _)| w.contains(t)) else {
+                break;
+            };
+            self.sample_ticks(params, net, w, te, false);
+            match rank {
+                0 => self.own_event(net, params, te),
+                1 => {
+                    let (_, g, i_inj) = self.switches[self.switch_cursor];
+                    self.switch_cursor += 1;
+                    let c = self.cell(g);
+                    let p = &params[c.param as usize];
+                    c.advance(p, te);
+                    let raised = i_inj >= c.i_inj;
+                    c.i_inj = i_inj;
+                    if raised {
+                        self.predict_after_raise(params, g);
+                    } else {
+                        self.predict_after_lower(params, g);
+                    }
+                }
+                _ => {
+                    let d = w.deliveries[next_delivery];
+                    next_delivery += 1;
+                    self.deliver(net, params, d);
+                }
+            }
+        }
+        self.sample_ticks(params, net, w, w.end, w.closed);
+    }
+
+    /// The cell at the top of the queue: a crossing, an alarm come due, or a source spike.
+    fn own_event(&mut self, net: &NetData, params: &[CellParams], te: f64) {
+        let (g, _) = self.own.pop().expect("peeked");
+        let gi = g as usize;
+        let c = self.cell(g);
+        c.queued = f64::INFINITY;
+        if net.kinds[gi] != CellKind::Neuron {
+            if net.kinds[gi] == CellKind::Array {
+                self.array_cursor[(g - self.lo) as usize] += 1;
+            }
+            self.spikes.push((te, g));
+            self.counts.spikes += 1;
+            return self.schedule_source(net, g, te, false);
+        }
+        let p = &params[c.param as usize];
+        c.advance(p, te);
+        if c.alarm {
+            // An alarm: re-check from here. The true crossing is at or after te; spike only
+            // if it is at te.
+            self.predict(params, g);
+            let c = *self.cell(g);
+            if c.alarm || c.queued > te {
+                return;
+            }
+            self.set_entry(g, f64::INFINITY, false);
+        }
+        let c = self.cell(g);
+        c.v = p.v_reset;
+        c.ref_until = te + p.tau_refrac;
+        self.spikes.push((te, g));
+        self.counts.spikes += 1;
+        self.predict(params, g);
+    }
+
+    /// Applies delivery `d` to the synapses of its group that target this shard's cells
+    /// (a contiguous run: synapses are sorted by target within a group).
+    fn deliver(&mut self, net: &NetData, params: &[CellParams], d: Delivery) {
+        let k = d.k as usize;
+        let group = net.syn_offsets[k] as usize..net.syn_offsets[k + 1] as usize;
+        let targets = &net.syn_target[group.clone()];
+        let (from, to) = if self.lo == 0 && self.hi as usize == net.n_cells() {
+            (0, targets.len())
+        } else {
+            let (lo, hi) = (self.lo, self.hi);
+            (
+                targets.partition_point(|&t| (t & !INHIBITORY_BIT) < lo),
+                targets.partition_point(|&t| (t & !INHIBITORY_BIT) < hi),
+            )
+        };
+        let te = d.t;
+        self.counts.synaptic_inputs += (to - from) as u64;
+        for s in group.start + from..group.start + to {
+            let target = net.syn_target[s];
+            let g = target & !INHIBITORY_BIT;
+            let c = &mut self.cells[(g - self.lo) as usize];
+            let p = &params[c.param as usize];
+            c.advance(p, te);
+            if target & INHIBITORY_BIT != 0 {
+                c.ii += net.syn_weight[s];
+                self.predict_after_lower(params, g);
+            } else {
+                c.ie += net.syn_weight[s];
+                self.predict_after_raise(params, g);
+            }
+        }
+    }
+}
