@@ -53,6 +53,7 @@
 //! |---|---|
 //! | `v0 >= v_thresh`: crossing at 0 | `starts_above_threshold` |
 //! | rejection bound below threshold | `rejection_bound_is_safe` (property) |
+//! | exact peak of the excitation-only trajectory below threshold | `exact_peak_rejection_is_safe` (property) |
 //! | crossing lower bound ([`crossing_lower_bound`], the engine's alarms) | `lower_bound_is_safe` (property) |
 //! | no synaptic current: closed form `tau_m ln((v_inf - v0)/(v_inf - v_thresh))` | `dc_closed_form` |
 //! | one current (monotone `h`), crossing on the rising flank of a PSP | `psp_peak_graze` |
@@ -67,7 +68,7 @@
 //! and `(v0 - v_inf) e^{-lm t} <= max(0, v0 - v_inf)`,
 //! `v(t) <= v_inf + max(0, v0 - v_inf) + (I_E0/cm) Kmax_E` for all `t >= 0`.
 
-use crate::model::if_curr_exp::Free;
+use crate::model::if_curr_exp::{kernel_with, Free};
 
 /// The outcome of a search: no crossing up to the horizon, or the first crossing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -111,7 +112,7 @@ pub fn first_crossing(
     if bound < v_thresh {
         return Crossing::None;
     }
-    if horizon <= 0.0 {
+    if horizon <= 0.0 || excitation_only_peak_below(f, v_thresh) {
         return Crossing::None;
     }
     stats.searches += 1;
@@ -207,6 +208,52 @@ pub fn first_crossing(
         Some(b) => Crossing::At(solve_monotone(f, v_thresh, &lo, &Pt::at(f, b), stats)),
         None => Crossing::None,
     }
+}
+
+/// The second, exact-peak rejection: true if `v` provably stays below `v_thresh` for all
+/// `t >= 0` because the trajectory without its inhibitory term does.
+///
+/// Dropping the inhibitory term (`<= 0`) leaves `u(t) = v_inf + a e^{-lm t} + c K_E(t) >= v(t)`
+/// with `a = v0 - v_inf`, `c = I_E0/cm >= 0`: one current, so (as in the proof above, `h` is
+/// monotone) `u` has at most one critical point on `(0, inf)`. From `K_E' = e^{-lE t} - lm K_E`,
+///
+/// ```text
+/// u'(t) = -lm (a + c/d) e^{-lm t} + c (lE/d) e^{-lE t},   d = lE - lm
+/// u'(t*) = 0  <=>  t* = ln_1p(d (c - lm a) / (lm (c + a d))) / d     (t* = (c - lm a)/(lm c) at d = 0)
+/// ```
+///
+/// a positive `t*` existing iff `(c - lm a)/(c + a d) > 0`. So `sup u = max(v0, v_inf, u(t*))`,
+/// the middle term being the limit at infinity. `u` is flat at `t*`, so the rounding of `t*`
+/// changes `u(t*)` only at second order; a margin of `1e-9` mV (and of a few ulps of the
+/// magnitudes) is added before comparing, so a graze closer than that is left to the full
+/// search. This turns most searches of a fluctuation-driven network (a PSP that does not reach
+/// threshold) into one logarithm and three exponentials (`exact_peak_rejection_is_safe`).
+#[inline]
+fn excitation_only_peak_below(f: &Free, v_thresh: f64) -> bool {
+    if f.ii0 > 0.0 || f.ie0 <= 0.0 {
+        return false;
+    }
+    let r = f.rates;
+    let (lm, le) = (r.lm, r.le);
+    let (a, c) = (f.v0 - f.v_inf, f.ie0 / f.cm);
+    let d = le - lm;
+    let margin = 1e-9 + 64.0 * f64::EPSILON * (f.v_inf.abs() + a.abs() + c / lm);
+    let mut sup = f.v0.max(f.v_inf);
+    let den = c + a * d;
+    if den != 0.0 && (c - lm * a) / den > 0.0 {
+        let t_star = if d == 0.0 {
+            (c - lm * a) / (lm * c)
+        } else {
+            (d * (c - lm * a) / (lm * den)).ln_1p() / d
+        };
+        if !(t_star.is_finite() && t_star > 0.0) {
+            return false;
+        }
+        let em = (-lm * t_star).exp();
+        let u = f.v_inf + a * em + c * kernel_with(lm, le, t_star, em, (-le * t_star).exp());
+        sup = sup.max(u);
+    }
+    sup + margin < v_thresh
 }
 
 /// A lower bound on the first crossing (relative time, ms): no `t` in `[0, bound)` has
@@ -562,6 +609,47 @@ mod tests {
         }
     }
 
+    /// The exact-peak rejection takes the case it is for: a PSP from rest whose closed-form
+    /// peak is 1e-6 mV below threshold is rejected without a search; one 1e-6 mV above is not,
+    /// and neither is one closer than the 1e-9 mV margin (left to the full search). Also
+    /// with tau_syn_E = tau_m (d = 0) and with inhibition present.
+    #[test]
+    fn exact_peak_rejection_takes_subthreshold_psps() {
+        for tau_syn_e in [5.0, 20.0, 20.0 * (1.0 + 1e-12)] {
+            let base = Params {
+                tau_syn_E: tau_syn_e,
+                ..Params::default()
+            };
+            let (lm, le) = (1.0 / base.tau_m, 1.0 / base.tau_syn_E);
+            let w = 2.0;
+            // the PSP's peak from rest, from a dense scan around the closed-form time
+            let f0 = free(&base, -65.0, w, 0.0);
+            let tp = if le == lm {
+                base.tau_m
+            } else {
+                (le / lm).ln() / (le - lm)
+            };
+            let peak = (-1000..=1000)
+                .map(|k| f0.v(tp + k as f64 * 1e-6))
+                .fold(f64::MIN, f64::max);
+            for (delta, rejected) in [(1e-6, true), (-1e-6, false), (1e-10, false)] {
+                let p = Params {
+                    v_thresh: peak + delta,
+                    ..base
+                };
+                let f = free(&p, -65.0, w, 0.0);
+                assert_eq!(
+                    excitation_only_peak_below(&f, p.v_thresh),
+                    rejected,
+                    "tau_syn_E {tau_syn_e} delta {delta}"
+                );
+                // inhibition leaves the excitation-only peak as it is: still rejected
+                let g = free(&p, -65.0, w, -0.5);
+                assert_eq!(excitation_only_peak_below(&g, p.v_thresh), rejected);
+            }
+        }
+    }
+
     /// Excitation with a fast synapse followed by slower, stronger inhibition: v rises above
     /// threshold for well under 0.1 ms and comes back. The solver must find the excursion.
     #[test]
@@ -721,6 +809,17 @@ mod tests {
         fn rejection_bound_is_safe((p, f) in arb_case()) {
             let bound = f.v_inf + (f.v0 - f.v_inf).max(0.0) + f.ie0 / f.cm * p.kmax_exc();
             if bound < p.v_thresh {
+                for k in 0..20_000 {
+                    prop_assert!(f.v(k as f64 * 0.01) < p.v_thresh);
+                }
+            }
+        }
+
+        /// The exact-peak rejection is safe: whenever it rejects, a dense scan finds no
+        /// crossing.
+        #[test]
+        fn exact_peak_rejection_is_safe((p, f) in arb_case()) {
+            if excitation_only_peak_below(&f, p.v_thresh) {
                 for k in 0..20_000 {
                     prop_assert!(f.v(k as f64 * 0.01) < p.v_thresh);
                 }

@@ -643,6 +643,26 @@ impl Simulation {
         }
     }
 
+    /// Runs the exact backend's min_delay windows on `threads` threads (`0`: one per core;
+    /// default 1), the cells split into as many shards. Results are bit-identical for any
+    /// number of threads. Returns the simulation to t = 0, like [`Simulation::reset`]. The
+    /// step-based backends run on one thread whatever is asked. Returns the number of threads
+    /// the simulation now uses.
+    pub fn set_threads(&mut self, threads: usize) -> usize {
+        match &mut self.engine {
+            Engine::Exact(e) => {
+                **e = ExactEngine::with_threads(&self.net, threads);
+                self.wall_time_s = 0.0;
+                e.threads()
+            }
+            Engine::Step(e) => {
+                e.reset(&self.net);
+                self.wall_time_s = 0.0;
+                1
+            }
+        }
+    }
+
     /// The backend this simulation runs on.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -136,9 +136,10 @@ impl ExactEngine {
         sampled.sort_unstable();
         sampled.dedup();
         let bounds = shard_bounds(net, threads.min(n.max(1)));
+        let sorted = targets_sorted(net);
         let shards: Vec<Shard> = bounds
             .windows(2)
-            .map(|b| Shard::new(net, b[0], b[1], &param_of, &sampled))
+            .map(|b| Shard::new(net, (b[0], b[1]), &param_of, &sampled, sorted))
             .collect();
         let mut sample_slot = vec![(u32::MAX, 0); if sampled.is_empty() { 0 } else { n }];
         for (si, s) in shards.iter().enumerate() {
@@ -351,4 +352,14 @@ fn shard_bounds(net: &NetData, n: usize) -> Vec<u32> {
     bounds.push(cells as u32);
     bounds.dedup();
     bounds
+}
+
+/// Whether the synapses of every delay group are sorted by target cell (as
+/// [`crate::network`] builds them).
+fn targets_sorted(net: &NetData) -> bool {
+    net.syn_offsets.windows(2).all(|k| {
+        net.syn_target[k[0] as usize..k[1] as usize]
+            .windows(2)
+            .all(|t| (t[0] & !super::INHIBITORY_BIT) <= (t[1] & !super::INHIBITORY_BIT))
+    })
 }
