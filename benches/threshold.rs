@@ -5,6 +5,8 @@
 //!
 //! - `rejected`: the cheap rejection bound is below threshold (no search; the common case in
 //!   sparse activity);
+//! - `rejected_at_peak`: the cheap bound passes, but the closed-form peak of the trajectory
+//!   without inhibition is below threshold (no search: a PSP that falls short);
 //! - `crossing/psp`: the bound passes and a crossing exists, reached on the rising flank of a
 //!   PSP (v_inf below threshold: the excitatory current carries v over);
 //! - `crossing/drift`: CUBA's regime: v_inf = -49 mV is above threshold, so every trajectory
@@ -12,6 +14,9 @@
 //!   fixtures/cuba.toml);
 //! - `searched_none`: the bound passes but v never reaches threshold (root-finding work with no
 //!   crossing at the end).
+//!
+//! - `lower_bound`: [`crossing_lower_bound`] alone on the `crossing/drift` batch: what the
+//!   engine computes on an excitatory input instead of a search.
 //!
 //! Throughput is `Elements(batch)`: criterion's elem/s is predictions per second.
 //!
@@ -25,7 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
 use exactlif::model::if_curr_exp::{Free, Params, Rates};
-use exactlif::threshold::{first_crossing, Crossing, SolverStats};
+use exactlif::threshold::{crossing_lower_bound, first_crossing, Crossing, SolverStats};
 
 /// Trajectories per batch.
 const BATCH: usize = 4096;
@@ -42,6 +47,7 @@ struct Query {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Path {
     Rejected,
+    RejectedAtPeak,
     Crossing,
     SearchedNone,
 }
@@ -49,8 +55,11 @@ enum Path {
 fn path_of(q: &Query) -> Path {
     let mut stats = SolverStats::default();
     let c = first_crossing(&q.f, q.v_thresh, q.kmax_e, f64::INFINITY, &mut stats);
+    let f = &q.f;
+    let bound = f.v_inf + (f.v0 - f.v_inf).max(0.0) + f.ie0.max(0.0) / f.cm * q.kmax_e;
     match (c, stats.searches) {
-        (Crossing::None, 0) => Path::Rejected,
+        (Crossing::None, 0) if bound < q.v_thresh => Path::Rejected,
+        (Crossing::None, 0) => Path::RejectedAtPeak,
         (Crossing::At(_), _) => Path::Crossing,
         (Crossing::None, _) => Path::SearchedNone,
     }
@@ -113,7 +122,7 @@ fn batch(seed: u64, want: Path, mut draw: impl FnMut(&mut Pcg64) -> Query) -> Ve
 fn bench_threshold(c: &mut Criterion) {
     let sp = sparse_params();
     let cuba = cuba_params();
-    let sets: [(&str, Vec<Query>); 4] = [
+    let sets: [(&str, Vec<Query>); 5] = [
         (
             "rejected",
             batch(1, Path::Rejected, |r| {
@@ -121,6 +130,17 @@ fn bench_threshold(c: &mut Criterion) {
                     &sp,
                     r.random_range(-65.0..-52.0),
                     r.random_range(0.0..0.5),
+                    r.random_range(-1.0..0.0),
+                )
+            }),
+        ),
+        (
+            "rejected_at_peak",
+            batch(5, Path::RejectedAtPeak, |r| {
+                query(
+                    &sp,
+                    r.random_range(-58.0..-52.0),
+                    r.random_range(1.0..4.0),
                     r.random_range(-1.0..0.0),
                 )
             }),
@@ -185,6 +205,16 @@ fn bench_threshold(c: &mut Criterion) {
             });
         });
     }
+    let drift = &sets[3].1;
+    g.bench_function("lower_bound", |b| {
+        b.iter(|| {
+            let mut acc = 0.0;
+            for q in drift {
+                acc += crossing_lower_bound(black_box(&q.f), q.v_thresh, q.kmax_e);
+            }
+            black_box(acc)
+        });
+    });
     g.finish();
 }
 

@@ -74,8 +74,8 @@ pub(super) struct Cell {
     pub ii: f64,
     /// End of the refractory period (ms); `-inf` if never refractory.
     pub ref_until: f64,
-    /// Injected current from current sources (nA).
-    pub i_inj: f64,
+    /// `v_inf` with the injected current of current sources (mV).
+    pub v_inf: f64,
     /// Time of the cell's entry in its shard's queue (ms); `+inf` if it has none.
     pub queued: f64,
     /// Index of the cell's [`CellParams`].
@@ -85,14 +85,14 @@ pub(super) struct Cell {
 }
 
 impl Cell {
-    pub fn new(s: &State, param: u32) -> Self {
+    pub fn new(s: &State, param: u32, p: &CellParams) -> Self {
         Cell {
             t_last: 0.0,
             v: s.v,
             ie: s.isyn_exc,
             ii: s.isyn_inh,
             ref_until: f64::NEG_INFINITY,
-            i_inj: 0.0,
+            v_inf: p.v_inf0,
             queued: f64::INFINITY,
             param,
             alarm: false,
@@ -117,18 +117,13 @@ impl Cell {
         } else {
             (t0, self.v, self.ie, self.ii)
         };
-        let v_inf = if self.i_inj == 0.0 {
-            p.v_inf0
-        } else {
-            p.v_inf0 + self.i_inj * p.r_m
-        };
         (
             start,
             Free {
                 v0,
                 ie0,
                 ii0,
-                v_inf,
+                v_inf: self.v_inf,
                 cm: p.cm,
                 rates: r,
             },

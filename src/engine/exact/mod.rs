@@ -139,7 +139,7 @@ impl ExactEngine {
         let sorted = targets_sorted(net);
         let shards: Vec<Shard> = bounds
             .windows(2)
-            .map(|b| Shard::new(net, (b[0], b[1]), &param_of, &sampled, sorted))
+            .map(|b| Shard::new(net, (b[0], b[1]), (&params, &param_of), &sampled, sorted))
             .collect();
         let mut sample_slot = vec![(u32::MAX, 0); if sampled.is_empty() { 0 } else { n }];
         for (si, s) in shards.iter().enumerate() {
@@ -177,7 +177,7 @@ impl ExactEngine {
     pub fn reset(&mut self, net: &NetData) {
         self.t = 0.0;
         for s in &mut self.shards {
-            s.reset(net);
+            s.reset(net, &self.params);
         }
         self.deliveries.clear();
         self.recorder.clear();

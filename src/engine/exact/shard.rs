@@ -12,6 +12,7 @@ use rand_pcg::Pcg64;
 
 use super::cell::{Cell, CellParams};
 use crate::engine::{CellKind, NetData, INHIBITORY_BIT};
+use crate::model::if_curr_exp::Free;
 use crate::model::if_curr_exp::State;
 use crate::recording::EventCounts;
 use crate::threshold::{crossing_lower_bound, first_crossing, Crossing, SolverStats};
@@ -93,7 +94,7 @@ impl Shard {
     pub fn new(
         net: &NetData,
         (lo, hi): (u32, u32),
-        param_of: &[u32],
+        (params, param_of): (&[CellParams], &[u32]),
         sampled: &[u32],
         sorted_targets: bool,
     ) -> Self {
@@ -111,7 +112,7 @@ impl Shard {
             hi,
             cells: range
                 .clone()
-                .map(|g| Cell::new(&net.init[g], param_of[g]))
+                .map(|g| Cell::new(&net.init[g], param_of[g], &params[param_of[g] as usize]))
                 .collect(),
             own: Queue::with_capacity_and_hasher(range.len(), Default::default()),
             switches: net
@@ -140,15 +141,15 @@ impl Shard {
             counts: EventCounts::default(),
             solver: SolverStats::default(),
         };
-        s.reset(net);
+        s.reset(net, params);
         s
     }
 
     /// Back to t = 0: initial state, the random streams as at t = 0, nothing queued.
-    pub fn reset(&mut self, net: &NetData) {
+    pub fn reset(&mut self, net: &NetData, params: &[CellParams]) {
         let lo = self.lo as usize;
         for (i, c) in self.cells.iter_mut().enumerate() {
-            *c = Cell::new(&net.init[lo + i], c.param);
+            *c = Cell::new(&net.init[lo + i], c.param, &params[c.param as usize]);
         }
         self.own.clear();
         self.switch_cursor = 0;
@@ -206,7 +207,7 @@ impl Shard {
         &mut self.cells[(g - self.lo) as usize]
     }
 
-    /// Sets cell `g`'s queue entry to `t` (`+inf`: none), flagged as an alarm or not; the
+    /// Sets cell `g`'s queue entry to `t` (`+inf`: none), flagged as an alarm or not. The
     /// cell's `queued` mirrors the queue, so the queue is only touched when something changes.
     #[inline]
     fn set_entry(&mut self, g: u32, t: f64, alarm: bool) {
@@ -228,14 +229,33 @@ impl Shard {
         }
     }
 
+    /// Keeps cell `g`'s entry but flags it as an alarm (an exact crossing that may have moved
+    /// later, or a lower bound that is still one).
+    #[inline]
+    fn demote(&mut self, g: u32) {
+        let c = self.cell(g);
+        c.alarm = c.queued.is_finite();
+    }
+
+    /// The crossing of `f` (from `start`) searched up to `horizon` (relative): found, the
+    /// entry becomes it, exact.
+    fn search(&mut self, g: u32, p: &CellParams, start: f64, f: &Free, horizon: f64) -> bool {
+        match first_crossing(f, p.v_thresh, p.kmax_e, horizon, &mut self.solver) {
+            Crossing::At(dt) => {
+                self.set_entry(g, start + dt, false);
+                true
+            }
+            Crossing::None => false,
+        }
+    }
+
     /// Exact prediction from the stored state, no horizon.
     fn predict_exact(&mut self, params: &[CellParams], g: u32) {
         let c = *self.cell(g);
         let p = &params[c.param as usize];
         let (start, f) = c.free_start(p);
-        match first_crossing(&f, p.v_thresh, p.kmax_e, f64::INFINITY, &mut self.solver) {
-            Crossing::At(dt) => self.set_entry(g, start + dt, false),
-            Crossing::None => self.set_entry(g, f64::INFINITY, false),
+        if !self.search(g, p, start, &f, f64::INFINITY) {
+            self.set_entry(g, f64::INFINITY, false);
         }
     }
 
@@ -255,10 +275,18 @@ impl Shard {
         } else if lb >= NEAR_MS {
             self.set_entry(g, start + lb, true);
         } else {
-            match first_crossing(&f, p.v_thresh, p.kmax_e, f64::INFINITY, &mut self.solver) {
-                Crossing::At(dt) => self.set_entry(g, start + dt, false),
-                Crossing::None => self.set_entry(g, f64::INFINITY, false),
-            }
+            self.search_window(g, p, start, &f);
+        }
+    }
+
+    /// Searches the crossing of `f` (from `start`) over one slowest time constant only: a
+    /// bounded search costs a fraction of an unbounded one (no bracket expansion toward
+    /// infinity). Found, it is the entry, exact; not found, nothing crosses before the end of
+    /// the span, which becomes an alarm.
+    fn search_window(&mut self, g: u32, p: &CellParams, start: f64, f: &Free) {
+        let span = f.rates.slowest_time_constant();
+        if !self.search(g, p, start, f, span) {
+            self.set_entry(g, start + span, true);
         }
     }
 
@@ -269,7 +297,8 @@ impl Shard {
     ///   an alarm (it is still at or before the crossing).
     /// - `L` is at least [`NEAR_MS`] ahead: the entry moves to `L`, as an alarm.
     /// - Otherwise search, only up to the queued time (the old crossing, or a lower bound of
-    ///   it): found, it is exact; not found, the entry stays as an alarm.
+    ///   it): found, it is exact; not found, the entry stays as an alarm. With no entry,
+    ///   [`Shard::search_window`].
     fn predict_after_raise(&mut self, params: &[CellParams], g: u32) {
         if !self.lazy {
             return self.predict_exact(params, g);
@@ -281,15 +310,16 @@ impl Shard {
         let q = c.queued;
         if start + lb >= q {
             // (also when lb is infinite: no crossing at all, the entry is harmless)
-            self.cell(g).alarm = q.is_finite();
-            return;
+            return self.demote(g);
         }
         if lb >= NEAR_MS {
             return self.set_entry(g, start + lb, true);
         }
-        match first_crossing(&f, p.v_thresh, p.kmax_e, q - start, &mut self.solver) {
-            Crossing::At(dt) => self.set_entry(g, start + dt, false),
-            Crossing::None => self.cell(g).alarm = q.is_finite(),
+        if q == f64::INFINITY {
+            return self.search_window(g, p, start, &f);
+        }
+        if !self.search(g, p, start, &f, q - start) {
+            self.demote(g);
         }
     }
 
@@ -301,8 +331,7 @@ impl Shard {
         if !self.lazy {
             return self.predict_exact(params, g);
         }
-        let c = self.cell(g);
-        c.alarm = c.queued.is_finite();
+        self.demote(g);
     }
 
     /// Schedules the next spike of source `g` after time `t` (at or after `t` if `first`).
@@ -389,8 +418,13 @@ impl Shard {
                     let c = self.cell(g);
                     let p = &params[c.param as usize];
                     c.advance(p, te);
-                    let raised = i_inj >= c.i_inj;
-                    c.i_inj = i_inj;
+                    let v_inf = if i_inj == 0.0 {
+                        p.v_inf0
+                    } else {
+                        p.v_inf0 + i_inj * p.r_m
+                    };
+                    let raised = v_inf >= c.v_inf;
+                    c.v_inf = v_inf;
                     if raised {
                         self.predict_after_raise(params, g);
                     } else {
