@@ -1,6 +1,6 @@
 //! One cell's lazy state and the parameters its closed form needs.
 
-use crate::model::if_curr_exp::{Free, Params, Rates, State};
+use crate::model::if_curr_exp::{decay_with, Free, Params, Rates, State};
 
 /// The per-parameter-set constants of the closed form. Cells with identical parameters share
 /// one entry (most networks have a handful), so the hot per-cell record stays one cache line.
@@ -108,11 +108,12 @@ impl Cell {
         let (t0, ru) = (self.t_last, self.ref_until);
         let (start, v0, ie0, ii0) = if ru > t0 {
             let dt = ru - t0;
+            let em = (-r.lm * dt).exp();
             (
                 ru,
                 p.v_reset,
-                self.ie * (-r.le * dt).exp(),
-                self.ii * (-r.li * dt).exp(),
+                self.ie * decay_with(r.lm, r.le, dt, em),
+                self.ii * decay_with(r.lm, r.li, dt, em),
             )
         } else {
             (t0, self.v, self.ie, self.ii)
@@ -137,10 +138,11 @@ impl Cell {
         if t <= self.ref_until {
             let r = p.rates;
             let dt = t - self.t_last;
+            let em = (-r.lm * dt).exp();
             return State {
                 v: p.v_reset,
-                isyn_exc: self.ie * (-r.le * dt).exp(),
-                isyn_inh: self.ii * (-r.li * dt).exp(),
+                isyn_exc: self.ie * decay_with(r.lm, r.le, dt, em),
+                isyn_inh: self.ii * decay_with(r.lm, r.li, dt, em),
             };
         }
         let (start, f) = self.free_start(p);
