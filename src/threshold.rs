@@ -414,9 +414,10 @@ fn sign_at_infinity(f: &Free) -> i8 {
 /// it does so exactly once in `(a, b]`; `fun` returns the value and its derivative. `x0` is the
 /// first point tried (inside `(a, b)`, else the midpoint is used).
 ///
-/// Safeguarded Newton inside the shrinking bracket: a Newton step that leaves the bracket, or a
-/// bracket that fails to halve in four steps, gives way to bisection, so convergence is at least
-/// linear and usually quadratic. When a Newton step is below the resolution of `t`, the far side
+/// Safeguarded Newton inside the shrinking bracket (as `rtsafe` in Numerical Recipes): a Newton
+/// step that leaves the bracket, or one that is not at most half the step before last, gives way
+/// to bisection, so convergence is at least linear and usually quadratic — also when Newton
+/// approaches the root from one side and the far end of the bracket never moves. When a Newton step is below the resolution of `t`, the far side
 /// is probed to close the bracket. Returns the bracket's far end (where the sign has changed),
 /// once the bracket is a few floats wide.
 fn newton_sign_change(
@@ -439,8 +440,8 @@ fn newton_from(
 ) -> f64 {
     let tol = |t: f64| 4.0 * f64::EPSILON * t.abs().max(f64::MIN_POSITIVE);
     let mut x = if x0 > a && x0 < b { x0 } else { 0.5 * (a + b) };
-    let mut width = b - a;
-    let mut stalled = 0;
+    // the last two step lengths (a Newton step or half the bracket after a bisection)
+    let (mut step_1, mut step_2) = (b - a, b - a);
     for _ in 0..MAX_ITER {
         let (y, dy) = fun(x);
         if sgn(y) == sa {
@@ -451,14 +452,9 @@ fn newton_from(
         if b - a <= tol(b) {
             return b;
         }
-        if b - a <= 0.5 * width {
-            width = b - a;
-            stalled = 0;
-        } else {
-            stalled += 1;
-        }
         let newton = x - y / dy;
-        x = if (newton - x).abs() <= tol(x) {
+        let step = (newton - x).abs();
+        x = if step <= tol(x) {
             // Newton has converged to the resolution of t. On the far side already: the sign
             // change lies within tol before x. Otherwise probe tol/2 past x, which closes the
             // bracket to within tol on the next pass.
@@ -471,10 +467,13 @@ fn newton_from(
             } else {
                 0.5 * (a + b)
             }
-        } else if stalled >= 4 || !(newton > a && newton < b) {
-            stalled = 0;
+        } else if !(newton > a && newton < b) || 2.0 * step > step_2 {
+            // outside the bracket, or not converging (the step is not half the one before
+            // last): bisect
+            (step_2, step_1) = (step_1, 0.5 * (b - a));
             0.5 * (a + b)
         } else {
+            (step_2, step_1) = (step_1, step);
             newton
         };
     }
