@@ -72,7 +72,10 @@ pub struct NetData {
     pub group_delay: Vec<f64>,
     /// Synapses of group `k`: `syn_offsets[k] .. syn_offsets[k + 1]`.
     pub syn_offsets: Vec<u32>,
-    /// Target cell of each synapse; [`INHIBITORY_BIT`] set for inhibitory synapses.
+    /// Target cell of each synapse; [`INHIBITORY_BIT`] set for inhibitory synapses. Within a
+    /// group the synapses are sorted by target cell (`target & !INHIBITORY_BIT`) ascending, ties
+    /// in projection order, then connection order (list order for repeated pairs), so
+    /// `partition_point` finds the synapses of a range of cells.
     pub syn_target: Vec<u32>,
     /// Weight of each synapse (nA).
     pub syn_weight: Vec<f64>,

@@ -44,6 +44,11 @@
 //!   repeated pairs (drawn with replacement, or listed twice) stay in the order they were drawn or
 //!   listed, with their own weights and delays. The output depends only on the connector, the
 //!   selections and the state of the stream: the same stream gives the same connections.
+//! - Memory. Networks hold millions of connections while they are built, so `Connections`
+//!   stores them in rows by presynaptic cell: 4 bytes per connection (8 from a connection list,
+//!   which also keeps the entry index) plus 8 per presynaptic cell. While drawing, a connector
+//!   needs about 12 bytes per connection of its own projection: the draws (8), then the sorted
+//!   copy (4).
 
 use rand::seq::index;
 use rand::Rng;
@@ -52,10 +57,9 @@ use rand_distr::{Distribution, Geometric};
 use super::random::StreamRng;
 use super::Connector;
 
-/// One connection, in population indices: 12 bytes, since networks hold millions of them
-/// during construction. A weight and delay can come only from a `FromListConnector` entry
-/// (they override the synapse's): `entry` is that entry's index, read back by
-/// [`Connection::weight`] and [`Connection::delay`]; `u32::MAX` for every other connector.
+/// One connection, in population indices. A weight and delay can come only from a
+/// `FromListConnector` entry (they override the synapse's): `entry` is that entry's index, read
+/// back by [`Connection::weight`] and [`Connection::delay`]; `u32::MAX` for every other connector.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Connection {
     /// Presynaptic cell (index in the pre population).
@@ -67,14 +71,6 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    fn pair(pre: u32, post: u32) -> Self {
-        Connection {
-            pre,
-            post,
-            entry: u32::MAX,
-        }
-    }
-
     fn list_entry<'c>(&self, c: &'c Connector) -> Option<&'c (u32, u32, Option<f64>, Option<f64>)> {
         match c {
             Connector::FromList { conn_list } => conn_list.get(self.entry as usize),
@@ -91,6 +87,164 @@ impl Connection {
     pub fn delay(&self, c: &Connector) -> Option<f64> {
         self.list_entry(c).and_then(|e| e.3)
     }
+}
+
+/// The connections of one projection, sorted stably by `(pre, post)` (see the module docs), in
+/// rows: the connections of one presynaptic cell are consecutive, and only their post cells (and
+/// list entries) are stored.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Connections {
+    /// `(pre cell, number of its connections)` of each row; pre cells ascending and distinct,
+    /// counts > 0.
+    rows: Vec<(u32, u32)>,
+    /// Post cell of each connection, row after row.
+    post: Vec<u32>,
+    /// `FromListConnector` entry index of each connection, parallel to `post`; empty for other
+    /// connectors.
+    entry: Vec<u32>,
+}
+
+impl Connections {
+    /// Number of connections.
+    pub fn len(&self) -> usize {
+        self.post.len()
+    }
+
+    /// Every pre cell with connections, ascending, with the post cells of its connections.
+    pub fn rows(&self) -> impl Iterator<Item = (u32, &[u32])> + '_ {
+        let mut start = 0;
+        self.rows.iter().map(move |&(pre, n)| {
+            let row = start..start + n as usize;
+            start = row.end;
+            (pre, &self.post[row])
+        })
+    }
+
+    /// The connections in order: by `(pre, post)`, repeated pairs in draw or list order.
+    pub fn iter(&self) -> impl Iterator<Item = Connection> + '_ {
+        let pre = self
+            .rows
+            .iter()
+            .flat_map(|&(pre, n)| std::iter::repeat_n(pre, n as usize));
+        pre.zip(&self.post)
+            .enumerate()
+            .map(|(i, (pre, &post))| Connection {
+                pre,
+                post,
+                entry: self.entry.get(i).copied().unwrap_or(u32::MAX),
+            })
+    }
+}
+
+/// Connections in the order a connector draws them (pre and post cells, and list entries for a
+/// `FromListConnector`), to be sorted into [`Connections`].
+struct Unsorted {
+    pre: Vec<u32>,
+    post: Vec<u32>,
+    entry: Vec<u32>,
+}
+
+impl Unsorted {
+    /// Room for the `n` connections expected (an estimate: should that much memory not be
+    /// available, the vectors grow as needed instead); list entries are kept if `entries`.
+    fn with_capacity(n: usize, entries: bool) -> Self {
+        let room = |n: usize| {
+            let mut v = Vec::new();
+            let _ = v.try_reserve_exact(n);
+            v
+        };
+        Unsorted {
+            pre: room(n),
+            post: room(n),
+            entry: room(if entries { n } else { 0 }),
+        }
+    }
+
+    fn push(&mut self, pre: u32, post: u32) {
+        self.pre.push(pre);
+        self.post.push(post);
+    }
+
+    /// Sorts stably by `(pre, post)`: by `pre` with a counting sort (O(n), draw order kept
+    /// within each pre; nothing to do when drawn pre-major), then each row by `post` with the
+    /// draw order (list entry) breaking ties. Several times faster than a comparison sort on
+    /// millions of connections.
+    fn into_sorted(self) -> Connections {
+        let Unsorted { pre, post, entry } = self;
+        let (rows, mut post, mut entry) = if pre.is_sorted() {
+            let rows = pre
+                .chunk_by(|a, b| a == b)
+                .map(|run| (run[0], row_len(run.len())))
+                .collect();
+            drop(pre);
+            (rows, post, entry)
+        } else {
+            let max_pre = pre.iter().copied().max().unwrap_or(0) as usize;
+            let mut next = vec![0usize; max_pre + 2];
+            for &p in &pre {
+                next[p as usize + 1] += 1;
+            }
+            let rows = (next[1..].iter().enumerate())
+                .filter(|&(_, &n)| n > 0)
+                .map(|(p, &n)| (p as u32, row_len(n)))
+                .collect();
+            for i in 0..=max_pre {
+                next[i + 1] += next[i];
+            }
+            let mut sorted_post = vec![0u32; post.len()];
+            let mut sorted_entry = vec![0u32; entry.len()];
+            if entry.is_empty() {
+                for (&p, &q) in pre.iter().zip(&post) {
+                    let at = &mut next[p as usize];
+                    sorted_post[*at] = q;
+                    *at += 1;
+                }
+            } else {
+                for ((&p, &q), &e) in pre.iter().zip(&post).zip(&entry) {
+                    let at = &mut next[p as usize];
+                    sorted_post[*at] = q;
+                    sorted_entry[*at] = e;
+                    *at += 1;
+                }
+            }
+            (rows, sorted_post, sorted_entry)
+        };
+        post.shrink_to_fit();
+        entry.shrink_to_fit();
+        let mut start = 0;
+        let mut scratch = Vec::new();
+        for &(_, n) in &rows {
+            let row = start..start + n as usize;
+            start = row.end;
+            if post[row.clone()].is_sorted() {
+                continue;
+            }
+            if entry.is_empty() {
+                // equal posts are indistinguishable: any sort is the stable one
+                post[row].sort_unstable();
+            } else {
+                // within a row, entries ascend in list order: sorting (post, entry) is stable
+                scratch.clear();
+                scratch.extend(
+                    post[row.clone()]
+                        .iter()
+                        .copied()
+                        .zip(entry[row.clone()].iter().copied()),
+                );
+                scratch.sort_unstable();
+                for (k, &(p, e)) in row.zip(&scratch) {
+                    post[k] = p;
+                    entry[k] = e;
+                }
+            }
+        }
+        Connections { rows, post, entry }
+    }
+}
+
+/// A row length as stored in [`Connections`].
+fn row_len(n: usize) -> u32 {
+    u32::try_from(n).expect("more than u32::MAX connections from one cell")
 }
 
 /// Checks that `c` can be built between a pre selection of `n_pre` cells and a post selection of
@@ -252,49 +406,53 @@ pub(crate) fn generate(
     post_cells: &[u32],
     same_population: bool,
     rng: &mut StreamRng,
-) -> Vec<Connection> {
+) -> Connections {
     let is_self = |allow_self: bool| {
         let excl = same_population && !allow_self;
         move |pre: u32, post: u32| excl && pre == post
     };
-    let mut out = Vec::new();
-    match c {
+    let (n_pre, n_post) = (pre_cells.len(), post_cells.len());
+    let out = match c {
         Connector::AllToAll {
             allow_self_connections,
         } => {
             let is_self = is_self(*allow_self_connections);
-            out.reserve(pre_cells.len() * post_cells.len());
+            let mut out = Unsorted::with_capacity(n_pre.saturating_mul(n_post), false);
             for &pre in pre_cells {
-                out.extend(
-                    post_cells
-                        .iter()
-                        .filter(|&&post| !is_self(pre, post))
-                        .map(|&post| Connection::pair(pre, post)),
-                );
+                for &post in post_cells {
+                    if !is_self(pre, post) {
+                        out.push(pre, post);
+                    }
+                }
             }
+            out
         }
         Connector::OneToOne => {
-            out.extend(
-                pre_cells
-                    .iter()
-                    .zip(post_cells)
-                    .map(|(&pre, &post)| Connection::pair(pre, post)),
-            );
+            let mut out = Unsorted::with_capacity(n_pre.min(n_post), false);
+            for (&pre, &post) in pre_cells.iter().zip(post_cells) {
+                out.push(pre, post);
+            }
+            out
         }
         Connector::FixedProbability {
             p_connect,
             allow_self_connections,
         } => {
             let is_self = is_self(*allow_self_connections);
-            let n_post = post_cells.len() as u64;
-            let total = pre_cells.len() as u64 * n_post;
+            let n_post = n_post as u64;
+            let total = n_pre as u64 * n_post;
+            // the expected count plus six standard deviations: rarely outgrown
+            let p = p_connect.clamp(0.0, 1.0);
+            let mean = total as f64 * p;
+            let room = (mean + 6.0 * (mean * (1.0 - p)).sqrt() + 16.0).min(total as f64);
+            let mut out = Unsorted::with_capacity(room as usize, false);
             let mut push = |k: u64| {
                 let (pre, post) = (
                     pre_cells[(k / n_post) as usize],
                     post_cells[(k % n_post) as usize],
                 );
                 if !is_self(pre, post) {
-                    out.push(Connection::pair(pre, post));
+                    out.push(pre, post);
                 }
             };
             if *p_connect >= 1.0 {
@@ -307,6 +465,7 @@ pub(crate) fn generate(
                     k = k.saturating_add(1).saturating_add(gap.sample(rng));
                 }
             }
+            out
         }
         Connector::FixedNumberPre {
             n,
@@ -314,17 +473,13 @@ pub(crate) fn generate(
             with_replacement,
         } => {
             let pre_at = Positions::new(pre_cells, same_population && !allow_self_connections);
+            let mut out = Unsorted::with_capacity(n.saturating_mul(n_post), false);
             for &post in post_cells {
-                for i in draw(
-                    pre_cells.len() as u64,
-                    pre_at.of(post),
-                    *n,
-                    *with_replacement,
-                    rng,
-                ) {
-                    out.push(Connection::pair(pre_cells[i as usize], post));
+                for i in draw(n_pre as u64, pre_at.of(post), *n, *with_replacement, rng) {
+                    out.push(pre_cells[i as usize], post);
                 }
             }
+            out
         }
         Connector::FixedNumberPost {
             n,
@@ -332,17 +487,13 @@ pub(crate) fn generate(
             with_replacement,
         } => {
             let post_at = Positions::new(post_cells, same_population && !allow_self_connections);
+            let mut out = Unsorted::with_capacity(n.saturating_mul(n_pre), false);
             for &pre in pre_cells {
-                for j in draw(
-                    post_cells.len() as u64,
-                    post_at.of(pre),
-                    *n,
-                    *with_replacement,
-                    rng,
-                ) {
-                    out.push(Connection::pair(pre, post_cells[j as usize]));
+                for j in draw(n_post as u64, post_at.of(pre), *n, *with_replacement, rng) {
+                    out.push(pre, post_cells[j as usize]);
                 }
             }
+            out
         }
         Connector::FixedTotalNumber {
             n,
@@ -350,8 +501,8 @@ pub(crate) fn generate(
             with_replacement,
         } => {
             // Pairs are numbered pre-major: k = i * n_post + j.
-            let n_post = post_cells.len() as u64;
-            let total = pre_cells.len() as u64 * n_post;
+            let n_post = n_post as u64;
+            let total = n_pre as u64 * n_post;
             let mut excluded = Vec::new();
             if same_population && !allow_self_connections {
                 let post_at = Positions::new(post_cells, true);
@@ -360,59 +511,30 @@ pub(crate) fn generate(
                 }
                 excluded.sort_unstable();
             }
-            for k in draw(total, &excluded, *n, *with_replacement, rng) {
-                out.push(Connection::pair(
+            let ks = draw(total, &excluded, *n, *with_replacement, rng);
+            let mut out = Unsorted::with_capacity(ks.len(), false);
+            for k in ks {
+                out.push(
                     pre_cells[(k / n_post) as usize],
                     post_cells[(k % n_post) as usize],
-                ));
+                );
             }
+            out
         }
         Connector::FromList { conn_list } => {
-            out.extend(
-                conn_list
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(k, &(i, j, _, _))| {
-                        Some(Connection {
-                            pre: *pre_cells.get(i as usize)?,
-                            post: *post_cells.get(j as usize)?,
-                            entry: k as u32,
-                        })
-                    }),
-            );
+            let mut out = Unsorted::with_capacity(conn_list.len(), true);
+            for (k, &(i, j, _, _)) in conn_list.iter().enumerate() {
+                if let (Some(&pre), Some(&post)) =
+                    (pre_cells.get(i as usize), post_cells.get(j as usize))
+                {
+                    out.push(pre, post);
+                    out.entry.push(k as u32);
+                }
+            }
+            out
         }
-    }
-    sort_by_pre_post(out)
-}
-
-/// Stable sort by `(pre, post)`: a counting sort by `pre` (O(n), the connector's draw order
-/// kept within each pre), then a stable sort of each pre's few connections by `post`. Same
-/// result as `sort_by_key(|c| (c.pre, c.post))`, several times faster on millions of
-/// connections.
-fn sort_by_pre_post(out: Vec<Connection>) -> Vec<Connection> {
-    let Some(max_pre) = out.iter().map(|c| c.pre).max() else {
-        return out;
     };
-    let mut starts = vec![0usize; max_pre as usize + 2];
-    for c in &out {
-        starts[c.pre as usize + 1] += 1;
-    }
-    for i in 0..=max_pre as usize {
-        starts[i + 1] += starts[i];
-    }
-    let mut next = starts.clone();
-    let mut sorted = vec![out[0]; out.len()];
-    for c in out {
-        sorted[next[c.pre as usize]] = c;
-        next[c.pre as usize] += 1;
-    }
-    for w in starts.windows(2) {
-        let slice = &mut sorted[w[0]..w[1]];
-        if !slice.is_sorted_by_key(|c| c.post) {
-            slice.sort_by_key(|c| c.post);
-        }
-    }
-    sorted
+    out.into_sorted()
 }
 
 /// Where each cell sits in a selection (sorted by cell, then position), to find the positions
@@ -500,7 +622,9 @@ mod tests {
     }
 
     fn run(c: &Connector, pre: &[u32], post: &[u32], same: bool, seed: u64) -> Vec<Connection> {
-        let out = generate(c, pre, post, same, &mut stream(seed, "test"));
+        let out: Vec<_> = generate(c, pre, post, same, &mut stream(seed, "test"))
+            .iter()
+            .collect();
         assert!(
             out.windows(2)
                 .all(|w| (w[0].pre, w[0].post) <= (w[1].pre, w[1].post)),
@@ -609,7 +733,7 @@ mod tests {
         let mut hits = [[0usize; 6]; 5];
         let mut rng = stream(9, "test");
         for _ in 0..reps {
-            for c in generate(&fprob(p, true), &cells(5), &cells(6), false, &mut rng) {
+            for c in generate(&fprob(p, true), &cells(5), &cells(6), false, &mut rng).iter() {
                 hits[c.pre as usize][c.post as usize] += 1;
             }
         }
@@ -726,6 +850,30 @@ mod tests {
                 (20, 5, Some(0.1), None)
             ]
         );
+    }
+
+    /// Rows by pre cell, posts ascending within a row, repeated pairs in list order, whether
+    /// the list comes pre-major or not.
+    #[test]
+    fn connections_are_stored_in_rows() {
+        let pair = |i, j| (i, j, None, None);
+        for (conn_list, entries) in [
+            (
+                vec![pair(0, 2), pair(0, 0), pair(0, 2), pair(2, 1)],
+                [1, 0, 2, 3],
+            ),
+            (
+                vec![pair(2, 1), pair(0, 2), pair(0, 0), pair(0, 2)],
+                [2, 1, 3, 0],
+            ),
+        ] {
+            let c = Connector::FromList { conn_list };
+            let out = generate(&c, &[4, 5, 6], &[7, 8, 9], false, &mut stream(1, "test"));
+            assert_eq!(out.len(), 4);
+            let rows: Vec<_> = out.rows().map(|(pre, post)| (pre, post.to_vec())).collect();
+            assert_eq!(rows, vec![(4, vec![7, 9, 9]), (6, vec![8])]);
+            assert_eq!(out.iter().map(|x| x.entry).collect::<Vec<_>>(), entries);
+        }
     }
 
     #[test]

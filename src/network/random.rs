@@ -201,8 +201,15 @@ impl RandomDistribution {
 
     /// Draws `n` values from the stream of `purpose` (see [`stream`]).
     pub fn sample_n(&self, seed: u64, purpose: &str, n: usize) -> Vec<f64> {
+        self.samples(seed, purpose).take(n).collect()
+    }
+
+    /// The values drawn one after another from the stream of `purpose` (see [`stream`]), without
+    /// end: the first `n` are [`sample_n`](Self::sample_n)`(seed, purpose, n)`, but nothing is
+    /// stored, so a million connections can take their weights from it one at a time.
+    pub fn samples(&self, seed: u64, purpose: &str) -> impl Iterator<Item = f64> + '_ {
         let mut rng = stream(seed, purpose);
-        (0..n).map(|_| self.sample(&mut rng)).collect()
+        std::iter::repeat_with(move || self.sample(&mut rng))
     }
 }
 
