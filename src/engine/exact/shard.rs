@@ -279,11 +279,19 @@ impl Shard {
         }
     }
 
-    /// Searches the crossing of `f` (from `start`) over one slowest time constant only: a
-    /// bounded search costs a fraction of an unbounded one (no bracket expansion toward
-    /// infinity). Found, it is the entry, exact; not found, nothing crosses before the end of
-    /// the span, which becomes an alarm.
+    /// Searches the crossing of `f` (from `start`) with nothing to aim at. If `v_inf` is above
+    /// threshold (a crossing always comes, perhaps far out: CUBA's cells), only over one slowest
+    /// time constant: a bounded search costs a fraction of an unbounded one (no bracket
+    /// expansion toward infinity); not found, nothing crosses before the end of the span, which
+    /// becomes an alarm. Otherwise (`v` settles below threshold) the search is unbounded, so
+    /// that a cell with no crossing ahead leaves nothing in the queue.
     fn search_window(&mut self, g: u32, p: &CellParams, start: f64, f: &Free) {
+        if f.v_inf < p.v_thresh {
+            if !self.search(g, p, start, f, f64::INFINITY) {
+                self.set_entry(g, f64::INFINITY, false);
+            }
+            return;
+        }
         let span = f.rates.slowest_time_constant();
         if !self.search(g, p, start, f, span) {
             self.set_entry(g, start + span, true);
