@@ -15,7 +15,9 @@ use crate::engine::{CellKind, NetData, INHIBITORY_BIT};
 use crate::model::if_curr_exp::Free;
 use crate::model::if_curr_exp::State;
 use crate::recording::EventCounts;
-use crate::threshold::{crossing_lower_bound, first_crossing, Crossing, SolverStats};
+use crate::threshold::{
+    crossing_lower_bound, crossing_lower_bound_quick, first_crossing, Crossing, SolverStats,
+};
 
 type Key = Reverse<(OrderedFloat<f64>, u32)>;
 /// Identity-like fast hashing of cell indices (the queue's keys are small integers).
@@ -314,8 +316,12 @@ impl Shard {
         let c = *self.cell(g);
         let p = &params[c.param as usize];
         let (start, f) = c.free_start(p);
-        let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
         let q = c.queued;
+        if start + crossing_lower_bound_quick(&f, p.v_thresh, p.kmax_e) >= q {
+            // (also when the bound is infinite: no crossing at all, the entry is harmless)
+            return self.demote(g);
+        }
+        let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
         if start + lb >= q {
             // (also when lb is infinite: no crossing at all, the entry is harmless)
             return self.demote(g);
