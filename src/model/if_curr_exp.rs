@@ -230,7 +230,8 @@ pub fn kernel(lm: f64, lx: f64, t: f64) -> f64 {
 /// When `y = |lx - lm| t > 0.05` the plain difference `(em - ex)/(lx - lm)` loses at most a
 /// factor `~1/y < 21` in relative precision (a relative error below 5e-15, far under the
 /// 1e-9 tolerances that matter) and costs no extra transcendental call; below that, and always
-/// near `tau_x == tau_m`, the `expm1` form above is used.
+/// near `tau_x == tau_m`, the `phi` form above is used, `phi` summed from its Taylor series
+/// ([`phi_small`], as accurate as `expm1` there).
 #[inline]
 pub fn kernel_with(lm: f64, lx: f64, t: f64, em: f64, ex: f64) -> f64 {
     let d = lx - lm;
@@ -239,8 +240,7 @@ pub fn kernel_with(lm: f64, lx: f64, t: f64, em: f64, ex: f64) -> f64 {
         (em - ex) / d
     } else {
         let e_slow = if lm < lx { em } else { ex };
-        let phi = if y == 0.0 { 1.0 } else { -(-y).exp_m1() / y };
-        t * e_slow * phi
+        t * e_slow * phi_small(y)
     }
 }
 
@@ -261,6 +261,24 @@ pub fn decay_with(lm: f64, lx: f64, t: f64, em: f64) -> f64 {
     } else {
         (-lx * t).exp()
     }
+}
+
+/// `phi(y) = -expm1(-y) / y` for `0 <= y <= 0.05`, by its Taylor series
+/// `sum_k (-y)^k / (k + 1)!` to `k = 7`: the remainder is below `y^8 / 9! < 1.1e-16`, so the
+/// result is as accurate as `expm1` and needs no transcendental call (`phi_small_matches_expm1`).
+#[inline]
+fn phi_small(y: f64) -> f64 {
+    const C: [f64; 8] = [
+        1.0,
+        -1.0 / 2.0,
+        1.0 / 6.0,
+        -1.0 / 24.0,
+        1.0 / 120.0,
+        -1.0 / 720.0,
+        1.0 / 5040.0,
+        -1.0 / 40320.0,
+    ];
+    C.iter().rev().fold(0.0, |acc, &c| acc * y + c)
 }
 
 /// Derivative of [`kernel`] in `t` (1): `K'(t) = e^{-lx t} - lm K(t)`.
@@ -446,6 +464,16 @@ mod tests {
     /// The naive difference quotient, accurate when tau_x is far from tau_m.
     fn kernel_naive(lm: f64, lx: f64, t: f64) -> f64 {
         ((-lm * t).exp() - (-lx * t).exp()) / (lx - lm)
+    }
+
+    #[test]
+    fn phi_small_matches_expm1() {
+        for k in 0..=5000 {
+            let y = 0.05 * k as f64 / 5000.0;
+            let exact = if y == 0.0 { 1.0 } else { -(-y).exp_m1() / y };
+            let d = (phi_small(y) - exact).abs();
+            assert!(d <= 2.0 * f64::EPSILON * exact, "{y}: {d:e}");
+        }
     }
 
     /// The shortcut powers agree with the exponential to a few ulps, over six decades of t.
