@@ -111,7 +111,7 @@ fn spikes(net: &Network, lazy: bool) -> Vec<(u32, Vec<f64>)> {
     e.set_lazy_predictions(lazy);
     e.run_until(&data, 300.0);
     let block = e
-        .recorder
+        .recorder()
         .data_block("exact", 0, 300.0, Default::default(), 0.0, 0.0);
     block.populations[1]
         .spiketrains

@@ -20,7 +20,7 @@ fn run(net: &NetData, threads: usize, stops: &[f64]) -> DataBlock {
     for &t in stops {
         e.run_until(net, t);
     }
-    e.recorder.data_block(
+    e.recorder().data_block(
         "exact",
         net.seed,
         *stops.last().unwrap(),

@@ -855,7 +855,7 @@ impl Simulation {
     /// Everything recorded so far (PyNN's `get_data`); `backend` names the backend.
     pub fn get_data(&self) -> DataBlock {
         let (recorder, counts) = match &self.engine {
-            Engine::Exact(e) => (&e.recorder, e.counts()),
+            Engine::Exact(e) => (e.recorder(), e.counts()),
             Engine::Step(e) => (&e.recorder, e.counts()),
         };
         recorder.data_block(

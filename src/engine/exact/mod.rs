@@ -64,9 +64,10 @@ mod shard;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use ordered_float::OrderedFloat;
-use rayon::prelude::*;
 
 use self::cell::CellParams;
 use self::shard::{Delivery, Shard, Window};
@@ -79,20 +80,183 @@ pub struct ExactEngine {
     t: f64,
     /// Parameter sets, shared by the cells with identical parameters.
     params: Vec<CellParams>,
-    shards: Vec<Shard>,
-    /// Threads running the shards (`None`: the calling thread runs them in turn).
-    pool: Option<rayon::ThreadPool>,
+    /// The shards; with more than one, each runs on its own thread during a run (shard 0 on
+    /// the calling thread).
+    shards: Vec<Mutex<Shard>>,
+    /// The window being processed, published to the shards' threads.
+    spec: RwLock<WindowSpec>,
+    /// Everything else the coordinating thread keeps between windows.
+    exchange: Exchange,
+    started: bool,
+}
+
+/// A window as the coordinating thread publishes it.
+#[derive(Default)]
+struct WindowSpec {
+    /// The deliveries landing in the window, in order (the buffer is reused).
+    deliveries: Vec<Delivery>,
+    end: f64,
+    closed: bool,
+    tick0: u64,
+    last_tick: u64,
+}
+
+impl WindowSpec {
+    fn window(&self) -> Window<'_> {
+        Window {
+            deliveries: &self.deliveries,
+            end: self.end,
+            closed: self.closed,
+            tick0: self.tick0,
+            last_tick: self.last_tick,
+        }
+    }
+}
+
+/// The coordinating thread's side: pending deliveries and the recorder.
+struct Exchange {
     deliveries: BinaryHeap<Reverse<(OrderedFloat<f64>, u32, u32)>>,
-    /// The deliveries of the current window, in order (reused).
-    window: Vec<Delivery>,
     /// Spikes of the current window from all shards (reused).
     merged: Vec<(f64, u32)>,
     /// Per cell (global index): its shard and its position among the shard's sampled cells
     /// (`(u32::MAX, _)` for cells not sampled; empty if nothing is sampled).
     sample_slot: Vec<(u32, u32)>,
-    /// Recorded data.
-    pub recorder: Recorder,
-    started: bool,
+    recorder: Recorder,
+}
+
+/// Locks a shard. Only one thread ever works on a shard at a time, so this never waits; a
+/// poisoned lock means a shard's thread panicked, which `run_until` propagates.
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    shard.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Exchange {
+    /// Sets up the next window in `spec` (the deliveries falling in it taken from the heap):
+    /// it starts at the next event (empty stretches are skipped) and ends `min_delay` later,
+    /// or at `t_stop`, inclusive. `None` when nothing happens up to `t_stop`.
+    fn next_window(
+        &mut self,
+        shards: &[Mutex<Shard>],
+        spec: &mut WindowSpec,
+        net: &NetData,
+        t_stop: f64,
+        last_tick: u64,
+    ) -> Option<()> {
+        let del = self.deliveries.peek().map(|d| d.0 .0 .0);
+        let start = shards
+            .iter()
+            .filter_map(|s| lock(s).next_time())
+            .chain(del)
+            .min_by(f64::total_cmp)
+            .filter(|&t| t <= t_stop)?;
+        let end = start + net.min_delay;
+        let (end, closed) = if end > t_stop {
+            (t_stop, true)
+        } else {
+            (end, false)
+        };
+        spec.deliveries.clear();
+        while let Some(&Reverse((OrderedFloat(t), pre, k))) = self.deliveries.peek() {
+            if t < end || (closed && t <= end) {
+                spec.deliveries.push(Delivery { t, pre, k });
+                self.deliveries.pop();
+            } else {
+                break;
+            }
+        }
+        (spec.end, spec.closed) = (end, closed);
+        spec.tick0 = self.recorder.n_ticks();
+        spec.last_tick = last_tick;
+        Some(())
+    }
+
+    /// After a window: records the samples of its ticks and its spikes (merged across shards
+    /// in `(t, cell)` order) and queues the deliveries of those spikes.
+    fn collect(&mut self, shards: &[Mutex<Shard>], net: &NetData) {
+        let guards: Vec<MutexGuard<'_, Shard>> = shards.iter().map(lock).collect();
+        let ticks = guards[0].ticks;
+        debug_assert!(guards.iter().all(|s| s.ticks == ticks));
+        for j in 0..ticks as usize {
+            if self.recorder.samples_anything() {
+                let slot = &self.sample_slot;
+                self.recorder.sample(|g| {
+                    let (si, i) = slot[g as usize];
+                    let s = &guards[si as usize];
+                    s.samples[j * s.sampled().len() + i as usize]
+                });
+            } else {
+                self.recorder.skip_tick();
+            }
+        }
+        self.merged.clear();
+        for s in &guards {
+            self.merged.extend_from_slice(&s.spikes);
+        }
+        if guards.len() > 1 {
+            self.merged
+                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        }
+        for &(t, g) in &self.merged {
+            self.recorder.spike(g, t);
+            let gi = g as usize;
+            for k in net.group_offsets[gi]..net.group_offsets[gi + 1] {
+                self.deliveries.push(Reverse((
+                    OrderedFloat(t + net.group_delay[k as usize]),
+                    g,
+                    k,
+                )));
+            }
+        }
+    }
+}
+
+/// The hand-off between the coordinating thread and the shards' threads: a window starts
+/// when `epoch` moves on, and is done when `done` counts every worker. Windows are short (a
+/// few microseconds of work on CUBA), so both sides spin briefly before yielding rather than
+/// sleeping on a condition variable, whose wake-up would cost more than the window.
+#[derive(Default)]
+struct Handoff {
+    epoch: AtomicU64,
+    done: AtomicUsize,
+    stop: AtomicBool,
+}
+
+/// Spins until `ready()`, yielding the core after a while.
+fn wait_until(ready: impl Fn() -> bool) {
+    let mut spins = 0u32;
+    while !ready() {
+        if spins < 2000 {
+            std::hint::spin_loop();
+            spins += 1;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// A worker thread: runs its shard on every window published until told to stop.
+fn worker(
+    shard: &Mutex<Shard>,
+    params: &[CellParams],
+    spec: &RwLock<WindowSpec>,
+    net: &NetData,
+    handoff: &Handoff,
+) {
+    let mut seen = 0;
+    loop {
+        wait_until(|| {
+            handoff.epoch.load(Ordering::Acquire) != seen || handoff.stop.load(Ordering::Acquire)
+        });
+        if handoff.stop.load(Ordering::Acquire) {
+            return;
+        }
+        seen = handoff.epoch.load(Ordering::Acquire);
+        {
+            let spec = spec.read().unwrap_or_else(|e| e.into_inner());
+            lock(shard).run_window(net, params, &spec.window());
+        }
+        handoff.done.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 impl ExactEngine {
@@ -147,23 +311,17 @@ impl ExactEngine {
                 sample_slot[g as usize] = (si as u32, i as u32);
             }
         }
-        let pool = (shards.len() > 1).then(|| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(shards.len())
-                .thread_name(|i| format!("exactlif-shard-{i}"))
-                .build()
-                .expect("a thread pool")
-        });
         ExactEngine {
             t: 0.0,
             params,
-            shards,
-            pool,
-            deliveries: BinaryHeap::new(),
-            window: Vec::new(),
-            merged: Vec::new(),
-            sample_slot,
-            recorder: net.recorder(),
+            shards: shards.into_iter().map(Mutex::new).collect(),
+            spec: RwLock::new(WindowSpec::default()),
+            exchange: Exchange {
+                deliveries: BinaryHeap::new(),
+                merged: Vec::new(),
+                sample_slot,
+                recorder: net.recorder(),
+            },
             started: false,
         }
     }
@@ -173,14 +331,21 @@ impl ExactEngine {
         self.shards.len()
     }
 
+    /// The recorded data.
+    pub fn recorder(&self) -> &Recorder {
+        &self.exchange.recorder
+    }
+
     /// Returns to t = 0 with the same network (and the same random streams).
     pub fn reset(&mut self, net: &NetData) {
         self.t = 0.0;
         for s in &mut self.shards {
-            s.reset(net, &self.params);
+            s.get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .reset(net, &self.params);
         }
-        self.deliveries.clear();
-        self.recorder.clear();
+        self.exchange.deliveries.clear();
+        self.exchange.recorder.clear();
         self.started = false;
     }
 
@@ -188,8 +353,8 @@ impl ExactEngine {
     /// (no alarms, no horizons): slower, and the reference against which the lazy rules are
     /// tested. Default: lazy.
     pub fn set_lazy_predictions(&mut self, lazy: bool) {
-        for s in &mut self.shards {
-            s.set_lazy_predictions(lazy);
+        for s in &self.shards {
+            lock(s).set_lazy_predictions(lazy);
         }
     }
 
@@ -202,6 +367,7 @@ impl ExactEngine {
     pub fn counts(&self) -> EventCounts {
         let mut c = EventCounts::default();
         for s in &self.shards {
+            let s = lock(s);
             c.spikes += s.counts.spikes;
             c.synaptic_inputs += s.counts.synaptic_inputs;
             c.predictions += s.solver.searches;
@@ -215,116 +381,105 @@ impl ExactEngine {
     pub fn run_until(&mut self, net: &NetData, t_stop: f64) {
         if !self.started {
             self.started = true;
-            let params = &self.params;
-            for s in &mut self.shards {
-                s.start(net, params);
+            for s in &self.shards {
+                lock(s).start(net, &self.params);
             }
         }
         let last_tick = net.last_tick(t_stop);
-        // each window starts at the next event (empty stretches are skipped)
-        while let Some(start) = self.next_time().filter(|&t| t <= t_stop) {
-            let end = start + net.min_delay;
-            let (end, closed) = if end > t_stop {
-                (t_stop, true)
-            } else {
-                (end, false)
-            };
-            self.window.clear();
-            while let Some(&Reverse((OrderedFloat(t), pre, k))) = self.deliveries.peek() {
-                if t < end || (closed && t <= end) {
-                    self.window.push(Delivery { t, pre, k });
-                    self.deliveries.pop();
-                } else {
+        let (shards, params, spec, ex) =
+            (&self.shards, &self.params, &self.spec, &mut self.exchange);
+        if shards.len() == 1 {
+            loop {
+                let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
+                if ex
+                    .next_window(shards, &mut w, net, t_stop, last_tick)
+                    .is_none()
+                {
+                    break;
+                }
+                lock(&shards[0]).run_window(net, params, &w.window());
+                ex.collect(shards, net);
+                if w.closed {
                     break;
                 }
             }
-            let w = Window {
-                deliveries: &self.window,
-                end,
-                closed,
-                tick0: self.recorder.n_ticks(),
-                last_tick,
-            };
-            let params = &self.params;
-            match &self.pool {
-                Some(pool) => pool.install(|| {
-                    self.shards
-                        .par_iter_mut()
-                        .for_each(|s| s.run_window(net, params, &w))
-                }),
-                None => self
-                    .shards
-                    .iter_mut()
-                    .for_each(|s| s.run_window(net, params, &w)),
-            }
-            self.collect(net);
-            if closed {
-                break;
-            }
+        } else {
+            run_threaded(shards, params, spec, ex, net, (t_stop, last_tick));
         }
         // the ticks after the last event, up to the last one of the run
-        while self.recorder.n_ticks() <= last_tick {
-            let tk = self.recorder.n_ticks() as f64 * net.timestep;
-            if self.recorder.samples_anything() {
-                let (params, shards, slot) = (&self.params, &self.shards, &self.sample_slot);
-                self.recorder.sample(|g| {
+        let rec = &mut self.exchange.recorder;
+        while rec.n_ticks() <= last_tick {
+            let tk = rec.n_ticks() as f64 * net.timestep;
+            if rec.samples_anything() {
+                let guards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(lock).collect();
+                let slot = &self.exchange.sample_slot;
+                rec.sample(|g| {
                     let (si, _) = slot[g as usize];
-                    shards[si as usize].state_at(params, g, tk)
+                    guards[si as usize].state_at(&self.params, g, tk)
                 });
             } else {
-                self.recorder.skip_tick();
+                rec.skip_tick();
             }
         }
         self.t = t_stop;
     }
+}
 
-    /// The time of the next event of any kind, if any.
-    fn next_time(&self) -> Option<f64> {
-        let del = self.deliveries.peek().map(|d| d.0 .0 .0);
-        self.shards
+/// The window loop with shard 0 on the calling thread and every other shard on a thread of
+/// its own (scoped to this call).
+fn run_threaded(
+    shards: &[Mutex<Shard>],
+    params: &[CellParams],
+    spec: &RwLock<WindowSpec>,
+    ex: &mut Exchange,
+    net: &NetData,
+    (t_stop, last_tick): (f64, u64),
+) {
+    let handoff = Handoff::default();
+    let workers = shards.len() - 1;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shards[1..]
             .iter()
-            .filter_map(Shard::next_time)
-            .chain(del)
-            .min_by(f64::total_cmp)
-    }
-
-    /// After a window: records the samples of its ticks and its spikes (merged across shards
-    /// in `(t, cell)` order) and queues the deliveries of those spikes.
-    fn collect(&mut self, net: &NetData) {
-        let ticks = self.shards[0].ticks;
-        debug_assert!(self.shards.iter().all(|s| s.ticks == ticks));
-        for j in 0..ticks as usize {
-            if self.recorder.samples_anything() {
-                let (shards, slot) = (&self.shards, &self.sample_slot);
-                self.recorder.sample(|g| {
-                    let (si, i) = slot[g as usize];
-                    let s = &shards[si as usize];
-                    s.samples[j * s.sampled().len() + i as usize]
-                });
-            } else {
-                self.recorder.skip_tick();
+            .enumerate()
+            .map(|(i, shard)| {
+                let handoff = &handoff;
+                std::thread::Builder::new()
+                    .name(format!("exactlif-shard-{}", i + 1))
+                    .spawn_scoped(scope, move || worker(shard, params, spec, net, handoff))
+                    .expect("a shard thread")
+            })
+            .collect();
+        loop {
+            let closed = {
+                let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
+                if ex
+                    .next_window(shards, &mut w, net, t_stop, last_tick)
+                    .is_none()
+                {
+                    break;
+                }
+                w.closed
+            };
+            handoff.done.store(0, Ordering::Release);
+            handoff.epoch.fetch_add(1, Ordering::AcqRel);
+            {
+                let w = spec.read().unwrap_or_else(|e| e.into_inner());
+                lock(&shards[0]).run_window(net, params, &w.window());
+            }
+            wait_until(|| {
+                handoff.done.load(Ordering::Acquire) == workers
+                    || handles.iter().any(|h| h.is_finished())
+            });
+            if handoff.done.load(Ordering::Acquire) != workers {
+                break; // a shard thread panicked: the scope re-raises it
+            }
+            ex.collect(shards, net);
+            if closed {
+                break;
             }
         }
-        self.merged.clear();
-        for s in &self.shards {
-            self.merged.extend_from_slice(&s.spikes);
-        }
-        if self.shards.len() > 1 {
-            self.merged
-                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        }
-        for &(t, g) in &self.merged {
-            self.recorder.spike(g, t);
-            let gi = g as usize;
-            for k in net.group_offsets[gi]..net.group_offsets[gi + 1] {
-                self.deliveries.push(Reverse((
-                    OrderedFloat(t + net.group_delay[k as usize]),
-                    g,
-                    k,
-                )));
-            }
-        }
-    }
+        handoff.stop.store(true, Ordering::Release);
+    });
 }
 
 /// Splits the cells into `n` contiguous ranges of about equal work, the work of a cell being
