@@ -456,11 +456,14 @@ impl Shard {
     }
 
     /// The cell at the top of the queue: a crossing, an alarm come due, or a source spike.
+    ///
+    /// The entry is not popped: whatever comes next for the cell (its next prediction or
+    /// source spike, or nothing) replaces it in place, which saves the queue a removal and an
+    /// insertion for every alarm that is re-armed.
     fn own_event(&mut self, net: &NetData, params: &[CellParams], te: f64) {
-        let (g, _) = self.own.pop().expect("peeked");
+        let (&g, _) = self.own.peek().expect("peeked");
         let gi = g as usize;
         let c = self.cell(g);
-        c.queued = f64::INFINITY;
         if net.kinds[gi] != CellKind::Neuron {
             if net.kinds[gi] == CellKind::Array {
                 self.array_cursor[(g - self.lo) as usize] += 1;
@@ -479,7 +482,6 @@ impl Shard {
             if c.alarm || c.queued > te {
                 return;
             }
-            self.set_entry(g, f64::INFINITY, false);
         }
         let c = self.cell(g);
         c.v = p.v_reset;
