@@ -6,6 +6,8 @@
 //!   iteration is the wall time per simulated second; set `EXACTLIF_BENCH_MS` to simulate a
 //!   shorter span while iterating on the engine. Throughput is `Elements(synaptic inputs in
 //!   the span)`, so elem/s is synaptic events per second.
+//! - `networks/<name>/run_2_threads`: the same on two threads (`Simulation::set_threads`),
+//!   followed by the speedup over one thread (ratio of the median wall times of the two runs).
 //! - `construction/<name>`: construction alone, `Network::build` of the already-parsed model
 //!   (materialising every synapse and setting up the engine).
 //!
@@ -145,6 +147,29 @@ fn bench_network(c: &mut Criterion, name: &str) {
         })
     });
     report(&format!("networks/{name}/run"), &samples);
+    let one_thread = median(samples.iter().map(|s| s.0).collect());
+
+    // the same on two threads (parallel min_delay windows; bit-identical results)
+    assert_eq!(sim.set_threads(2), 2);
+    let mut samples = Vec::new();
+    g.bench_function("run_2_threads", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                sim.reset();
+                let (wall, cpu) = timed(|| sim.run(span));
+                samples.push((wall.as_secs_f64(), cpu));
+                total += wall;
+            }
+            total
+        })
+    });
+    report(&format!("networks/{name}/run_2_threads"), &samples);
+    let two_threads = median(samples.iter().map(|s| s.0).collect());
+    eprintln!(
+        "networks/{name}: speedup on 2 threads {:.2}x (median wall, warm-up included)",
+        one_thread / two_threads
+    );
     drop(sim);
     g.finish();
 
