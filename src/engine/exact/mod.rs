@@ -10,9 +10,9 @@
 //!
 //! # Queues
 //!
-//! - per shard, an indexed priority queue (`priority-queue`) with at most one entry per cell:
-//!   the predicted threshold crossing of a neuron (or an alarm, below), or the next spike of a
-//!   source. `change_priority` moves an entry in O(log n).
+//! - per shard, an indexed min-heap ([`queue`]) with at most one entry per cell: the predicted
+//!   threshold crossing of a neuron (or an alarm, below), or the next spike of a source, keyed
+//!   by `(time, cell)`; an entry moves in place in O(log n).
 //! - `deliveries`: a binary heap with one entry per (spike, distinct delay): when it comes due,
 //!   the synapses of that delay group are fanned out to their targets.
 //! - current switches: a sorted list per shard with a cursor.
@@ -60,6 +60,7 @@
 //! (`tests/parallel.rs`).
 
 mod cell;
+mod queue;
 mod shard;
 
 use std::cmp::Reverse;

@@ -3,14 +3,11 @@
 //! other shard (every delivery landing in the window is known when it starts), so shards run
 //! the window on different threads and produce exactly what one shard holding every cell would.
 
-use std::cmp::Reverse;
-
-use ordered_float::OrderedFloat;
-use priority_queue::PriorityQueue;
 use rand_distr::{Distribution, Exp};
 use rand_pcg::Pcg64;
 
 use super::cell::{Cell, CellParams};
+use super::queue::EventQueue;
 use crate::engine::{CellKind, NetData, INHIBITORY_BIT};
 use crate::model::if_curr_exp::Free;
 use crate::model::if_curr_exp::State;
@@ -18,10 +15,6 @@ use crate::recording::EventCounts;
 use crate::threshold::{
     crossing_lower_bound, crossing_lower_bound_quick, first_crossing, Crossing, SolverStats,
 };
-
-type Key = Reverse<(OrderedFloat<f64>, u32)>;
-/// Identity-like fast hashing of cell indices (the queue's keys are small integers).
-type Queue = PriorityQueue<u32, Key, rustc_hash::FxBuildHasher>;
 
 /// A delivery: at time `t`, the synapses of delay group `k` of presynaptic cell `pre`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,7 +57,8 @@ pub(super) struct Shard {
     /// One past the last.
     pub hi: u32,
     cells: Vec<Cell>,
-    own: Queue,
+    /// Each cell's next own event (by local index `g - lo`).
+    own: EventQueue,
     /// Current switches of the shard's cells `(t, cell, i_inj)`, sorted by `(t, cell)`.
     switches: Vec<(f64, u32, f64)>,
     switch_cursor: usize,
@@ -116,7 +110,7 @@ impl Shard {
                 .clone()
                 .map(|g| Cell::new(&net.init[g], param_of[g], &params[param_of[g] as usize]))
                 .collect(),
-            own: Queue::with_capacity_and_hasher(range.len(), Default::default()),
+            own: EventQueue::new(range.len()),
             switches: net
                 .current_switches
                 .iter()
@@ -196,7 +190,7 @@ impl Shard {
     /// Time of the shard's next own event (a crossing, source spike or alarm, or a current
     /// switch), if any.
     pub fn next_time(&self) -> Option<f64> {
-        let own = self.own.peek().map(|(_, k)| k.0 .0 .0);
+        let own = self.own.peek().map(|(t, _)| t);
         let sw = self.switches.get(self.switch_cursor).map(|s| s.0);
         match (own, sw) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -213,20 +207,17 @@ impl Shard {
     /// cell's `queued` mirrors the queue, so the queue is only touched when something changes.
     #[inline]
     fn set_entry(&mut self, g: u32, t: f64, alarm: bool) {
-        let c = &mut self.cells[(g - self.lo) as usize];
+        let i = g - self.lo;
+        let c = &mut self.cells[i as usize];
         let had = c.queued.is_finite();
         c.alarm = alarm;
         if t.is_finite() {
             c.queued = t;
-            if had {
-                self.own.change_priority(&g, Reverse((OrderedFloat(t), g)));
-            } else {
-                self.own.push(g, Reverse((OrderedFloat(t), g)));
-            }
+            self.own.set(i, t);
         } else {
             c.queued = f64::INFINITY;
             if had {
-                self.own.remove(&g);
+                self.own.remove(i);
             }
         }
     }
@@ -409,7 +400,7 @@ impl Shard {
         let mut next_delivery = 0;
         loop {
             // the next event as (time, kind rank); at equal times the lower rank comes first
-            let own = self.own.peek().map(|(_, k)| k.0 .0 .0);
+            let own = self.own.peek().map(|(t, _)| t);
             let sw = self.switches.get(self.switch_cursor).map(|s| s.0);
             let del = w.deliveries.get(next_delivery).map(|d| d.t);
             let mut best: Option<(f64, u8)> = None;
@@ -461,7 +452,8 @@ impl Shard {
     /// source spike, or nothing) replaces it in place, which saves the queue a removal and an
     /// insertion for every alarm that is re-armed.
     fn own_event(&mut self, net: &NetData, params: &[CellParams], te: f64) {
-        let (&g, _) = self.own.peek().expect("peeked");
+        let (_, i) = self.own.peek().expect("peeked");
+        let g = self.lo + i;
         let gi = g as usize;
         let c = self.cell(g);
         if net.kinds[gi] != CellKind::Neuron {
