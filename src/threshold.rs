@@ -55,7 +55,7 @@
 //! | rejection bound below threshold | `rejection_bound_is_safe` (property) |
 //! | exact peak of the excitation-only trajectory below threshold | `exact_peak_rejection_is_safe` (property) |
 //! | crossing lower bound ([`crossing_lower_bound`], the engine's alarms) | `lower_bound_is_safe` (property) |
-//! | its quick version without a logarithm | `quick_lower_bound_is_below_the_full_one` (property) |
+//! | its quick test without a logarithm or division ([`no_crossing_before`]) | `quick_test_agrees_with_the_bounds` (property) |
 //! | no synaptic current: closed form `tau_m ln((v_inf - v0)/(v_inf - v_thresh))` | `dc_closed_form` |
 //! | one current (monotone `h`), crossing on the rising flank of a PSP | `psp_peak_graze` |
 //! | excitation then stronger slower inhibition (`t_h` exists), brief excursion | `brief_excursion_found` |
@@ -291,22 +291,26 @@ pub fn crossing_lower_bound(f: &Free, v_thresh: f64, kmax_e: f64) -> f64 {
         Ratio::Now => 0.0,
         Ratio::Never => f64::INFINITY,
         // t_B = tau_m ln_1p(x)
-        Ratio::At(x) => x.ln_1p() / f.rates.lm * (1.0 - 1e-12),
+        Ratio::At(num, den) => (num / den).ln_1p() / f.rates.lm * (1.0 - 1e-12),
     }
 }
 
-/// A cheaper, smaller [`crossing_lower_bound`]: `ln(1 + x) >= 2x / (2 + x)` for `x >= 0` (from
-/// `ln(1 + x) = 2 artanh(x / (2 + x))` and `artanh(y) >= y`) replaces the logarithm by a
-/// division. Within 1% of the full bound while `x < 0.4`, looser further from threshold, and
-/// never larger (`quick_lower_bound_is_below_the_full_one`, a property). The engine tries it
-/// first: most excitatory inputs only need to learn that the bound is still past the queued
-/// alarm.
+/// Whether a cheaper, smaller version of [`crossing_lower_bound`] is at least `horizon`
+/// (relative, ms): then no crossing comes before `horizon`. It uses `ln(1 + x) >= 2x / (2 + x)`
+/// for `x >= 0` (from `ln(1 + x) = 2 artanh(x / (2 + x))` and `artanh(y) >= y`), which is
+/// within 1 % of the logarithm while `x < 0.4` and never above it, and decides
+/// `2x/(2 + x) (1 - 1e-12) >= lm horizon` with `x = num/den` multiplied out, without a
+/// logarithm or a division (`quick_test_agrees_with_the_bounds`, a property). The engine asks
+/// this first on every excitatory input: most only need to learn that the alarm still stands.
 #[inline]
-pub fn crossing_lower_bound_quick(f: &Free, v_thresh: f64, kmax_e: f64) -> f64 {
+pub fn no_crossing_before(f: &Free, v_thresh: f64, kmax_e: f64, horizon: f64) -> bool {
     match lower_bound_ratio(f, v_thresh, kmax_e) {
-        Ratio::Now => 0.0,
-        Ratio::Never => f64::INFINITY,
-        Ratio::At(x) => 2.0 * x / (2.0 + x) / f.rates.lm * (1.0 - 1e-12),
+        Ratio::Now => horizon <= 0.0,
+        Ratio::Never => true,
+        // 2x/(2+x) (1 - 1e-12) >= y  <=>  2 num (1 - 1e-12) >= y (2 den + num),  y = lm horizon
+        Ratio::At(num, den) => {
+            2.0 * num * (1.0 - 1e-12) >= f.rates.lm * horizon * (2.0 * den + num)
+        }
     }
 }
 
@@ -316,8 +320,8 @@ enum Ratio {
     Now,
     /// `B` never reaches the threshold.
     Never,
-    /// `t_B = tau_m ln_1p(x)`, `x > 0` (rounded down).
-    At(f64),
+    /// `t_B = tau_m ln_1p(num / den)`, `num, den > 0` (`num` rounded down, `den` up).
+    At(f64, f64),
 }
 
 #[inline]
@@ -339,8 +343,8 @@ fn lower_bound_ratio(f: &Free, v_thresh: f64, kmax_e: f64) -> Ratio {
     if den < -slack {
         return Ratio::Never;
     }
-    // x = num / den, with num shrunk and den grown by their rounding slack
-    Ratio::At((num - slack) / (den.max(0.0) + slack))
+    // num shrunk and den grown by their rounding slack
+    Ratio::At(num - slack, den.max(0.0) + slack)
 }
 
 /// A point of the trajectory: time, `v` and `v'` (set to exactly 0 where its computed sign is
@@ -860,13 +864,23 @@ mod tests {
             }
         }
 
-        /// The quick lower bound is never above the full one (so it is safe too).
+        /// The division-free test agrees with the bounds: it never claims more than the full
+        /// lower bound (so it is safe), and it claims at least what the quick bound
+        /// `2x/(2+x)/lm` computed with divisions would, up to rounding.
         #[test]
-        fn quick_lower_bound_is_below_the_full_one((p, f) in arb_case()) {
+        fn quick_test_agrees_with_the_bounds((p, f) in arb_case(), h in 0.0f64..200.0) {
             let full = crossing_lower_bound(&f, p.v_thresh, p.kmax_exc());
-            let quick = crossing_lower_bound_quick(&f, p.v_thresh, p.kmax_exc());
-            prop_assert!(quick <= full, "{quick} > {full}");
-            prop_assert!(quick.is_infinite() == full.is_infinite() && (quick == 0.0) == (full == 0.0));
+            if no_crossing_before(&f, p.v_thresh, p.kmax_exc(), h) {
+                prop_assert!(full >= h, "claimed none before {h}, bound {full}");
+            }
+            if let Ratio::At(num, den) = lower_bound_ratio(&f, p.v_thresh, p.kmax_exc()) {
+                let x = num / den;
+                let quick = 2.0 * x / (2.0 + x) / f.rates.lm * (1.0 - 1e-12);
+                prop_assert!(quick <= full * (1.0 + 1e-15));
+                if quick > h * (1.0 + 1e-9) {
+                    prop_assert!(no_crossing_before(&f, p.v_thresh, p.kmax_exc(), h));
+                }
+            }
         }
 
         /// The crossing lower bound is safe: the solver's crossing (infinite horizon) is never

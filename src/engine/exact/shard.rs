@@ -13,7 +13,7 @@ use crate::model::if_curr_exp::Free;
 use crate::model::if_curr_exp::State;
 use crate::recording::EventCounts;
 use crate::threshold::{
-    crossing_lower_bound, crossing_lower_bound_quick, first_crossing, Crossing, SolverStats,
+    crossing_lower_bound, first_crossing, no_crossing_before, Crossing, SolverStats,
 };
 
 /// A delivery: at time `t`, the synapses of delay group `k` of presynaptic cell `pre`.
@@ -308,7 +308,7 @@ impl Shard {
         let p = &params[c.param as usize];
         let (start, f) = c.free_start(p);
         let q = c.queued;
-        if start + crossing_lower_bound_quick(&f, p.v_thresh, p.kmax_e) >= q {
+        if no_crossing_before(&f, p.v_thresh, p.kmax_e, q - start) {
             // (also when the bound is infinite: no crossing at all, the entry is harmless)
             return self.demote(g);
         }
