@@ -9,8 +9,7 @@ use rand_pcg::Pcg64;
 use super::cell::{Cell, CellParams};
 use super::queue::EventQueue;
 use crate::engine::{CellKind, NetData, INHIBITORY_BIT};
-use crate::model::if_curr_exp::Free;
-use crate::model::if_curr_exp::State;
+use crate::model::if_curr_exp::{Free, State};
 use crate::recording::EventCounts;
 use crate::threshold::{
     crossing_lower_bound, first_crossing, no_crossing_before, Crossing, SolverStats,
@@ -25,8 +24,8 @@ pub(super) struct Delivery {
 }
 
 /// An alarm closer than this (ms) is not armed: the crossing is searched at once. Alarms are
-/// cheap (a bound, a queue update) but a stream of ever-closer alarms is not; a search costs
-/// about as much as a few dozen alarms.
+/// cheap (a bound and a queue update, under 0.1 µs) but a stream of ever-closer alarms is not;
+/// a bounded search costs 0.7–0.9 µs (BENCHMARKS.md), about ten alarms.
 const NEAR_MS: f64 = 0.5;
 
 /// What one window asks of a shard.
@@ -294,8 +293,9 @@ impl Shard {
     /// After a change that can only raise `v` at every later time (an excitatory input, a
     /// larger injected current) the crossing can only move earlier.
     ///
-    /// - The new crossing lower bound `L` is at or after the queued time: the entry stays, as
-    ///   an alarm (it is still at or before the crossing).
+    /// - The new crossing lower bound `L` is at or after the queued time (asked first without
+    ///   a logarithm, [`no_crossing_before`]): the entry stays, as an alarm (it is still at or
+    ///   before the crossing).
     /// - `L` is at least [`NEAR_MS`] ahead: the entry moves to `L`, as an alarm.
     /// - Otherwise search, only up to the queued time (the old crossing, or a lower bound of
     ///   it): found, it is exact; not found, the entry stays as an alarm. With no entry,
@@ -314,7 +314,6 @@ impl Shard {
         }
         let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
         if start + lb >= q {
-            // (also when lb is infinite: no crossing at all, the entry is harmless)
             return self.demote(g);
         }
         if lb >= NEAR_MS {
