@@ -133,42 +133,29 @@ fn bench_network(c: &mut Criterion, name: &str) {
         .warm_up_time(Duration::from_millis(100))
         .measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements(inputs));
-    let mut samples = Vec::new();
-    g.bench_function("run", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                sim.reset();
-                let (wall, cpu) = timed(|| sim.run(span));
-                samples.push((wall.as_secs_f64(), cpu));
-                total += wall;
-            }
-            total
-        })
-    });
-    report(&format!("networks/{name}/run"), &samples);
-    let one_thread = median(samples.iter().map(|s| s.0).collect());
-
-    // the same on two threads (parallel min_delay windows; bit-identical results)
-    assert_eq!(sim.set_threads(2), 2);
-    let mut samples = Vec::new();
-    g.bench_function("run_2_threads", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                sim.reset();
-                let (wall, cpu) = timed(|| sim.run(span));
-                samples.push((wall.as_secs_f64(), cpu));
-                total += wall;
-            }
-            total
-        })
-    });
-    report(&format!("networks/{name}/run_2_threads"), &samples);
-    let two_threads = median(samples.iter().map(|s| s.0).collect());
+    // one thread, then two (parallel min_delay windows; bit-identical results)
+    let mut medians = Vec::new();
+    for (id, threads) in [("run", 1), ("run_2_threads", 2)] {
+        assert_eq!(sim.set_threads(threads), threads);
+        let mut samples = Vec::new();
+        g.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    sim.reset();
+                    let (wall, cpu) = timed(|| sim.run(span));
+                    samples.push((wall.as_secs_f64(), cpu));
+                    total += wall;
+                }
+                total
+            })
+        });
+        report(&format!("networks/{name}/{id}"), &samples);
+        medians.push(median(samples.iter().map(|s| s.0).collect()));
+    }
     eprintln!(
         "networks/{name}: speedup on 2 threads {:.2}x (median wall, warm-up included)",
-        one_thread / two_threads
+        medians[0] / medians[1]
     );
     drop(sim);
     g.finish();
