@@ -174,26 +174,27 @@ impl Exchange {
     /// After a window: records the samples of its ticks and its spikes (merged across shards
     /// in `(t, cell)` order) and queues the deliveries of those spikes.
     fn collect(&mut self, shards: &[Mutex<Shard>], net: &NetData) {
-        let guards: Vec<MutexGuard<'_, Shard>> = shards.iter().map(lock).collect();
-        let ticks = guards[0].ticks;
-        debug_assert!(guards.iter().all(|s| s.ticks == ticks));
-        for j in 0..ticks as usize {
-            if self.recorder.samples_anything() {
+        let ticks = lock(&shards[0]).ticks;
+        debug_assert!(shards.iter().all(|s| lock(s).ticks == ticks));
+        if self.recorder.samples_anything() {
+            // (the only allocation per window, and only when state variables are recorded)
+            let guards: Vec<MutexGuard<'_, Shard>> = shards.iter().map(lock).collect();
+            for j in 0..ticks as usize {
                 let slot = &self.sample_slot;
                 self.recorder.sample(|g| {
                     let (si, i) = slot[g as usize];
                     let s = &guards[si as usize];
                     s.samples[j * s.sampled().len() + i as usize]
                 });
-            } else {
-                self.recorder.skip_tick();
             }
+        } else {
+            (0..ticks).for_each(|_| self.recorder.skip_tick());
         }
         self.merged.clear();
-        for s in &guards {
-            self.merged.extend_from_slice(&s.spikes);
+        for s in shards {
+            self.merged.extend_from_slice(&lock(s).spikes);
         }
-        if guards.len() > 1 {
+        if shards.len() > 1 {
             self.merged
                 .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         }
