@@ -31,9 +31,12 @@
 //!   nothing changes; if it is comfortably ahead, it becomes the new alarm; only when it is
 //!   close is the solver run, and only up to the queued time.
 //! - A fresh prediction (start, after a spike, an alarm come due) likewise arms the lower
-//!   bound as an alarm unless it is close.
+//!   bound as an alarm unless it is close. Then the solver searches; where `v_inf` is above
+//!   threshold only over one slowest time constant, leaving an alarm at its end if nothing
+//!   crosses there (an unbounded search costs several bounded ones).
 //!
-//! So the solver runs about once per spike, not once per input. `tests/lazy_predictions.rs`
+//! So the solver runs a few times per spike, not once per input (CUBA: 93 k searches for 23 k
+//! spikes and 1.84 M inputs per simulated second). `tests/lazy_predictions.rs`
 //! checks these rules against exhaustive prediction after every change
 //! ([`ExactEngine::set_lazy_predictions`]).
 //!
