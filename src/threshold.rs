@@ -32,7 +32,7 @@
 //! A monotone function has at most one sign change, so `v'` changes sign at most once on each
 //! of at most two pieces. On a finite piece `[a, b]` a sign change is detected by the signs of
 //! `v'` at its ends; on the last piece `[a, inf)` by the sign of `v'(a)` against the sign of
-//! `v'` at infinity, which [`sign_at_infinity`] gives in closed form (the slowest-decaying term
+//! `v'` at infinity, which `sign_at_infinity` gives in closed form (the slowest-decaying term
 //! of `v'` wins). Each sign change is then isolated by a bracketed, safeguarded Newton search
 //! on `v'` (with `v''` from the ODE; bisection whenever a step leaves the bracket or stalls). A
 //! computed `v'` within its rounding error of 0 counts as a sign change, so noise (e.g. subnormal

@@ -11,7 +11,7 @@
 //!   parameter and initial value as drawn by exactlif (a number when all cells share it, else
 //!   one value per cell); the spike times of every spike source, one list per cell, where every
 //!   `SpikeSourcePoisson` is replaced by a `SpikeSourceArray` holding the very spikes exactlif's
-//!   Poisson streams produce up to the model's duration ([`poisson_times`]); what each
+//!   Poisson streams produce up to the model's duration (`poisson_times`); what each
 //!   population records (`"all"` or a list of cells); the projections with the files of their
 //!   connections; the injected currents as per-cell piecewise-constant step sources (cells with
 //!   the same steps share one source).

@@ -231,7 +231,7 @@ pub fn kernel(lm: f64, lx: f64, t: f64) -> f64 {
 /// factor `~1/y < 21` in relative precision (a relative error below 5e-15, far under the
 /// 1e-9 tolerances that matter) and costs no extra transcendental call; below that, and always
 /// near `tau_x == tau_m`, the `phi` form above is used, `phi` summed from its Taylor series
-/// ([`phi_small`], as accurate as `expm1` there).
+/// (`phi_small`, as accurate as `expm1` there).
 #[inline]
 pub fn kernel_with(lm: f64, lx: f64, t: f64, em: f64, ex: f64) -> f64 {
     let d = lx - lm;

@@ -1,13 +1,13 @@
 //! PyNN's connectors: which (pre, post) pairs a projection connects.
 //!
-//! [`validate`] rejects a connector that cannot be built, from the sizes of the selections alone
-//! (it runs when a projection is declared); [`generate`] draws the connections of one projection
+//! `validate` rejects a connector that cannot be built, from the sizes of the selections alone
+//! (it runs when a projection is declared); `generate` draws the connections of one projection
 //! from that projection's connector stream (SPEC §2), when the network is built.
 //!
 //! # Semantics
 //!
 //! - Indices. The connector works on positions in the pre and post selections (a whole
-//!   population or a `PopulationView`); a [`Connection`] holds the *population* indices of its
+//!   population or a `PopulationView`); a `Connection` holds the *population* indices of its
 //!   cells (`pre_cells[i]`, `post_cells[j]`). `FromListConnector` indices are positions in the
 //!   selections, as in PyNN.
 //! - Self-connections. A pair is a self-connection when both selections are views of the same
@@ -15,13 +15,13 @@
 //!   either selection. With `allow_self_connections = false` those pairs are never made and never
 //!   counted among the candidates (PyNN's default is `true`). `OneToOneConnector` and
 //!   `FromListConnector` have no such flag and make every pair they name.
-//! - [`validate`] only knows the sizes, so for `same_population` it assumes the worst case, that
+//! - `validate` only knows the sizes, so for `same_population` it assumes the worst case, that
 //!   every cell of the smaller selection is also in the other one (for a whole population
 //!   connected to itself this is exact). It may therefore reject a connector between two disjoint
 //!   views of one population that asks for every single cell (e.g. `FixedNumberPreConnector`
 //!   with `n` = size of the pre view, without replacement and without self-connections); it
 //!   never accepts a connector that cannot be built, unless a view lists one cell several times.
-//!   [`generate`] never fails: should a cell have fewer candidates than `n` (possible only with
+//!   `generate` never fails: should a cell have fewer candidates than `n` (possible only with
 //!   such repeated cells), it gets all of them (without replacement) or none (with replacement
 //!   from an empty set).
 //! - Without replacement, `n` may not exceed the number of candidates (SPEC §5). PyNN instead

@@ -4,13 +4,13 @@
 //!
 //! Neuron state is kept lazily: `(t_last, v, isyn_exc, isyn_inh, refractory_until, i_inj)` at
 //! the time `t_last` of the neuron's last event, in one 64-byte record per cell
-//! ([`cell::Cell`]) beside its queue entry; parameters live in a table shared by cells with
+//! (`cell.rs`) beside its queue entry; parameters live in a table shared by cells with
 //! identical parameters. A neuron is advanced in closed form only when something happens to it,
 //! and sampled (without being changed) at recording ticks.
 //!
 //! # Queues
 //!
-//! - per shard, an indexed min-heap ([`queue`]) with at most one entry per cell: the predicted
+//! - per shard, an indexed min-heap (`queue.rs`) with at most one entry per cell: the predicted
 //!   threshold crossing of a neuron (or an alarm, below), or the next spike of a source, keyed
 //!   by `(time, cell)`; an entry moves in place in O(log n).
 //! - `deliveries`: a binary heap with one entry per (spike, distinct delay): when it comes due,
@@ -55,7 +55,7 @@
 //! T + min_delay` (also in f64: rounding is monotone). [`ExactEngine::run_until`] processes time
 //! in half-open windows `[T, T + min_delay)` (the last one closed at `t_stop`): when a window
 //! starts, every delivery landing in it is already known, and within it each neuron's evolution
-//! depends only on its own events. The cells are split into contiguous shards ([`shard`]), each
+//! depends only on its own events. The cells are split into contiguous shards (`shard.rs`), each
 //! with its own queue; a window runs on every shard (in parallel with more than one thread),
 //! then the shards' spikes are merged in `(t, cell)` order — the order one shard would have
 //! emitted them — recorded, and turned into deliveries. Each cell sees the same events in the
