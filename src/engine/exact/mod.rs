@@ -443,6 +443,9 @@ fn run_threaded(
     let handoff = Handoff::default();
     let workers = shards.len() - 1;
     std::thread::scope(|scope| {
+        // tells the workers to stop when this closure ends, also by a panic (the scope waits
+        // for them before it re-raises)
+        let _stop = StopOnDrop(&handoff);
         let handles: Vec<_> = shards[1..]
             .iter()
             .enumerate()
@@ -483,8 +486,16 @@ fn run_threaded(
                 break;
             }
         }
-        handoff.stop.store(true, Ordering::Release);
     });
+}
+
+/// Sets [`Handoff::stop`] when dropped.
+struct StopOnDrop<'a>(&'a Handoff);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.stop.store(true, Ordering::Release);
+    }
 }
 
 /// Splits the cells into `n` contiguous ranges of about equal work, the work of a cell being
