@@ -560,3 +560,23 @@ fn initial_v_above_threshold_spikes_at_zero() {
     // right-continuous sampling: the sample at t = 0 shows v_reset
     assert_eq!(data.populations[0].signal("v").unwrap().values[0][0], -65.0);
 }
+
+/// The README's promise for fixtures/tutorial_firing.toml: every cell first fires at
+/// `tau_m ln 11` rounded to the nearest f64, 23.978952727983707 ms (10 ln 11 =
+/// 23.97895272798370544..., from a 50-digit decimal calculation; the neighbouring doubles are
+/// ...703 and ...71). A cell without synaptic current is predicted from the closed form, not
+/// through an alarm and a state advance, which would cost that last bit.
+#[test]
+fn tutorial_firing_first_spike_is_correctly_rounded() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tutorial_firing.toml");
+    let model = exactlif::io::model_file::load_model(&path).unwrap();
+    let mut sim = model.network.build().unwrap();
+    sim.run(30.0);
+    let data = sim.get_data();
+    let pop = &data.populations[0];
+    assert_eq!(pop.spiketrains.len(), 100);
+    for s in &pop.spiketrains {
+        assert_eq!(s.times_ms, vec![23.978952727983707], "neuron {}", s.neuron);
+    }
+}

@@ -253,7 +253,9 @@ impl Shard {
 
     /// A fresh prediction from the stored state (at the start, after a spike, when an alarm
     /// comes due). Lazy: if the crossing lower bound ([`crossing_lower_bound`]) is at least
-    /// [`NEAR_MS`] away, arm an alarm there instead of searching.
+    /// [`NEAR_MS`] away, arm an alarm there instead of searching. A cell with no synaptic
+    /// current gets its crossing from the closed form at once: no cheaper, and an alarm would
+    /// only add the rounding of one more state advance.
     fn predict(&mut self, params: &[CellParams], g: u32) {
         if !self.lazy {
             return self.predict_exact(params, g);
@@ -261,6 +263,10 @@ impl Shard {
         let c = *self.cell(g);
         let p = &params[c.param as usize];
         let (start, f) = c.free_start(p);
+        if f.ie0 == 0.0 && f.ii0 == 0.0 {
+            // no synaptic current: the crossing has a closed form, as cheap as the bound
+            return self.predict_exact(params, g);
+        }
         let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
         if lb == f64::INFINITY {
             self.set_entry(g, f64::INFINITY, false);
@@ -307,6 +313,10 @@ impl Shard {
         let c = *self.cell(g);
         let p = &params[c.param as usize];
         let (start, f) = c.free_start(p);
+        if f.ie0 == 0.0 && f.ii0 == 0.0 {
+            // no synaptic current (a larger injected current): the closed form
+            return self.predict_exact(params, g);
+        }
         let q = c.queued;
         if no_crossing_before(&f, p.v_thresh, p.kmax_e, q - start) {
             // (also when the bound is infinite: no crossing at all, the entry is harmless)
