@@ -218,23 +218,29 @@ impl Exchange {
 /// The hand-off between the coordinating thread and the shards' threads: a window starts
 /// when `epoch` moves on, and is done when `done` counts every worker. Windows are short (a
 /// few microseconds of work on CUBA), so both sides spin briefly before yielding rather than
-/// sleeping on a condition variable, whose wake-up would cost more than the window.
+/// sleeping on a condition variable, whose wake-up would cost more than the window. With more
+/// threads than cores a spinning thread would hold a core another thread needs, so then they
+/// yield at once.
 #[derive(Default)]
 struct Handoff {
     epoch: AtomicU64,
     done: AtomicUsize,
     stop: AtomicBool,
+    /// Spins before yielding.
+    spins: u32,
 }
 
-/// Spins until `ready()`, yielding the core after a while.
-fn wait_until(ready: impl Fn() -> bool) {
-    let mut spins = 0u32;
-    while !ready() {
-        if spins < 2000 {
-            std::hint::spin_loop();
-            spins += 1;
-        } else {
-            std::thread::yield_now();
+impl Handoff {
+    /// Spins until `ready()` (at most `spins` times), then yields the core between tries.
+    fn wait_until(&self, ready: impl Fn() -> bool) {
+        let mut spins = 0u32;
+        while !ready() {
+            if spins < self.spins {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
         }
     }
 }
@@ -249,7 +255,7 @@ fn worker(
 ) {
     let mut seen = 0;
     loop {
-        wait_until(|| {
+        handoff.wait_until(|| {
             handoff.epoch.load(Ordering::Acquire) != seen || handoff.stop.load(Ordering::Acquire)
         });
         if handoff.stop.load(Ordering::Acquire) {
@@ -440,7 +446,11 @@ fn run_threaded(
     net: &NetData,
     (t_stop, last_tick): (f64, u64),
 ) {
-    let handoff = Handoff::default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let handoff = Handoff {
+        spins: if shards.len() <= cores { 2000 } else { 0 },
+        ..Handoff::default()
+    };
     let workers = shards.len() - 1;
     std::thread::scope(|scope| {
         // tells the workers to stop when this closure ends, also by a panic (the scope waits
@@ -474,7 +484,7 @@ fn run_threaded(
                 let w = spec.read().unwrap_or_else(|e| e.into_inner());
                 lock(&shards[0]).run_window(net, params, &w.window());
             }
-            wait_until(|| {
+            handoff.wait_until(|| {
                 handoff.done.load(Ordering::Acquire) == workers
                     || handles.iter().any(|h| h.is_finished())
             });
