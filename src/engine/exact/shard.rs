@@ -511,8 +511,15 @@ impl Shard {
             }
             return;
         }
-        let from = targets.partition_point(|&t| (t & !INHIBITORY_BIT) < lo);
-        let to = from + targets[from..].partition_point(|&t| (t & !INHIBITORY_BIT) < hi);
+        let (from, to) = if whole {
+            (0, targets.len())
+        } else {
+            let from = targets.partition_point(|&t| (t & !INHIBITORY_BIT) < lo);
+            (
+                from,
+                from + targets[from..].partition_point(|&t| (t & !INHIBITORY_BIT) < hi),
+            )
+        };
         let te = d.t;
         let (first, end) = (group.start + from, group.start + to);
         // The targets' cell records are scattered over memory. Touching them all first, in a
