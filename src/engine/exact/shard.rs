@@ -251,22 +251,33 @@ impl Shard {
         }
     }
 
-    /// A fresh prediction from the stored state (at the start, after a spike, when an alarm
-    /// comes due). Lazy: if the crossing lower bound ([`crossing_lower_bound`]) is at least
-    /// [`NEAR_MS`] away, arm an alarm there instead of searching. A cell with no synaptic
-    /// current gets its crossing from the closed form at once: no cheaper, and an alarm would
-    /// only add the rounding of one more state advance.
-    fn predict(&mut self, params: &[CellParams], g: u32) {
-        if !self.lazy {
-            return self.predict_exact(params, g);
-        }
+    /// Cell `g`'s parameters, queued time and free trajectory (with its start) for a lazy
+    /// prediction; or `None` once the prediction has been made exactly at once: with the lazy
+    /// rules off, or without synaptic current, where the closed form is as cheap as the bound
+    /// and an alarm would only add the rounding of one more state advance.
+    fn lazy_start<'a>(
+        &mut self,
+        params: &'a [CellParams],
+        g: u32,
+    ) -> Option<(&'a CellParams, f64, f64, Free)> {
         let c = *self.cell(g);
         let p = &params[c.param as usize];
         let (start, f) = c.free_start(p);
-        if f.ie0 == 0.0 && f.ii0 == 0.0 {
-            // no synaptic current: the crossing has a closed form, as cheap as the bound
-            return self.predict_exact(params, g);
+        if !self.lazy || (f.ie0 == 0.0 && f.ii0 == 0.0) {
+            self.predict_exact(params, g);
+            return None;
         }
+        Some((p, c.queued, start, f))
+    }
+
+    /// A fresh prediction from the stored state (at the start, after a spike, when an alarm
+    /// comes due). Lazy: if the crossing lower bound ([`crossing_lower_bound`]) is at least
+    /// [`NEAR_MS`] away, arm an alarm there instead of searching (see [`Shard::lazy_start`]
+    /// for when the crossing is computed at once).
+    fn predict(&mut self, params: &[CellParams], g: u32) {
+        let Some((p, _, start, f)) = self.lazy_start(params, g) else {
+            return;
+        };
         let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
         if lb == f64::INFINITY {
             self.set_entry(g, f64::INFINITY, false);
@@ -307,17 +318,9 @@ impl Shard {
     ///   it): found, it is exact; not found, the entry stays as an alarm. With no entry,
     ///   [`Shard::search_window`].
     fn predict_after_raise(&mut self, params: &[CellParams], g: u32) {
-        if !self.lazy {
-            return self.predict_exact(params, g);
-        }
-        let c = *self.cell(g);
-        let p = &params[c.param as usize];
-        let (start, f) = c.free_start(p);
-        if f.ie0 == 0.0 && f.ii0 == 0.0 {
-            // no synaptic current (a larger injected current): the closed form
-            return self.predict_exact(params, g);
-        }
-        let q = c.queued;
+        let Some((p, q, start, f)) = self.lazy_start(params, g) else {
+            return;
+        };
         if no_crossing_before(&f, p.v_thresh, p.kmax_e, q - start) {
             // (also when the bound is infinite: no crossing at all, the entry is harmless)
             return self.demote(g);
