@@ -255,6 +255,8 @@ impl Shard {
     /// prediction; or `None` once the prediction has been made exactly at once: with the lazy
     /// rules off, or without synaptic current, where the closed form is as cheap as the bound
     /// and an alarm would only add the rounding of one more state advance.
+    // inlined: returned through memory, the trajectory cost CUBA ~5 % (interleaved runs)
+    #[inline(always)]
     fn lazy_start<'a>(
         &mut self,
         params: &'a [CellParams],
