@@ -25,7 +25,7 @@ pub(super) struct Delivery {
 
 /// An alarm closer than this (ms) is not armed: the crossing is searched at once. Alarms are
 /// cheap (a bound and a queue update, under 0.1 µs) but a stream of ever-closer alarms is not;
-/// a bounded search costs 0.7–0.9 µs (BENCHMARKS.md), about ten alarms.
+/// a search costs 0.4–0.9 µs in the solver bench (BENCHMARKS.md), about ten alarms.
 const NEAR_MS: f64 = 0.5;
 
 /// What one window asks of a shard.
