@@ -10,7 +10,7 @@
 //! [`Connector`]s and [`StaticSynapse`]s, [`CurrentSource`]s, `record` and `get_data`.
 
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod compare;

@@ -7,6 +7,7 @@ use rand_distr::{Distribution, Exp};
 use rand_pcg::Pcg64;
 
 use super::cell::{Cell, CellParams};
+use super::memory;
 use super::queue::EventQueue;
 use crate::engine::{CellKind, NetData, INHIBITORY_BIT};
 use crate::model::if_curr_exp::{Free, State};
@@ -102,13 +103,17 @@ impl Shard {
                 poisson_rng.push((i as u32, p.rng.clone()));
             }
         }
+        let mut cells = Vec::with_capacity(range.len());
+        memory::advise_huge_pages(&mut cells);
+        cells.extend(
+            range
+                .clone()
+                .map(|g| Cell::new(&net.init[g], param_of[g], &params[param_of[g] as usize])),
+        );
         let mut s = Shard {
             lo,
             hi,
-            cells: range
-                .clone()
-                .map(|g| Cell::new(&net.init[g], param_of[g], &params[param_of[g] as usize]))
-                .collect(),
+            cells,
             own: EventQueue::new(range.len()),
             switches: net
                 .current_switches
@@ -453,7 +458,8 @@ impl Shard {
                 _ => {
                     let d = w.deliveries[next_delivery];
                     next_delivery += 1;
-                    self.deliver(net, params, d);
+                    let next = w.deliveries.get(next_delivery).map(|d| d.k);
+                    self.deliver(net, params, d, next);
                 }
             }
         }
@@ -498,8 +504,9 @@ impl Shard {
     }
 
     /// Applies delivery `d` to the synapses of its group that target this shard's cells
-    /// (a contiguous run: synapses are sorted by target within a group).
-    fn deliver(&mut self, net: &NetData, params: &[CellParams], d: Delivery) {
+    /// (a contiguous run: synapses are sorted by target within a group). `next` is the delay
+    /// group of the window's next delivery, whose targets are prefetched meanwhile.
+    fn deliver(&mut self, net: &NetData, params: &[CellParams], d: Delivery, next: Option<u32>) {
         let k = d.k as usize;
         let group = net.syn_offsets[k] as usize..net.syn_offsets[k + 1] as usize;
         let targets = &net.syn_target[group.clone()];
@@ -535,7 +542,20 @@ impl Shard {
             touched ^= self.cells[((target & !INHIBITORY_BIT) - self.lo) as usize].param;
         }
         std::hint::black_box(touched);
+        // The next delivery's targets, prefetched two per input here, arrive in cache while
+        // this delivery is worked on (the touch loop above then finds them there).
+        let ahead = next.map_or(&[][..], |k| {
+            let k = k as usize;
+            &net.syn_target[net.syn_offsets[k] as usize..net.syn_offsets[k + 1] as usize]
+        });
+        let mut ahead = ahead.iter();
         for s in first..end {
+            for &t in ahead.by_ref().take(2) {
+                let i = (t & !INHIBITORY_BIT).wrapping_sub(lo) as usize;
+                if let Some(c) = self.cells.get(i) {
+                    memory::prefetch(c);
+                }
+            }
             self.input(net, params, s, te);
         }
     }
