@@ -526,8 +526,6 @@ impl Network {
         // and connection order; a projection's connections are freed once placed.
         let mut syn_target = vec![0u32; n_syn];
         let mut syn_weight = vec![0.0f64; n_syn];
-        crate::engine::exact::memory::advise_huge_pages(&mut syn_target);
-        crate::engine::exact::memory::advise_huge_pages(&mut syn_weight);
         let mut next = syn_offsets[..n_groups].to_vec();
         let group = |pre: u32, delay: f64| {
             let groups =

@@ -1,9 +1,10 @@
 //! Hints to the memory system, the engine's only unsafe code: neither changes what any
 //! computation reads or writes, only how soon the data is there.
 //!
-//! - [`advise_huge_pages`]: the sparse benchmark's cell records (64 bytes x 100 000 cells) are
-//!   read in random order, one per synaptic input; on 4 KiB pages nearly every such read also
-//!   misses the TLB. Backed by 2 MiB pages, the whole array needs a handful of TLB entries.
+//! - [`advise_huge_pages`]: the sparse benchmark's cell records (64 bytes x 110 000 cells) are
+//!   read in random order, one per synaptic input, over 1 700 pages of 4 KiB, more than the TLB
+//!   holds; on 2 MiB pages the array takes four. (With transparent huge pages for everything,
+//!   the sparse run was 20 % faster: BENCHMARKS.md, step 13.)
 //! - [`prefetch`]: the engine knows which cells the next delivery will touch long before it
 //!   touches them, and asks for their records while it works on the current delivery.
 #![allow(unsafe_code)]
@@ -12,7 +13,7 @@
 /// where the system allows it (Linux with `transparent_hugepage` set to `madvise` or
 /// `always`). Call it before the vector is filled: pages already touched keep their size.
 /// Elsewhere, or if the kernel declines, nothing happens; the hint never fails a run.
-pub(crate) fn advise_huge_pages<T>(v: &mut Vec<T>) {
+pub(super) fn advise_huge_pages<T>(v: &mut Vec<T>) {
     #[cfg(target_os = "linux")]
     {
         const PAGE: usize = 4096;

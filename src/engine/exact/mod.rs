@@ -63,7 +63,7 @@
 //! (`tests/parallel.rs`).
 
 mod cell;
-pub(crate) mod memory;
+mod memory;
 mod queue;
 mod shard;
 
