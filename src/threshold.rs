@@ -284,7 +284,7 @@ fn excitation_only_peak_below(f: &Free, v_thresh: f64) -> bool {
 /// and `v(t) <= B(t) < v_thresh` before it.
 ///
 /// With `x = num/den` the argument of `ln_1p`, the logarithm is replaced by the smaller
-/// [`gauss2`] value (`ln(1 + x)` by 2-point Gauss–Legendre quadrature, no transcendental call)
+/// `gauss2` value (`ln(1 + x)` by 2-point Gauss–Legendre quadrature, no transcendental call)
 /// while `x <= 1`, where it is within 0.13 % of it: a slightly earlier bound is as safe, and
 /// the engine computes this bound for most excitatory inputs that pass no quick test.
 ///
@@ -329,7 +329,7 @@ fn gauss2(num: f64, den: f64) -> (f64, f64) {
 
 /// Whether a cheaper version of [`crossing_lower_bound`], never larger than it, is at least
 /// `horizon` (relative, ms): then no crossing comes before `horizon`. It decides
-/// `gauss2(x) (1 - 1e-12) >= lm horizon` with the fraction [`gauss2`] multiplied out, without
+/// `gauss2(x) (1 - 1e-12) >= lm horizon` with the fraction of `gauss2` multiplied out, without
 /// a logarithm or a division (`quick_test_agrees_with_the_bounds`, a property). The engine asks
 /// this first on every excitatory input: most only need to learn that the alarm still stands.
 #[inline]
