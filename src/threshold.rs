@@ -299,8 +299,8 @@ pub fn crossing_lower_bound(f: &Free, v_thresh: f64, kmax_e: f64) -> f64 {
         Ratio::Never => f64::INFINITY,
         // t_B = tau_m ln_1p(x), x = num/den
         Ratio::At(num, den) => {
-            let (p, q) = gauss2(num, den);
             let ln_1p = if num <= den {
+                let (p, q) = gauss2(num, den);
                 p / q
             } else {
                 (num / den).ln_1p()

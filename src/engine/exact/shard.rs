@@ -27,11 +27,11 @@ pub(super) struct Delivery {
 /// An alarm closer than this (ms) is not armed: the crossing is searched at once. Alarms are
 /// cheap (a bound and a queue update, under 0.1 µs) but a stream of ever-closer alarms is not;
 /// a search costs 0.4–0.9 µs in the solver bench (BENCHMARKS.md), about ten alarms.
+const NEAR_MS: f64 = 0.5;
+
 /// Inputs added before their predictions are made (see [`Shard::deliver`]); 16 ran fastest of
 /// 8, 16 and 32 on the sparse fixture.
 const BATCH: usize = 16;
-
-const NEAR_MS: f64 = 0.5;
 
 /// What one window asks of a shard.
 pub(super) struct Window<'a> {
