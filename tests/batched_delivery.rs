@@ -5,69 +5,29 @@
 //! operations (no cell targeted twice in a group with different weights), the two runs must
 //! agree bit for bit.
 
-use std::path::Path;
+mod common;
 
-use exactlif::engine::exact::ExactEngine;
+use common::{assert_identical, fixture, reversed_groups, run};
 use exactlif::engine::NetData;
-use exactlif::io::model_file::load_model;
 use exactlif::network::SpikeTimes;
 use exactlif::{
-    CellType, Connector, DataBlock, Network, RandomDistribution as RD, Receptor, Setup,
-    StaticSynapse, Var,
+    CellType, Connector, Network, RandomDistribution as RD, Receptor, Setup, StaticSynapse, Var,
 };
 
-fn run(net: &NetData, t_stop: f64) -> DataBlock {
-    let mut e = ExactEngine::with_threads(net, 1);
-    e.run_until(net, t_stop);
-    e.recorder()
-        .data_block("exact", net.seed, t_stop, e.counts(), 0.0, 0.0)
-}
-
-fn reversed(net: &NetData) -> NetData {
-    let mut r = net.clone();
-    for k in 0..r.syn_offsets.len() - 1 {
-        let g = r.syn_offsets[k] as usize..r.syn_offsets[k + 1] as usize;
-        r.syn_target[g.clone()].reverse();
-        r.syn_weight[g].reverse();
-    }
-    r
-}
-
-/// Spike times and samples as bits.
-fn fingerprint(d: &DataBlock) -> (Vec<u64>, Vec<u64>, u64) {
-    let mut spikes = Vec::new();
-    let mut samples = Vec::new();
-    for p in &d.populations {
-        for s in &p.spiketrains {
-            spikes.extend(s.times_ms.iter().map(|t| t.to_bits()));
-        }
-        for g in &p.signals {
-            for v in &g.values {
-                samples.extend(v.iter().map(|x| x.to_bits()));
-            }
-        }
-    }
-    (spikes, samples, d.events.synaptic_inputs)
-}
-
 fn assert_same(net: &NetData, t_stop: f64, what: &str) {
-    let batched = run(net, t_stop);
-    let one_by_one = run(&reversed(net), t_stop);
+    let batched = run(net, 1, &[t_stop]);
     assert!(batched.events.spikes > 0, "{what}: the test needs activity");
-    assert_eq!(batched.events, one_by_one.events, "{what}: event counts");
-    assert!(
-        fingerprint(&batched) == fingerprint(&one_by_one),
-        "{what}: batched and one-at-a-time delivery differ"
+    let one_by_one = run(&reversed_groups(net), 1, &[t_stop]);
+    assert_identical(
+        &batched,
+        &one_by_one,
+        &format!("{what}: batched vs one at a time"),
     );
 }
 
 #[test]
 fn cuba_batched_equals_one_input_at_a_time() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cuba.toml");
-    let mut model = load_model(&path).unwrap();
-    model.duration = 200.0;
-    let net = model.network.materialise().unwrap();
-    assert_same(&net, 200.0, "cuba");
+    assert_same(&fixture("cuba.toml", 200.0), 200.0, "cuba");
 }
 
 /// Groups with a cell targeted two and three times (equal weights, so the order of its inputs

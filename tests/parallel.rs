@@ -2,72 +2,14 @@
 //! cells split into as many shards) records bit-for-bit the same spikes and samples as on one
 //! thread, also when the run is split into several `run_until` calls.
 
-use std::path::Path;
+mod common;
 
-use exactlif::engine::exact::ExactEngine;
+use common::{assert_identical, fixture, reversed_groups, run};
 use exactlif::engine::NetData;
-use exactlif::io::model_file::load_model;
 use exactlif::network::{CurrentSource, SpikeTimes};
 use exactlif::{
-    CellType, Connector, DataBlock, Network, RandomDistribution as RD, Receptor, Setup,
-    StaticSynapse, Var,
+    CellType, Connector, Network, RandomDistribution as RD, Receptor, Setup, StaticSynapse, Var,
 };
-
-/// Runs `net` on `threads` threads up to each of `stops` in turn.
-fn run(net: &NetData, threads: usize, stops: &[f64]) -> DataBlock {
-    let mut e = ExactEngine::with_threads(net, threads);
-    assert_eq!(e.threads(), threads.min(net.n_cells()));
-    for &t in stops {
-        e.run_until(net, t);
-    }
-    e.recorder().data_block(
-        "exact",
-        net.seed,
-        *stops.last().unwrap(),
-        e.counts(),
-        0.0,
-        0.0,
-    )
-}
-
-/// Every spike time and sample, as bits, and the event counts.
-fn assert_identical(a: &DataBlock, b: &DataBlock, what: &str) {
-    assert_eq!(a.events, b.events, "{what}: event counts");
-    for (pa, pb) in a.populations.iter().zip(&b.populations) {
-        assert_eq!(pa.spike_count, pb.spike_count, "{what}: {}", pa.label);
-        for (sa, sb) in pa.spiketrains.iter().zip(&pb.spiketrains) {
-            let bits = |s: &[f64]| s.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(
-                bits(&sa.times_ms),
-                bits(&sb.times_ms),
-                "{what}: {} neuron {}",
-                pa.label,
-                sa.neuron
-            );
-        }
-        for (ga, gb) in pa.signals.iter().zip(&pb.signals) {
-            assert_eq!(ga.values.len(), gb.values.len());
-            for (va, vb) in ga.values.iter().zip(&gb.values) {
-                assert!(
-                    va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits())
-                        && va.len() == vb.len(),
-                    "{what}: {} {} differs",
-                    pa.label,
-                    ga.name
-                );
-            }
-        }
-    }
-}
-
-fn fixture(name: &str, duration: f64) -> NetData {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
-    let mut model = load_model(&path).unwrap();
-    model.duration = duration;
-    model.network.materialise().unwrap()
-}
 
 fn check(net: &NetData, stops: &[f64], what: &str) {
     let one = run(net, 1, stops);
@@ -218,11 +160,6 @@ fn every_event_kind_is_bit_identical() {
 /// takes the engine's slower path, with the same guarantee.
 #[test]
 fn unsorted_groups_are_bit_identical_too() {
-    let mut net = fixture("small_network.toml", 300.0);
-    for k in 0..net.syn_offsets.len() - 1 {
-        let r = net.syn_offsets[k] as usize..net.syn_offsets[k + 1] as usize;
-        net.syn_target[r.clone()].reverse();
-        net.syn_weight[r].reverse();
-    }
+    let net = reversed_groups(&fixture("small_network.toml", 300.0));
     check(&net, &[120.0, 300.0], "reversed groups");
 }
