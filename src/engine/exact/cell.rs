@@ -1,6 +1,6 @@
 //! One cell's lazy state and the parameters its closed form needs.
 
-use crate::model::if_curr_exp::{decay_with, Free, Params, Rates, State};
+use crate::model::if_curr_exp::{decay_with, kernel_with, Free, Params, Rates, State};
 
 /// The per-parameter-set constants of the closed form. Cells with identical parameters share
 /// one entry (most networks have a handful), so the hot per-cell record stays one cache line.
@@ -22,10 +22,42 @@ pub(super) struct CellParams {
     pub kmax_e: f64,
     /// Rates (1/ms).
     pub rates: Rates,
+    /// `k` with `e^{-lE t} = (e^{-lm t})^k` in [`decay_with`] (1, 2 or 4), or 0 (a separate
+    /// exponential: [`Cell::advance`] takes its general path).
+    pub pow_e: u8,
+    /// The same for `lI`.
+    pub pow_i: u8,
+}
+
+/// The power `k` of `e^{-lm t}` that [`decay_with`] takes for `e^{-lx t}`, or 0.
+fn power_of(lm: f64, lx: f64) -> u8 {
+    if lx == lm {
+        1
+    } else if lx == 2.0 * lm {
+        2
+    } else if lx == 4.0 * lm {
+        4
+    } else {
+        0
+    }
+}
+
+/// `em^k` for `k` of [`power_of`] (1, 2 or 4), as [`decay_with`] computes it.
+#[inline(always)]
+fn power(em: f64, k: u8) -> f64 {
+    match k {
+        1 => em,
+        2 => em * em,
+        _ => {
+            let e2 = em * em;
+            e2 * e2
+        }
+    }
 }
 
 impl CellParams {
     pub fn of(p: &Params) -> Self {
+        let rates = Rates::of(p);
         CellParams {
             v_inf0: p.v_inf(0.0),
             r_m: p.tau_m / p.cm,
@@ -34,7 +66,9 @@ impl CellParams {
             v_thresh: p.v_thresh,
             tau_refrac: p.tau_refrac,
             kmax_e: p.kmax_exc(),
-            rates: Rates::of(p),
+            rates,
+            pow_e: power_of(rates.lm, rates.le),
+            pow_i: power_of(rates.lm, rates.li),
         }
     }
 
@@ -116,7 +150,7 @@ impl Cell {
                 self.ii * decay_with(r.lm, r.li, dt, em),
             )
         } else {
-            (t0, self.v, self.ie, self.ii)
+            return (t0, self.free_here(p));
         };
         (
             start,
@@ -129,6 +163,20 @@ impl Cell {
                 rates: r,
             },
         )
+    }
+
+    /// The free trajectory from the stored state at `t_last`: [`Cell::free_start`] when the
+    /// cell is not refractory after `t_last` (`ref_until <= t_last`).
+    #[inline(always)]
+    pub fn free_here(&self, p: &CellParams) -> Free {
+        Free {
+            v0: self.v,
+            ie0: self.ie,
+            ii0: self.ii,
+            v_inf: self.v_inf,
+            cm: p.cm,
+            rates: p.rates,
+        }
     }
 
     /// The state at time `t >= t_last`, from the closed form, without changing it. During
@@ -150,11 +198,40 @@ impl Cell {
     }
 
     /// Moves the stored state to time `t`.
+    ///
+    /// The common case (not refractory since `t_last`, synaptic decays that are powers of the
+    /// membrane's, as with PyNN's defaults) is written out here: the expressions of
+    /// [`Free::state`] with [`decay_with`]'s choice made once per parameter set, so that the
+    /// only call is the one `exp` and nothing else is held across it. Every other case takes
+    /// [`Cell::state_at`]; both give the same bits.
     #[inline]
     pub fn advance(&mut self, p: &CellParams, t: f64) {
         if t == self.t_last {
             return;
         }
+        if self.ref_until > self.t_last || p.pow_e == 0 || p.pow_i == 0 {
+            return self.advance_general(p, t);
+        }
+        let r = &p.rates;
+        let dt = t - self.t_last;
+        let em = (-r.lm * dt).exp();
+        let ee = power(em, p.pow_e);
+        let ei = power(em, p.pow_i);
+        let mut v = self.v_inf + (self.v - self.v_inf) * em;
+        if self.ie != 0.0 {
+            v += self.ie / p.cm * kernel_with(r.lm, r.le, dt, em, ee);
+        }
+        if self.ii != 0.0 {
+            v += self.ii / p.cm * kernel_with(r.lm, r.li, dt, em, ei);
+        }
+        self.v = v;
+        self.ie *= ee;
+        self.ii *= ei;
+        self.t_last = t;
+    }
+
+    #[inline(never)]
+    fn advance_general(&mut self, p: &CellParams, t: f64) {
         let s = self.state_at(p, t);
         self.v = s.v;
         self.ie = s.isyn_exc;
@@ -167,8 +244,52 @@ impl Cell {
 mod tests {
     use super::*;
 
+    use proptest::prelude::*;
+
     #[test]
     fn a_cell_is_one_cache_line() {
         assert_eq!(std::mem::size_of::<Cell>(), 64);
+    }
+
+    /// Synaptic time constants for a membrane time constant `tau_m`: equal to it, a half, a
+    /// quarter (the powers [`Cell::advance`] writes out) or anything else (its general path).
+    fn tau_syn(tau_m: f64, kind: u8, other: f64) -> f64 {
+        match kind {
+            0 => tau_m,
+            1 => tau_m / 2.0,
+            2 => tau_m / 4.0,
+            _ => other,
+        }
+    }
+
+    proptest! {
+        /// [`Cell::advance`]'s written-out common case gives the bits of the general closed
+        /// form ([`Cell::state_at`]), refractory or not.
+        #[test]
+        fn advance_is_state_at(
+            tau_m in 1.0f64..50.0, ke in 0u8..4, ki in 0u8..4, other in 0.5f64..20.0,
+            v in -80.0f64..-50.0, ie in prop_oneof![Just(0.0), 0.0f64..5.0],
+            ii in prop_oneof![Just(0.0), -5.0f64..0.0],
+            t_last in 0.0f64..100.0, ref_from in -5.0f64..2.0, dt in prop_oneof![1e-9f64..0.1, 0.0f64..60.0],
+        ) {
+            let params = Params {
+                tau_m,
+                tau_syn_E: tau_syn(tau_m, ke, other),
+                tau_syn_I: tau_syn(tau_m, ki, other),
+                ..Params::default()
+            };
+            let p = CellParams::of(&params);
+            let mut c = Cell::new(&State { v, isyn_exc: ie, isyn_inh: ii }, 0, &p);
+            c.t_last = t_last;
+            // refractory until before, at or after t_last
+            c.ref_until = t_last + ref_from;
+            let t = t_last + dt;
+            let expected = c.state_at(&p, t);
+            c.advance(&p, t);
+            prop_assert_eq!(c.v.to_bits(), expected.v.to_bits());
+            prop_assert_eq!(c.ie.to_bits(), expected.isyn_exc.to_bits());
+            prop_assert_eq!(c.ii.to_bits(), expected.isyn_inh.to_bits());
+            prop_assert_eq!(c.t_last, t);
+        }
     }
 }
