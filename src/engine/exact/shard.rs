@@ -328,11 +328,30 @@ impl Shard {
     /// - Otherwise search, only up to the queued time (the old crossing, or a lower bound of
     ///   it): found, it is exact; not found, the entry stays as an alarm. With no entry,
     ///   [`Shard::search_window`].
+    #[inline]
     fn predict_after_raise(&mut self, params: &[CellParams], g: u32) {
+        // The quick test first, from the cell record in place (most excitatory inputs end
+        // here); the general path below repeats it after its own preparation.
+        let lazy = self.lazy;
+        let c = self.cell(g);
+        let tested = lazy && c.ref_until <= c.t_last && (c.ie != 0.0 || c.ii != 0.0);
+        if tested {
+            let p = &params[c.param as usize];
+            if no_crossing_before(&c.free_here(p), p.v_thresh, p.kmax_e, c.queued - c.t_last) {
+                c.alarm = c.queued.is_finite();
+                return;
+            }
+        }
+        self.predict_after_raise_general(params, g, tested);
+    }
+
+    /// [`Shard::predict_after_raise`] after its quick test, if `tested` (it failed).
+    #[inline(never)]
+    fn predict_after_raise_general(&mut self, params: &[CellParams], g: u32, tested: bool) {
         let Some((p, q, start, f)) = self.lazy_start(params, g) else {
             return;
         };
-        if no_crossing_before(&f, p.v_thresh, p.kmax_e, q - start) {
+        if !tested && no_crossing_before(&f, p.v_thresh, p.kmax_e, q - start) {
             // (also when the bound is infinite: no crossing at all, the entry is harmless)
             return self.demote(g);
         }
@@ -557,9 +576,12 @@ impl Shard {
         // different cells, independent chains the CPU overlaps), then the predictions are
         // made. Each cell sees what one input at a time would give it (advance, add, predict):
         // a second synapse onto the same cell (adjacent, the group being sorted) ends a batch.
-        let mut s = first;
-        while s < end {
-            let stop = (s + BATCH).min(end);
+        let targets = &net.syn_target[first..end];
+        let weights = &net.syn_weight[first..end];
+        self.counts.synaptic_inputs += targets.len() as u64;
+        let mut s = 0;
+        while s < targets.len() {
+            let stop = (s + BATCH).min(targets.len());
             let mut k = s;
             let mut prev = u32::MAX;
             while k < stop {
@@ -569,16 +591,17 @@ impl Shard {
                         memory::prefetch(c);
                     }
                 }
-                let g = net.syn_target[k] & !INHIBITORY_BIT;
+                let target = targets[k];
+                let g = target & !INHIBITORY_BIT;
                 if g == prev {
                     break;
                 }
                 prev = g;
-                self.add_input(net, params, k, te);
+                self.add_weight(params, target, weights[k], te);
                 k += 1;
             }
-            for j in s..k {
-                self.react(net, params, j);
+            for &target in &targets[s..k] {
+                self.react(params, target);
             }
             s = k;
         }
@@ -586,28 +609,28 @@ impl Shard {
 
     /// Synapse `s` delivers its weight at `te` (its target is in this shard).
     fn input(&mut self, net: &NetData, params: &[CellParams], s: usize, te: f64) {
-        self.add_input(net, params, s, te);
-        self.react(net, params, s);
-    }
-
-    /// The state of synapse `s`'s target moved to `te` and its weight added.
-    #[inline]
-    fn add_input(&mut self, net: &NetData, params: &[CellParams], s: usize, te: f64) {
         self.counts.synaptic_inputs += 1;
         let target = net.syn_target[s];
+        self.add_weight(params, target, net.syn_weight[s], te);
+        self.react(params, target);
+    }
+
+    /// The state of the cell `target` (with the synapse's [`INHIBITORY_BIT`]) moved to `te`
+    /// and `weight` added to the synapse's current.
+    #[inline]
+    fn add_weight(&mut self, params: &[CellParams], target: u32, weight: f64, te: f64) {
         let c = &mut self.cells[((target & !INHIBITORY_BIT) - self.lo) as usize];
         c.advance(&params[c.param as usize], te);
         if target & INHIBITORY_BIT != 0 {
-            c.ii += net.syn_weight[s];
+            c.ii += weight;
         } else {
-            c.ie += net.syn_weight[s];
+            c.ie += weight;
         }
     }
 
-    /// The target's prediction after synapse `s`'s input ([`Shard::add_input`]).
+    /// The prediction of the cell `target` after its input ([`Shard::add_weight`]).
     #[inline]
-    fn react(&mut self, net: &NetData, params: &[CellParams], s: usize) {
-        let target = net.syn_target[s];
+    fn react(&mut self, params: &[CellParams], target: u32) {
         let g = target & !INHIBITORY_BIT;
         if target & INHIBITORY_BIT != 0 {
             self.predict_after_lower(params, g);
