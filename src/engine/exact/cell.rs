@@ -218,11 +218,20 @@ impl Cell {
         let ee = power(em, p.pow_e);
         let ei = power(em, p.pow_i);
         let mut v = self.v_inf + (self.v - self.v_inf) * em;
-        if self.ie != 0.0 {
-            v += self.ie / p.cm * kernel_with(r.lm, r.le, dt, em, ee);
-        }
-        if self.ii != 0.0 {
-            v += self.ii / p.cm * kernel_with(r.lm, r.li, dt, em, ei);
+        if self.ie != 0.0 || self.ii != 0.0 {
+            let ke = kernel_with(r.lm, r.le, dt, em, ee);
+            // one kernel when tau_syn_E == tau_syn_I (equal powers: equal rates)
+            let ki = if p.pow_i == p.pow_e {
+                ke
+            } else {
+                kernel_with(r.lm, r.li, dt, em, ei)
+            };
+            if self.ie != 0.0 {
+                v += self.ie / p.cm * ke;
+            }
+            if self.ii != 0.0 {
+                v += self.ii / p.cm * ki;
+            }
         }
         self.v = v;
         self.ie *= ee;
