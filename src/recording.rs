@@ -167,33 +167,45 @@ pub struct PopulationLayout {
 pub struct Recorder {
     layout: Vec<PopulationLayout>,
     timestep: f64,
-    /// For each global cell, the slot of its spike train, or `u32::MAX`.
+    /// For each global cell, the slot of its spike train, or `u32::MAX` (read when the data
+    /// block is made, not per spike).
     spike_slot: Vec<u32>,
-    trains: Vec<Vec<f64>>,
+    /// One bit per global cell: its spikes are recorded.
+    records: Vec<u64>,
+    /// The recorded spikes in the order they came, as (global cell, time in ms): one append per
+    /// spike, grouped into trains only by [`Recorder::data_block`] (a train per cell would
+    /// cost a cache miss or two per spike in a large network).
+    spikes: Vec<(u32, f64)>,
     /// Spike count per population (recorded or not).
-    pub(crate) pop_spikes: Vec<u64>,
+    pop_spikes: Vec<u64>,
+    /// `(first global cell, population index)` of every population, by first cell.
+    pop_starts: Vec<(u32, u32)>,
     /// Per population, per recorded signal, per recorded cell: samples in time order.
     samples: Vec<Vec<Vec<Vec<f64>>>>,
     /// Number of ticks sampled so far (ticks k = 0 .. n_ticks-1).
     n_ticks: u64,
-    pop_of_cell: Vec<u32>,
 }
 
 impl Recorder {
     /// An empty recorder for `n_cells` cells laid out as `layout`.
     pub fn new(layout: Vec<PopulationLayout>, n_cells: usize, timestep: f64) -> Self {
         let mut spike_slot = vec![u32::MAX; n_cells];
-        let mut pop_of_cell = vec![0u32; n_cells];
+        let mut records = vec![0u64; n_cells.div_ceil(64)];
         let mut trains = 0u32;
-        for (pi, p) in layout.iter().enumerate() {
+        for p in &layout {
             for c in &p.spikes {
-                spike_slot[(p.offset + c) as usize] = trains;
+                let g = (p.offset + c) as usize;
+                spike_slot[g] = trains;
+                records[g / 64] |= 1 << (g % 64);
                 trains += 1;
             }
-            for c in 0..p.size {
-                pop_of_cell[(p.offset + c) as usize] = pi as u32;
-            }
         }
+        let mut pop_starts: Vec<(u32, u32)> = layout
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| (p.offset, pi as u32))
+            .collect();
+        pop_starts.sort_unstable();
         let samples = layout
             .iter()
             .map(|p| {
@@ -208,10 +220,11 @@ impl Recorder {
             layout,
             timestep,
             spike_slot,
-            trains: vec![Vec::new(); trains as usize],
+            records,
+            spikes: Vec::new(),
+            pop_starts,
             samples,
             n_ticks: 0,
-            pop_of_cell,
         }
     }
 
@@ -223,11 +236,24 @@ impl Recorder {
     /// Records a spike of global cell `cell` at `t` (ms).
     #[inline]
     pub fn spike(&mut self, cell: u32, t: f64) {
-        self.pop_spikes[self.pop_of_cell[cell as usize] as usize] += 1;
-        let slot = self.spike_slot[cell as usize];
-        if slot != u32::MAX {
-            self.trains[slot as usize].push(t);
+        // the population whose first cell is the last at or before `cell`
+        let i = self.pop_starts.partition_point(|&(first, _)| first <= cell);
+        self.pop_spikes[self.pop_starts[i - 1].1 as usize] += 1;
+        let g = cell as usize;
+        if self.records[g / 64] >> (g % 64) & 1 != 0 {
+            self.spikes.push((cell, t));
         }
+    }
+
+    /// The recorded spike trains, indexed by slot ([`Recorder::spike_slot`]), each in the
+    /// order its spikes were recorded.
+    fn trains(&self) -> Vec<Vec<f64>> {
+        let n = self.spike_slot.iter().filter(|&&s| s != u32::MAX).count();
+        let mut trains = vec![Vec::new(); n];
+        for &(cell, t) in &self.spikes {
+            trains[self.spike_slot[cell as usize] as usize].push(t);
+        }
+        trains
     }
 
     /// Number of ticks sampled so far; the next tick is `k = n_ticks()`.
@@ -286,6 +312,7 @@ impl Recorder {
         let times: Vec<f64> = (0..self.n_ticks)
             .map(|k| k as f64 * self.timestep)
             .collect();
+        let mut trains = self.trains();
         let mut populations = Vec::with_capacity(self.layout.len());
         for (pi, p) in self.layout.iter().enumerate() {
             let spiketrains = p
@@ -293,8 +320,9 @@ impl Recorder {
                 .iter()
                 .map(|&c| SpikeTrain {
                     neuron: c,
-                    times_ms: self.trains[self.spike_slot[(p.offset + c) as usize] as usize]
-                        .clone(),
+                    times_ms: std::mem::take(
+                        &mut trains[self.spike_slot[(p.offset + c) as usize] as usize],
+                    ),
                 })
                 .collect();
             let signals = p
@@ -330,5 +358,56 @@ impl Recorder {
             wall_time_s,
             build_time_s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(label: &str, offset: u32, size: u32, spikes: Vec<u32>) -> PopulationLayout {
+        PopulationLayout {
+            label: label.to_string(),
+            cell_type: "IF_curr_exp".to_string(),
+            offset,
+            size,
+            spikes,
+            signals: Vec::new(),
+        }
+    }
+
+    /// Spikes of several cells, interleaved: every recorded cell gets its own train in the
+    /// order its spikes came, and every population counts all its spikes, recorded or not.
+    #[test]
+    fn spikes_are_grouped_into_trains_and_counted() {
+        // population "b" comes first in the global numbering though it is declared second
+        let mut r = Recorder::new(
+            vec![layout("a", 3, 4, vec![0, 2]), layout("b", 0, 3, vec![1])],
+            7,
+            0.1,
+        );
+        let spikes = [
+            (3, 0.5),
+            (1, 0.7),
+            (5, 0.7),
+            (0, 1.0),
+            (3, 1.2),
+            (6, 2.0),
+            (5, 2.5),
+        ];
+        for (g, t) in spikes {
+            r.spike(g, t);
+        }
+        let d = r.data_block("exact", 1, 3.0, EventCounts::default(), 0.0, 0.0);
+        let (a, b) = (&d.populations[0], &d.populations[1]);
+        assert_eq!((a.spike_count, b.spike_count), (5, 2));
+        let trains = |p: &PopulationData| -> Vec<(u32, Vec<f64>)> {
+            p.spiketrains
+                .iter()
+                .map(|s| (s.neuron, s.times_ms.clone()))
+                .collect()
+        };
+        assert_eq!(trains(a), vec![(0, vec![0.5, 1.2]), (2, vec![0.7, 2.5])]);
+        assert_eq!(trains(b), vec![(1, vec![0.7])]);
     }
 }
