@@ -202,6 +202,15 @@ impl Exchange {
             self.merged
                 .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         }
+        // The spiking cells' delay groups are scattered over memory: their first offsets and
+        // delays are read in one loop of independent loads first, so that the cache misses
+        // overlap instead of coming one after another below (cf. `Shard::deliver`).
+        let mut touched = 0u64;
+        for &(_, g) in &self.merged {
+            let k = net.group_offsets[g as usize] as usize;
+            touched ^= net.group_delay.get(k).map_or(0, |d| d.to_bits());
+        }
+        std::hint::black_box(touched);
         for &(t, g) in &self.merged {
             self.recorder.spike(g, t);
             let gi = g as usize;
