@@ -54,6 +54,21 @@ impl Window<'_> {
     }
 }
 
+/// What a shard needs of one Poisson cell to draw its next spike, in one record (a spike costs
+/// one look-up into this array).
+struct PoissonStream {
+    /// Index of the cell in `net.poisson`.
+    index: u32,
+    /// The inter-spike interval distribution (1/ms), or `None` at rate 0.
+    isi: Option<Exp<f64>>,
+    /// Start of activity (ms).
+    start: f64,
+    /// End of activity, `start + duration` (ms).
+    end: f64,
+    /// The cell's random stream.
+    rng: Pcg64,
+}
+
 /// The cells `lo..hi` and their events.
 pub(super) struct Shard {
     /// First global cell index owned.
@@ -68,10 +83,10 @@ pub(super) struct Shard {
     switch_cursor: usize,
     /// Per cell: next index into `net.array_times` (spike-source arrays only).
     array_cursor: Vec<u32>,
-    /// Per cell: index into `poisson_rng`, or `u32::MAX`.
+    /// Per cell: index into `poisson`, or `u32::MAX`.
     poisson_index: Vec<u32>,
-    /// Per Poisson cell of the shard: its index in `net.poisson` and its stream.
-    poisson_rng: Vec<(u32, Pcg64)>,
+    /// The Poisson cells of the shard.
+    poisson: Vec<PoissonStream>,
     lazy: bool,
     /// Whether the synapses of every delay group are sorted by target (then a shard finds its
     /// own by binary search).
@@ -100,11 +115,18 @@ impl Shard {
     ) -> Self {
         let range = lo as usize..hi as usize;
         let mut poisson_index = vec![u32::MAX; range.len()];
-        let mut poisson_rng = Vec::new();
+        let mut poisson = Vec::new();
         for (i, p) in net.poisson.iter().enumerate() {
             if range.contains(&(p.cell as usize)) {
-                poisson_index[p.cell as usize - range.start] = poisson_rng.len() as u32;
-                poisson_rng.push((i as u32, p.rng.clone()));
+                poisson_index[p.cell as usize - range.start] = poisson.len() as u32;
+                poisson.push(PoissonStream {
+                    index: i as u32,
+                    isi: (p.rate_hz > 0.0)
+                        .then(|| Exp::new(p.rate_hz / 1000.0).expect("validated rate")),
+                    start: p.start,
+                    end: p.start + p.duration,
+                    rng: p.rng.clone(),
+                });
             }
         }
         let mut cells = Vec::with_capacity(range.len());
@@ -131,7 +153,7 @@ impl Shard {
                 .map(|r| r.0)
                 .collect(),
             poisson_index,
-            poisson_rng,
+            poisson,
             lazy: true,
             sorted_targets,
             sampled: sampled
@@ -160,8 +182,8 @@ impl Shard {
         for (i, c) in self.array_cursor.iter_mut().enumerate() {
             *c = net.array_ranges[lo + i].0;
         }
-        for (i, rng) in self.poisson_rng.iter_mut() {
-            *rng = net.poisson[*i as usize].rng.clone();
+        for p in self.poisson.iter_mut() {
+            p.rng = net.poisson[p.index as usize].rng.clone();
         }
         self.spikes.clear();
         self.samples.clear();
@@ -390,18 +412,12 @@ impl Shard {
                 (c < net.array_ranges[g as usize].1).then(|| net.array_times[c as usize])
             }
             CellKind::Poisson => {
-                let (pi, rng) = &mut self.poisson_rng[self.poisson_index[i] as usize];
-                let p = &net.poisson[*pi as usize];
-                if p.rate_hz <= 0.0 {
-                    None
-                } else {
+                let p = &mut self.poisson[self.poisson_index[i] as usize];
+                p.isi.and_then(|isi| {
                     let from = if first { p.start } else { t.max(p.start) };
-                    let isi = Exp::new(p.rate_hz / 1000.0)
-                        .expect("validated rate")
-                        .sample(rng);
-                    let ts = from + isi;
-                    (ts < p.start + p.duration).then_some(ts)
-                }
+                    let ts = from + isi.sample(&mut p.rng);
+                    (ts < p.end).then_some(ts)
+                })
             }
             CellKind::Neuron => unreachable!("neurons are predicted, not scheduled"),
         };
