@@ -53,3 +53,15 @@ pub(super) fn prefetch<T>(x: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = x;
 }
+
+/// [`prefetch`]es every cache line of `s`.
+#[inline]
+pub(super) fn prefetch_all<T>(s: &[T]) {
+    let step = (64 / std::mem::size_of::<T>().max(1)).max(1);
+    for x in s.iter().step_by(step) {
+        prefetch(x);
+    }
+    if let Some(x) = s.last() {
+        prefetch(x);
+    }
+}

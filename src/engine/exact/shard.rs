@@ -498,6 +498,18 @@ impl Shard {
                     let d = w.deliveries[next_delivery];
                     next_delivery += 1;
                     let next = w.deliveries.get(next_delivery).map(|d| d.k);
+                    // Two deliveries ahead, the synapse lists are fetched (the next one's
+                    // targets are read, to prefetch their cells, while this one is worked
+                    // on: in cache by then); three ahead, where its list starts.
+                    if let Some(d2) = w.deliveries.get(next_delivery + 1) {
+                        let k = d2.k as usize;
+                        let range = net.syn_offsets[k] as usize..net.syn_offsets[k + 1] as usize;
+                        memory::prefetch_all(&net.syn_target[range.clone()]);
+                        memory::prefetch_all(&net.syn_weight[range]);
+                    }
+                    if let Some(d3) = w.deliveries.get(next_delivery + 2) {
+                        memory::prefetch(&net.syn_offsets[d3.k as usize]);
+                    }
                     self.deliver(net, params, d, next);
                 }
             }
