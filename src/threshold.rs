@@ -69,7 +69,7 @@
 //! and `(v0 - v_inf) e^{-lm t} <= max(0, v0 - v_inf)`,
 //! `v(t) <= v_inf + max(0, v0 - v_inf) + (I_E0/cm) Kmax_E` for all `t >= 0`.
 
-use crate::model::if_curr_exp::{kernel_with, Free};
+use crate::model::if_curr_exp::{decay_with, kernel_with, Free};
 
 /// The outcome of a search: no crossing up to the horizon, or the first crossing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -228,7 +228,9 @@ pub fn first_crossing(
 /// changes `u(t*)` only at second order; a margin of `1e-9` mV (and of a few ulps of the
 /// magnitudes) is added before comparing, so a graze closer than that is left to the full
 /// search. This turns most searches of a fluctuation-driven network (a PSP that does not reach
-/// threshold) into one logarithm and three exponentials (`exact_peak_rejection_is_safe`).
+/// threshold) into one logarithm and one or two exponentials: `e^{-lE t*}` comes from
+/// `e^{-lm t*}` by [`decay_with`], as in the engine's closed form, when `tau_m` is 1, 2 or 4
+/// times `tau_syn_E` (`exact_peak_rejection_is_safe`).
 #[inline]
 fn excitation_only_peak_below(f: &Free, v_thresh: f64) -> bool {
     if f.ii0 > 0.0 || f.ie0 <= 0.0 {
@@ -251,7 +253,8 @@ fn excitation_only_peak_below(f: &Free, v_thresh: f64) -> bool {
             return false;
         }
         let em = (-lm * t_star).exp();
-        let u = f.v_inf + a * em + c * kernel_with(lm, le, t_star, em, (-le * t_star).exp());
+        let ex = decay_with(lm, le, t_star, em);
+        let u = f.v_inf + a * em + c * kernel_with(lm, le, t_star, em, ex);
         sup = sup.max(u);
     }
     sup + margin < v_thresh
