@@ -172,10 +172,11 @@ pub struct Recorder {
     spike_slot: Vec<u32>,
     /// One bit per global cell: its spikes are recorded.
     records: Vec<u64>,
-    /// The recorded spikes in the order they came, as (global cell, time in ms): one append per
-    /// spike, grouped into trains only by [`Recorder::data_block`] (a train per cell would
-    /// cost a cache miss or two per spike in a large network).
-    spikes: Vec<(u32, f64)>,
+    /// The recorded spikes in the order they came: global cell and time (ms), one append to
+    /// each per spike (12 bytes), grouped into trains only by [`Recorder::data_block`] (a
+    /// train per cell cost a cache miss or two per spike in a large network).
+    spike_cells: Vec<u32>,
+    spike_times: Vec<f64>,
     /// Spike count per population (recorded or not).
     pop_spikes: Vec<u64>,
     /// `(first global cell, population index)` of every population, by first cell.
@@ -221,7 +222,8 @@ impl Recorder {
             timestep,
             spike_slot,
             records,
-            spikes: Vec::new(),
+            spike_cells: Vec::new(),
+            spike_times: Vec::new(),
             pop_starts,
             samples,
             n_ticks: 0,
@@ -241,7 +243,8 @@ impl Recorder {
         self.pop_spikes[self.pop_starts[i - 1].1 as usize] += 1;
         let g = cell as usize;
         if self.records[g / 64] >> (g % 64) & 1 != 0 {
-            self.spikes.push((cell, t));
+            self.spike_cells.push(cell);
+            self.spike_times.push(t);
         }
     }
 
@@ -250,7 +253,7 @@ impl Recorder {
     fn trains(&self) -> Vec<Vec<f64>> {
         let n = self.spike_slot.iter().filter(|&&s| s != u32::MAX).count();
         let mut trains = vec![Vec::new(); n];
-        for &(cell, t) in &self.spikes {
+        for (&cell, &t) in self.spike_cells.iter().zip(&self.spike_times) {
             trains[self.spike_slot[cell as usize] as usize].push(t);
         }
         trains

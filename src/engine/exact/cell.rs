@@ -202,8 +202,8 @@ impl Cell {
     /// The common case (not refractory since `t_last`, synaptic decays that are powers of the
     /// membrane's, as with PyNN's defaults) is written out here: the expressions of
     /// [`Free::state`] with [`decay_with`]'s choice made once per parameter set, so that the
-    /// only call is the one `exp` and nothing else is held across it. Every other case takes
-    /// [`Cell::state_at`]; both give the same bits.
+    /// only call is the one `exp` and few values live across it. Every other case takes
+    /// [`Cell::state_at`]; both give the same bits (`advance_is_state_at`).
     #[inline]
     pub fn advance(&mut self, p: &CellParams, t: f64) {
         if t == self.t_last {

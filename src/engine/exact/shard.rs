@@ -353,7 +353,8 @@ impl Shard {
     #[inline]
     fn predict_after_raise(&mut self, params: &[CellParams], g: u32) {
         // The quick test first, from the cell record in place (most excitatory inputs end
-        // here); the general path below repeats it after its own preparation.
+        // here); the general path runs it only where it was not run here (a refractory cell,
+        // no synaptic current, or the lazy rules off).
         let lazy = self.lazy;
         let c = self.cell(g);
         let tested = lazy && c.ref_until <= c.t_last && (c.ie != 0.0 || c.ii != 0.0);
