@@ -251,15 +251,38 @@ pub fn kernel_with(lm: f64, lx: f64, t: f64, em: f64, ex: f64) -> f64 {
 /// `em`'s relative error plus one rounding per product (below 1e-15 relative).
 #[inline]
 pub fn decay_with(lm: f64, lx: f64, t: f64, em: f64) -> f64 {
+    match decay_power(lm, lx) {
+        0 => (-lx * t).exp(),
+        k => em_power(em, k),
+    }
+}
+
+/// The power `k` (1, 2 or 4) with which [`decay_with`] takes `e^{-lx t}` as `(e^{-lm t})^k`,
+/// or 0 where it takes a separate exponential. Callers with fixed rates (the engine, once per
+/// parameter set) decide it once and call [`em_power`].
+#[inline]
+pub fn decay_power(lm: f64, lx: f64) -> u8 {
     if lx == lm {
-        em
+        1
     } else if lx == 2.0 * lm {
-        em * em
+        2
     } else if lx == 4.0 * lm {
-        let e2 = em * em;
-        e2 * e2
+        4
     } else {
-        (-lx * t).exp()
+        0
+    }
+}
+
+/// `em^k` for a `k` of [`decay_power`] (1, 2 or 4), as [`decay_with`] computes it.
+#[inline(always)]
+pub fn em_power(em: f64, k: u8) -> f64 {
+    match k {
+        1 => em,
+        2 => em * em,
+        _ => {
+            let e2 = em * em;
+            e2 * e2
+        }
     }
 }
 

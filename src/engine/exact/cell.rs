@@ -1,6 +1,8 @@
 //! One cell's lazy state and the parameters its closed form needs.
 
-use crate::model::if_curr_exp::{decay_with, kernel_with, Free, Params, Rates, State};
+use crate::model::if_curr_exp::{
+    decay_power, decay_with, em_power, kernel_with, Free, Params, Rates, State,
+};
 
 /// The per-parameter-set constants of the closed form. Cells with identical parameters share
 /// one entry (most networks have a handful), so the hot per-cell record stays one cache line.
@@ -22,37 +24,11 @@ pub(super) struct CellParams {
     pub kmax_e: f64,
     /// Rates (1/ms).
     pub rates: Rates,
-    /// `k` with `e^{-lE t} = (e^{-lm t})^k` in [`decay_with`] (1, 2 or 4), or 0 (a separate
-    /// exponential: [`Cell::advance`] takes its general path).
+    /// [`decay_power`] of `lE`: `k` with `e^{-lE t} = (e^{-lm t})^k` (1, 2 or 4), or 0 (a
+    /// separate exponential: [`Cell::advance`] takes its general path).
     pub pow_e: u8,
     /// The same for `lI`.
     pub pow_i: u8,
-}
-
-/// The power `k` of `e^{-lm t}` that [`decay_with`] takes for `e^{-lx t}`, or 0.
-fn power_of(lm: f64, lx: f64) -> u8 {
-    if lx == lm {
-        1
-    } else if lx == 2.0 * lm {
-        2
-    } else if lx == 4.0 * lm {
-        4
-    } else {
-        0
-    }
-}
-
-/// `em^k` for `k` of [`power_of`] (1, 2 or 4), as [`decay_with`] computes it.
-#[inline(always)]
-fn power(em: f64, k: u8) -> f64 {
-    match k {
-        1 => em,
-        2 => em * em,
-        _ => {
-            let e2 = em * em;
-            e2 * e2
-        }
-    }
 }
 
 impl CellParams {
@@ -67,8 +43,8 @@ impl CellParams {
             tau_refrac: p.tau_refrac,
             kmax_e: p.kmax_exc(),
             rates,
-            pow_e: power_of(rates.lm, rates.le),
-            pow_i: power_of(rates.lm, rates.li),
+            pow_e: decay_power(rates.lm, rates.le),
+            pow_i: decay_power(rates.lm, rates.li),
         }
     }
 
@@ -140,24 +116,17 @@ impl Cell {
     pub fn free_start(&self, p: &CellParams) -> (f64, Free) {
         let r = p.rates;
         let (t0, ru) = (self.t_last, self.ref_until);
-        let (start, v0, ie0, ii0) = if ru > t0 {
-            let dt = ru - t0;
-            let em = (-r.lm * dt).exp();
-            (
-                ru,
-                p.v_reset,
-                self.ie * decay_with(r.lm, r.le, dt, em),
-                self.ii * decay_with(r.lm, r.li, dt, em),
-            )
-        } else {
+        if ru <= t0 {
             return (t0, self.free_here(p));
-        };
+        }
+        let dt = ru - t0;
+        let em = (-r.lm * dt).exp();
         (
-            start,
+            ru,
             Free {
-                v0,
-                ie0,
-                ii0,
+                v0: p.v_reset,
+                ie0: self.ie * decay_with(r.lm, r.le, dt, em),
+                ii0: self.ii * decay_with(r.lm, r.li, dt, em),
                 v_inf: self.v_inf,
                 cm: p.cm,
                 rates: r,
@@ -215,8 +184,8 @@ impl Cell {
         let r = &p.rates;
         let dt = t - self.t_last;
         let em = (-r.lm * dt).exp();
-        let ee = power(em, p.pow_e);
-        let ei = power(em, p.pow_i);
+        let ee = em_power(em, p.pow_e);
+        let ei = em_power(em, p.pow_i);
         let mut v = self.v_inf + (self.v - self.v_inf) * em;
         if self.ie != 0.0 || self.ii != 0.0 {
             let ke = kernel_with(r.lm, r.le, dt, em, ee);
