@@ -54,6 +54,7 @@
 //! | `v0 >= v_thresh`: crossing at 0 | `starts_above_threshold` |
 //! | rejection bound below threshold | `rejection_bound_is_safe` (property) |
 //! | exact peak of the excitation-only trajectory below threshold | `exact_peak_rejection_is_safe` (property) |
+//! | the same peak without a logarithm when `tau_m` is 2 or 4 `tau_syn_E` ([`power_peak_bound`]) | `power_peak_bound_is_safe_and_tight` (property) |
 //! | crossing lower bound ([`crossing_lower_bound`], the engine's alarms) | `lower_bound_is_safe` (property) |
 //! | its quick test without a logarithm or division ([`no_crossing_before`]); `ln(1 + x)` from below by quadrature (`gauss2`) | `gauss2_is_below_the_logarithm`, `quick_test_agrees_with_the_bounds` (property) |
 //! | no synaptic current: closed form `tau_m ln((v_inf - v0)/(v_inf - v_thresh))` | `dc_closed_form` |
@@ -69,7 +70,7 @@
 //! and `(v0 - v_inf) e^{-lm t} <= max(0, v0 - v_inf)`,
 //! `v(t) <= v_inf + max(0, v0 - v_inf) + (I_E0/cm) Kmax_E` for all `t >= 0`.
 
-use crate::model::if_curr_exp::{decay_with, kernel_with, Free};
+use crate::model::if_curr_exp::{decay_power, decay_with, kernel_with, Free};
 
 /// The outcome of a search: no crossing up to the horizon, or the first crossing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -230,7 +231,9 @@ pub fn first_crossing(
 /// search. This turns most searches of a fluctuation-driven network (a PSP that does not reach
 /// threshold) into one logarithm and one or two exponentials: `e^{-lE t*}` comes from
 /// `e^{-lm t*}` by [`decay_with`], as in the engine's closed form, when `tau_m` is 1, 2 or 4
-/// times `tau_syn_E` (`exact_peak_rejection_is_safe`).
+/// times `tau_syn_E` (`exact_peak_rejection_is_safe`). When `tau_m` is 2 or 4 times `tau_syn_E`
+/// (PyNN's defaults) the peak is bounded with no transcendental call at all:
+/// [`power_peak_bound`].
 #[inline]
 fn excitation_only_peak_below(f: &Free, v_thresh: f64) -> bool {
     if f.ii0 > 0.0 || f.ie0 <= 0.0 {
@@ -242,6 +245,9 @@ fn excitation_only_peak_below(f: &Free, v_thresh: f64) -> bool {
     let d = le - lm;
     let margin = 1e-9 + 64.0 * f64::EPSILON * (f.v_inf.abs() + a.abs() + c / lm);
     let mut sup = f.v0.max(f.v_inf);
+    if let Some(u) = power_peak_bound(f.v_inf, a, c, lm, le) {
+        return sup.max(u) + margin < v_thresh;
+    }
     let den = c + a * d;
     if den != 0.0 && (c - lm * a) / den > 0.0 {
         let t_star = if d == 0.0 {
@@ -258,6 +264,79 @@ fn excitation_only_peak_below(f: &Free, v_thresh: f64) -> bool {
         sup = sup.max(u);
     }
     sup + margin < v_thresh
+}
+
+/// An upper bound on the peak of `u(t) = v_inf + a e^{-lm t} + c K_E(t)` (`c > 0`) over
+/// `t > 0` without a transcendental call, for [`excitation_only_peak_below`], when `lE = k lm`
+/// with `k` = 2 or 4 ([`decay_power`]) and the peak is inside: `None` otherwise (and in the
+/// rare cases listed below), where the caller takes the logarithm.
+///
+/// With `m = e^{-lm t}`, running from 1 down to 0, `K_E = (m - m^k)/(lE - lm)`, so `u` is a
+/// polynomial in `m`:
+///
+/// ```text
+/// g(m) = v_inf + a m + b (m - m^k),   b = c/(lE - lm) > 0,
+/// g'(m) = a + b - k b m^(k-1),        g''(m) = -k (k-1) b m^(k-2) < 0 on (0, 1].
+/// ```
+///
+/// `g` is concave, so its maximum is at the root of `g'`: `m*^(k-1) = s = (a + b)/(k b)`. The
+/// peak is inside (at `t* > 0`, `m*` in `(0, 1)`) iff `0 < s < 1`, the condition of the
+/// logarithmic path. `m* = s` for `k = 2`; for `k = 4`, `m* = s^(1/3)` by a cubic fit of
+/// `s^(-1/3)` on `[1/4, 1]` (where `s` lies when `a >= 0`, as at rest and above it; relative
+/// error 4e-3) and two Newton steps `y += y (1 - s y^3)/3` (2e-9), `m* = s y^2`; other `s`
+/// give `None`. Rather than trusting that accuracy, a bracket `[m_lo, m_hi]` (`m*` shrunk and
+/// grown by `delta`) is checked by cubing it against `s` (with a relative `1e-12` for the
+/// rounding of `s` and of the cubes, and `None` if it fails). Concavity then bounds the peak
+/// from above by the tangent at `m_lo`:
+///
+/// ```text
+/// g(m*) <= g(m_lo) + g'(m_lo) (m* - m_lo) <= g(m_lo) + max(0, g'(m_lo)) (m_hi - m_lo),
+/// ```
+///
+/// and the excess over `g(m*)` is second order in `delta`: at most `2 |g''| delta^2 <=
+/// 24 b delta^2`, below `1e-12` mV for any `b = c/(lE - lm)` up to 4000 mV. The
+/// rounding of `g(m_lo)` is that of four products and sums of magnitudes `|v_inf|`, `|a|` and
+/// `b <= c/lm`, which the caller's margin covers (`power_peak_bound_is_safe_and_tight`).
+#[inline]
+fn power_peak_bound(v_inf: f64, a: f64, c: f64, lm: f64, le: f64) -> Option<f64> {
+    let k = decay_power(lm, le);
+    if k != 2 && k != 4 {
+        return None;
+    }
+    let kf = f64::from(k);
+    let b = c / (le - lm);
+    let s = (a + b) / (kf * b);
+    let (m_lo, m_hi) = if k == 2 {
+        if !(s > 0.0 && s < 1.0) {
+            return None;
+        }
+        // m* = s, up to the rounding of s
+        (s * (1.0 - 1e-12), s * (1.0 + 1e-12))
+    } else {
+        if !(0.25..1.0).contains(&s) {
+            return None;
+        }
+        // y ~ s^(-1/3): least-squares cubic on [1/4, 1], then Newton on y^-3 = s
+        let mut y = ((-1.215_378_394_454_378_3 * s + 3.155_863_833_061_035_4) * s
+            - 3.129_078_880_807_490_3)
+            * s
+            + 2.185_136_371_994_486_3;
+        y += y * (1.0 - s * y * y * y) * (1.0 / 3.0);
+        y += y * (1.0 - s * y * y * y) * (1.0 / 3.0);
+        let m = s * y * y;
+        const DELTA: f64 = 1e-8;
+        let (lo, hi) = (m * (1.0 - DELTA), m * (1.0 + DELTA));
+        if !(lo * lo * lo <= s * (1.0 - 1e-12) && hi * hi * hi >= s * (1.0 + 1e-12)) {
+            return None;
+        }
+        (lo, hi)
+    };
+    // m_lo^(k-1) and m_lo^k
+    let m_k1 = if k == 2 { m_lo } else { m_lo * m_lo * m_lo };
+    let m_k = m_k1 * m_lo;
+    let g = v_inf + a * m_lo + b * (m_lo - m_k);
+    let dg = a + b - kf * b * m_k1;
+    Some(g + dg.max(0.0) * (m_hi - m_lo))
 }
 
 /// A lower bound on the first crossing (relative time, ms): no `t` in `[0, bound)` has
@@ -604,7 +683,7 @@ fn solve_monotone(f: &Free, v_thresh: f64, lo: &Pt, hi: &Pt, stats: &mut SolverS
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::if_curr_exp::{Params, Rates};
+    use crate::model::if_curr_exp::{kernel, Params, Rates};
     use proptest::prelude::*;
 
     fn free(p: &Params, v0: f64, ie0: f64, ii0: f64) -> Free {
@@ -827,15 +906,21 @@ mod tests {
     fn arb_case() -> impl Strategy<Value = (Params, Free)> {
         (
             1.0f64..40.0,    // tau_m
-            0.2f64..40.0,    // tau_syn_E
+            0.2f64..40.0,    // tau_syn_E (unless a power below)
             0.2f64..40.0,    // tau_syn_I
             -70.0f64..-50.1, // v0
             0.0f64..20.0,    // ie0
             -20.0f64..0.0,   // ii0
             -1.0f64..2.0,    // i_offset
             0.2f64..3.0,     // cm
+            0u8..4,          // tau_syn_E: 0, 1 as drawn; 2, 3: tau_m/2, tau_m/4 (power_peak_bound)
         )
-            .prop_map(|(tau_m, te, ti, v0, ie0, ii0, i_offset, cm)| {
+            .prop_map(|(tau_m, te, ti, v0, ie0, ii0, i_offset, cm, power)| {
+                let te = match power {
+                    2 => tau_m / 2.0,
+                    3 => tau_m / 4.0,
+                    _ => te,
+                };
                 let p = Params {
                     tau_m,
                     tau_syn_E: te,
@@ -919,6 +1004,36 @@ mod tests {
                     prop_assert!(f.v(k as f64 * 0.01) < p.v_thresh);
                 }
             }
+        }
+
+        /// [`power_peak_bound`] is safe and tight: for `tau_m` = 2 or 4 `tau_syn_E` and a peak
+        /// inside (`a >= 0`, as from rest) it always gives a bound; the bound is at least the
+        /// peak of a fine scan of the excitation-only trajectory (less the rounding the
+        /// caller's margin covers), and within `1e-10` mV of the peak by the logarithm.
+        #[test]
+        fn power_peak_bound_is_safe_and_tight(
+            tau_m in 1.0f64..50.0, four in any::<bool>(), a in 0.0f64..20.0,
+            c in 1e-3f64..20.0, v_inf in -70.0f64..-40.0,
+        ) {
+            let (lm, k) = (1.0 / tau_m, if four { 4.0 } else { 2.0 });
+            let le = k * lm;
+            let d = le - lm;
+            let u = |t: f64| v_inf + a * (-lm * t).exp() + c * kernel(lm, le, t);
+            // the peak by the logarithm (the general path)
+            let inside = c - lm * a > 0.0;
+            let bound = power_peak_bound(v_inf, a, c, lm, le);
+            prop_assert_eq!(bound.is_some(), inside, "a {} c {} lm {}", a, c, lm);
+            let Some(bound) = bound else { return Ok(()) };
+            let t_star = (d * (c - lm * a) / (lm * (c + a * d))).ln_1p() / d;
+            let peak = u(t_star);
+            let rounding = 64.0 * f64::EPSILON * (v_inf.abs() + a.abs() + c / lm);
+            prop_assert!((bound - peak).abs() <= 1e-10, "bound {bound} peak {peak}");
+            let (mut scan_max, mut t) = (f64::NEG_INFINITY, 0.0);
+            while t < 3.0 * t_star {
+                scan_max = scan_max.max(u(t));
+                t += t_star * 1e-3;
+            }
+            prop_assert!(bound + rounding >= scan_max, "bound {bound} scan {scan_max}");
         }
 
         /// The division-free test agrees with the bounds: it never claims more than the full
