@@ -173,7 +173,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            let files = app::write(&out, &data)?;
+            let files = app::finish(p, &out, &data)?;
             println!(
                 "{}: {} populations, {} ms",
                 model.display(),
