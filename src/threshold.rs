@@ -293,8 +293,9 @@ fn excitation_only_peak_below(f: &Free, v_thresh: f64) -> bool {
 /// g(m*) <= g(m_lo) + g'(m_lo) (m* - m_lo) <= g(m_lo) + max(0, g'(m_lo)) (m_hi - m_lo),
 /// ```
 ///
-/// and the excess over `g(m*)` is second order in `delta`: at most `2 |g''| delta^2 <=
-/// 24 b delta^2`, below `1e-12` mV for any `b = c/(lE - lm)` up to 4000 mV. The
+/// and the excess over `g(m*)` is second order in `delta`: with `m* - m_lo <= delta m*` and
+/// `m_hi - m_lo <= 2 delta m*`, at most `2 |g''| delta^2 <= 24 b delta^2`, which for `k = 4`
+/// (`delta = 1e-8`) is below `1e-11` mV for any `b = c/(lE - lm)` up to 4000 mV. The
 /// rounding of `g(m_lo)` is that of four products and sums of magnitudes `|v_inf|`, `|a|` and
 /// `b <= c/lm`, which the caller's margin covers (`power_peak_bound_is_safe_and_tight`).
 #[inline]
