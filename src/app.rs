@@ -121,7 +121,7 @@ pub fn write(out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
     Ok(write_results(out, data, true)?)
 }
 
-/// [`write`] at the end of a run: the network is freed first (only `data` is needed from here
+/// [`write()`] at the end of a run: the network is freed first (only `data` is needed from here
 /// on), so that the peak memory of a run is the larger of the simulation's and the figures',
 /// not their sum (CUBA: 13.0 -> 10.3 MB, `tests/construction_memory.rs`).
 pub fn finish(p: Prepared, out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {

@@ -54,7 +54,7 @@
 //! | `v0 >= v_thresh`: crossing at 0 | `starts_above_threshold` |
 //! | rejection bound below threshold | `rejection_bound_is_safe` (property) |
 //! | exact peak of the excitation-only trajectory below threshold | `exact_peak_rejection_is_safe` (property) |
-//! | the same peak without a logarithm when `tau_m` is 2 or 4 `tau_syn_E` ([`power_peak_bound`]) | `power_peak_bound_is_safe_and_tight` (property) |
+//! | the same peak without a logarithm when `tau_m` is 2 or 4 `tau_syn_E` (`power_peak_bound`) | `power_peak_bound_is_safe_and_tight` (property) |
 //! | crossing lower bound ([`crossing_lower_bound`], the engine's alarms) | `lower_bound_is_safe` (property) |
 //! | its quick test without a logarithm or division ([`no_crossing_before`]); `ln(1 + x)` from below by quadrature (`gauss2`) | `gauss2_is_below_the_logarithm`, `quick_test_agrees_with_the_bounds` (property) |
 //! | no synaptic current: closed form `tau_m ln((v_inf - v0)/(v_inf - v_thresh))` | `dc_closed_form` |
