@@ -1,0 +1,151 @@
+//! Every output of every fixture and reference case is byte-identical to the golden digests.
+//!
+//! `tests/golden/manifest.txt` holds the SHA-256 of every file the CLI wrote for the cases of
+//! `tests/golden/cases.txt`, made by the binary of commit 74c7586 (before the layering refactor
+//! of issue 12) with `python3 tests/golden/make.py target/release/exactlif`. This test runs the
+//! same cases with the binary under test, normalises the same way (wall-time fields zeroed or
+//! dropped, the temporary directory's path in stdout replaced), and reports every file that
+//! differs, is missing or is new. A deliberate change of output re-makes the manifest with that
+//! command and says why in its commit.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The normalisation of tests/golden/make.py.
+fn normalised(name: &str, data: Vec<u8>) -> Vec<u8> {
+    if name.ends_with(".json") {
+        let text = String::from_utf8(data).expect("JSON is UTF-8");
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(i) = ["\"wall_time_s\":", "\"build_time_s\":"]
+            .iter()
+            .filter_map(|k| rest.find(k).map(|i| i + k.len()))
+            .min()
+        {
+            out.push_str(&rest[..i]);
+            let after = &rest[i..];
+            let ws = after.len() - after.trim_start().len();
+            out.push_str(&after[..ws]);
+            let num = after[ws..]
+                .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+                .unwrap_or(after.len() - ws);
+            out.push('0');
+            rest = &after[ws + num..];
+        }
+        out.push_str(rest);
+        return out.into_bytes();
+    }
+    match name {
+        "data.bin" => data[..data.len() - 16].to_vec(),
+        "converge.csv" => {
+            let lines: Vec<&[u8]> = data
+                .split(|&b| b == b'\n')
+                .map(|l| match l.iter().rposition(|&b| b == b',') {
+                    Some(i) => &l[..i],
+                    None => l,
+                })
+                .collect();
+            lines.join(&b'\n')
+        }
+        _ => data,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn digests(dir: &Path, base: &Path, out: &mut BTreeMap<String, String>, case: &str) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            digests(&path, base, out, case);
+        } else {
+            let rel = path.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let data = normalised(&name, fs::read(&path).unwrap());
+            out.insert(format!("{case}/{rel}"), hex(&Sha256::digest(&data)));
+        }
+    }
+}
+
+#[test]
+fn every_output_matches_the_golden_digests() {
+    let root = root();
+    let cases = fs::read_to_string(root.join("tests/golden/cases.txt")).unwrap();
+    let expected: BTreeMap<String, String> =
+        fs::read_to_string(root.join("tests/golden/manifest.txt"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp_str = tmp.path().to_str().unwrap().to_string();
+    let mut got = BTreeMap::new();
+    let mut ran = 0;
+    for line in cases.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, args) = line.split_once(':').unwrap();
+        let name = name.trim();
+        let out = tmp.path().join(name);
+        let args: Vec<String> = args
+            .split_whitespace()
+            .map(|a| {
+                a.replace("{out}", out.to_str().unwrap())
+                    .replace("{tmp}", &tmp_str)
+            })
+            .collect();
+        let r = Command::new(env!("CARGO_BIN_EXE_exactlif"))
+            .args(&args)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(
+            r.status.success(),
+            "{name}: {:?} failed: {}",
+            args,
+            String::from_utf8_lossy(&r.stderr)
+        );
+        if out.is_dir() {
+            digests(&out, &out, &mut got, name);
+        }
+        if !line.contains("{out}") {
+            let stdout = String::from_utf8(r.stdout).unwrap().replace(&tmp_str, "{tmp}");
+            got.insert(
+                format!("{name}/stdout"),
+                hex(&Sha256::digest(stdout.as_bytes())),
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= 60, "only {ran} golden cases ran");
+    let mut problems = Vec::new();
+    for (k, v) in &expected {
+        match got.get(k) {
+            None => problems.push(format!("{k}: not written")),
+            Some(g) if g != v => problems.push(format!("{k}: differs from the golden output")),
+            _ => {}
+        }
+    }
+    for k in got.keys().filter(|k| !expected.contains_key(*k)) {
+        problems.push(format!("{k}: written, but not in the golden manifest"));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} of {} golden outputs differ:\n{}",
+        problems.len(),
+        expected.len(),
+        problems.join("\n")
+    );
+}
