@@ -60,13 +60,35 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use serde::Serialize;
 
-use crate::app::AppError;
 use crate::compare::{compare_runs, DataSource, Report, Run};
 use crate::engine::Backend;
-use crate::io::model_file::Model;
+use crate::io::model_file::{Model, ModelError};
 use crate::io::output::OutputError;
 use crate::plot::{draw_text, frame, Area, Place, PlotError};
 use crate::recording::DataBlock;
+
+/// What went wrong in a convergence study.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvergeError {
+    /// The steps or the tolerance are invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The model is invalid at one of the steps.
+    #[error("{0}")]
+    Model(Box<ModelError>),
+    /// Writing the study failed.
+    #[error("{0}")]
+    Output(#[from] OutputError),
+    /// Drawing its figure failed.
+    #[error("{0}")]
+    Plot(#[from] PlotError),
+}
+
+impl From<ModelError> for ConvergeError {
+    fn from(e: ModelError) -> Self {
+        ConvergeError::Model(Box::new(e))
+    }
+}
 
 /// The steps of the study when none are given (ms).
 pub const DEFAULT_STEPS_MS: [f64; 6] = [1.0, 0.5, 0.25, 0.1, 0.05, 0.01];
@@ -213,20 +235,20 @@ pub fn fit_order(points: &[(f64, f64)]) -> Option<f64> {
 
 /// Checks and orders the steps: every step finite and `> 0` and no longer than the run;
 /// duplicates (to 1e-9 relative) dropped; largest first.
-pub fn check_steps(steps: &[f64], duration_ms: f64) -> Result<Vec<f64>, AppError> {
+pub fn check_steps(steps: &[f64], duration_ms: f64) -> Result<Vec<f64>, ConvergeError> {
     if steps.is_empty() {
-        return Err(AppError::Usage(
+        return Err(ConvergeError::Invalid(
             "--steps: give at least one step (ms)".into(),
         ));
     }
     for &h in steps {
         if !(h.is_finite() && h > 0.0) {
-            return Err(AppError::Usage(format!(
+            return Err(ConvergeError::Invalid(format!(
                 "--steps: every step must be a finite number > 0 ms, got {h}"
             )));
         }
         if h > duration_ms {
-            return Err(AppError::Usage(format!(
+            return Err(ConvergeError::Invalid(format!(
                 "--steps: the step {h} ms is longer than the run ({duration_ms} ms)"
             )));
         }
@@ -244,7 +266,7 @@ fn is_multiple(h: f64, base: f64) -> bool {
 }
 
 /// The model run on `backend` with its timestep set to `h` (min_delay kept).
-fn run_at(model: &Model, backend: Backend, h: f64) -> Result<DataBlock, AppError> {
+fn run_at(model: &Model, backend: Backend, h: f64) -> Result<DataBlock, ConvergeError> {
     let mut net = model.network.clone();
     net.setup.min_delay = Some(net.setup.min_delay());
     net.setup.timestep = h;
@@ -305,11 +327,11 @@ pub fn run_study(
     steps: &[f64],
     tolerance_ms: Option<f64>,
     progress: &mut dyn FnMut(&str),
-) -> Result<Study, AppError> {
+) -> Result<Study, ConvergeError> {
     let steps = check_steps(steps, model.duration)?;
     if let Some(t) = tolerance_ms {
         if !(t.is_finite() && t >= 0.0) {
-            return Err(AppError::Usage(format!(
+            return Err(ConvergeError::Invalid(format!(
                 "--tolerance-ms must be a finite number >= 0, got {t}"
             )));
         }
@@ -346,7 +368,7 @@ pub fn run_study(
                 .iter()
                 .all(|p| !p.records_spikes && p.signal("v").is_none())
             {
-                return Err(AppError::Usage(format!(
+                return Err(ConvergeError::Invalid(format!(
                     "{}: no population records spikes or v, so there is nothing to compare; add record = [\"spikes\", \"v\"] to a population",
                     model.file_name()
                 )));
@@ -392,7 +414,7 @@ pub fn run_study(
                 .expect("run above");
             let cand = in_memory(data, format!("{backend} run at step {h} ms"));
             let report = compare_runs(reference, &cand, Some(tolerance))
-                .map_err(|e| AppError::Usage(e.to_string()))?;
+                .map_err(|e| ConvergeError::Invalid(e.to_string()))?;
             let lengthened = shortest_delay_ms.is_some_and(|d| h > d * (1.0 + REL));
             let mut row = row_of(&report, backend, h, eh, lengthened);
             row.wall_time_s = wall;
@@ -647,10 +669,10 @@ impl Study {
 }
 
 /// Writes `dir/name` atomically with `content`.
-fn write_file(dir: &Path, name: &str, content: &str) -> Result<PathBuf, AppError> {
+fn write_file(dir: &Path, name: &str, content: &str) -> Result<PathBuf, ConvergeError> {
     let path = dir.join(name);
     let io_err = |source| {
-        AppError::Output(OutputError::Io {
+        ConvergeError::Output(OutputError::Io {
             path: path.clone(),
             source,
         })
@@ -663,9 +685,9 @@ fn write_file(dir: &Path, name: &str, content: &str) -> Result<PathBuf, AppError
 
 /// Writes `converge.csv`, `converge.json` and `converge.png` into `out` (created if needed);
 /// returns the paths.
-pub fn write_study(study: &Study, out: &Path) -> Result<Vec<PathBuf>, AppError> {
+pub fn write_study(study: &Study, out: &Path) -> Result<Vec<PathBuf>, ConvergeError> {
     std::fs::create_dir_all(out).map_err(|source| {
-        AppError::Output(OutputError::Io {
+        ConvergeError::Output(OutputError::Io {
             path: out.to_path_buf(),
             source,
         })

@@ -12,7 +12,6 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-pub mod app;
 pub mod compare;
 pub mod converge;
 pub mod engine;
@@ -23,7 +22,7 @@ pub mod plot;
 pub mod recording;
 pub mod threshold;
 
-pub use network::build::Simulation;
+pub use engine::Simulation;
 pub use network::{
     BuildError, CellType, Connector, CurrentSource, Network, Population, PopulationView,
     Projection, RandomDistribution, Receptor, Selection, Setup, SpikeTimes, StaticSynapse, Value,

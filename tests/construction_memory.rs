@@ -54,8 +54,9 @@ fn child_report(name: &str) -> Vec<u64> {
 #[cfg_attr(debug_assertions, ignore = "builds 11 M synapses: run with --release")]
 fn sparse_network_builds_within_the_memory_budget() {
     if std::env::var_os(CHILD).is_some() {
-        let prepared = exactlif::app::prepare(&fixture("sparse.toml")).unwrap();
-        let net = prepared.sim.net();
+        let model = exactlif::io::model_file::load_model(&fixture("sparse.toml")).unwrap();
+        let sim = model.network.build().unwrap();
+        let net = sim.net();
         println!(
             "child: peak_rss_kb {} synapses {} cells {}",
             peak_rss_kb(),
@@ -91,14 +92,14 @@ fn cuba_run_stays_within_the_memory_budget() {
     if std::env::var_os(CHILD).is_some() {
         let baseline_kb = peak_rss_kb();
         let out = std::env::temp_dir().join(format!("exactlif_cuba_memory_{}", std::process::id()));
-        let mut prepared = exactlif::app::prepare(&fixture("cuba.toml")).unwrap();
-        let (synapses, cells) = (
-            prepared.sim.net().n_synapses(),
-            prepared.sim.net().n_cells(),
-        );
-        // as `exactlif run` does it
-        let data = exactlif::app::simulate(&mut prepared, &mut |_, _| {});
-        let files = exactlif::app::finish(prepared, &out, &data).unwrap();
+        let model = exactlif::io::model_file::load_model(&fixture("cuba.toml")).unwrap();
+        let mut sim = model.network.build().unwrap();
+        let (synapses, cells) = (sim.net().n_synapses(), sim.net().n_cells());
+        // as `exactlif run` does it: the network is freed before the figures are drawn
+        sim.run_until(model.duration);
+        let data = sim.get_data();
+        drop(sim);
+        let files = exactlif::io::output::write_results(&out, &data, true).unwrap();
         assert!(files
             .iter()
             .any(|f| f.extension().is_some_and(|e| e == "png")));

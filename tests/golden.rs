@@ -69,7 +69,11 @@ fn digests(dir: &Path, base: &Path, out: &mut BTreeMap<String, String>, case: &s
         if path.is_dir() {
             digests(&path, base, out, case);
         } else {
-            let rel = path.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             let data = normalised(&name, fs::read(&path).unwrap());
             out.insert(format!("{case}/{rel}"), hex(&Sha256::digest(&data)));
@@ -121,7 +125,9 @@ fn every_output_matches_the_golden_digests() {
             digests(&out, &out, &mut got, name);
         }
         if !line.contains("{out}") {
-            let stdout = String::from_utf8(r.stdout).unwrap().replace(&tmp_str, "{tmp}");
+            let stdout = String::from_utf8(r.stdout)
+                .unwrap()
+                .replace(&tmp_str, "{tmp}");
             got.insert(
                 format!("{name}/stdout"),
                 hex(&Sha256::digest(stdout.as_bytes())),

@@ -109,7 +109,9 @@ fn write_model(dir: &Path, text: &str) -> PathBuf {
 }
 
 fn export(model: &Path, out: &Path) -> Vec<PathBuf> {
-    exactlif::app::export_pynn(model, out).expect("export")
+    let model = exactlif::io::model_file::load_model(model).expect("valid model");
+    let net = model.network.materialise().expect("valid network");
+    exactlif::io::pynn_export::export_pynn(&model, &net, out).expect("export")
 }
 
 /// `x` as it reads back from JSON through `serde_json` (whose default number parser may be one
@@ -235,8 +237,10 @@ fn export_round_trips_the_network() {
     assert_eq!(sim["seed"].as_u64(), Some(11));
 
     // the exact run, for the Poisson spikes
-    let mut prepared = exactlif::app::prepare(&model_path).unwrap();
-    let data = exactlif::app::simulate(&mut prepared, &mut |_, _| {});
+    let model = exactlif::io::model_file::load_model(&model_path).unwrap();
+    let mut sim = model.network.build().unwrap();
+    sim.run_until(model.duration);
+    let data = sim.get_data();
 
     let pops = json["populations"].as_array().unwrap();
     assert_eq!(pops.len(), net.layout.len());
@@ -748,8 +752,10 @@ fn runs_on_nest_when_available() {
         "NEST run failed:\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let mut prepared = exactlif::app::prepare(&model_path).unwrap();
-    let data = exactlif::app::simulate(&mut prepared, &mut |_, _| {});
+    let model = exactlif::io::model_file::load_model(&model_path).unwrap();
+    let mut sim = model.network.build().unwrap();
+    sim.run_until(model.duration);
+    let data = sim.get_data();
     let exact_dir = tmp.path().join("exact");
     exactlif::io::output::write_results(&exact_dir, &data, false).unwrap();
     let exact = read_spikes(&exact_dir.join("spikes.csv"));

@@ -1,5 +1,6 @@
 //! The step-based backends: `grid` (NEST `iaf_psc_exp` semantics: exact propagators on the time
-//! grid) and `euler` (forward Euler on the same grid, [`super::euler`]). One engine,
+//! grid) and `euler` (forward Euler on the same grid). Their one-step updates are in
+//! [`super::propagators`]. One engine,
 //! [`StepEngine`], runs both; the [`Scheme`] only decides the one-step propagators.
 //!
 //! # The grid
@@ -81,68 +82,11 @@ use std::collections::HashMap;
 use rand_distr::{Distribution, Exp};
 use rand_pcg::Pcg64;
 
+use super::propagators::Propagators;
+pub use super::propagators::Scheme;
 use super::{CellKind, NetData, INHIBITORY_BIT};
-use crate::model::if_curr_exp::{kernel, Params, Rates, State};
+use crate::model::if_curr_exp::State;
 use crate::recording::{EventCounts, Recorder};
-
-/// Which one-step integration a [`StepEngine`] uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scheme {
-    /// Exact propagators on the grid (backend `grid`, NEST `iaf_psc_exp`).
-    Grid,
-    /// Forward Euler on the grid (backend `euler`).
-    Euler,
-}
-
-impl Scheme {
-    /// The backend name of this scheme: `grid` or `euler`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Scheme::Grid => "grid",
-            Scheme::Euler => "euler",
-        }
-    }
-}
-
-/// One-step propagators of one cell (see the module doc): `v' = v_inf + (v - v_inf) pm +
-/// isyn_exc pe + isyn_inh pi`, `isyn_X' = isyn_X dX`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Propagators {
-    /// Factor of `v - v_inf` (1).
-    pub pm: f64,
-    /// Contribution of `isyn_exc` to `v` (mV/nA).
-    pub pe: f64,
-    /// Contribution of `isyn_inh` to `v` (mV/nA).
-    pub pi: f64,
-    /// Decay factor of `isyn_exc` (1).
-    pub de: f64,
-    /// Decay factor of `isyn_inh` (1).
-    pub di: f64,
-}
-
-impl Propagators {
-    /// Exact propagators over a step `h` (ms): the closed form of
-    /// [`crate::model::if_curr_exp`], `pm = e^{-h/tau_m}`, `pX = K_X(h)/cm`,
-    /// `dX = e^{-h/tau_X}`, with [`kernel`] (accurate at and near `tau_syn == tau_m`).
-    pub fn exact(p: &Params, h: f64) -> Self {
-        let r = Rates::of(p);
-        Propagators {
-            pm: (-r.lm * h).exp(),
-            pe: kernel(r.lm, r.le, h) / p.cm,
-            pi: kernel(r.lm, r.li, h) / p.cm,
-            de: (-r.le * h).exp(),
-            di: (-r.li * h).exp(),
-        }
-    }
-
-    /// The propagators of `scheme` for a cell with parameters `p` and a step `h` (ms).
-    pub fn of(scheme: Scheme, p: &Params, h: f64) -> Self {
-        match scheme {
-            Scheme::Grid => Propagators::exact(p, h),
-            Scheme::Euler => Propagators::euler(p, h),
-        }
-    }
-}
 
 /// Tolerance (in steps) within which `t / h` counts as a whole number of steps.
 const ON_GRID_STEPS: f64 = 1e-9;
@@ -588,55 +532,5 @@ mod tests {
         assert_eq!(refractory_steps(0.25, h), 3); // ceil
         assert_eq!(refractory_steps(0.21, h), 3);
         assert_eq!(refractory_steps(6.0, h), 60);
-    }
-
-    /// The exact propagators compose to the closed form: n steps of h equal one interval n h.
-    #[test]
-    fn exact_propagators_compose_to_the_closed_form() {
-        use crate::model::if_curr_exp::Free;
-        for (te, ti) in [(5.0, 5.0), (20.0, 20.0), (3.0, 8.0), (19.999999, 2.0)] {
-            let p = Params {
-                tau_m: 20.0,
-                tau_syn_E: te,
-                tau_syn_I: ti,
-                i_offset: 0.3,
-                cm: 0.7,
-                ..Params::default()
-            };
-            let h = 0.1;
-            let pr = Propagators::exact(&p, h);
-            let vi = p.v_inf(0.0);
-            let (mut v, mut ie, mut ii) = (-60.0, 2.0, -1.5);
-            let f = Free {
-                v0: v,
-                ie0: ie,
-                ii0: ii,
-                v_inf: vi,
-                cm: p.cm,
-                rates: Rates::of(&p),
-            };
-            for k in 1..=500 {
-                v = vi + (v - vi) * pr.pm + ie * pr.pe + ii * pr.pi;
-                ie *= pr.de;
-                ii *= pr.di;
-                let s = f.state(k as f64 * h);
-                assert!((v - s.v).abs() < 1e-11, "{te} {ti} {k}: {v} {}", s.v);
-                assert!((ie - s.isyn_exc).abs() < 1e-13);
-                assert!((ii - s.isyn_inh).abs() < 1e-13);
-            }
-        }
-    }
-
-    #[test]
-    fn euler_propagators_are_first_order_taylor() {
-        let p = Params::default();
-        let h = 1e-4;
-        let a = Propagators::exact(&p, h);
-        let b = Propagators::euler(&p, h);
-        assert!((a.pm - b.pm).abs() < h * h);
-        assert!((a.pe - b.pe).abs() < h * h);
-        assert!((a.de - b.de).abs() < h * h);
-        assert_eq!(Scheme::Grid.name(), "grid");
-        assert_eq!(Scheme::Euler.name(), "euler");
     }
 }

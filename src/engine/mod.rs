@@ -2,9 +2,12 @@
 //! All of them run the same flat, validated network description, [`NetData`], built by
 //! [`crate::network`], and fill the same [`Recorder`].
 
-pub mod euler;
 pub mod exact;
 pub mod grid;
+mod propagators;
+mod simulation;
+
+pub use simulation::Simulation;
 
 use rand_pcg::Pcg64;
 

@@ -11,11 +11,10 @@ use super::{
     check_weight_sign, BuildError, CellType, Connector, CurrentSource, Network, Projection,
     Receptor, SpikeTimes, Value, Var,
 };
-use crate::engine::exact::ExactEngine;
-use crate::engine::grid::{Scheme, StepEngine};
+use crate::engine::Simulation;
 use crate::engine::{Backend, CellKind, NetData, PoissonCell, INHIBITORY_BIT};
 use crate::model::if_curr_exp::{self, Params, State};
-use crate::recording::{DataBlock, PopulationLayout};
+use crate::recording::PopulationLayout;
 
 /// A warning about a valid model: something the user probably did not intend.
 #[derive(Clone, Debug, PartialEq)]
@@ -642,19 +641,7 @@ impl Network {
     pub fn build_with(&self, backend: Backend) -> Result<Simulation, BuildError> {
         let t0 = Instant::now();
         let net = self.materialise()?;
-        let engine = match backend {
-            Backend::Exact => Engine::Exact(Box::new(ExactEngine::new(&net))),
-            Backend::Grid => Engine::Step(Box::new(StepEngine::new(&net, Scheme::Grid))),
-            Backend::Euler => Engine::Step(Box::new(StepEngine::new(&net, Scheme::Euler))),
-        };
-        let build_time_s = t0.elapsed().as_secs_f64();
-        Ok(Simulation {
-            net,
-            engine,
-            backend,
-            build_time_s,
-            wall_time_s: 0.0,
-        })
+        Ok(Simulation::new(net, backend, t0.elapsed().as_secs_f64()))
     }
 
     /// Warnings about the (valid) network: populations that can never fire. A population
@@ -767,105 +754,6 @@ fn amplitude_at(s: &CurrentSource, t: f64) -> f64 {
             Some(i) => amplitudes[i],
             None => 0.0,
         },
-    }
-}
-
-/// The engine of a [`Simulation`].
-enum Engine {
-    Exact(Box<ExactEngine>),
-    Step(Box<StepEngine>),
-}
-
-/// A built network with its engine: PyNN's `run`, `reset` and `get_data`.
-pub struct Simulation {
-    net: NetData,
-    engine: Engine,
-    backend: Backend,
-    build_time_s: f64,
-    wall_time_s: f64,
-}
-
-impl Simulation {
-    /// Runs for `ms` more milliseconds (PyNN's `run`): events at `t <= time() + ms` are
-    /// processed and the ticks up to `round((time() + ms)/timestep)` sampled.
-    pub fn run(&mut self, ms: f64) {
-        let t_stop = self.time() + ms;
-        self.run_until(t_stop);
-    }
-
-    /// Runs until the absolute time `t_stop` (ms).
-    pub fn run_until(&mut self, t_stop: f64) {
-        let t0 = Instant::now();
-        if t_stop >= self.time() {
-            match &mut self.engine {
-                Engine::Exact(e) => e.run_until(&self.net, t_stop),
-                Engine::Step(e) => e.run_until(&self.net, t_stop),
-            }
-        }
-        self.wall_time_s += t0.elapsed().as_secs_f64();
-    }
-
-    /// Returns to t = 0 with the same network, clearing recordings (PyNN's `reset`).
-    pub fn reset(&mut self) {
-        match &mut self.engine {
-            Engine::Exact(e) => e.reset(&self.net),
-            Engine::Step(e) => e.reset(&self.net),
-        }
-        self.wall_time_s = 0.0;
-    }
-
-    /// Current time (ms).
-    pub fn time(&self) -> f64 {
-        match &self.engine {
-            Engine::Exact(e) => e.time(),
-            Engine::Step(e) => e.time(),
-        }
-    }
-
-    /// Runs the exact backend's min_delay windows on `threads` threads (`0`: one per core;
-    /// default 1), the cells split into as many shards. Results are bit-identical for any
-    /// number of threads. Returns the simulation to t = 0, like [`Simulation::reset`]. The
-    /// step-based backends run on one thread whatever is asked. Returns the number of threads
-    /// the simulation now uses.
-    pub fn set_threads(&mut self, threads: usize) -> usize {
-        match &mut self.engine {
-            Engine::Exact(e) => {
-                **e = ExactEngine::with_threads(&self.net, threads);
-                self.wall_time_s = 0.0;
-                e.threads()
-            }
-            Engine::Step(e) => {
-                e.reset(&self.net);
-                self.wall_time_s = 0.0;
-                1
-            }
-        }
-    }
-
-    /// The backend this simulation runs on.
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
-    /// The flat network.
-    pub fn net(&self) -> &NetData {
-        &self.net
-    }
-
-    /// Everything recorded so far (PyNN's `get_data`); `backend` names the backend.
-    pub fn get_data(&self) -> DataBlock {
-        let (recorder, counts) = match &self.engine {
-            Engine::Exact(e) => (e.recorder(), e.counts()),
-            Engine::Step(e) => (&e.recorder, e.counts()),
-        };
-        recorder.data_block(
-            self.backend.name(),
-            self.net.seed,
-            self.time(),
-            counts,
-            self.wall_time_s,
-            self.build_time_s,
-        )
     }
 }
 

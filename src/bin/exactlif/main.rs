@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use exactlif::app::{self, AppError};
+mod app;
+
+use app::AppError;
 
 #[derive(Parser)]
 #[command(

@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::{Backend, BACKENDS};
-use crate::io::model_file::{load_model, Model, ModelError};
-use crate::io::output::{read_data_bin, write_results, OutputError};
-use crate::network::build::Diagnostic;
-use crate::plot::{plot_block, PlotError};
-use crate::recording::DataBlock;
+use exactlif::engine::{Backend, BACKENDS};
+use exactlif::io::model_file::{load_model, Model, ModelError};
+use exactlif::io::output::{read_data_bin, write_results, OutputError};
+use exactlif::network::build::Diagnostic;
+use exactlif::plot::{plot_block, PlotError};
+use exactlif::recording::DataBlock;
 
 /// What went wrong in a command; [`AppError::exit_code`] maps it to the exit status of SPEC §3.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,18 @@ pub enum AppError {
     /// Drawing a figure failed (exit status 1).
     #[error("{0}")]
     Plot(#[from] PlotError),
+}
+
+impl From<exactlif::converge::ConvergeError> for AppError {
+    fn from(e: exactlif::converge::ConvergeError) -> Self {
+        use exactlif::converge::ConvergeError as E;
+        match e {
+            E::Invalid(m) => AppError::Usage(m),
+            E::Model(m) => AppError::Invalid(m),
+            E::Output(o) => AppError::Output(o),
+            E::Plot(p) => AppError::Plot(p),
+        }
+    }
 }
 
 impl From<ModelError> for AppError {
@@ -48,7 +60,7 @@ pub struct Prepared {
     /// The parsed model.
     pub model: Model,
     /// The built simulation at t = 0.
-    pub sim: crate::Simulation,
+    pub sim: exactlif::Simulation,
     /// Warnings about the model.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -85,7 +97,7 @@ pub fn default_out_dir(model: &Path) -> PathBuf {
 /// Checks a backend name (`exact`, `grid` or `euler`) and returns the backend.
 pub fn check_backend(name: &str) -> Result<Backend, AppError> {
     Backend::from_name(name).ok_or_else(|| {
-        let hint = crate::network::suggest(name, BACKENDS)
+        let hint = exactlif::network::suggest(name, BACKENDS)
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
         AppError::Usage(format!(
@@ -160,17 +172,17 @@ pub fn summary_lines(data: &DataBlock) -> Vec<String> {
     out
 }
 
-/// Compares two results directories (`exactlif compare`, see [`crate::compare`]):
+/// Compares two results directories (`exactlif compare`, see [`exactlif::compare`]):
 /// `tolerance_ms` defaults to twice the larger timestep; with `fail_over_ms` the report carries
-/// the gate's verdict ([`crate::compare::Report::apply_gate`]). Errors: not a results directory,
+/// the gate's verdict ([`exactlif::compare::Report::apply_gate`]). Errors: not a results directory,
 /// different populations or sizes, bad options (exit status 2); unreadable files (1).
 pub fn compare(
     reference: &Path,
     candidate: &Path,
     tolerance_ms: Option<f64>,
     fail_over_ms: Option<f64>,
-) -> Result<crate::compare::Report, AppError> {
-    use crate::compare::CompareError;
+) -> Result<exactlif::compare::Report, AppError> {
+    use exactlif::compare::CompareError;
     if let Some(t) = fail_over_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
@@ -178,18 +190,19 @@ pub fn compare(
             )));
         }
     }
-    let mut report =
-        crate::compare::compare_dirs(reference, candidate, tolerance_ms).map_err(|e| match e {
+    let mut report = exactlif::compare::compare_dirs(reference, candidate, tolerance_ms).map_err(
+        |e| match e {
             CompareError::Io { path, source } => AppError::Output(OutputError::Io { path, source }),
             other => AppError::Usage(other.to_string()),
-        })?;
+        },
+    )?;
     if let Some(t) = fail_over_ms {
         report.apply_gate(t);
     }
     Ok(report)
 }
 
-/// Exports a model for PyNN (`exactlif export-pynn`, see [`crate::io::pynn_export`]): loads,
+/// Exports a model for PyNN (`exactlif export-pynn`, see [`exactlif::io::pynn_export`]): loads,
 /// validates and materialises it (every random value drawn as `run` draws it), then writes
 /// `out/model.py`, `out/network.json` and `out/projections/*.npy`. Returns the files written.
 /// An invalid model writes nothing (exit status 2).
@@ -199,12 +212,12 @@ pub fn export_pynn(model: &Path, out: &Path) -> Result<Vec<PathBuf>, AppError> {
         .network
         .materialise()
         .map_err(|e| model.build_error(e))?;
-    Ok(crate::io::pynn_export::export_pynn(&model, &net, out)?)
+    Ok(exactlif::io::pynn_export::export_pynn(&model, &net, out)?)
 }
 
-/// Runs the convergence study (`exactlif converge`, see [`crate::converge`]): the model on the
+/// Runs the convergence study (`exactlif converge`, see [`exactlif::converge`]): the model on the
 /// exact backend and on `grid` and `euler` at every step of `steps` (default
-/// [`crate::converge::DEFAULT_STEPS_MS`]), each step run compared with the exact run, spikes
+/// [`exactlif::converge::DEFAULT_STEPS_MS`]), each step run compared with the exact run, spikes
 /// matched within `tolerance_ms` (default `max(2 h_max, 1 ms)`). Writes `converge.csv`,
 /// `converge.json` and `converge.png` into `out` (default `results/<model stem>/converge`) and
 /// returns the study and the files written. `progress` receives a line per finished run.
@@ -214,14 +227,14 @@ pub fn converge(
     tolerance_ms: Option<f64>,
     out: Option<&Path>,
     progress: &mut dyn FnMut(&str),
-) -> Result<(crate::converge::Study, Vec<PathBuf>), AppError> {
+) -> Result<(exactlif::converge::Study, Vec<PathBuf>), AppError> {
     let m = load_model(model)?;
-    let steps = steps.unwrap_or(&crate::converge::DEFAULT_STEPS_MS);
-    let study = crate::converge::run_study(&m, steps, tolerance_ms, progress)?;
+    let steps = steps.unwrap_or(&exactlif::converge::DEFAULT_STEPS_MS);
+    let study = exactlif::converge::run_study(&m, steps, tolerance_ms, progress)?;
     let out = out.map_or_else(
         || default_out_dir(model).join("converge"),
         Path::to_path_buf,
     );
-    let files = crate::converge::write_study(&study, &out)?;
+    let files = exactlif::converge::write_study(&study, &out)?;
     Ok((study, files))
 }
