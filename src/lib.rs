@@ -22,7 +22,7 @@ pub mod plot;
 pub mod recording;
 pub mod threshold;
 
-pub use engine::Simulation;
+pub use engine::{Backend, Simulation, StateError};
 pub use network::{
     BuildError, CellType, Connector, CurrentSource, Network, Population, PopulationView,
     Projection, RandomDistribution, Receptor, Selection, Setup, SpikeTimes, StaticSynapse, Value,

@@ -123,6 +123,22 @@ pub struct AnalogSignal {
     pub values: Vec<Vec<f64>>,
 }
 
+impl AnalogSignal {
+    /// The samples as one flat array in time-major order, Neo's `AnalogSignal` layout of shape
+    /// `(times_ms.len(), neurons.len())`: the value of `neurons[i]` at `times_ms[k]` is at
+    /// `k * neurons.len() + i` (see [`PopulationData::spikes_flat`] for an example).
+    pub fn values_time_major(&self) -> Vec<f64> {
+        let (n, k) = (self.neurons.len(), self.times_ms.len());
+        let mut out = vec![0.0; n * k];
+        for (i, row) in self.values.iter().enumerate() {
+            for (j, &x) in row.iter().enumerate() {
+                out[j * n + i] = x;
+            }
+        }
+        out
+    }
+}
+
 impl DataBlock {
     /// The population with this label.
     pub fn population(&self, label: &str) -> Option<&PopulationData> {
@@ -135,6 +151,39 @@ impl PopulationData {
     pub fn signal(&self, name: &str) -> Option<&AnalogSignal> {
         self.signals.iter().find(|s| s.name == name)
     }
+    /// The recorded spikes as two flat arrays of equal length, ordered by cell, then time: the
+    /// cell (index in the population) and the time (ms) of every spike. These are what a
+    /// binding hands over as arrays (e.g. to numpy) without a per-spike object.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Network, Setup, Var};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let cells = net.create("cells", 2, CellType::IfCurrExp)?;
+    /// net.set(&cells, "i_offset", vec![0.0, 1.0])?; // only cell 1 reaches threshold
+    /// net.record(cells, &[Var::Spikes, Var::V])?;
+    /// let mut sim = net.build()?;
+    /// sim.run(50.0);
+    /// let data = sim.get_data();
+    /// let (cell, t_ms) = data.populations[0].spikes_flat();
+    /// assert!(!cell.is_empty() && cell.iter().all(|&c| c == 1));
+    /// assert!(t_ms.windows(2).all(|w| w[0] < w[1]));
+    /// let v = &data.populations[0].signals[0];
+    /// let flat = v.values_time_major(); // shape (501 times, 2 cells)
+    /// assert_eq!(flat.len(), 501 * 2);
+    /// assert_eq!(flat[2 * 100 + 1], v.values[1][100]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn spikes_flat(&self) -> (Vec<u32>, Vec<f64>) {
+        let n = self.spiketrains.iter().map(|t| t.times_ms.len()).sum();
+        let (mut cells, mut times) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for t in &self.spiketrains {
+            cells.extend(std::iter::repeat_n(t.neuron, t.times_ms.len()));
+            times.extend_from_slice(&t.times_ms);
+        }
+        (cells, times)
+    }
+
     /// Mean firing rate over the population (Hz) for a run of `duration_ms`.
     pub fn mean_rate_hz(&self, duration_ms: f64) -> f64 {
         if duration_ms <= 0.0 {

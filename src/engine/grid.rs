@@ -84,7 +84,7 @@ use rand_pcg::Pcg64;
 
 use super::propagators::Propagators;
 pub use super::propagators::Scheme;
-use super::{CellKind, NetData, INHIBITORY_BIT};
+use super::{CellChange, CellKind, NetData, INHIBITORY_BIT};
 use crate::model::if_curr_exp::State;
 use crate::recording::{EventCounts, Recorder};
 
@@ -162,6 +162,54 @@ impl Ring {
     }
 }
 
+/// The distinct per-cell constants of `net`'s neurons under `scheme` and step `h` (ms), and the
+/// runs `(first, end, constants)` of contiguous neurons that share them.
+fn cell_constants(
+    net: &NetData,
+    scheme: Scheme,
+    h: f64,
+) -> (Vec<CellConsts>, Vec<(u32, u32, u32)>) {
+    // Constants shared by the cells with the same (cm, tau_m, tau_syn_E, tau_syn_I,
+    // tau_refrac, v_thresh, v_reset), keyed by their bits.
+    let mut consts: Vec<CellConsts> = Vec::new();
+    let mut seen: HashMap<[u64; 7], u32> = HashMap::new();
+    let cid: Vec<u32> = net
+        .params
+        .iter()
+        .map(|p| {
+            let key = [
+                p.cm,
+                p.tau_m,
+                p.tau_syn_E,
+                p.tau_syn_I,
+                p.tau_refrac,
+                p.v_thresh,
+                p.v_reset,
+            ]
+            .map(f64::to_bits);
+            *seen.entry(key).or_insert_with(|| {
+                consts.push(CellConsts {
+                    prop: Propagators::of(scheme, p, h),
+                    v_thresh: p.v_thresh,
+                    v_reset: p.v_reset,
+                    ref_steps: refractory_steps(p.tau_refrac, h),
+                });
+                consts.len() as u32 - 1
+            })
+        })
+        .collect();
+    let mut runs: Vec<(u32, u32, u32)> = Vec::new();
+    for (g, &c) in cid.iter().enumerate() {
+        if net.kinds[g] == CellKind::Neuron {
+            match runs.last_mut() {
+                Some(r) if r.1 as usize == g && r.2 == c => r.1 += 1,
+                _ => runs.push((g as u32, g as u32 + 1, c)),
+            }
+        }
+    }
+    (consts, runs)
+}
+
 /// The state of a step-based simulation of one network.
 pub struct StepEngine {
     scheme: Scheme,
@@ -225,44 +273,7 @@ impl StepEngine {
                 _ => poisson_index[g as usize],
             })
             .collect();
-        // Constants shared by the cells with the same (cm, tau_m, tau_syn_E, tau_syn_I,
-        // tau_refrac, v_thresh, v_reset), keyed by their bits.
-        let mut consts: Vec<CellConsts> = Vec::new();
-        let mut seen: HashMap<[u64; 7], u32> = HashMap::new();
-        let cid: Vec<u32> = net
-            .params
-            .iter()
-            .map(|p| {
-                let key = [
-                    p.cm,
-                    p.tau_m,
-                    p.tau_syn_E,
-                    p.tau_syn_I,
-                    p.tau_refrac,
-                    p.v_thresh,
-                    p.v_reset,
-                ]
-                .map(f64::to_bits);
-                *seen.entry(key).or_insert_with(|| {
-                    consts.push(CellConsts {
-                        prop: Propagators::of(scheme, p, h),
-                        v_thresh: p.v_thresh,
-                        v_reset: p.v_reset,
-                        ref_steps: refractory_steps(p.tau_refrac, h),
-                    });
-                    consts.len() as u32 - 1
-                })
-            })
-            .collect();
-        let mut runs: Vec<(u32, u32, u32)> = Vec::new();
-        for (g, &c) in cid.iter().enumerate() {
-            if net.kinds[g] == CellKind::Neuron {
-                match runs.last_mut() {
-                    Some(r) if r.1 as usize == g && r.2 == c => r.1 += 1,
-                    _ => runs.push((g as u32, g as u32 + 1, c)),
-                }
-            }
-        }
+        let (consts, runs) = cell_constants(net, scheme, h);
         let mut e = StepEngine {
             scheme,
             h,
@@ -322,6 +333,46 @@ impl StepEngine {
         }
         self.recorder.clear();
         self.counts = EventCounts::default();
+    }
+
+    /// The state of neuron `g` now (at the last grid point reached).
+    pub(crate) fn state_now(&self, g: u32) -> State {
+        let g = g as usize;
+        State {
+            v: self.v[g],
+            isyn_exc: self.ie[g],
+            isyn_inh: self.ii[g],
+        }
+    }
+
+    /// Changes neurons between runs, at the current grid point. `net.params` must already hold
+    /// the new parameters: the shared constants are recomputed from it, and a changed cell's
+    /// `v_inf` takes its injected current now (a refractory cell stays refractory for the
+    /// steps it has left).
+    pub(crate) fn change(&mut self, net: &NetData, changes: &[(u32, CellChange)]) {
+        let mut params_changed = false;
+        for &(g, change) in changes {
+            let g = g as usize;
+            match change {
+                CellChange::Params(p) => {
+                    params_changed = true;
+                    let i_inj = net.current_switches[..self.switch_cursor]
+                        .iter()
+                        .rev()
+                        .find(|s| s.1 as usize == g)
+                        .map_or(0.0, |s| s.2);
+                    self.v_inf[g] = p.v_inf(i_inj);
+                }
+                CellChange::State(s) => {
+                    self.v[g] = s.v;
+                    self.ie[g] = s.isyn_exc;
+                    self.ii[g] = s.isyn_inh;
+                }
+            }
+        }
+        if params_changed {
+            (self.consts, self.runs) = cell_constants(net, self.scheme, self.h);
+        }
     }
 
     /// The integration scheme.

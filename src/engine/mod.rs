@@ -7,7 +7,7 @@ pub mod grid;
 mod propagators;
 mod simulation;
 
-pub use simulation::Simulation;
+pub use simulation::{Simulation, StateError};
 
 use rand_pcg::Pcg64;
 
@@ -38,6 +38,15 @@ pub struct PoissonCell {
     pub duration: f64,
     /// The cell's own random stream, as at t = 0.
     pub rng: Pcg64,
+}
+
+/// A change to one neuron between runs, made at the current time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum CellChange {
+    /// New (validated) parameters.
+    Params(Params),
+    /// A new state.
+    State(State),
 }
 
 /// High bit of a synapse target: set for inhibitory synapses.

@@ -7,8 +7,73 @@ use std::time::Instant;
 
 use super::exact::ExactEngine;
 use super::grid::{Scheme, StepEngine};
-use super::{Backend, NetData};
-use crate::recording::{DataBlock, EventCounts, Recorder};
+use super::{Backend, CellChange, NetData};
+use crate::model::if_curr_exp::{ParamError, Params, State, PARAMETERS};
+use crate::recording::{DataBlock, EventCounts, Recorder, Var};
+
+/// Why a change between runs was refused; nothing was changed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum StateError {
+    /// No population has this label.
+    #[error("no population is labelled \"{0}\"")]
+    NoPopulation(String),
+    /// The population is not made of `IF_curr_exp` neurons.
+    #[error("population \"{population}\" is a {cell_type}: only IF_curr_exp cells have `{name}`")]
+    NotNeurons {
+        /// The population's label.
+        population: String,
+        /// Its cell type.
+        cell_type: String,
+        /// The parameter or state variable asked for.
+        name: String,
+    },
+    /// Not a parameter (or state variable) of `IF_curr_exp`.
+    #[error("population \"{population}\": `{name}` is not {what} of IF_curr_exp (it has {known})")]
+    UnknownName {
+        /// The population's label.
+        population: String,
+        /// The name given.
+        name: String,
+        /// "a parameter" or "a state variable".
+        what: &'static str,
+        /// The names it has.
+        known: String,
+    },
+    /// Neither one value nor one per cell.
+    #[error("population \"{population}\": {given} values for {size} cells; give 1 or {size}")]
+    Length {
+        /// The population's label.
+        population: String,
+        /// Values given.
+        given: usize,
+        /// Cells in the population.
+        size: usize,
+    },
+    /// The new value makes a cell's parameters invalid.
+    #[error("population \"{population}\", cell {cell}: {source}")]
+    Invalid {
+        /// The population's label.
+        population: String,
+        /// The cell (index in the population).
+        cell: usize,
+        /// What is wrong.
+        source: ParamError,
+    },
+    /// A state value that is not a finite number.
+    #[error(
+        "population \"{population}\", cell {cell}: {name} must be a finite number, got {value}"
+    )]
+    NotFinite {
+        /// The population's label.
+        population: String,
+        /// The cell (index in the population).
+        cell: usize,
+        /// The state variable.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+}
 
 /// What every backend does: advance to a time, return to t = 0, and hand over what it
 /// recorded. The engines keep no copy of the network; the simulation passes it in.
@@ -26,6 +91,10 @@ pub(crate) trait Engine: Send {
     fn counts(&self) -> EventCounts;
     /// Runs on `threads` threads (0: one per core) from t = 0; returns the number used.
     fn set_threads(&mut self, net: &NetData, threads: usize) -> usize;
+    /// The state of neuron `g` now.
+    fn state_now(&self, g: u32) -> State;
+    /// Changes neurons at the current time; `net` already holds their new parameters.
+    fn change(&mut self, net: &NetData, changes: &[(u32, CellChange)]);
 }
 
 impl Engine for ExactEngine {
@@ -47,6 +116,12 @@ impl Engine for ExactEngine {
     fn set_threads(&mut self, net: &NetData, threads: usize) -> usize {
         *self = ExactEngine::with_threads(net, threads);
         self.threads()
+    }
+    fn state_now(&self, g: u32) -> State {
+        ExactEngine::state_now(self, g)
+    }
+    fn change(&mut self, _net: &NetData, changes: &[(u32, CellChange)]) {
+        ExactEngine::change(self, changes)
     }
 }
 
@@ -70,6 +145,12 @@ impl Engine for StepEngine {
     fn set_threads(&mut self, net: &NetData, _threads: usize) -> usize {
         StepEngine::reset(self, net);
         1
+    }
+    fn state_now(&self, g: u32) -> State {
+        StepEngine::state_now(self, g)
+    }
+    fn change(&mut self, net: &NetData, changes: &[(u32, CellChange)]) {
+        StepEngine::change(self, net, changes)
     }
 }
 
@@ -137,6 +218,144 @@ impl Simulation {
         self.engine.set_threads(&self.net, threads)
     }
 
+    /// Sets the parameter `name` (one of PyNN's `IF_curr_exp` parameters: `cm`, `tau_m`, …,
+    /// `i_offset`) of every cell of the population labelled `population` to `values` (one
+    /// value for all cells, or one per cell), at the current time (PyNN's `set`). The change
+    /// is exact: each cell is advanced to now under its old parameters, and continues under
+    /// the new ones (a new `tau_refrac` applies from the next spike). It also holds after
+    /// [`Simulation::reset`]. Every cell is checked first, so an invalid value changes nothing.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Network, Setup, Var};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let cells = net.create("cells", 2, CellType::IfCurrExp)?;
+    /// net.record(cells, &[Var::Spikes])?;
+    /// let mut sim = net.build()?;
+    /// sim.run(10.0);
+    /// assert_eq!(sim.get_data().populations[0].spike_count, 0); // v stays at v_rest
+    /// // from t = 10 ms on, v relaxes toward v_rest + i_offset * tau_m / cm = -65 + 1 * 20 / 1
+    /// // = -45 mV, above v_thresh = -50 mV: both cells fire
+    /// sim.set_parameter("cells", "i_offset", &[1.0])?;
+    /// sim.run(40.0);
+    /// assert!(sim.get_data().populations[0].spike_count >= 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_parameter(
+        &mut self,
+        population: &str,
+        name: &str,
+        values: &[f64],
+    ) -> Result<(), StateError> {
+        let (offset, size) = self.neurons_of(population, name)?;
+        let Some(index) = PARAMETERS.iter().position(|p| p.0 == name) else {
+            return Err(StateError::UnknownName {
+                population: population.into(),
+                name: name.into(),
+                what: "a parameter",
+                known: PARAMETERS.map(|p| p.0).join(", "),
+            });
+        };
+        let values = per_cell(population, values, size)?;
+        let mut changes = Vec::with_capacity(size);
+        for (cell, &x) in values.iter().enumerate() {
+            let g = offset + cell;
+            let mut all = parameter_values(&self.net.params[g]);
+            all[index] = x;
+            let p = Params::from_values(&all);
+            p.validate().map_err(|source| StateError::Invalid {
+                population: population.into(),
+                cell,
+                source,
+            })?;
+            changes.push((g as u32, CellChange::Params(p)));
+        }
+        for (g, change) in &changes {
+            if let CellChange::Params(p) = change {
+                self.net.params[*g as usize] = *p;
+            }
+        }
+        self.engine.change(&self.net, &changes);
+        Ok(())
+    }
+
+    /// Sets the state variable `var` (`Var::V`, `Var::IsynExc` or `Var::IsynInh`) of every
+    /// cell of `population` to `values` (one for all, or one per cell), now and as the
+    /// initial value that [`Simulation::reset`] returns to (PyNN's `initialize`). A refractory
+    /// cell stays refractory: its `v` is held at `v_reset` to the end of the period.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Network, Setup, Var};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let cells = net.create("cells", 3, CellType::IfCurrExp)?;
+    /// net.record(cells, &[Var::V])?;
+    /// let mut sim = net.build()?;
+    /// sim.initialize("cells", Var::V, &[-70.0, -60.0, -55.0])?;
+    /// sim.run(1.0);
+    /// let v = &sim.get_data().populations[0].signals[0];
+    /// assert_eq!(v.values[1][0], -60.0); // cell 1 at t = 0
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn initialize(
+        &mut self,
+        population: &str,
+        var: Var,
+        values: &[f64],
+    ) -> Result<(), StateError> {
+        let (offset, size) = self.neurons_of(population, var.name())?;
+        if var == Var::Spikes {
+            return Err(StateError::UnknownName {
+                population: population.into(),
+                name: var.name().into(),
+                what: "a state variable",
+                known: "v, isyn_exc, isyn_inh".into(),
+            });
+        }
+        let values = per_cell(population, values, size)?;
+        if let Some((cell, &value)) = values.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            return Err(StateError::NotFinite {
+                population: population.into(),
+                cell,
+                name: var.name(),
+                value,
+            });
+        }
+        let mut changes = Vec::with_capacity(size);
+        for (cell, &x) in values.iter().enumerate() {
+            let g = offset + cell;
+            let mut now = self.engine.state_now(g as u32);
+            let init = &mut self.net.init[g];
+            match var {
+                Var::V => (now.v, init.v) = (x, x),
+                Var::IsynExc => (now.isyn_exc, init.isyn_exc) = (x, x),
+                Var::IsynInh => (now.isyn_inh, init.isyn_inh) = (x, x),
+                Var::Spikes => unreachable!("refused above"),
+            }
+            changes.push((g as u32, CellChange::State(now)));
+        }
+        self.engine.change(&self.net, &changes);
+        Ok(())
+    }
+
+    /// The first global cell and the size of the `IF_curr_exp` population `label`.
+    fn neurons_of(&self, label: &str, name: &str) -> Result<(usize, usize), StateError> {
+        let l = self
+            .net
+            .layout
+            .iter()
+            .find(|l| l.label == label)
+            .ok_or_else(|| StateError::NoPopulation(label.into()))?;
+        if l.cell_type != "IF_curr_exp" {
+            return Err(StateError::NotNeurons {
+                population: label.into(),
+                cell_type: l.cell_type.clone(),
+                name: name.into(),
+            });
+        }
+        Ok((l.offset as usize, l.size as usize))
+    }
+
     /// The backend this simulation runs on.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -158,4 +377,32 @@ impl Simulation {
             self.build_time_s,
         )
     }
+}
+
+/// `values` as one value per cell: a single value is repeated.
+fn per_cell(population: &str, values: &[f64], size: usize) -> Result<Vec<f64>, StateError> {
+    match values.len() {
+        1 => Ok(vec![values[0]; size]),
+        n if n == size => Ok(values.to_vec()),
+        given => Err(StateError::Length {
+            population: population.into(),
+            given,
+            size,
+        }),
+    }
+}
+
+/// A cell's parameters in the order of [`PARAMETERS`] (the inverse of [`Params::from_values`]).
+fn parameter_values(p: &Params) -> [f64; 9] {
+    [
+        p.cm,
+        p.tau_m,
+        p.tau_syn_E,
+        p.tau_syn_I,
+        p.tau_refrac,
+        p.v_rest,
+        p.v_reset,
+        p.v_thresh,
+        p.i_offset,
+    ]
 }

@@ -76,7 +76,8 @@ use ordered_float::OrderedFloat;
 
 use self::cell::CellParams;
 use self::shard::{Delivery, Shard, Window};
-use super::NetData;
+use super::{CellChange, NetData};
+use crate::model::if_curr_exp::State;
 use crate::recording::{EventCounts, Recorder};
 
 /// The exact engine's mutable state for one network.
@@ -368,6 +369,40 @@ impl ExactEngine {
         self.exchange.deliveries.clear();
         self.exchange.recorder.clear();
         self.started = false;
+    }
+
+    /// The shard that owns cell `g`.
+    fn shard_of(&self, g: u32) -> &Mutex<Shard> {
+        let i = self.shards.partition_point(|s| lock(s).hi <= g);
+        &self.shards[i]
+    }
+
+    /// The state of neuron `g` now.
+    pub(crate) fn state_now(&self, g: u32) -> State {
+        lock(self.shard_of(g)).state_at(&self.params, g, self.t)
+    }
+
+    /// Changes neurons between runs, at the current time ([`Shard::change`]); new parameter
+    /// sets join the shared table (identical sets share an entry, as at construction).
+    pub(crate) fn change(&mut self, changes: &[(u32, CellChange)]) {
+        for &(g, change) in changes {
+            let (param, state) = match change {
+                CellChange::Params(p) => {
+                    let cp = CellParams::of(&p);
+                    let k = match self.params.iter().position(|q| q.bits() == cp.bits()) {
+                        Some(k) => k,
+                        None => {
+                            self.params.push(cp);
+                            self.params.len() - 1
+                        }
+                    };
+                    (Some(k as u32), None)
+                }
+                CellChange::State(s) => (None, Some(s)),
+            };
+            let (t, started) = (self.t, self.started);
+            lock(self.shard_of(g)).change(&self.params, g, t, (param, state), started);
+        }
     }
 
     /// With `lazy = false`, every state change is followed by a full, unbounded prediction

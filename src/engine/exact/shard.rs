@@ -207,6 +207,46 @@ impl Shard {
         c.state_at(&params[c.param as usize], t)
     }
 
+    /// Changes neuron `g` (owned by this shard) at time `t` (ms), between runs: its state is
+    /// advanced to `t` in closed form, given the parameter set `param` and/or the state `state`
+    /// (a refractory cell stays refractory: its `v` is held at `v_reset` to the end), and, once
+    /// the run has started (`predict`), its crossing is predicted afresh and exactly.
+    pub fn change(
+        &mut self,
+        params: &[CellParams],
+        g: u32,
+        t: f64,
+        (param, state): (Option<u32>, Option<State>),
+        predict: bool,
+    ) {
+        // the injected current now: the last switch of `g` that has taken effect
+        let i_inj = self.switches[..self.switch_cursor]
+            .iter()
+            .rev()
+            .find(|s| s.1 == g)
+            .map_or(0.0, |s| s.2);
+        let c = self.cell(g);
+        c.advance(&params[c.param as usize], t);
+        if let Some(k) = param {
+            c.param = k;
+            let p = &params[k as usize];
+            // as at a current switch: v_inf = v_inf0 + i_inj * r_m
+            c.v_inf = if i_inj == 0.0 {
+                p.v_inf0
+            } else {
+                p.v_inf0 + i_inj * p.r_m
+            };
+        }
+        if let Some(s) = state {
+            c.v = s.v;
+            c.ie = s.isyn_exc;
+            c.ii = s.isyn_inh;
+        }
+        if predict {
+            self.predict_exact(params, g);
+        }
+    }
+
     /// Queues every cell's first event (t = 0).
     pub fn start(&mut self, net: &NetData, params: &[CellParams]) {
         for g in self.lo..self.hi {
