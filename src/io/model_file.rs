@@ -82,9 +82,9 @@ use toml::Spanned;
 
 use crate::model::if_curr_exp;
 use crate::network::{
-    check_weight_sign, suggest, BuildError, CellType, Connector, CurrentSource, Network,
-    Population, RandomDistribution, Receptor, Selection, Setup, SpikeTimes, StaticSynapse, Value,
-    Var,
+    check_poisson_parameter, check_weight_sign, suggest, BuildError, CellType, Connector,
+    CurrentSource, Network, Population, RandomDistribution, Receptor, Selection, Setup, SpikeTimes,
+    StaticSynapse, Value, Var, POISSON_PARAMETERS,
 };
 
 /// A model read from a file: the network description and how long to simulate it.
@@ -1082,12 +1082,15 @@ impl Parser<'_> {
         }
     }
 
-    /// Range checks of parameters given as numbers or lists that `Network::set` leaves to
-    /// `build`: done here to report them with their position.
+    /// The rules of the model ([`if_curr_exp::check_values`]) and of the network
+    /// ([`check_poisson_parameter`]) on parameters given as numbers or lists, which
+    /// `Network::set` leaves to `build`: applied here, cell by cell, to report a broken rule
+    /// with its position, the cell of a list and which values are PyNN's defaults.
     fn check_population_values(&self, net: &Network, pop: &Population, pt: &Tab) -> Res<()> {
         let spec = &net.populations[pop.index];
         let item = format!("population \"{}\"", spec.label);
         let given = |name: &str| spec.parameters.iter().find(|p| p.0 == name).map(|p| &p.1);
+        let per_cell = |name: &str| matches!(given(name), Some(Value::PerCell(_)));
         // Value of `name` for cell `i`: None when drawn at random.
         let at = |name: &str, default: f64, i: usize| -> Option<f64> {
             match given(name) {
@@ -1097,99 +1100,56 @@ impl Parser<'_> {
                 Some(Value::Random(_)) => None,
             }
         };
-        let cell_note = |name: &str, i: usize| match given(name) {
-            Some(Value::PerCell(_)) => format!(" (cell {i})"),
-            _ => String::new(),
-        };
-        let default_note = |name: &str| {
-            if given(name).is_none() {
-                format!("; {name} is PyNN's default")
+        // The broken rule of `names` at cell `i` as an error at the key given in the file.
+        let error = |names: &[&str], i: usize, message: String| {
+            let key = names
+                .iter()
+                .copied()
+                .find(|n| given(n).is_some())
+                .unwrap_or(names[0]);
+            let cell = if names.iter().any(|n| per_cell(n)) {
+                format!(" (cell {i})")
             } else {
                 String::new()
-            }
-        };
-        let mut rules: Vec<(&str, f64, bool)> = Vec::new(); // (name, default, strictly positive)
-        match spec.cell_type {
-            CellType::IfCurrExp => {
-                for (name, default, _) in if_curr_exp::PARAMETERS {
-                    match name {
-                        "cm" | "tau_m" | "tau_syn_E" | "tau_syn_I" => {
-                            rules.push((name, default, true))
-                        }
-                        "tau_refrac" => rules.push((name, default, false)),
-                        _ => {}
-                    }
-                }
-            }
-            CellType::SpikeSourcePoisson => {
-                for (name, default, _) in crate::network::POISSON_PARAMETERS {
-                    rules.push((name, default, false));
-                }
-            }
-            CellType::SpikeSourceArray => {}
-        }
-        for (name, default, strict) in &rules {
-            if given(name).is_none() {
-                continue;
-            }
-            for i in 0..spec.size {
-                if let Some(x) = at(name, *default, i) {
-                    if (*strict && x <= 0.0) || x < 0.0 {
-                        let bound = if *strict { "> 0" } else { ">= 0" };
-                        return Err(self.err(
-                            pt.key_span(name),
-                            &item,
-                            name,
-                            format!("must be {bound}, got {x}{}", cell_note(name, i)),
-                        ));
-                    }
-                }
-                if !matches!(given(name), Some(Value::PerCell(_))) {
-                    break;
-                }
-            }
-        }
-        if spec.cell_type == CellType::IfCurrExp {
-            let d = |n: &str| {
-                if_curr_exp::PARAMETERS
-                    .iter()
-                    .find(|p| p.0 == n)
-                    .map_or(0.0, |p| p.1)
             };
-            let (dr, dt) = (d("v_reset"), d("v_thresh"));
-            if given("v_reset").is_some() || given("v_thresh").is_some() {
-                let key = if given("v_reset").is_some() {
-                    "v_reset"
-                } else {
-                    "v_thresh"
-                };
-                for i in 0..spec.size {
-                    if let (Some(r), Some(th)) = (at("v_reset", dr, i), at("v_thresh", dt, i)) {
-                        if r >= th {
-                            let cell = if matches!(given("v_reset"), Some(Value::PerCell(_)))
-                                || matches!(given("v_thresh"), Some(Value::PerCell(_)))
-                            {
-                                format!(" (cell {i})")
-                            } else {
-                                String::new()
-                            };
-                            return Err(self.err(
-                                pt.key_span(key),
-                                &item,
-                                key,
-                                format!(
-                                    "v_reset ({r} mV) must be below v_thresh ({th} mV){cell}{}{}",
-                                    default_note("v_reset"),
-                                    default_note("v_thresh")
-                                ),
-                            ));
-                        }
-                    }
-                    let per_cell = |n: &str| matches!(given(n), Some(Value::PerCell(_)));
-                    if !per_cell("v_reset") && !per_cell("v_thresh") {
-                        break;
+            let defaults: String = names
+                .iter()
+                .filter(|n| given(n).is_none())
+                .map(|n| format!("; {n} is PyNN's default"))
+                .collect();
+            self.err(
+                pt.key_span(key),
+                &item,
+                key,
+                format!("{message}{cell}{defaults}"),
+            )
+        };
+        let cells = if spec.parameters.iter().any(|p| per_cell(&p.0)) {
+            spec.size
+        } else {
+            1
+        };
+        for i in 0..cells {
+            match spec.cell_type {
+                CellType::IfCurrExp => {
+                    let values = if_curr_exp::PARAMETERS.map(|(n, d, _)| at(n, d, i));
+                    if let Err(e) = if_curr_exp::check_values(&values) {
+                        let names: &[&str] = if e.name == "v_reset" {
+                            &["v_reset", "v_thresh"]
+                        } else {
+                            &[e.name]
+                        };
+                        return Err(error(names, i, e.message));
                     }
                 }
+                CellType::SpikeSourcePoisson => {
+                    for (name, default, _) in POISSON_PARAMETERS {
+                        if let Some(x) = at(name, default, i) {
+                            check_poisson_parameter(name, x).map_err(|m| error(&[name], i, m))?;
+                        }
+                    }
+                }
+                CellType::SpikeSourceArray => {}
             }
         }
         Ok(())

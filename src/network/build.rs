@@ -8,8 +8,8 @@ use std::time::Instant;
 use super::connectors::{self, Connection, Connections};
 use super::random::stream;
 use super::{
-    check_weight_sign, BuildError, CellType, Connector, CurrentSource, Network, Projection,
-    Receptor, SpikeTimes, Value, Var,
+    check_poisson_parameter, check_weight_sign, BuildError, CellType, Connector, CurrentSource,
+    Network, Projection, Receptor, SpikeTimes, Value, Var,
 };
 use crate::engine::Simulation;
 use crate::engine::{Backend, CellKind, NetData, PoissonCell, INHIBITORY_BIT};
@@ -215,13 +215,13 @@ impl Network {
                         ));
                     }
                     for i in 0..pop.size {
+                        let cell = if pop.size > 1 {
+                            format!("cell {i}: ")
+                        } else {
+                            String::new()
+                        };
                         let p = Params::from_values(&std::array::from_fn(|k| columns[k][i]));
                         p.validate().map_err(|e| {
-                            let cell = if pop.size > 1 {
-                                format!("cell {i}: ")
-                            } else {
-                                String::new()
-                            };
                             BuildError::new(&item, e.name, format!("{cell}{}", e.message))
                         })?;
                         let s = State {
@@ -229,39 +229,9 @@ impl Network {
                             isyn_exc: state_columns[1][i],
                             isyn_inh: state_columns[2][i],
                         };
-                        for (key, x) in [
-                            ("v", s.v),
-                            ("isyn_exc", s.isyn_exc),
-                            ("isyn_inh", s.isyn_inh),
-                        ] {
-                            if !x.is_finite() {
-                                return Err(BuildError::new(
-                                    &item,
-                                    key,
-                                    format!("cell {i}: initial value must be finite, got {x}"),
-                                ));
-                            }
-                        }
-                        if s.isyn_exc < 0.0 {
-                            return Err(BuildError::new(
-                                &item,
-                                "isyn_exc",
-                                format!(
-                                    "cell {i}: initial excitatory current must be >= 0 nA, got {}",
-                                    s.isyn_exc
-                                ),
-                            ));
-                        }
-                        if s.isyn_inh > 0.0 {
-                            return Err(BuildError::new(
-                                &item,
-                                "isyn_inh",
-                                format!(
-                                    "cell {i}: initial inhibitory current must be <= 0 nA, got {}",
-                                    s.isyn_inh
-                                ),
-                            ));
-                        }
+                        s.validate().map_err(|e| {
+                            BuildError::new(&item, e.name, format!("cell {i}: {}", e.message))
+                        })?;
                         kinds.push(CellKind::Neuron);
                         params.push(p);
                         init.push(s);
@@ -279,11 +249,7 @@ impl Network {
                         array_ranges[offset as usize + i] = (start, array_times.len() as u32);
                         kinds.push(CellKind::Array);
                         params.push(Params::default());
-                        init.push(State {
-                            v: -65.0,
-                            isyn_exc: 0.0,
-                            isyn_inh: 0.0,
-                        });
+                        init.push(State::default());
                     }
                 }
                 CellType::SpikeSourcePoisson => {
@@ -297,19 +263,9 @@ impl Network {
                             _ => materialise(&v, pop.size, seed, &purpose("parameter", name)),
                         };
                         for (i, &x) in xs.iter().enumerate() {
-                            let ok = if name == "duration" {
-                                x >= 0.0 && !x.is_nan()
-                            } else {
-                                x.is_finite() && x >= 0.0
-                            };
-                            if !ok {
-                                let unit = if name == "rate" { "Hz" } else { "ms" };
-                                return Err(BuildError::new(
-                                    &item,
-                                    name,
-                                    format!("cell {i}: must be >= 0 {unit}, got {x}"),
-                                ));
-                            }
+                            check_poisson_parameter(name, x).map_err(|m| {
+                                BuildError::new(&item, name, format!("cell {i}: {m}"))
+                            })?;
                         }
                         cols.push(xs);
                     }
@@ -327,11 +283,7 @@ impl Network {
                         });
                         kinds.push(CellKind::Poisson);
                         params.push(Params::default());
-                        init.push(State {
-                            v: -65.0,
-                            isyn_exc: 0.0,
-                            isyn_inh: 0.0,
-                        });
+                        init.push(State::default());
                     }
                 }
             }

@@ -100,6 +100,25 @@ pub const POISSON_PARAMETERS: [(&str, f64, &str); 3] = [
     ("duration", f64::INFINITY, "ms"),
 ];
 
+/// The rule for one value of a `SpikeSourcePoisson` parameter, the one place it is written:
+/// `rate` (Hz) and `start` (ms) finite and >= 0; `duration` (ms) >= 0, infinite meaning
+/// forever. The message gives the unit of [`POISSON_PARAMETERS`].
+pub(crate) fn check_poisson_parameter(name: &str, x: f64) -> Result<(), String> {
+    let ok = if name == "duration" {
+        x >= 0.0 && !x.is_nan()
+    } else {
+        x.is_finite() && x >= 0.0
+    };
+    if ok {
+        return Ok(());
+    }
+    let unit = POISSON_PARAMETERS
+        .iter()
+        .find(|p| p.0 == name)
+        .map_or("", |p| p.2);
+    Err(format!("must be >= 0 {unit}, got {x}"))
+}
+
 impl CellType {
     /// PyNN's name.
     pub fn name(&self) -> &'static str {
