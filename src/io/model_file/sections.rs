@@ -1,274 +1,21 @@
-//! The model file (SPEC §2): a TOML description of a network, read into a [`Network`].
-//!
-//! ```toml
-//! [simulation]
-//! timestep = 0.1          # ms, > 0
-//! duration = 100.0        # ms, finite, >= 0
-//! seed = 42               # optional integer >= 0; default 0
-//! min_delay = 0.1         # optional, > 0; default = timestep
-//!
-//! [[populations]]
-//! label = "exc"
-//! size = 100
-//! cell_type = "IF_curr_exp"              # or SpikeSourceArray, SpikeSourcePoisson
-//! record = ["v", "spikes"]               # optional: any of v, isyn_exc, isyn_inh, spikes
-//! parameters = { tau_m = 10.0, v_rest = { distribution = "normal", mu = -65.0, sigma = 1.0 } }
-//! initial_values = { v = -65.0 }
-//!
-//! [[projections]]
-//! label = "exc->exc"                     # optional, default "PRE->POST"
-//! presynaptic = "exc"
-//! postsynaptic = "exc"
-//! presynaptic_cells = [0, 1, 2]          # optional: a PopulationView of these cells
-//! postsynaptic_cells = [3, 4]            # optional
-//! receptor_type = "excitatory"           # optional, default excitatory
-//! connector = { type = "FixedProbabilityConnector", p_connect = 0.1 }
-//! synapse = { type = "StaticSynapse", weight = 0.5, delay = 1.0 }
-//!
-//! [[current_sources]]
-//! type = "DCSource"                      # amplitude (default 1.0, as PyNN), start, stop
-//! amplitude = 0.5
-//! inject_into = "exc"
-//! cells = [0, 3]                         # optional
-//! ```
-//!
-//! Defaults where the file is silent, as in PyNN: `seed` 0; `min_delay` the timestep;
-//! `record` nothing; parameters and initial values PyNN's; `receptor_type` excitatory;
-//! `allow_self_connections` true; `with_replacement` false for FixedNumberPre/PostConnector and
-//! true for FixedTotalNumberConnector; `synapse` a StaticSynapse with `weight` 0 and `delay`
-//! min_delay (the synapse table and its `type` may be left out); DCSource `amplitude` 1 nA,
-//! `start` 0, `stop` never.
-//!
-//! A parameter, initial value, weight or delay is a number, a list of numbers (one per cell;
-//! parameters and initial values only) or a distribution table
-//! `{ distribution = NAME, ... }` with PyNN's names: normal (mu, sigma), normal_clipped (mu,
-//! sigma, low, high), uniform (low, high), lognormal (mu, sigma), exponential (beta),
-//! gamma (k, theta).
-//!
-//! # Errors
-//!
-//! Every mistake is a [`ModelError`] naming the file, the line and column when known, the item
-//! (`simulation`, `population "exc"`, `projection "exc->inh"`, `current source 0 (DCSource)`),
-//! the key and what is wrong, with a suggestion for a misspelt name:
-//!
-//! ```text
-//! net.toml:14:1: population "exc": `t_refrac`: IF_curr_exp has no parameter `t_refrac`; it has cm, ... (did you mean `tau_refrac`?)
-//! ```
-//!
-//! Unknown keys are always errors, never ignored. NaN and infinite values (TOML's `nan`, `inf`)
-//! are rejected everywhere.
-//!
-//! What the loader checks itself, besides the shape of the file: the `[simulation]` values;
-//! labels of populations named by projections and current sources; `SpikeSourcePoisson`
-//! `rate`, `start`, `duration` >= 0; `IF_curr_exp` values given as numbers or lists: `cm`,
-//! `tau_m`, `tau_syn_E`, `tau_syn_I` > 0, `tau_refrac` >= 0, `v_reset` < `v_thresh`;
-//! `p_connect` in [0, 1]; cell indices in range; `conn_list` rows (indices, weight signs,
-//! delays >= min_delay). Everything else (list lengths, sorted spike and step times, weight
-//! signs and delays of the synapse, spike sources receiving input, ...) is checked by the
-//! [`Network`] builder methods, whose errors are reported here with the file and position.
-//! Values drawn from distributions can only be checked by [`Network::build`]; wrap its errors
-//! with [`Model::build_error`] (or [`from_build`]).
-
-// A model is loaded once and an error ends the run: the size of `ModelError` (a few strings)
-// costs nothing worth boxing for.
-#![allow(clippy::result_large_err)]
+//! The sections of the model file: `[simulation]`, `[[populations]]`, `[[projections]]` and
+//! `[[current_sources]]`, read into a [`Network`] through its builder methods.
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use toml::de::{DeTable, DeValue};
-use toml::Spanned;
+use toml::de::DeValue;
 
+use super::parse::{describe, Parser, Res, Tab, Val};
+use super::{Model, ModelError};
 use crate::model::if_curr_exp;
 use crate::network::{
-    check_poisson_parameter, check_weight_sign, suggest, BuildError, CellType, Connector,
-    CurrentSource, Network, Population, RandomDistribution, Receptor, Selection, Setup, SpikeTimes,
-    StaticSynapse, Value, Var, POISSON_PARAMETERS,
+    check_poisson_parameter, check_weight_sign, suggest, CellType, Connector, CurrentSource,
+    Network, Population, Receptor, Selection, Setup, SpikeTimes, StaticSynapse, Value, Var,
+    POISSON_PARAMETERS,
 };
 
-/// A model read from a file: the network description and how long to simulate it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Model {
-    /// The file it was read from (for [`parse_model`], the `file` name given).
-    pub path: PathBuf,
-    /// The network, ready for [`Network::build`]. Its `setup` holds the timestep, the seed
-    /// (0 when the file gives none) and min_delay.
-    pub network: Network,
-    /// Simulated time (ms).
-    pub duration: f64,
-    /// Whether the file gave a seed (otherwise the seed is 0).
-    pub seed_given: bool,
-    /// Where each item and key is in the file, used by [`Model::build_error`].
-    locations: HashMap<(String, String), Position>,
-}
-
-impl Model {
-    /// The name of the file used in messages.
-    pub fn file_name(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    /// Wraps an error of [`Network::build`] (a drawn value out of range, an impossible
-    /// connector, ...) with the file name and, when the item and key are found in the file, the
-    /// line and column.
-    pub fn build_error(&self, e: BuildError) -> ModelError {
-        let key = qualified_key(&e.key);
-        let position = self
-            .locations
-            .get(&(e.item.clone(), key.clone()))
-            .or_else(|| self.locations.get(&(e.item.clone(), e.key.clone())))
-            .or_else(|| self.locations.get(&(e.item.clone(), String::new())))
-            .copied();
-        ModelError {
-            file: self.file_name(),
-            position,
-            item: e.item,
-            key,
-            message: e.message,
-            suggestion: e.suggestion,
-        }
-    }
-}
-
-/// A line and column in the model file, both 1-based; the column counts characters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Position {
-    /// Line, from 1.
-    pub line: usize,
-    /// Column (in characters), from 1.
-    pub column: usize,
-}
-
-impl Position {
-    /// The position of byte `offset` of `text` (clamped to the text, and to a char boundary).
-    pub fn of_offset(text: &str, offset: usize) -> Position {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Position {
-            line,
-            column: before[line_start..].chars().count() + 1,
-        }
-    }
-}
-
-/// An invalid model file: where, what, and a likely intended name for a misspelt one.
-///
-/// Displayed on one line as `FILE:LINE:COL: ITEM: `KEY`: MESSAGE (did you mean `X`?)`; the
-/// position, item, key and suggestion are left out when unknown or empty.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}", self.render())]
-pub struct ModelError {
-    /// The model file's name as given.
-    pub file: String,
-    /// Line and column, when known.
-    pub position: Option<Position>,
-    /// The item: `simulation`, `population "exc"`, `projection "exc->inh"`,
-    /// `current source 0 (DCSource)`; empty for errors of the file as a whole.
-    pub item: String,
-    /// The key, e.g. `tau_refrac` or `connector.p_connect`; empty when none applies.
-    pub key: String,
-    /// What is wrong.
-    pub message: String,
-    /// A likely intended name for a misspelt one.
-    pub suggestion: Option<String>,
-}
-
-impl ModelError {
-    fn render(&self) -> String {
-        let mut s = self.file.clone();
-        if let Some(p) = self.position {
-            s += &format!(":{}:{}", p.line, p.column);
-        }
-        s += ": ";
-        if !self.item.is_empty() {
-            s += &format!("{}: ", self.item);
-        }
-        if !self.key.is_empty() {
-            s += &format!("`{}`: ", self.key);
-        }
-        s += &self.message;
-        if let Some(x) = &self.suggestion {
-            s += &format!(" (did you mean `{x}`?)");
-        }
-        s
-    }
-}
-
-/// Wraps an error of the [`Network`] API (e.g. of [`Network::build`]) with the model file's
-/// name; no position (see [`Model::build_error`] for one with the position).
-pub fn from_build(file: &str, e: BuildError) -> ModelError {
-    ModelError {
-        file: file.to_string(),
-        position: None,
-        item: e.item,
-        key: e.key,
-        message: e.message,
-        suggestion: e.suggestion,
-    }
-}
-
-/// Reads and parses a model file. An unreadable file is a [`ModelError`] with an empty item.
-pub fn load_model(path: &Path) -> Result<Model, ModelError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError {
-        file: file.clone(),
-        position: None,
-        item: String::new(),
-        key: String::new(),
-        message: format!("cannot read the model file: {e}"),
-        suggestion: None,
-    })?;
-    let mut model = parse_model(&text, &file)?;
-    model.path = path.to_path_buf();
-    Ok(model)
-}
-
-/// Parses the text of a model file; `file` names it in messages (and becomes [`Model::path`]).
-pub fn parse_model(text: &str, file: &str) -> Result<Model, ModelError> {
-    let root = DeTable::parse(text).map_err(|e| ModelError {
-        file: file.to_string(),
-        position: e.span().map(|s| Position::of_offset(text, s.start)),
-        item: String::new(),
-        key: String::new(),
-        message: toml_message(text, &e),
-        suggestion: None,
-    })?;
-    let mut p = Parser {
-        file,
-        text,
-        locations: HashMap::new(),
-    };
-    let span = root.span();
-    let root = DeValue::Table(root.into_inner());
-    let root = Tab::new(&root, span, String::new(), "").expect("the document is a table");
-    let mut model = p.model(&root)?;
-    model.locations = p.locations;
-    Ok(model)
-}
-
-/// The TOML parser's message, with the offending text when the message does not show it
-/// (e.g. which key is duplicated).
-fn toml_message(text: &str, e: &toml::de::Error) -> String {
-    let mut m = format!("invalid TOML: {}", e.message().trim_end());
-    if let Some(snippet) = e.span().and_then(|s| text.get(s)) {
-        if !snippet.is_empty()
-            && snippet.len() <= 40
-            && !snippet.contains('\n')
-            && !m.contains(snippet)
-        {
-            m += &format!(": `{snippet}`");
-        }
-    }
-    m
-}
-
-// ------------------------------------------------------------------------------------------
 // Keys of each table.
 
 const TOP_KEYS: [&str; 4] = [
@@ -339,7 +86,7 @@ const CURRENT_SOURCES: [(&str, &[&str]); 2] = [
 const RECEPTORS: [&str; 2] = ["excitatory", "inhibitory"];
 
 /// Where a key of a projection lives in the file: the `connector.` and `synapse.` tables.
-fn qualified_key(key: &str) -> String {
+pub(super) fn qualified_key(key: &str) -> String {
     if CONNECTOR_PARAMETERS.contains(&key) {
         format!("connector.{key}")
     } else if key == "weight" || key == "delay" {
@@ -349,456 +96,8 @@ fn qualified_key(key: &str) -> String {
     }
 }
 
-fn distribution_parameters(name: &str) -> Option<&'static [&'static str]> {
-    Some(match name {
-        "normal" | "lognormal" => &["mu", "sigma"],
-        "normal_clipped" => &["mu", "sigma", "low", "high"],
-        "uniform" => &["low", "high"],
-        "exponential" => &["beta"],
-        "gamma" => &["k", "theta"],
-        _ => return None,
-    })
-}
-
-// ------------------------------------------------------------------------------------------
-// Reading values.
-
-type Val<'i> = Spanned<DeValue<'i>>;
-type Res<T> = Result<T, ModelError>;
-
-/// What a value is, for messages: `the string "abc"`, `a list`, ...
-fn describe(v: &DeValue) -> String {
-    match v {
-        DeValue::String(s) => format!("the string {s:?}"),
-        DeValue::Integer(_) => "an integer".into(),
-        DeValue::Float(f) => format!("the number {}", f.as_str()),
-        DeValue::Boolean(b) => format!("the boolean {b}"),
-        DeValue::Datetime(d) => format!("the date {d}"),
-        DeValue::Array(_) => "a list".into(),
-        DeValue::Table(_) => "a table".into(),
-    }
-}
-
-struct Parser<'a> {
-    file: &'a str,
-    text: &'a str,
-    locations: HashMap<(String, String), Position>,
-}
-
-/// A table of the file being read: its entries in file order, the item it belongs to and the
-/// prefix of its keys in messages (`connector.`, `v_rest.`).
-struct Tab<'t, 'i> {
-    entries: Vec<(&'t str, Range<usize>, &'t Val<'i>)>,
-    span: Range<usize>,
-    item: String,
-    prefix: String,
-}
-
-impl<'t, 'i> Tab<'t, 'i> {
-    /// `None` when `v` is not a table.
-    fn new(v: &'t DeValue<'i>, span: Range<usize>, item: String, prefix: &str) -> Option<Self> {
-        let DeValue::Table(t) = v else { return None };
-        let mut entries: Vec<_> = t
-            .iter()
-            .map(|(k, v)| (k.get_ref().as_ref(), k.span(), v))
-            .collect();
-        entries.sort_by_key(|e| e.1.start);
-        Some(Tab {
-            entries,
-            span,
-            item,
-            prefix: prefix.to_string(),
-        })
-    }
-
-    fn key(&self, k: &str) -> String {
-        format!("{}{k}", self.prefix)
-    }
-
-    fn get(&self, k: &str) -> Option<&'t Val<'i>> {
-        self.entries.iter().find(|e| e.0 == k).map(|e| e.2)
-    }
-
-    fn key_span(&self, k: &str) -> Range<usize> {
-        self.entries
-            .iter()
-            .find(|e| e.0 == k)
-            .map_or(self.span.clone(), |e| e.1.clone())
-    }
-}
-
 impl Parser<'_> {
-    fn err(
-        &self,
-        span: Range<usize>,
-        item: &str,
-        key: &str,
-        message: impl Into<String>,
-    ) -> ModelError {
-        ModelError {
-            file: self.file.to_string(),
-            position: Some(Position::of_offset(self.text, span.start)),
-            item: item.to_string(),
-            key: key.to_string(),
-            message: message.into(),
-            suggestion: None,
-        }
-    }
-
-    /// An error of the Network API, at `span`.
-    fn wrap(&self, e: BuildError, span: Range<usize>) -> ModelError {
-        ModelError {
-            suggestion: e.suggestion,
-            ..self.err(span, &e.item, &e.key, e.message)
-        }
-    }
-
-    fn remember(&mut self, item: &str, key: &str, span: &Range<usize>) {
-        let pos = Position::of_offset(self.text, span.start);
-        self.locations
-            .entry((item.to_string(), key.to_string()))
-            .or_insert(pos);
-    }
-
-    fn remember_table(&mut self, t: &Tab) {
-        self.remember(&t.item, "", &t.span);
-        for (k, span, _) in &t.entries {
-            self.remember(&t.item, &t.key(k), span);
-        }
-    }
-
-    /// The first key of `t` not in `allowed`, as an error with a suggestion.
-    fn check_keys(&self, t: &Tab, allowed: &[&str], what: &str) -> Res<()> {
-        for (k, span, _) in &t.entries {
-            if !allowed.contains(k) {
-                let list = if allowed.is_empty() {
-                    "none".to_string()
-                } else {
-                    allowed.join(", ")
-                };
-                let mut e = self.err(
-                    span.clone(),
-                    &t.item,
-                    &t.key(k),
-                    format!("unknown key in {what}; the keys are: {list}"),
-                );
-                e.suggestion = suggest(k, allowed.iter().copied());
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
-    fn required<'t, 'i>(&self, t: &Tab<'t, 'i>, k: &str, what: &str) -> Res<&'t Val<'i>> {
-        t.get(k).ok_or_else(|| {
-            self.err(
-                t.span.clone(),
-                &t.item,
-                &t.key(k),
-                format!("missing: {what} is required"),
-            )
-        })
-    }
-
-    fn number(&self, v: &Val, item: &str, key: &str) -> Res<f64> {
-        let x = match v.get_ref() {
-            DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
-                Ok(i) => i as f64,
-                Err(_) => {
-                    return Err(self.err(
-                        v.span(),
-                        item,
-                        key,
-                        format!("the integer {i} is out of range"),
-                    ))
-                }
-            },
-            DeValue::Float(f) => f.as_str().parse::<f64>().map_err(|_| {
-                self.err(
-                    v.span(),
-                    item,
-                    key,
-                    format!("cannot read the number {}", f.as_str()),
-                )
-            })?,
-            other => {
-                return Err(self.err(
-                    v.span(),
-                    item,
-                    key,
-                    format!("must be a number, got {}", describe(other)),
-                ))
-            }
-        };
-        if !x.is_finite() {
-            return Err(self.err(
-                v.span(),
-                item,
-                key,
-                format!("must be a finite number, got {x}"),
-            ));
-        }
-        Ok(x)
-    }
-
-    fn integer(&self, v: &Val, item: &str, key: &str) -> Res<i64> {
-        match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).map_err(|_| {
-                self.err(
-                    v.span(),
-                    item,
-                    key,
-                    format!("the integer {i} is out of range"),
-                )
-            }),
-            other => Err(self.err(
-                v.span(),
-                item,
-                key,
-                format!(
-                    "must be a whole number (an integer, written without a decimal point), got {}",
-                    describe(other)
-                ),
-            )),
-        }
-    }
-
-    /// A non-negative integer that fits `u32` (sizes, counts, cell indices).
-    fn count(&self, v: &Val, item: &str, key: &str) -> Res<usize> {
-        let i = self.integer(v, item, key)?;
-        if i < 0 {
-            return Err(self.err(v.span(), item, key, format!("must be >= 0, got {i}")));
-        }
-        if i > u32::MAX as i64 {
-            return Err(self.err(v.span(), item, key, format!("{i} is too large")));
-        }
-        Ok(i as usize)
-    }
-
-    fn string<'v>(&self, v: &'v Val, item: &str, key: &str) -> Res<&'v str> {
-        match v.get_ref() {
-            DeValue::String(s) => Ok(s.as_ref()),
-            other => Err(self.err(
-                v.span(),
-                item,
-                key,
-                format!("must be a string (in quotes), got {}", describe(other)),
-            )),
-        }
-    }
-
-    fn boolean(&self, v: &Val, item: &str, key: &str) -> Res<bool> {
-        match v.get_ref() {
-            DeValue::Boolean(b) => Ok(*b),
-            other => Err(self.err(
-                v.span(),
-                item,
-                key,
-                format!("must be true or false, got {}", describe(other)),
-            )),
-        }
-    }
-
-    fn array<'v, 'i>(
-        &self,
-        v: &'v Val<'i>,
-        item: &str,
-        key: &str,
-        what: &str,
-    ) -> Res<&'v [Val<'i>]> {
-        match v.get_ref() {
-            DeValue::Array(a) => Ok(a.as_ref()),
-            other => Err(self.err(
-                v.span(),
-                item,
-                key,
-                format!("must be {what}, got {}", describe(other)),
-            )),
-        }
-    }
-
-    fn numbers(&self, v: &Val, item: &str, key: &str) -> Res<Vec<f64>> {
-        let a = self.array(v, item, key, "a list of numbers")?;
-        a.iter()
-            .enumerate()
-            .map(|(i, x)| {
-                self.number(x, item, key).map_err(|e| ModelError {
-                    message: format!("element {i}: {}", e.message),
-                    ..e
-                })
-            })
-            .collect()
-    }
-
-    fn table<'t, 'i>(&self, v: &'t Val<'i>, item: &str, key: &str, what: &str) -> Res<Tab<'t, 'i>> {
-        Tab::new(v.get_ref(), v.span(), item.to_string(), &format!("{key}.")).ok_or_else(|| {
-            self.err(
-                v.span(),
-                item,
-                key,
-                format!("must be {what}, got {}", describe(v.get_ref())),
-            )
-        })
-    }
-
-    /// A list of cell indices (a PopulationView), each < `size`.
-    fn cells(
-        &self,
-        v: &Val,
-        item: &str,
-        key: &str,
-        pop: &Population,
-        label: &str,
-    ) -> Res<Vec<usize>> {
-        let a = self.array(v, item, key, "a list of cell indices")?;
-        if a.is_empty() {
-            return Err(self.err(
-                v.span(),
-                item,
-                key,
-                "selects no cells; leave it out to select every cell",
-            ));
-        }
-        let mut cells = Vec::with_capacity(a.len());
-        for x in a {
-            let c = self.count(x, item, key)?;
-            if c >= pop.size {
-                return Err(self.err(
-                    x.span(),
-                    item,
-                    key,
-                    format!(
-                        "cell {c} is out of range: population \"{label}\" has {} cells (0..{})",
-                        pop.size, pop.size
-                    ),
-                ));
-            }
-            cells.push(c);
-        }
-        Ok(cells)
-    }
-
-    /// A number, a list of numbers or a distribution table.
-    fn value(&self, v: &Val, item: &str, key: &str) -> Res<Value> {
-        match v.get_ref() {
-            DeValue::Integer(_) | DeValue::Float(_) => Ok(Value::Scalar(self.number(v, item, key)?)),
-            DeValue::Array(_) => Ok(Value::PerCell(self.numbers(v, item, key)?)),
-            DeValue::Table(_) => Ok(Value::Random(self.distribution(v, item, key)?)),
-            other => Err(self.err(
-                v.span(),
-                item,
-                key,
-                format!("must be a number, a list of numbers (one per cell) or a distribution table such as {{ distribution = \"normal\", mu = 0.0, sigma = 1.0 }}, got {}", describe(other)),
-            )),
-        }
-    }
-
-    fn distribution(&self, v: &Val, item: &str, key: &str) -> Res<RandomDistribution> {
-        let t = self.table(v, item, key, "a distribution table")?;
-        let Some(name_v) = t.get("distribution") else {
-            return Err(self.err(
-                v.span(),
-                item,
-                &t.key("distribution"),
-                format!(
-                    "missing: a distribution table needs `distribution = NAME`, NAME one of {}",
-                    RandomDistribution::NAMES.join(", ")
-                ),
-            ));
-        };
-        let name = self.string(name_v, item, &t.key("distribution"))?;
-        let Some(params) = distribution_parameters(name) else {
-            let mut e = self.err(
-                name_v.span(),
-                item,
-                &t.key("distribution"),
-                format!(
-                    "unknown distribution {name:?}; the distributions are {}",
-                    RandomDistribution::NAMES.join(", ")
-                ),
-            );
-            e.suggestion = suggest(name, RandomDistribution::NAMES);
-            return Err(e);
-        };
-        let mut allowed = vec!["distribution"];
-        allowed.extend_from_slice(params);
-        self.check_keys(&t, &allowed, &format!("the {name} distribution"))?;
-        let mut x = Vec::with_capacity(params.len());
-        for p in params {
-            let pv = self.required(
-                &t,
-                p,
-                &format!("`{p}` of the {name} distribution ({})", params.join(", ")),
-            )?;
-            x.push(self.number(pv, item, &t.key(p))?);
-        }
-        Ok(match name {
-            "normal" => RandomDistribution::Normal {
-                mu: x[0],
-                sigma: x[1],
-            },
-            "lognormal" => RandomDistribution::Lognormal {
-                mu: x[0],
-                sigma: x[1],
-            },
-            "normal_clipped" => RandomDistribution::NormalClipped {
-                mu: x[0],
-                sigma: x[1],
-                low: x[2],
-                high: x[3],
-            },
-            "uniform" => RandomDistribution::Uniform {
-                low: x[0],
-                high: x[1],
-            },
-            "exponential" => RandomDistribution::Exponential { beta: x[0] },
-            _ => RandomDistribution::Gamma {
-                k: x[0],
-                theta: x[1],
-            },
-        })
-    }
-
-    /// The population with this label, or an error suggesting the closest label.
-    fn population(
-        &self,
-        net: &Network,
-        v: &Val,
-        item: &str,
-        key: &str,
-    ) -> Res<(Population, String)> {
-        let label = self.string(v, item, key)?;
-        net.population(label)
-            .map(|p| (p, label.to_string()))
-            .ok_or_else(|| {
-                let labels: Vec<&str> = net.populations.iter().map(|p| p.label.as_str()).collect();
-                let known = if labels.is_empty() {
-                    "there are no populations".to_string()
-                } else {
-                    format!(
-                        "the populations are {}",
-                        labels
-                            .iter()
-                            .map(|l| format!("{l:?}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                let mut e = self.err(
-                    v.span(),
-                    item,
-                    key,
-                    format!("no population is labelled {label:?}; {known}"),
-                );
-                e.suggestion = suggest(label, labels);
-                e
-            })
-    }
-
-    // --------------------------------------------------------------------------------------
-    // Sections.
-
-    fn model(&mut self, root: &Tab) -> Res<Model> {
+    pub(super) fn model(&mut self, root: &Tab) -> Res<Model> {
         self.check_keys(root, &TOP_KEYS, "the model file")?;
         let Some(sim) = root.get("simulation") else {
             return Err(self.err(
@@ -851,7 +150,7 @@ impl Parser<'_> {
         })
     }
 
-    fn simulation(&mut self, t: &Tab) -> Res<(Setup, f64, bool)> {
+    pub(super) fn simulation(&mut self, t: &Tab) -> Res<(Setup, f64, bool)> {
         self.remember_table(t);
         self.check_keys(t, &SIMULATION_KEYS, "[simulation]")?;
         let item = "simulation";
@@ -916,7 +215,12 @@ impl Parser<'_> {
         ))
     }
 
-    fn population_section(&mut self, net: &mut Network, index: usize, v: &Val) -> Res<()> {
+    pub(super) fn population_section(
+        &mut self,
+        net: &mut Network,
+        index: usize,
+        v: &Val,
+    ) -> Res<()> {
         let fallback = format!("population {index}");
         let t = self.table(v, &fallback, "populations", "a table")?;
         let mut t = Tab {
@@ -1034,7 +338,7 @@ impl Parser<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn parameter(
+    pub(super) fn parameter(
         &self,
         net: &mut Network,
         pop: &Population,
@@ -1060,7 +364,7 @@ impl Parser<'_> {
             .map_err(|e| self.wrap(e, kspan.clone()))
     }
 
-    fn spike_times(&self, v: &Val, item: &str) -> Res<SpikeTimes> {
+    pub(super) fn spike_times(&self, v: &Val, item: &str) -> Res<SpikeTimes> {
         let key = "spike_times";
         let what = "a list of times (ms) for every cell, or a list of such lists, one per cell";
         let a = self.array(v, item, key, what)?;
@@ -1086,7 +390,12 @@ impl Parser<'_> {
     /// ([`check_poisson_parameter`]) on parameters given as numbers or lists, which
     /// `Network::set` leaves to `build`: applied here, cell by cell, to report a broken rule
     /// with its position, the cell of a list and which values are PyNN's defaults.
-    fn check_population_values(&self, net: &Network, pop: &Population, pt: &Tab) -> Res<()> {
+    pub(super) fn check_population_values(
+        &self,
+        net: &Network,
+        pop: &Population,
+        pt: &Tab,
+    ) -> Res<()> {
         let spec = &net.populations[pop.index];
         let item = format!("population \"{}\"", spec.label);
         let given = |name: &str| spec.parameters.iter().find(|p| p.0 == name).map(|p| &p.1);
@@ -1155,7 +464,12 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn projection_section(&mut self, net: &mut Network, index: usize, v: &Val) -> Res<()> {
+    pub(super) fn projection_section(
+        &mut self,
+        net: &mut Network,
+        index: usize,
+        v: &Val,
+    ) -> Res<()> {
         let fallback = format!("projection {index}");
         let t = self.table(v, &fallback, "projections", "a table")?;
         let mut t = Tab {
@@ -1295,7 +609,7 @@ impl Parser<'_> {
         })
     }
 
-    fn connector(
+    pub(super) fn connector(
         &self,
         t: &Tab,
         receptor: Receptor,
@@ -1381,7 +695,7 @@ impl Parser<'_> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn conn_list(
+    pub(super) fn conn_list(
         &self,
         t: &Tab,
         receptor: Receptor,
@@ -1474,7 +788,12 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn current_source_section(&mut self, net: &mut Network, index: usize, v: &Val) -> Res<()> {
+    pub(super) fn current_source_section(
+        &mut self,
+        net: &mut Network,
+        index: usize,
+        v: &Val,
+    ) -> Res<()> {
         let fallback = format!("current source {index}");
         let t = self.table(v, &fallback, "current_sources", "a table")?;
         let mut t = Tab {
@@ -1539,60 +858,5 @@ impl Parser<'_> {
             let span = t.key_span(&e.key);
             self.wrap(e, span)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_count_lines_and_characters() {
-        let text = "ab\ncdé\nx";
-        assert_eq!(
-            Position::of_offset(text, 0),
-            Position { line: 1, column: 1 }
-        );
-        assert_eq!(
-            Position::of_offset(text, 3),
-            Position { line: 2, column: 1 }
-        );
-        assert_eq!(
-            Position::of_offset(text, 7),
-            Position { line: 2, column: 4 }
-        );
-        assert_eq!(
-            Position::of_offset(text, 8),
-            Position { line: 3, column: 1 }
-        );
-        assert_eq!(
-            Position::of_offset(text, 100),
-            Position { line: 3, column: 2 }
-        );
-    }
-
-    #[test]
-    fn display_leaves_out_what_is_unknown() {
-        let mut e = ModelError {
-            file: "m.toml".into(),
-            position: None,
-            item: "simulation".into(),
-            key: "timestep".into(),
-            message: "must be > 0 ms, got 0".into(),
-            suggestion: None,
-        };
-        assert_eq!(
-            e.to_string(),
-            "m.toml: simulation: `timestep`: must be > 0 ms, got 0"
-        );
-        e.position = Some(Position {
-            line: 3,
-            column: 12,
-        });
-        e.suggestion = Some("x".into());
-        assert_eq!(
-            e.to_string(),
-            "m.toml:3:12: simulation: `timestep`: must be > 0 ms, got 0 (did you mean `x`?)"
-        );
     }
 }
