@@ -70,14 +70,17 @@ impl<'t, 'i> Tab<'t, 'i> {
         })
     }
 
+    /// `k` as messages name it: with the table's prefix.
     pub(super) fn key(&self, k: &str) -> String {
         format!("{}{k}", self.prefix)
     }
 
+    /// The value of key `k`, if given.
     pub(super) fn get(&self, k: &str) -> Option<&'t Val<'i>> {
         self.entries.iter().find(|e| e.0 == k).map(|e| e.2)
     }
 
+    /// Where key `k` is in the file (the table's span when it is absent).
     pub(super) fn key_span(&self, k: &str) -> Range<usize> {
         self.entries
             .iter()
@@ -87,6 +90,7 @@ impl<'t, 'i> Tab<'t, 'i> {
 }
 
 impl Parser<'_> {
+    /// An error at `span` about `key` of `item`.
     pub(super) fn err(
         &self,
         span: Range<usize>,
@@ -112,13 +116,15 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn remember(&mut self, item: &str, key: &str, span: &Range<usize>) {
+    /// Notes where `key` of `item` is, the first time it is seen.
+    fn remember(&mut self, item: &str, key: &str, span: &Range<usize>) {
         let pos = Position::of_offset(self.text, span.start);
         self.locations
             .entry((item.to_string(), key.to_string()))
             .or_insert(pos);
     }
 
+    /// Notes where table `t` and each of its keys are.
     pub(super) fn remember_table(&mut self, t: &Tab) {
         self.remember(&t.item, "", &t.span);
         for (k, span, _) in &t.entries {
@@ -148,6 +154,7 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// The value of key `k` of `t`, or an error saying `what` is missing.
     pub(super) fn required<'t, 'i>(
         &self,
         t: &Tab<'t, 'i>,
@@ -164,6 +171,7 @@ impl Parser<'_> {
         })
     }
 
+    /// A finite number (an integer or a float).
     pub(super) fn number(&self, v: &Val, item: &str, key: &str) -> Res<f64> {
         let x = match v.get_ref() {
             DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
@@ -205,6 +213,7 @@ impl Parser<'_> {
         Ok(x)
     }
 
+    /// An integer (written without a decimal point).
     pub(super) fn integer(&self, v: &Val, item: &str, key: &str) -> Res<i64> {
         match v.get_ref() {
             DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).map_err(|_| {
@@ -239,6 +248,7 @@ impl Parser<'_> {
         Ok(i as usize)
     }
 
+    /// A string.
     pub(super) fn string<'v>(&self, v: &'v Val, item: &str, key: &str) -> Res<&'v str> {
         match v.get_ref() {
             DeValue::String(s) => Ok(s.as_ref()),
@@ -251,6 +261,7 @@ impl Parser<'_> {
         }
     }
 
+    /// `true` or `false`.
     pub(super) fn boolean(&self, v: &Val, item: &str, key: &str) -> Res<bool> {
         match v.get_ref() {
             DeValue::Boolean(b) => Ok(*b),
@@ -263,6 +274,7 @@ impl Parser<'_> {
         }
     }
 
+    /// A list, or an error saying it must be `what`.
     pub(super) fn array<'v, 'i>(
         &self,
         v: &'v Val<'i>,
@@ -281,6 +293,7 @@ impl Parser<'_> {
         }
     }
 
+    /// A list of finite numbers.
     pub(super) fn numbers(&self, v: &Val, item: &str, key: &str) -> Res<Vec<f64>> {
         let a = self.array(v, item, key, "a list of numbers")?;
         a.iter()
@@ -294,6 +307,7 @@ impl Parser<'_> {
             .collect()
     }
 
+    /// A table, its keys named `key.name` in messages.
     pub(super) fn table<'t, 'i>(
         &self,
         v: &'t Val<'i>,
@@ -308,6 +322,22 @@ impl Parser<'_> {
                 key,
                 format!("must be {what}, got {}", describe(v.get_ref())),
             )
+        })
+    }
+
+    /// A table whose keys are named alone in messages (a section, `parameters`,
+    /// `initial_values`), not as `key.name`.
+    pub(super) fn section<'t, 'i>(
+        &self,
+        v: &'t Val<'i>,
+        item: &str,
+        key: &str,
+        what: &str,
+    ) -> Res<Tab<'t, 'i>> {
+        let t = self.table(v, item, key, what)?;
+        Ok(Tab {
+            prefix: String::new(),
+            ..t
         })
     }
 
@@ -363,7 +393,8 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn distribution(&self, v: &Val, item: &str, key: &str) -> Res<RandomDistribution> {
+    /// A distribution table `{ distribution = NAME, ... }` with PyNN's parameter names.
+    fn distribution(&self, v: &Val, item: &str, key: &str) -> Res<RandomDistribution> {
         let t = self.table(v, item, key, "a distribution table")?;
         let Some(name_v) = t.get("distribution") else {
             return Err(self.err(
@@ -466,7 +497,8 @@ impl Parser<'_> {
     }
 }
 
-pub(super) fn distribution_parameters(name: &str) -> Option<&'static [&'static str]> {
+/// The parameters of the distribution PyNN calls `name`, in the order of its variant.
+fn distribution_parameters(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
         "normal" | "lognormal" => &["mu", "sigma"],
         "normal_clipped" => &["mu", "sigma", "low", "high"],

@@ -97,6 +97,8 @@ pub(super) fn qualified_key(key: &str) -> String {
 }
 
 impl Parser<'_> {
+    /// The whole file: `[simulation]`, then the populations, projections and current
+    /// sources in file order.
     pub(super) fn model(&mut self, root: &Tab) -> Res<Model> {
         self.check_keys(root, &TOP_KEYS, "the model file")?;
         let Some(sim) = root.get("simulation") else {
@@ -107,11 +109,7 @@ impl Parser<'_> {
                 "missing: the model file needs a [simulation] table with timestep and duration",
             ));
         };
-        let sim = self.table(sim, "simulation", "simulation", "a table ([simulation])")?;
-        let sim = Tab {
-            prefix: String::new(),
-            ..sim
-        };
+        let sim = self.section(sim, "simulation", "simulation", "a table ([simulation])")?;
         let (setup, duration, seed_given) = self.simulation(&sim)?;
         let mut net = Network::new(setup);
 
@@ -150,7 +148,8 @@ impl Parser<'_> {
         })
     }
 
-    pub(super) fn simulation(&mut self, t: &Tab) -> Res<(Setup, f64, bool)> {
+    /// `[simulation]`: the setup, the duration (ms) and whether a seed was given.
+    fn simulation(&mut self, t: &Tab) -> Res<(Setup, f64, bool)> {
         self.remember_table(t);
         self.check_keys(t, &SIMULATION_KEYS, "[simulation]")?;
         let item = "simulation";
@@ -215,18 +214,10 @@ impl Parser<'_> {
         ))
     }
 
-    pub(super) fn population_section(
-        &mut self,
-        net: &mut Network,
-        index: usize,
-        v: &Val,
-    ) -> Res<()> {
+    /// One `[[populations]]` table (number `index`), created in `net`.
+    fn population_section(&mut self, net: &mut Network, index: usize, v: &Val) -> Res<()> {
         let fallback = format!("population {index}");
-        let t = self.table(v, &fallback, "populations", "a table")?;
-        let mut t = Tab {
-            prefix: String::new(),
-            ..t
-        };
+        let mut t = self.section(v, &fallback, "populations", "a table")?;
         // Name the item by its label as soon as it is known.
         if let Some(Ok(label)) = t.get("label").map(|l| self.string(l, &fallback, "label")) {
             t.item = format!("population \"{label}\"");
@@ -271,11 +262,7 @@ impl Parser<'_> {
         self.remember_table(&t);
 
         if let Some(pv) = t.get("parameters") {
-            let pt = self.table(pv, &item, "parameters", "a table of parameter values")?;
-            let pt = Tab {
-                prefix: String::new(),
-                ..pt
-            };
+            let pt = self.section(pv, &item, "parameters", "a table of parameter values")?;
             self.remember_table(&pt);
             for (name, kspan, val) in &pt.entries {
                 self.parameter(net, &pop, cell_type, name, kspan, val, &item)?;
@@ -283,11 +270,7 @@ impl Parser<'_> {
             self.check_population_values(net, &pop, &pt)?;
         }
         if let Some(iv) = t.get("initial_values") {
-            let it = self.table(iv, &item, "initial_values", "a table of initial values")?;
-            let it = Tab {
-                prefix: String::new(),
-                ..it
-            };
+            let it = self.section(iv, &item, "initial_values", "a table of initial values")?;
             self.remember_table(&it);
             for (name, kspan, val) in &it.entries {
                 if !cell_type.state_variables().contains(name) {
@@ -337,8 +320,9 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// Parameter `name` of `pop`, set in `net`.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn parameter(
+    fn parameter(
         &self,
         net: &mut Network,
         pop: &Population,
@@ -364,7 +348,8 @@ impl Parser<'_> {
             .map_err(|e| self.wrap(e, kspan.clone()))
     }
 
-    pub(super) fn spike_times(&self, v: &Val, item: &str) -> Res<SpikeTimes> {
+    /// `spike_times`: one list for every cell, or a list of lists, one per cell.
+    fn spike_times(&self, v: &Val, item: &str) -> Res<SpikeTimes> {
         let key = "spike_times";
         let what = "a list of times (ms) for every cell, or a list of such lists, one per cell";
         let a = self.array(v, item, key, what)?;
@@ -390,12 +375,7 @@ impl Parser<'_> {
     /// ([`check_poisson_parameter`]) on parameters given as numbers or lists, which
     /// `Network::set` leaves to `build`: applied here, cell by cell, to report a broken rule
     /// with its position, the cell of a list and which values are PyNN's defaults.
-    pub(super) fn check_population_values(
-        &self,
-        net: &Network,
-        pop: &Population,
-        pt: &Tab,
-    ) -> Res<()> {
+    fn check_population_values(&self, net: &Network, pop: &Population, pt: &Tab) -> Res<()> {
         let spec = &net.populations[pop.index];
         let item = format!("population \"{}\"", spec.label);
         let given = |name: &str| spec.parameters.iter().find(|p| p.0 == name).map(|p| &p.1);
@@ -464,18 +444,10 @@ impl Parser<'_> {
         Ok(())
     }
 
-    pub(super) fn projection_section(
-        &mut self,
-        net: &mut Network,
-        index: usize,
-        v: &Val,
-    ) -> Res<()> {
+    /// One `[[projections]]` table (number `index`), connected in `net`.
+    fn projection_section(&mut self, net: &mut Network, index: usize, v: &Val) -> Res<()> {
         let fallback = format!("projection {index}");
-        let t = self.table(v, &fallback, "projections", "a table")?;
-        let mut t = Tab {
-            prefix: String::new(),
-            ..t
-        };
+        let mut t = self.section(v, &fallback, "projections", "a table")?;
         let label_of = |k: &str| match t.get(k).map(|v| v.get_ref()) {
             Some(DeValue::String(s)) => Some(s.to_string()),
             _ => None,
@@ -609,7 +581,8 @@ impl Parser<'_> {
         })
     }
 
-    pub(super) fn connector(
+    /// The `connector` table of a projection.
+    fn connector(
         &self,
         t: &Tab,
         receptor: Receptor,
@@ -694,8 +667,9 @@ impl Parser<'_> {
         })
     }
 
+    /// The `conn_list` of a FromListConnector.
     #[allow(clippy::type_complexity)]
-    pub(super) fn conn_list(
+    fn conn_list(
         &self,
         t: &Tab,
         receptor: Receptor,
@@ -788,18 +762,10 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    pub(super) fn current_source_section(
-        &mut self,
-        net: &mut Network,
-        index: usize,
-        v: &Val,
-    ) -> Res<()> {
+    /// One `[[current_sources]]` table (number `index`), injected in `net`.
+    fn current_source_section(&mut self, net: &mut Network, index: usize, v: &Val) -> Res<()> {
         let fallback = format!("current source {index}");
-        let t = self.table(v, &fallback, "current_sources", "a table")?;
-        let mut t = Tab {
-            prefix: String::new(),
-            ..t
-        };
+        let mut t = self.section(v, &fallback, "current_sources", "a table")?;
         let type_v = self.required(
             &t,
             "type",
