@@ -44,6 +44,16 @@ impl Setup {
     pub fn min_delay(&self) -> f64 {
         self.min_delay.unwrap_or(self.timestep)
     }
+
+    /// The rule for a timestep or min_delay `x` (ms), the one place it is written: `x` finite
+    /// and `x > 0`.
+    pub(crate) fn check_step(x: f64) -> Result<(), String> {
+        if x.is_finite() && x > 0.0 {
+            Ok(())
+        } else {
+            Err(format!("must be a finite number > 0 ms, got {x}"))
+        }
+    }
 }
 
 /// A parameter or initial value: one number for every cell, one per cell, or random.

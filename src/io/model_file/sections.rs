@@ -155,14 +155,7 @@ impl Parser<'_> {
         let item = "simulation";
         let v = self.required(t, "timestep", "the timestep (ms, > 0)")?;
         let timestep = self.number(v, item, "timestep")?;
-        if timestep <= 0.0 {
-            return Err(self.err(
-                v.span(),
-                item,
-                "timestep",
-                format!("must be > 0 ms, got {timestep}"),
-            ));
-        }
+        Setup::check_step(timestep).map_err(|m| self.err(v.span(), item, "timestep", m))?;
         let v = self.required(t, "duration", "the simulated time (ms, >= 0)")?;
         let duration = self.number(v, item, "duration")?;
         if duration < 0.0 {
@@ -192,14 +185,7 @@ impl Parser<'_> {
             None => None,
             Some(v) => {
                 let d = self.number(v, item, "min_delay")?;
-                if d <= 0.0 {
-                    return Err(self.err(
-                        v.span(),
-                        item,
-                        "min_delay",
-                        format!("must be > 0 ms, got {d}"),
-                    ));
-                }
+                Setup::check_step(d).map_err(|m| self.err(v.span(), item, "min_delay", m))?;
                 Some(d)
             }
         };

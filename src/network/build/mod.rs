@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use super::{BuildError, Network};
+use super::{BuildError, Network, Setup};
 use crate::engine::Simulation;
 use crate::engine::{Backend, NetData, INHIBITORY_BIT};
 
@@ -54,21 +54,9 @@ impl Network {
 
     /// Checks the timestep and min_delay (finite, > 0 ms); returns min_delay (ms).
     fn check_setup(&self) -> Result<f64, BuildError> {
-        let setup = self.setup;
-        if !(setup.timestep.is_finite() && setup.timestep > 0.0) {
-            return Err(BuildError::new(
-                "simulation",
-                "timestep",
-                format!("must be a finite number > 0 ms, got {}", setup.timestep),
-            ));
-        }
-        let min_delay = setup.min_delay();
-        if !(min_delay.is_finite() && min_delay > 0.0) {
-            return Err(BuildError::new(
-                "simulation",
-                "min_delay",
-                format!("must be a finite number > 0 ms, got {min_delay}"),
-            ));
+        let min_delay = self.setup.min_delay();
+        for (key, x) in [("timestep", self.setup.timestep), ("min_delay", min_delay)] {
+            Setup::check_step(x).map_err(|m| BuildError::new("simulation", key, m))?;
         }
         Ok(min_delay)
     }
