@@ -814,11 +814,9 @@ impl Network {
                 _ => {}
             }
         }
-        let min_delay = self.setup.min_delay();
         if let Value::Scalar(d) = synapse.delay {
-            if d < min_delay {
-                return Err(BuildError::new(&item, "delay", format!("{d} ms is below min_delay ({min_delay} ms); use a delay >= {min_delay} or lower simulation.min_delay")));
-            }
+            check_delay(d, self.setup.min_delay())
+                .map_err(|m| BuildError::new(&item, "delay", m))?;
         }
         if let Value::Scalar(w) = synapse.weight {
             check_weight_sign(w, receptor).map_err(|m| BuildError::new(&item, "weight", m))?;
@@ -947,4 +945,17 @@ pub(crate) fn check_weight_sign(w: f64, receptor: Receptor) -> Result<(), String
         )),
         _ => Ok(()),
     }
+}
+
+/// Delay rule of SPEC §1: a delay `d` (ms) is finite and >= min_delay (ms).
+pub(crate) fn check_delay(d: f64, min_delay: f64) -> Result<(), String> {
+    if !d.is_finite() {
+        return Err(format!("must be a finite number, got {d}"));
+    }
+    if d < min_delay {
+        return Err(format!(
+            "{d} ms is below min_delay ({min_delay} ms); use delays >= {min_delay} or lower simulation.min_delay"
+        ));
+    }
+    Ok(())
 }

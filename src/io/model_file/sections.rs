@@ -11,9 +11,9 @@ use super::parse::{describe, Parser, Res, Tab, Val};
 use super::{Model, ModelError};
 use crate::model::if_curr_exp;
 use crate::network::{
-    check_poisson_parameter, check_weight_sign, suggest, CellType, Connector, CurrentSource,
-    Network, Population, Receptor, Selection, Setup, SpikeTimes, StaticSynapse, Value, Var,
-    POISSON_PARAMETERS,
+    check_delay, check_poisson_parameter, check_weight_sign, suggest, CellType, Connector,
+    CurrentSource, Network, Population, Receptor, Selection, Setup, SpikeTimes, StaticSynapse,
+    Value, Var, POISSON_PARAMETERS,
 };
 
 // Keys of each table.
@@ -733,14 +733,9 @@ impl Parser<'_> {
                 check_weight_sign(w, receptor)
                     .map_err(|m| row_err(self.err(cols[2].span(), item, key, m.clone())))?;
                 let d = self.number(&cols[3], item, key).map_err(row_err)?;
-                if d < min_delay {
-                    return Err(row_err(self.err(
-                        cols[3].span(),
-                        item,
-                        key,
-                        format!("delay {d} ms is below min_delay ({min_delay} ms)"),
-                    )));
-                }
+                check_delay(d, min_delay).map_err(|m| {
+                    row_err(self.err(cols[3].span(), item, key, format!("delay {m}")))
+                })?;
                 (weight, delay) = (Some(w), Some(d));
             }
             out.push((pre as u32, post as u32, weight, delay));

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use super::super::connectors::{self, Connection, Connections};
 use super::super::random::stream;
 use super::super::{
-    check_weight_sign, BuildError, Connector, Network, Projection, Receptor, Value,
+    check_delay, check_weight_sign, BuildError, Connector, Network, Projection, Receptor, Value,
 };
 use crate::engine::{NetData, INHIBITORY_BIT};
 
@@ -187,13 +187,13 @@ impl Network {
                     format!("connection {} -> {}: {m}", c.pre, c.post),
                 )
             })?;
-            if !(delay.is_finite() && delay >= min_delay) {
-                return Err(BuildError::new(
+            check_delay(delay, min_delay).map_err(|m| {
+                BuildError::new(
                     &item,
                     "delay",
-                    format!("connection {} -> {}: {delay} ms is below min_delay ({min_delay} ms); use delays >= {min_delay} or lower simulation.min_delay", c.pre, c.post),
-                ));
-            }
+                    format!("connection {} -> {}: {m}", c.pre, c.post),
+                )
+            })?;
             Ok(())
         };
         match pending.fixed() {
