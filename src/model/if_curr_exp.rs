@@ -125,51 +125,24 @@ impl Params {
         }
     }
 
+    /// The values in the order of [`PARAMETERS`] (the inverse of [`Params::from_values`]).
+    pub fn values(&self) -> [f64; 9] {
+        [
+            self.cm,
+            self.tau_m,
+            self.tau_syn_E,
+            self.tau_syn_I,
+            self.tau_refrac,
+            self.v_rest,
+            self.v_reset,
+            self.v_thresh,
+            self.i_offset,
+        ]
+    }
+
     /// Checks SPEC §5: finite values, cm > 0, tau_* > 0, tau_refrac >= 0, v_reset < v_thresh.
     pub fn validate(&self) -> Result<(), ParamError> {
-        let named = [
-            ("cm", self.cm),
-            ("tau_m", self.tau_m),
-            ("tau_syn_E", self.tau_syn_E),
-            ("tau_syn_I", self.tau_syn_I),
-            ("tau_refrac", self.tau_refrac),
-            ("v_rest", self.v_rest),
-            ("v_reset", self.v_reset),
-            ("v_thresh", self.v_thresh),
-            ("i_offset", self.i_offset),
-        ];
-        for (name, x) in named {
-            if !x.is_finite() {
-                return Err(ParamError {
-                    name,
-                    message: format!("must be a finite number, got {x}"),
-                });
-            }
-        }
-        for (name, x) in &named[..4] {
-            if *x <= 0.0 {
-                return Err(ParamError {
-                    name,
-                    message: format!("must be > 0, got {x}"),
-                });
-            }
-        }
-        if self.tau_refrac < 0.0 {
-            return Err(ParamError {
-                name: "tau_refrac",
-                message: format!("must be >= 0, got {}", self.tau_refrac),
-            });
-        }
-        if self.v_reset >= self.v_thresh {
-            return Err(ParamError {
-                name: "v_reset",
-                message: format!(
-                    "must be below v_thresh ({} mV), got {} mV",
-                    self.v_thresh, self.v_reset
-                ),
-            });
-        }
-        Ok(())
+        check_values(&self.values().map(Some))
     }
 
     /// Asymptotic potential `v_inf = v_rest + (i_offset + i_inj) * tau_m / cm` (mV) for an
@@ -197,6 +170,50 @@ impl Params {
     }
 }
 
+/// The rules of SPEC §5 for a valid `IF_curr_exp` parameter set, the one place they are
+/// written: `values` in the order of [`PARAMETERS`], `None` for a value not known yet (drawn
+/// at random when the network is built), whose rules are then left out. Checked in order:
+/// every value finite; `cm`, `tau_m`, `tau_syn_E`, `tau_syn_I` > 0; `tau_refrac` >= 0;
+/// `v_reset` < `v_thresh` (reported under `v_reset`).
+pub fn check_values(values: &[Option<f64>; 9]) -> Result<(), ParamError> {
+    let named = || {
+        PARAMETERS
+            .iter()
+            .zip(values)
+            .filter_map(|(p, x)| x.map(|x| (p.0, x)))
+    };
+    if let Some((name, x)) = named().find(|(_, x)| !x.is_finite()) {
+        return Err(ParamError {
+            name,
+            message: format!("must be a finite number, got {x}"),
+        });
+    }
+    for (name, x) in named() {
+        let strictly_positive = matches!(name, "cm" | "tau_m" | "tau_syn_E" | "tau_syn_I");
+        if strictly_positive && x <= 0.0 {
+            return Err(ParamError {
+                name,
+                message: format!("must be > 0, got {x}"),
+            });
+        }
+        if name == "tau_refrac" && x < 0.0 {
+            return Err(ParamError {
+                name,
+                message: format!("must be >= 0, got {x}"),
+            });
+        }
+    }
+    if let (Some(v_reset), Some(v_thresh)) = (values[6], values[7]) {
+        if v_reset >= v_thresh {
+            return Err(ParamError {
+                name: "v_reset",
+                message: format!("v_reset ({v_reset} mV) must be below v_thresh ({v_thresh} mV)"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The dynamic state of one cell at a time `t` (not stored here).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct State {
@@ -206,6 +223,56 @@ pub struct State {
     pub isyn_exc: f64,
     /// Inhibitory synaptic current (nA), <= 0.
     pub isyn_inh: f64,
+}
+
+impl Default for State {
+    /// PyNN's initial values ([`STATE_VARIABLES`]).
+    fn default() -> Self {
+        let [v, isyn_exc, isyn_inh] = STATE_VARIABLES.map(|(_, x, _)| x);
+        State {
+            v,
+            isyn_exc,
+            isyn_inh,
+        }
+    }
+}
+
+impl State {
+    /// Checks an initial state: finite values, `isyn_exc` >= 0 nA, `isyn_inh` <= 0 nA (the
+    /// signs of SPEC §1's currents).
+    pub fn validate(&self) -> Result<(), ParamError> {
+        for (name, x) in [
+            ("v", self.v),
+            ("isyn_exc", self.isyn_exc),
+            ("isyn_inh", self.isyn_inh),
+        ] {
+            if !x.is_finite() {
+                return Err(ParamError {
+                    name,
+                    message: format!("initial value must be finite, got {x}"),
+                });
+            }
+        }
+        if self.isyn_exc < 0.0 {
+            return Err(ParamError {
+                name: "isyn_exc",
+                message: format!(
+                    "initial excitatory current must be >= 0 nA, got {}",
+                    self.isyn_exc
+                ),
+            });
+        }
+        if self.isyn_inh > 0.0 {
+            return Err(ParamError {
+                name: "isyn_inh",
+                message: format!(
+                    "initial inhibitory current must be <= 0 nA, got {}",
+                    self.isyn_inh
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// `K(t) = (e^{-lm t} - e^{-lx t}) / (lx - lm)` (ms), evaluated without cancellation.

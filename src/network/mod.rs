@@ -44,6 +44,16 @@ impl Setup {
     pub fn min_delay(&self) -> f64 {
         self.min_delay.unwrap_or(self.timestep)
     }
+
+    /// The rule for a timestep or min_delay `x` (ms), the one place it is written: `x` finite
+    /// and `x > 0`.
+    pub(crate) fn check_step(x: f64) -> Result<(), String> {
+        if x.is_finite() && x > 0.0 {
+            Ok(())
+        } else {
+            Err(format!("must be a finite number > 0 ms, got {x}"))
+        }
+    }
 }
 
 /// A parameter or initial value: one number for every cell, one per cell, or random.
@@ -99,6 +109,25 @@ pub const POISSON_PARAMETERS: [(&str, f64, &str); 3] = [
     ("start", 0.0, "ms"),
     ("duration", f64::INFINITY, "ms"),
 ];
+
+/// The rule for one value of a `SpikeSourcePoisson` parameter, the one place it is written:
+/// `rate` (Hz) and `start` (ms) finite and >= 0; `duration` (ms) >= 0, infinite meaning
+/// forever. The message gives the unit of [`POISSON_PARAMETERS`].
+pub(crate) fn check_poisson_parameter(name: &str, x: f64) -> Result<(), String> {
+    let ok = if name == "duration" {
+        x >= 0.0 && !x.is_nan()
+    } else {
+        x.is_finite() && x >= 0.0
+    };
+    if ok {
+        return Ok(());
+    }
+    let unit = POISSON_PARAMETERS
+        .iter()
+        .find(|p| p.0 == name)
+        .map_or("", |p| p.2);
+    Err(format!("must be >= 0 {unit}, got {x}"))
+}
 
 impl CellType {
     /// PyNN's name.
@@ -785,11 +814,9 @@ impl Network {
                 _ => {}
             }
         }
-        let min_delay = self.setup.min_delay();
         if let Value::Scalar(d) = synapse.delay {
-            if d < min_delay {
-                return Err(BuildError::new(&item, "delay", format!("{d} ms is below min_delay ({min_delay} ms); use a delay >= {min_delay} or lower simulation.min_delay")));
-            }
+            check_delay(d, self.setup.min_delay())
+                .map_err(|m| BuildError::new(&item, "delay", m))?;
         }
         if let Value::Scalar(w) = synapse.weight {
             check_weight_sign(w, receptor).map_err(|m| BuildError::new(&item, "weight", m))?;
@@ -918,4 +945,17 @@ pub(crate) fn check_weight_sign(w: f64, receptor: Receptor) -> Result<(), String
         )),
         _ => Ok(()),
     }
+}
+
+/// Delay rule of SPEC §1: a delay `d` (ms) is finite and >= min_delay (ms).
+pub(crate) fn check_delay(d: f64, min_delay: f64) -> Result<(), String> {
+    if !d.is_finite() {
+        return Err(format!("must be a finite number, got {d}"));
+    }
+    if d < min_delay {
+        return Err(format!(
+            "{d} ms is below min_delay ({min_delay} ms); use delays >= {min_delay} or lower simulation.min_delay"
+        ));
+    }
+    Ok(())
 }

@@ -1,0 +1,260 @@
+//! The cells of a network: per-cell parameters and initial values (drawn and validated),
+//! spike-array times, Poisson sources, the recording layout and the injected currents.
+
+use super::super::random::stream;
+use super::super::{
+    check_poisson_parameter, BuildError, CellType, CurrentSource, Network, PopulationSpec,
+    SpikeTimes, Value, Var, POISSON_PARAMETERS,
+};
+use crate::engine::{CellKind, NetData, PoissonCell};
+use crate::model::if_curr_exp::{self, Params, State};
+use crate::recording::PopulationLayout;
+
+/// Per-cell values of `value` for a population of `size` cells; random values come from the
+/// stream `purpose`.
+fn per_cell(value: &Value, size: usize, seed: u64, purpose: &str) -> Vec<f64> {
+    match value {
+        Value::Scalar(x) => vec![*x; size],
+        Value::PerCell(xs) => xs.clone(),
+        Value::Random(d) => d.sample_n(seed, purpose, size),
+    }
+}
+
+/// One population being read: its description, item name (for errors), first global cell and
+/// the seed of the streams its random values come from.
+struct Pop<'a> {
+    spec: &'a PopulationSpec,
+    item: String,
+    offset: u32,
+    seed: u64,
+}
+
+impl Pop<'_> {
+    /// The per-cell values of parameter `name` (`default` when not given), random ones from
+    /// the stream `population:{label}/parameter:{name}`.
+    fn parameter(&self, name: &str, default: f64) -> Vec<f64> {
+        let given = self.spec.parameters.iter().find(|(n, _)| n == name);
+        let value = given.map_or(Value::Scalar(default), |(_, v)| v.clone());
+        self.values(&value, "parameter", name)
+    }
+
+    /// The per-cell initial values of state variable `name`, random ones from the stream
+    /// `population:{label}/initial:{name}`.
+    fn initial(&self, name: &str, default: f64) -> Vec<f64> {
+        let given = self.spec.initial_values.iter().find(|(n, _)| n == name);
+        let value = given.map_or(Value::Scalar(default), |(_, v)| v.clone());
+        self.values(&value, "initial", name)
+    }
+
+    /// The per-cell values of `value`, random ones from `population:{label}/{kind}:{name}`.
+    fn values(&self, value: &Value, kind: &str, name: &str) -> Vec<f64> {
+        let purpose = format!("population:{}/{kind}:{name}", self.spec.label);
+        per_cell(value, self.spec.size, self.seed, &purpose)
+    }
+}
+
+/// The cell values of [`NetData`] being filled, population by population.
+struct Cells<'n>(&'n mut NetData);
+
+impl Cells<'_> {
+    /// Appends one cell.
+    fn push(&mut self, kind: CellKind, params: Params, init: State) {
+        self.0.kinds.push(kind);
+        self.0.params.push(params);
+        self.0.init.push(init);
+    }
+
+    /// The `IF_curr_exp` cells of `pop`, every parameter set and initial state validated.
+    fn neurons(&mut self, pop: &Pop) -> Result<(), BuildError> {
+        let columns =
+            if_curr_exp::PARAMETERS.map(|(name, default, _)| pop.parameter(name, default));
+        let state =
+            if_curr_exp::STATE_VARIABLES.map(|(name, default, _)| pop.initial(name, default));
+        for i in 0..pop.spec.size {
+            let cell = if pop.spec.size > 1 {
+                format!("cell {i}: ")
+            } else {
+                String::new()
+            };
+            let p = Params::from_values(&std::array::from_fn(|k| columns[k][i]));
+            p.validate()
+                .map_err(|e| BuildError::new(&pop.item, e.name, format!("{cell}{}", e.message)))?;
+            let s = State {
+                v: state[0][i],
+                isyn_exc: state[1][i],
+                isyn_inh: state[2][i],
+            };
+            s.validate().map_err(|e| {
+                BuildError::new(&pop.item, e.name, format!("cell {i}: {}", e.message))
+            })?;
+            self.push(CellKind::Neuron, p, s);
+        }
+        Ok(())
+    }
+
+    /// The `SpikeSourceArray` cells of `pop`: their spike times, one range of `array_times`
+    /// each.
+    fn spike_arrays(&mut self, pop: &Pop) {
+        for i in 0..pop.spec.size {
+            let times: &[f64] = match &pop.spec.spike_times {
+                None => &[],
+                Some(SpikeTimes::Same(ts)) => ts,
+                Some(SpikeTimes::PerCell(lists)) => &lists[i],
+            };
+            let net = &mut *self.0;
+            let start = net.array_times.len() as u32;
+            net.array_times.extend_from_slice(times);
+            net.array_ranges[pop.offset as usize + i] = (start, net.array_times.len() as u32);
+            self.push(CellKind::Array, Params::default(), State::default());
+        }
+    }
+
+    /// The `SpikeSourcePoisson` cells of `pop`, each with its own stream
+    /// `population:{label}/poisson:{cell}`; every value checked.
+    fn poisson_sources(&mut self, pop: &Pop) -> Result<(), BuildError> {
+        let mut columns = Vec::with_capacity(POISSON_PARAMETERS.len());
+        for (name, default, _) in POISSON_PARAMETERS {
+            let xs = pop.parameter(name, default);
+            for (i, &x) in xs.iter().enumerate() {
+                check_poisson_parameter(name, x)
+                    .map_err(|m| BuildError::new(&pop.item, name, format!("cell {i}: {m}")))?;
+            }
+            columns.push(xs);
+        }
+        let [rates, starts, durations] = [&columns[0], &columns[1], &columns[2]];
+        for (i, ((&rate_hz, &start), &duration)) in
+            rates.iter().zip(starts).zip(durations).enumerate()
+        {
+            let label = &pop.spec.label;
+            self.0.poisson.push(PoissonCell {
+                cell: pop.offset + i as u32,
+                rate_hz,
+                start,
+                duration,
+                rng: stream(pop.seed, &format!("population:{label}/poisson:{i}")),
+            });
+            self.push(CellKind::Poisson, Params::default(), State::default());
+        }
+        Ok(())
+    }
+}
+
+/// What is recorded of `pop`, whose first cell is `offset`: the spiking cells and each signal's
+/// cells, sorted and without repeats, signals in [`Var`] order.
+fn recording_layout(pop: &PopulationSpec, offset: u32) -> PopulationLayout {
+    let cells_of = |sel: &Option<Vec<u32>>| -> Vec<u32> {
+        let mut c = sel
+            .clone()
+            .unwrap_or_else(|| (0..pop.size as u32).collect());
+        c.sort_unstable();
+        c.dedup();
+        c
+    };
+    let mut spikes = Vec::new();
+    let mut signals = Vec::new();
+    for (var, sel) in &pop.record {
+        if *var == Var::Spikes {
+            spikes = cells_of(sel);
+        } else {
+            signals.push((*var, cells_of(sel)));
+        }
+    }
+    signals.sort_by_key(|s| s.0);
+    PopulationLayout {
+        label: pop.label.clone(),
+        cell_type: pop.cell_type.name().to_string(),
+        offset,
+        size: pop.size as u32,
+        spikes,
+        signals,
+    }
+}
+
+impl Network {
+    /// Draws and checks the values of the cells of `net` (which has none yet: `array_ranges`
+    /// holds an empty range for each cell, the other cell fields are empty), population by
+    /// population in creation order, and returns the global index of each population's first
+    /// cell. Fails on the first bad value.
+    pub(super) fn cells(&self, net: &mut NetData) -> Result<Vec<u32>, BuildError> {
+        let mut offsets = Vec::with_capacity(self.populations.len());
+        let mut cells = Cells(net);
+        for spec in &self.populations {
+            let pop = Pop {
+                spec,
+                item: format!("population \"{}\"", spec.label),
+                offset: cells.0.kinds.len() as u32,
+                seed: self.setup.seed,
+            };
+            offsets.push(pop.offset);
+            match spec.cell_type {
+                CellType::IfCurrExp => cells.neurons(&pop)?,
+                CellType::SpikeSourceArray => cells.spike_arrays(&pop),
+                CellType::SpikeSourcePoisson => cells.poisson_sources(&pop)?,
+            }
+            cells.0.layout.push(recording_layout(spec, pop.offset));
+        }
+        Ok(offsets)
+    }
+
+    /// The switches `(t, cell, total injected current after t)` of every cell that receives a
+    /// current source, sorted by (t, cell). The total is recomputed at each breakpoint as the
+    /// sum, in source order, of the amplitudes active there, so no rounding accumulates.
+    pub(super) fn current_switches(&self, offsets: &[u32]) -> Vec<(f64, u32, f64)> {
+        use std::collections::BTreeMap;
+        let mut per_cell: BTreeMap<u32, Vec<&CurrentSource>> = BTreeMap::new();
+        for (src, sel) in &self.current_sources {
+            let size = self.populations[sel.population].size as u32;
+            let cells = sel.cells.clone().unwrap_or_else(|| (0..size).collect());
+            for c in cells {
+                per_cell
+                    .entry(offsets[sel.population] + c)
+                    .or_default()
+                    .push(src);
+            }
+        }
+        let mut out = Vec::new();
+        for (cell, sources) in per_cell {
+            let mut times: Vec<f64> = Vec::new();
+            for s in &sources {
+                match s {
+                    CurrentSource::Dc { start, stop, .. } => {
+                        times.push(*start);
+                        if stop.is_finite() {
+                            times.push(*stop);
+                        }
+                    }
+                    CurrentSource::Step { times: ts, .. } => times.extend_from_slice(ts),
+                }
+            }
+            times.sort_by(f64::total_cmp);
+            times.dedup();
+            for t in times {
+                let total: f64 = sources.iter().map(|s| amplitude_at(s, t)).sum();
+                out.push((t, cell, total));
+            }
+        }
+        out.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        out
+    }
+}
+
+/// The amplitude of a current source at time `t` (right-continuous).
+fn amplitude_at(s: &CurrentSource, t: f64) -> f64 {
+    match s {
+        CurrentSource::Dc {
+            amplitude,
+            start,
+            stop,
+        } => {
+            if t >= *start && t < *stop {
+                *amplitude
+            } else {
+                0.0
+            }
+        }
+        CurrentSource::Step { times, amplitudes } => match times.iter().rposition(|&x| x <= t) {
+            Some(i) => amplitudes[i],
+            None => 0.0,
+        },
+    }
+}
