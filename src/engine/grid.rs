@@ -79,12 +79,9 @@
 
 use std::collections::HashMap;
 
-use rand_distr::{Distribution, Exp};
-use rand_pcg::Pcg64;
-
 use super::propagators::Propagators;
 pub use super::propagators::Scheme;
-use super::{CellChange, CellKind, NetData, INHIBITORY_BIT};
+use super::{CellChange, CellKind, NetData, PoissonStream, INHIBITORY_BIT};
 use crate::model::if_curr_exp::State;
 use crate::recording::{EventCounts, Recorder};
 
@@ -246,7 +243,7 @@ pub struct StepEngine {
     src_next_t: Vec<f64>,
     /// Array cursor (index into `array_times`) or Poisson index of each source.
     src_cursor: Vec<u32>,
-    poisson_rng: Vec<Pcg64>,
+    poisson: Vec<PoissonStream>,
     /// Recorded data.
     pub recorder: Recorder,
     counts: EventCounts,
@@ -301,7 +298,7 @@ impl StepEngine {
             src_next_t: vec![f64::INFINITY; sources.len()],
             src_cursor,
             sources,
-            poisson_rng: net.poisson.iter().map(|p| p.rng.clone()).collect(),
+            poisson: net.poisson.iter().map(PoissonStream::of).collect(),
             recorder: net.recorder(),
             counts: EventCounts::default(),
         };
@@ -323,8 +320,8 @@ impl StepEngine {
         self.refr.iter_mut().for_each(|r| *r = 0);
         self.ring.clear();
         self.switch_cursor = 0;
-        for (rng, p) in self.poisson_rng.iter_mut().zip(&net.poisson) {
-            *rng = p.rng.clone();
+        for (stream, p) in self.poisson.iter_mut().zip(&net.poisson) {
+            *stream = PoissonStream::of(p);
         }
         for (i, &g) in self.sources.iter().enumerate() {
             if net.kinds[g as usize] == CellKind::Array {
@@ -526,22 +523,8 @@ impl StepEngine {
             CellKind::Poisson => {
                 // The same draws, in the same order, as the exact engine's `schedule_source`:
                 // exponential intervals from `start`, then from the previous (exact) spike time.
-                let pi = self.src_cursor[i] as usize;
-                let p = &net.poisson[pi];
-                if p.rate_hz <= 0.0 {
-                    None
-                } else {
-                    let from = if first {
-                        p.start
-                    } else {
-                        self.src_next_t[i].max(p.start)
-                    };
-                    let isi = Exp::new(p.rate_hz / 1000.0)
-                        .expect("validated rate")
-                        .sample(&mut self.poisson_rng[pi]);
-                    let ts = from + isi;
-                    (ts < p.start + p.duration).then_some(ts)
-                }
+                let previous = (!first).then_some(self.src_next_t[i]);
+                self.poisson[self.src_cursor[i] as usize].next(previous)
             }
             CellKind::Neuron => unreachable!("neurons are not sources"),
         };

@@ -9,6 +9,7 @@ mod simulation;
 
 pub use simulation::{Simulation, StateError};
 
+use rand_distr::{Distribution, Exp};
 use rand_pcg::Pcg64;
 
 use crate::model::if_curr_exp::{Params, State};
@@ -47,6 +48,43 @@ pub(crate) enum CellChange {
     Params(Params),
     /// A new state.
     State(State),
+}
+
+/// The spike generator of one Poisson cell, the one rule every engine draws from: exponential
+/// inter-spike intervals at `rate_hz`, the first from `start`, each next one from the previous
+/// spike, up to `start + duration` (exclusive); nothing at rate 0. The draws come from the
+/// cell's own stream, so they are the same on every backend and thread count.
+#[derive(Clone, Debug)]
+pub(crate) struct PoissonStream {
+    /// The inter-spike interval distribution (rate in 1/ms), or `None` at rate 0.
+    isi: Option<Exp<f64>>,
+    /// Start of activity (ms).
+    start: f64,
+    /// End of activity, `start + duration` (ms).
+    end: f64,
+    /// The cell's random stream.
+    rng: Pcg64,
+}
+
+impl PoissonStream {
+    /// The generator of `p`, at t = 0.
+    pub(crate) fn of(p: &PoissonCell) -> Self {
+        PoissonStream {
+            isi: (p.rate_hz > 0.0).then(|| Exp::new(p.rate_hz / 1000.0).expect("validated rate")),
+            start: p.start,
+            end: p.start + p.duration,
+            rng: p.rng.clone(),
+        }
+    }
+
+    /// The next spike time (ms) after the spike at `previous` (`None`: the first spike).
+    #[inline]
+    pub(crate) fn next(&mut self, previous: Option<f64>) -> Option<f64> {
+        let isi = self.isi?;
+        let from = previous.map_or(self.start, |t| t.max(self.start));
+        let ts = from + isi.sample(&mut self.rng);
+        (ts < self.end).then_some(ts)
+    }
 }
 
 /// High bit of a synapse target: set for inhibitory synapses.

@@ -3,13 +3,10 @@
 //! other shard (every delivery landing in the window is known when it starts), so shards run
 //! the window on different threads and produce exactly what one shard holding every cell would.
 
-use rand_distr::{Distribution, Exp};
-use rand_pcg::Pcg64;
-
 use super::cell::{Cell, CellParams};
 use super::memory;
 use super::queue::EventQueue;
-use crate::engine::{CellKind, NetData, INHIBITORY_BIT};
+use crate::engine::{CellKind, NetData, PoissonStream, INHIBITORY_BIT};
 use crate::model::if_curr_exp::{Free, State};
 use crate::recording::EventCounts;
 use crate::threshold::{
@@ -54,19 +51,12 @@ impl Window<'_> {
     }
 }
 
-/// What a shard needs of one Poisson cell to draw its next spike, in one record (a spike costs
-/// one look-up into this array).
-struct PoissonStream {
+/// One Poisson cell of a shard: its generator and where it came from (a spike costs one
+/// look-up into this array).
+struct ShardPoisson {
     /// Index of the cell in `net.poisson`.
     index: u32,
-    /// The inter-spike interval distribution (1/ms), or `None` at rate 0.
-    isi: Option<Exp<f64>>,
-    /// Start of activity (ms).
-    start: f64,
-    /// End of activity, `start + duration` (ms).
-    end: f64,
-    /// The cell's random stream.
-    rng: Pcg64,
+    stream: PoissonStream,
 }
 
 /// The cells `lo..hi` and their events.
@@ -86,7 +76,7 @@ pub(super) struct Shard {
     /// Per cell: index into `poisson`, or `u32::MAX`.
     poisson_index: Vec<u32>,
     /// The Poisson cells of the shard.
-    poisson: Vec<PoissonStream>,
+    poisson: Vec<ShardPoisson>,
     lazy: bool,
     /// Whether the synapses of every delay group are sorted by target (then a shard finds its
     /// own by binary search).
@@ -119,13 +109,9 @@ impl Shard {
         for (i, p) in net.poisson.iter().enumerate() {
             if range.contains(&(p.cell as usize)) {
                 poisson_index[p.cell as usize - range.start] = poisson.len() as u32;
-                poisson.push(PoissonStream {
+                poisson.push(ShardPoisson {
                     index: i as u32,
-                    isi: (p.rate_hz > 0.0)
-                        .then(|| Exp::new(p.rate_hz / 1000.0).expect("validated rate")),
-                    start: p.start,
-                    end: p.start + p.duration,
-                    rng: p.rng.clone(),
+                    stream: PoissonStream::of(p),
                 });
             }
         }
@@ -183,7 +169,7 @@ impl Shard {
             *c = net.array_ranges[lo + i].0;
         }
         for p in self.poisson.iter_mut() {
-            p.rng = net.poisson[p.index as usize].rng.clone();
+            p.stream = PoissonStream::of(&net.poisson[p.index as usize]);
         }
         self.spikes.clear();
         self.samples.clear();
@@ -454,11 +440,7 @@ impl Shard {
             }
             CellKind::Poisson => {
                 let p = &mut self.poisson[self.poisson_index[i] as usize];
-                p.isi.and_then(|isi| {
-                    let from = if first { p.start } else { t.max(p.start) };
-                    let ts = from + isi.sample(&mut p.rng);
-                    (ts < p.end).then_some(ts)
-                })
+                p.stream.next((!first).then_some(t))
             }
             CellKind::Neuron => unreachable!("neurons are predicted, not scheduled"),
         };
