@@ -51,7 +51,6 @@
 //! against the step.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -670,17 +669,10 @@ impl Study {
 
 /// Writes `dir/name` atomically with `content`.
 fn write_file(dir: &Path, name: &str, content: &str) -> Result<PathBuf, ConvergeError> {
-    let path = dir.join(name);
-    let io_err = |source| {
-        ConvergeError::Output(OutputError::Io {
-            path: path.clone(),
-            source,
-        })
-    };
-    let mut tmp = crate::io::output::temp_file_in(dir, name, ".tmp").map_err(io_err)?;
-    tmp.write_all(content.as_bytes()).map_err(io_err)?;
-    tmp.persist(&path).map_err(|e| io_err(e.error))?;
-    Ok(path)
+    Ok(
+        crate::io::atomic::write_bytes(&dir.join(name), content.as_bytes())
+            .map_err(OutputError::from)?,
+    )
 }
 
 /// Writes `converge.csv`, `converge.json` and `converge.png` into `out` (created if needed);

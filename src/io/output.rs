@@ -1,6 +1,6 @@
 //! The results directory (SPEC §4): `spikes.csv`, one `<var>.csv` per recorded state variable,
-//! `summary.json`, `data.bin` (the whole [`DataBlock`] in bincode) and, on request, a PNG per
-//! population.
+//! `summary.json` and `data.bin` (the whole [`DataBlock`] in bincode). The figures of the
+//! directory are drawn by the `plot` module, not here.
 //!
 //! Every file is written atomically: streamed through a buffer into a temporary file in the
 //! same directory, then renamed over its final name, so an interrupted run never leaves a
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::plot::{self, PlotError};
+use crate::io::atomic::{self, AtomicError};
 use crate::recording::{DataBlock, EventCounts, PopulationData};
 
 /// Name of the spike file.
@@ -70,60 +70,31 @@ pub enum OutputError {
         /// The serializer's error.
         source: serde_json::Error,
     },
-    /// A figure could not be drawn.
-    #[error(transparent)]
-    Plot(#[from] PlotError),
 }
 
-/// Creates a temporary file in `dir` for the file `name` (hidden, named after it, ending in
-/// `suffix`), readable like an ordinary new file once renamed.
-pub(crate) fn temp_file_in(
-    dir: &Path,
-    name: &str,
-    suffix: &str,
-) -> io::Result<tempfile::NamedTempFile> {
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(suffix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Subject to the umask, like any file a program creates.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
+impl From<AtomicError> for OutputError {
+    fn from(e: AtomicError) -> Self {
+        OutputError::Io {
+            path: e.path,
+            source: e.source,
+        }
     }
-    builder.tempfile_in(dir)
 }
 
-/// Writes `dir/name` atomically: `fill` streams the content into a buffered temporary file,
-/// which is renamed to its final name only if everything succeeded. On error the temporary file
-/// is removed.
+/// Writes `dir/name` atomically ([`atomic::write_with`]): `fill` streams the content, and is
+/// given the final path for its errors.
 fn write_atomic<F>(dir: &Path, name: &str, fill: F) -> Result<PathBuf, OutputError>
 where
     F: FnOnce(&mut BufWriter<&File>, &Path) -> Result<(), OutputError>,
 {
     let path = dir.join(name);
-    let io_err = |source| OutputError::Io {
-        path: path.clone(),
-        source,
-    };
-    let tmp = temp_file_in(dir, name, ".tmp").map_err(io_err)?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file());
-        fill(&mut w, &path)?;
-        w.flush().map_err(io_err)?;
-    }
-    tmp.persist(&path).map_err(|e| io_err(e.error))?;
-    Ok(path)
+    atomic::write_with(&path, |w| fill(w, &path))
 }
 
-/// Writes the results directory of SPEC §4 into `dir` (created if needed): `spikes.csv`, a
-/// `<var>.csv` per state variable recorded by any population, `summary.json`, `data.bin` and,
-/// if `figures`, a PNG per population that records anything. Returns the paths written.
-pub fn write_results(
-    dir: &Path,
-    block: &DataBlock,
-    figures: bool,
-) -> Result<Vec<PathBuf>, OutputError> {
+/// Writes the data files of the results directory of SPEC §4 into `dir` (created if needed):
+/// `spikes.csv`, a `<var>.csv` per state variable recorded by any population, `summary.json`
+/// and `data.bin`. Returns the paths written. The figures are drawn by `plot::plot_block`.
+pub fn write_results(dir: &Path, block: &DataBlock) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
@@ -165,9 +136,6 @@ pub fn write_results(
                 source,
             })
     })?);
-    if figures {
-        written.extend(plot::plot_block(block, dir)?);
-    }
     Ok(written)
 }
 
@@ -543,7 +511,7 @@ mod tests {
     fn csv_files_have_exact_text() {
         let dir = tempfile::tempdir().unwrap();
         let block = tiny();
-        let written = write_results(dir.path(), &block, false).unwrap();
+        let written = write_results(dir.path(), &block).unwrap();
         let names: Vec<_> = written
             .iter()
             .map(|p| p.file_name().unwrap().to_str().unwrap())
@@ -606,7 +574,7 @@ mod tests {
                 s.values.clear();
             }
         }
-        write_results(dir.path(), &block, false).unwrap();
+        write_results(dir.path(), &block).unwrap();
         assert_eq!(
             read(&dir.path().join("spikes.csv")),
             "population,neuron,time_ms\n"
@@ -630,7 +598,7 @@ mod tests {
     #[test]
     fn summary_has_the_documented_keys() {
         let dir = tempfile::tempdir().unwrap();
-        write_results(dir.path(), &tiny(), false).unwrap();
+        write_results(dir.path(), &tiny()).unwrap();
         let s: serde_json::Value =
             serde_json::from_str(&read(&dir.path().join("summary.json"))).unwrap();
         assert_eq!(s["backend"], "exact");
@@ -659,7 +627,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut block = tiny();
         block.populations[0].signals[0].values[0][1] = 0.1 + 0.2;
-        write_results(dir.path(), &block, false).unwrap();
+        write_results(dir.path(), &block).unwrap();
         assert_eq!(read_data_bin(dir.path()).unwrap(), block);
         // The same bytes as `encode_to_vec`.
         let bytes = std::fs::read(dir.path().join(DATA_FILE)).unwrap();
@@ -690,7 +658,7 @@ mod tests {
         // The results "directory" is a file.
         let file = dir.path().join("not_a_dir");
         std::fs::write(&file, "keep me").unwrap();
-        let err = write_results(&file, &tiny(), false).unwrap_err();
+        let err = write_results(&file, &tiny()).unwrap_err();
         assert!(err.to_string().contains("not_a_dir"), "{err}");
         assert_eq!(read(&file), "keep me");
 
@@ -698,7 +666,7 @@ mod tests {
         // is removed; the files written before it are complete.
         let out = dir.path().join("out");
         std::fs::create_dir_all(out.join("v.csv")).unwrap();
-        let err = write_results(&out, &tiny(), false).unwrap_err();
+        let err = write_results(&out, &tiny()).unwrap_err();
         assert!(matches!(err, OutputError::Io { .. }), "{err}");
         assert!(err.to_string().contains("v.csv"), "{err}");
         let mut names: Vec<String> = std::fs::read_dir(&out)
@@ -709,18 +677,5 @@ mod tests {
         assert_eq!(names, ["spikes.csv", "v.csv"]);
         assert!(out.join("v.csv").is_dir());
         assert!(read(&out.join("spikes.csv")).ends_with("a,0,1.0\n"));
-    }
-
-    #[test]
-    fn figures_are_written_on_request() {
-        let dir = tempfile::tempdir().unwrap();
-        let written = write_results(dir.path(), &tiny(), true).unwrap();
-        let pngs: Vec<_> = written
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "png"))
-            .map(|p| p.file_name().unwrap().to_str().unwrap())
-            .collect();
-        assert_eq!(pngs, ["a.png", "b.png", "c.png"]);
-        assert!(written.iter().all(|p| p.is_file()));
     }
 }

@@ -128,9 +128,12 @@ pub fn simulate(p: &mut Prepared, progress: &mut dyn FnMut(f64, f64)) -> DataBlo
     p.sim.get_data()
 }
 
-/// Writes a run's results directory (SPEC §4) with figures; returns the files written.
+/// Writes a run's results directory (SPEC §4): the data files, then the figures; returns the
+/// files written.
 pub fn write(out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
-    Ok(write_results(out, data, true)?)
+    let mut files = write_results(out, data)?;
+    files.extend(plot_block(data, out)?);
+    Ok(files)
 }
 
 /// [`write()`] at the end of a run: the network is freed first (only `data` is needed from here
