@@ -178,63 +178,57 @@ fn read_text(path: &Path) -> Result<String, CompareError> {
     })
 }
 
-/// Splits one CSV line into fields (RFC 4180 quoting: `"a,b"`, `""` for a quote).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (false, '"') => quoted = true,
-            (false, ',') => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
-/// The data rows of a CSV file with the given header, as fields; line numbers for errors.
+/// The data rows of a CSV file (RFC 4180) with the given header, as fields, each with the
+/// line it starts on (for errors); blank lines are skipped.
 fn csv_rows(path: &Path, header: &[&str]) -> Result<Vec<(usize, Vec<String>)>, CompareError> {
-    let text = read_text(path)?;
-    let mut lines = text.lines().enumerate();
+    let file = std::fs::File::open(path).map_err(|source| CompareError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let bad = |message: String| CompareError::Malformed {
         path: path.to_path_buf(),
         message,
     };
-    let Some((_, first)) = lines.next() else {
-        return Err(bad("empty file; expected a header".into()));
+    let read_err = |e: csv::Error| {
+        if !e.is_io_error() {
+            return bad(e.to_string());
+        }
+        match e.into_kind() {
+            csv::ErrorKind::Io(source) => CompareError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => bad(format!("{other:?}")),
+        }
     };
-    let got = csv_fields(first.trim_end_matches('\r'));
-    if got != header {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut records = reader.records();
+    let first = match records.next() {
+        None => return Err(bad("empty file; expected a header".into())),
+        Some(r) => r.map_err(read_err)?,
+    };
+    if first.iter().ne(header.iter().copied()) {
         return Err(bad(format!(
             "header is `{}`, expected `{}`",
-            first,
+            first.iter().collect::<Vec<_>>().join(","),
             header.join(",")
         )));
     }
     let mut rows = Vec::new();
-    for (i, line) in lines {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        let f = csv_fields(line);
-        if f.len() != header.len() {
+    for record in records {
+        let record = record.map_err(read_err)?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        if record.len() != header.len() {
             return Err(bad(format!(
-                "line {}: {} fields, expected {}",
-                i + 1,
-                f.len(),
+                "line {line}: {} fields, expected {}",
+                record.len(),
                 header.len()
             )));
         }
-        rows.push((i + 1, f));
+        rows.push((line, record.iter().map(str::to_string).collect()));
     }
     Ok(rows)
 }
@@ -1407,10 +1401,27 @@ mod tests {
     }
 
     #[test]
-    fn csv_fields_handle_quotes() {
-        assert_eq!(csv_fields("a,1,2.5"), ["a", "1", "2.5"]);
-        assert_eq!(csv_fields("\"b,\"\"x\"\"\",1,0.1"), ["b,\"x\"", "1", "0.1"]);
-        assert_eq!(csv_fields(""), [""]);
+    fn csv_rows_handle_quotes_and_name_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        let head = ["population", "neuron", "time_ms"];
+        std::fs::write(
+            &path,
+            "population,neuron,time_ms\na,1,2.5\n\"b,\"\"x\"\"\n\",1,0.1\n",
+        )
+        .unwrap();
+        let rows = csv_rows(&path, &head).unwrap();
+        assert_eq!(rows[0], (2, vec!["a".into(), "1".into(), "2.5".into()]));
+        assert_eq!(
+            rows[1],
+            (3, vec!["b,\"x\"\n".into(), "1".into(), "0.1".into()])
+        );
+        std::fs::write(&path, "population,neuron,time_ms\na,1\n").unwrap();
+        let err = csv_rows(&path, &head).unwrap_err().to_string();
+        assert!(err.contains("line 2: 2 fields, expected 3"), "{err}");
+        std::fs::write(&path, "population,time_ms\n").unwrap();
+        let err = csv_rows(&path, &head).unwrap_err().to_string();
+        assert!(err.contains("header is `population,time_ms`"), "{err}");
     }
 
     #[test]

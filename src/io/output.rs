@@ -7,6 +7,7 @@
 //! half-written file. Numbers are written with Rust's `{:?}` for `f64` (the shortest text that
 //! parses back to the same value, e.g. `-65.0`, `0.30000000000000004`).
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -185,14 +186,12 @@ fn recorded_vars(block: &DataBlock) -> Vec<String> {
     vars
 }
 
-/// A CSV field: as is, or quoted (with inner quotes doubled) if it holds a comma, a quote or a
-/// line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// A CSV writer over `w`: comma-separated, `\n`-terminated, fields quoted (inner quotes
+/// doubled) only when they hold a comma, a quote or a line break.
+fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_writer(w)
 }
 
 /// Writes `x` exactly as `format!("{x:?}")` would, faster.
@@ -208,11 +207,17 @@ fn csv_field(s: &str) -> String {
 /// least `f - 3` significant ones when `|x| >= 1e-4`; and an integer below 1e14 is its own
 /// shortest form (its spacing is below 1/64). So `zmij` is used for integers and for values with
 /// more than 21 fractional bits within `1e-4 <= |x| < 1e14`, and `{:?}` itself for the rest.
-struct F64Writer(zmij::Buffer);
+struct F64Text {
+    fast: zmij::Buffer,
+    slow: String,
+}
 
-impl F64Writer {
+impl F64Text {
     fn new() -> Self {
-        F64Writer(zmij::Buffer::new())
+        F64Text {
+            fast: zmij::Buffer::new(),
+            slow: String::new(),
+        }
     }
 
     /// Whether `zmij` prints the same text as `{:?}` for `x` (see the type's documentation).
@@ -228,19 +233,23 @@ impl F64Writer {
         fractional_bits <= 0 || fractional_bits > 21
     }
 
-    fn write<W: Write>(&mut self, w: &mut W, x: f64) -> io::Result<()> {
+    /// The text of `x`, as `format!("{x:?}")` gives it.
+    fn format(&mut self, x: f64) -> &str {
         if Self::fast_path_agrees(x) {
-            w.write_all(self.0.format_finite(x).as_bytes())
+            self.fast.format_finite(x)
         } else {
-            write!(w, "{x:?}")
+            self.slow.clear();
+            let _ = write!(self.slow, "{x:?}");
+            &self.slow
         }
     }
 }
 
 /// Writes `spikes.csv`: every spike of every population that records spikes, sorted by time,
 /// then population order, then neuron.
-fn write_spikes<W: Write>(w: &mut W, block: &DataBlock) -> io::Result<()> {
-    w.write_all(b"population,neuron,time_ms\n")?;
+fn write_spikes<W: io::Write>(w: W, block: &DataBlock) -> io::Result<()> {
+    let mut csv = csv_writer(w);
+    csv.write_record(["population", "neuron", "time_ms"])?;
     let mut spikes: Vec<(f64, usize, u32)> = Vec::new();
     for (p, pop) in block.populations.iter().enumerate() {
         if !pop.records_spikes {
@@ -251,47 +260,48 @@ fn write_spikes<W: Write>(w: &mut W, block: &DataBlock) -> io::Result<()> {
         }
     }
     spikes.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let labels: Vec<String> = block
-        .populations
-        .iter()
-        .map(|p| csv_field(&p.label))
-        .collect();
-    let mut f64w = F64Writer::new();
+    let mut f64_text = F64Text::new();
+    let mut neuron_text = String::new();
     for (t, p, neuron) in spikes {
-        write!(w, "{},{},", labels[p], neuron)?;
-        f64w.write(w, t)?;
-        w.write_all(b"\n")?;
+        neuron_text.clear();
+        let _ = write!(neuron_text, "{neuron}");
+        csv.write_record([
+            block.populations[p].label.as_bytes(),
+            neuron_text.as_bytes(),
+            f64_text.format(t).as_bytes(),
+        ])?;
     }
-    Ok(())
+    csv.flush()
 }
 
 /// Writes `<var>.csv`: the samples of `var` of every population recording it, sorted by
 /// population order, neuron, time.
-fn write_signal<W: Write>(w: &mut W, block: &DataBlock, var: &str) -> io::Result<()> {
-    writeln!(w, "population,neuron,time_ms,{}", csv_field(var))?;
+fn write_signal<W: io::Write>(w: W, block: &DataBlock, var: &str) -> io::Result<()> {
+    let mut csv = csv_writer(w);
+    csv.write_record(["population", "neuron", "time_ms", var])?;
     for pop in &block.populations {
         let Some(sig) = pop.signal(var) else {
             continue;
         };
-        let label = csv_field(&pop.label);
         // Sample times are the same for every cell: format them once.
         let times: Vec<String> = sig.times_ms.iter().map(|t| format!("{t:?}")).collect();
-        let mut f64w = F64Writer::new();
+        let mut f64_text = F64Text::new();
         let rows = sig.neurons.len().min(sig.values.len());
         let mut order: Vec<usize> = (0..rows).collect();
         order.sort_by_key(|&i| sig.neurons[i]);
         for i in order {
-            let prefix = format!("{label},{},", sig.neurons[i]);
+            let neuron = sig.neurons[i].to_string();
             for (t, &v) in times.iter().zip(&sig.values[i]) {
-                w.write_all(prefix.as_bytes())?;
-                w.write_all(t.as_bytes())?;
-                w.write_all(b",")?;
-                f64w.write(w, v)?;
-                w.write_all(b"\n")?;
+                csv.write_record([
+                    pop.label.as_bytes(),
+                    neuron.as_bytes(),
+                    t.as_bytes(),
+                    f64_text.format(v).as_bytes(),
+                ])?;
             }
         }
     }
-    Ok(())
+    csv.flush()
 }
 
 /// The content of `summary.json`.
@@ -449,11 +459,9 @@ mod tests {
 
     #[test]
     fn fast_float_text_is_debug_text() {
-        let mut f = F64Writer::new();
+        let mut f = F64Text::new();
         let mut check = |x: f64| {
-            let mut out = Vec::new();
-            f.write(&mut out, x).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), format!("{x:?}"), "{x:e}");
+            assert_eq!(f.format(x), format!("{x:?}"), "{x:e}");
         };
         for x in [
             0.0,
