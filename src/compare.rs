@@ -1085,9 +1085,9 @@ pub fn compare_dirs(
     compare_runs(&r, &c, tolerance_ms)
 }
 
-/// A number for the table: `-` for none, 4 significant digits, scientific when very small or
-/// large.
-fn num(x: Option<f64>) -> String {
+/// A number for a text table (compare's and converge's): `-` for none, `NaN`, `0`, 4
+/// significant digits within `1e-3 <= |x| < 1e5`, else scientific with 4 significant digits.
+pub(crate) fn num(x: Option<f64>) -> String {
     match x {
         None => "-".into(),
         Some(x) if x.is_nan() => "NaN".into(),

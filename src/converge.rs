@@ -59,7 +59,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use serde::Serialize;
 
-use crate::compare::{compare_runs, DataSource, Report, Run};
+use crate::compare::{compare_runs, num, DataSource, Report, Run};
 use crate::engine::Backend;
 use crate::io::model_file::{Model, ModelError};
 use crate::io::output::OutputError;
@@ -470,20 +470,6 @@ pub fn run_study(
 
 fn opt_u(x: Option<u64>) -> String {
     x.map_or_else(|| "-".into(), |x| x.to_string())
-}
-
-/// A number for the table: `-` for none, 4 significant digits, scientific when very small.
-fn num(x: Option<f64>) -> String {
-    match x {
-        None => "-".into(),
-        Some(x) if x.is_nan() => "NaN".into(),
-        Some(0.0) => "0".into(),
-        Some(x) if (1e-3..1e5).contains(&x.abs()) => {
-            let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
-            format!("{x:.digits$}")
-        }
-        Some(x) => format!("{x:.3e}"),
-    }
 }
 
 /// A value for the CSV: empty for none, full precision otherwise.
