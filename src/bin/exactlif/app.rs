@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use exactlif::compare::CompareError;
 use exactlif::engine::{Backend, BACKENDS};
 use exactlif::io::model_file::{load_model, Model, ModelError};
 use exactlif::io::output::{read_data_bin, write_results, OutputError};
@@ -25,6 +26,9 @@ pub enum AppError {
     /// Drawing a figure failed (exit status 1).
     #[error("{0}")]
     Plot(#[from] PlotError),
+    /// Two runs could not be compared: unreadable files (exit status 1), anything else (2).
+    #[error("{0}")]
+    Compare(#[from] CompareError),
 }
 
 impl From<exactlif::converge::ConvergeError> for AppError {
@@ -50,6 +54,8 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Invalid(_) | AppError::Usage(_) => 2,
+            AppError::Compare(CompareError::Io { .. }) => 1,
+            AppError::Compare(_) => 2,
             _ => 1,
         }
     }
@@ -185,7 +191,13 @@ pub fn compare(
     tolerance_ms: Option<f64>,
     fail_over_ms: Option<f64>,
 ) -> Result<exactlif::compare::Report, AppError> {
-    use exactlif::compare::CompareError;
+    if let Some(t) = tolerance_ms {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(AppError::Usage(format!(
+                "--tolerance-ms must be a finite number >= 0, got {t}"
+            )));
+        }
+    }
     if let Some(t) = fail_over_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
@@ -195,8 +207,10 @@ pub fn compare(
     }
     let mut report = exactlif::compare::compare_dirs(reference, candidate, tolerance_ms).map_err(
         |e| match e {
-            CompareError::Io { path, source } => AppError::Output(OutputError::Io { path, source }),
-            other => AppError::Usage(other.to_string()),
+            CompareError::NoDefaultTolerance => {
+                AppError::Usage(format!("{e}; give --tolerance-ms"))
+            }
+            other => AppError::Compare(other),
         },
     )?;
     if let Some(t) = fail_over_ms {
