@@ -35,10 +35,10 @@ impl From<exactlif::converge::ConvergeError> for AppError {
     fn from(e: exactlif::converge::ConvergeError) -> Self {
         use exactlif::converge::ConvergeError as E;
         match e {
-            E::Invalid(m) => AppError::Usage(m),
             E::Model(m) => AppError::Invalid(m),
             E::Output(o) => AppError::Output(o),
-            E::Plot(p) => AppError::Plot(p),
+            E::Compare(c) => AppError::Compare(c),
+            other => AppError::Usage(other.to_string()),
         }
     }
 }
@@ -245,13 +245,39 @@ pub fn converge(
     out: Option<&Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(exactlif::converge::Study, Vec<PathBuf>), AppError> {
+    use exactlif::converge::ConvergeError as E;
     let m = load_model(model)?;
     let steps = steps.unwrap_or(&exactlif::converge::DEFAULT_STEPS_MS);
+    exactlif::converge::check_steps(steps, m.duration).map_err(|e| {
+        AppError::Usage(match e {
+            E::NoSteps => "--steps: give at least one step (ms)".into(),
+            E::InvalidStep(h) => {
+                format!("--steps: every step must be a finite number > 0 ms, got {h}")
+            }
+            E::StepLongerThanRun {
+                step_ms,
+                duration_ms,
+            } => {
+                format!("--steps: the step {step_ms} ms is longer than the run ({duration_ms} ms)")
+            }
+            other => other.to_string(),
+        })
+    })?;
+    if let Some(t) = tolerance_ms {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(AppError::Usage(format!(
+                "--tolerance-ms must be a finite number >= 0, got {t}"
+            )));
+        }
+    }
     let study = exactlif::converge::run_study(&m, steps, tolerance_ms, progress)?;
     let out = out.map_or_else(
         || default_out_dir(model).join("converge"),
         Path::to_path_buf,
     );
-    let files = exactlif::converge::write_study(&study, &out)?;
+    let mut files = exactlif::converge::write_study(&study, &out)?;
+    let png = out.join(exactlif::converge::PNG_FILE);
+    exactlif::plot::converge::plot_study(&study, &png)?;
+    files.push(png);
     Ok((study, files))
 }

@@ -19,6 +19,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use plotters::style::{register_font, FontStyle};
 
+pub mod converge;
+
 use crate::io::atomic::{AtomicError, AtomicFile};
 use crate::recording::{AnalogSignal, DataBlock, PopulationData};
 
@@ -93,7 +95,7 @@ const TRACE_COLORS: [RGBColor; 10] = [
 /// Font family name the embedded font is registered under (plotters' default family).
 const FONT: &str = "sans-serif";
 
-static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 /// Registers the embedded font with plotters, once per process.
 pub(crate) fn ensure_font() -> Result<(), PlotError> {
