@@ -67,7 +67,8 @@ impl AtomicFile {
         &self.path
     }
 
-    /// The temporary file's path, for writers that open files by name.
+    /// The temporary file's path, for writers that open files by name (the figures).
+    #[cfg(feature = "plot")]
     pub fn temp_path(&self) -> &Path {
         self.tmp.path()
     }
