@@ -9,7 +9,7 @@
 //! `records_spikes`, `spikes`) and `backend`, `duration_ms`, `timestep_ms`; `spikes.csv` the
 //! spikes; `v.csv`, `isyn_exc.csv`, `isyn_inh.csv` the samples. In CSV-only runs a population
 //! records spikes unless its `records_spikes` is `false`, and then all its cells count as
-//! recorded. Anything else is not a results directory (an error, exit status 2).
+//! recorded. Anything else is not a results directory ([`CompareError::NotResults`]).
 //!
 //! The two runs must have the same populations (by label) with the same sizes; their order may
 //! differ (the report follows the reference's). Timesteps and durations may differ: spikes are
@@ -41,7 +41,7 @@
 //! is what makes a spike that a step-based run skips — e.g. a brief excursion above threshold
 //! inside one step — show up as missed instead of being paired with some later spike. When a
 //! regularly firing cell drifts in phase by more than the tolerance, its spikes show up as
-//! missed/extra pairs; give a larger `--tolerance-ms` to measure the drift as an error.)
+//! missed/extra pairs; give a larger tolerance to measure the drift as an error.)
 //!
 //! *Spike-train distance.* The van Rossum distance with `tau = 10 ms` ([`van_rossum`]): each
 //! train is convolved with the causal kernel `e^{-t/tau}`, and
@@ -59,10 +59,10 @@
 //!
 //! # Gate
 //!
-//! With `--fail-over T` ([`Report::apply_gate`]), the comparison *fails* (exit status 1) when,
-//! over all compared cells, any spike is missed or extra (at the matching tolerance), or a
-//! matched pair's `|error|` exceeds `T` ms, or a variable's value is NaN. Otherwise it passes
-//! (exit status 0). Without the option the exit status is 0 whenever the comparison ran.
+//! With a threshold of `T` ms ([`Report::apply_gate`]), the comparison *fails* when, over all
+//! compared cells, any spike is missed or extra (at the matching tolerance), or a matched pair's
+//! `|error|` exceeds `T` ms, or a variable's value is NaN. Otherwise it passes. (The command
+//! line applies it with `--fail-over T` and exits with status 1 on a failure.)
 
 mod load;
 mod matching;
