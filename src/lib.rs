@@ -18,6 +18,7 @@ pub mod engine;
 pub mod io;
 pub mod model;
 pub mod network;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod recording;
 pub mod threshold;

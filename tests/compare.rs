@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use exactlif::compare::{compare_dirs, match_spikes};
+use exactlif::compare::{compare_dirs, load_run, match_spikes, DataSource};
 use exactlif::engine::Backend;
 use exactlif::io::output::write_results;
 use exactlif::recording::{AnalogSignal, EventCounts, PopulationData, SpikeTrain};
@@ -92,18 +92,8 @@ fn optimal_matching_beats_greedy() {
 
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("ref"), dir.path().join("cand"));
-    write_results(
-        &a,
-        &block("exact", 0.1, &[("p", vec![r.to_vec()])], 0.0),
-        false,
-    )
-    .unwrap();
-    write_results(
-        &b,
-        &block("grid", 0.1, &[("p", vec![c.to_vec()])], 0.5),
-        false,
-    )
-    .unwrap();
+    write_results(&a, &block("exact", 0.1, &[("p", vec![r.to_vec()])], 0.0)).unwrap();
+    write_results(&b, &block("grid", 0.1, &[("p", vec![c.to_vec()])], 0.5)).unwrap();
     let rep = compare_dirs(&a, &b, Some(1.0)).unwrap();
     assert_eq!(
         (rep.spikes.matched, rep.spikes.missed, rep.spikes.extra),
@@ -164,7 +154,7 @@ fn brief_excursion_is_a_missed_spike_of_the_grid_run() {
     for b in [Backend::Exact, Backend::Grid] {
         let mut sim = net.build_with(b).unwrap();
         sim.run(5.0);
-        write_results(&dir.path().join(b.name()), &sim.get_data(), false).unwrap();
+        write_results(&dir.path().join(b.name()), &sim.get_data()).unwrap();
     }
     let (e, g) = (dir.path().join("exact"), dir.path().join("grid"));
     let o = exactlif(&["compare", s(&e), s(&g), "--json"]);
@@ -216,7 +206,7 @@ fn csv_only_directories_compare_like_data_bin() {
     for b in [Backend::Exact, Backend::Grid] {
         let mut sim = model.network.build_with(b).unwrap();
         sim.run(model.duration);
-        write_results(&dir.path().join(b.name()), &sim.get_data(), false).unwrap();
+        write_results(&dir.path().join(b.name()), &sim.get_data()).unwrap();
     }
     let (e, g) = (dir.path().join("exact"), dir.path().join("grid"));
     let with_bin = compare_dirs(&e, &g, None).unwrap();
@@ -244,19 +234,16 @@ fn cli_errors_exit_2() {
     write_results(
         &d("a"),
         &block("exact", 0.1, &[("p", vec![vec![1.0]; 2])], 0.0),
-        false,
     )
     .unwrap();
     write_results(
         &d("b"),
         &block("grid", 0.1, &[("q", vec![vec![1.0]; 2])], 0.0),
-        false,
     )
     .unwrap();
     write_results(
         &d("c"),
         &block("grid", 0.1, &[("p", vec![vec![1.0]; 3])], 0.0),
-        false,
     )
     .unwrap();
     std::fs::create_dir_all(d("empty")).unwrap();
@@ -313,4 +300,35 @@ fn cli_errors_exit_2() {
     let o = exactlif(&["compare", s(&d("a")), s(&d("a"))]);
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("\np "));
+}
+
+/// A population label with a comma, a quote and a line break is quoted by the results writer
+/// and read back whole by compare's CSV loader (no `data.bin`), spikes and samples included.
+#[test]
+fn awkward_labels_round_trip_through_the_csv_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let label = "exc, \"big\"\nlayer";
+    let data = block(
+        "exact",
+        0.1,
+        &[
+            (label, vec![vec![1.0, 2.5], vec![0.30000000000000004]]),
+            ("b", vec![vec![]]),
+        ],
+        0.0,
+    );
+    write_results(dir.path(), &data).unwrap();
+    std::fs::remove_file(dir.path().join("data.bin")).unwrap();
+    let run = load_run(dir.path()).unwrap();
+    assert_eq!(run.source, DataSource::Csv);
+    let pop = run
+        .data
+        .population(label)
+        .expect("the label is read back whole");
+    let times: Vec<Vec<f64>> = pop.spiketrains.iter().map(|t| t.times_ms.clone()).collect();
+    assert_eq!(times, vec![vec![1.0, 2.5], vec![0.30000000000000004]]);
+    let v = pop.signal("v").unwrap();
+    assert_eq!(v.neurons, vec![0, 1]);
+    assert_eq!(v.values, data.populations[0].signals[0].values);
+    assert_eq!(run.data.populations.len(), 2);
 }

@@ -99,7 +99,8 @@ fn cuba_run_stays_within_the_memory_budget() {
         sim.run_until(model.duration);
         let data = sim.get_data();
         drop(sim);
-        let files = exactlif::io::output::write_results(&out, &data, true).unwrap();
+        let mut files = exactlif::io::output::write_results(&out, &data).unwrap();
+        files.extend(exactlif::plot::plot_block(&data, &out).unwrap());
         assert!(files
             .iter()
             .any(|f| f.extension().is_some_and(|e| e == "png")));

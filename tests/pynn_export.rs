@@ -757,7 +757,7 @@ fn runs_on_nest_when_available() {
     sim.run_until(model.duration);
     let data = sim.get_data();
     let exact_dir = tmp.path().join("exact");
-    exactlif::io::output::write_results(&exact_dir, &data, false).unwrap();
+    exactlif::io::output::write_results(&exact_dir, &data).unwrap();
     let exact = read_spikes(&exact_dir.join("spikes.csv"));
     let nest = read_spikes(&out.join("results_nest/spikes.csv"));
     assert_eq!(

@@ -1,5 +1,6 @@
 //! Files: reading model files and writing the results directory (SPEC §4).
 
+pub(crate) mod atomic;
 pub mod model_file;
 pub mod output;
 pub mod pynn_export;

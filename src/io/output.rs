@@ -1,19 +1,20 @@
 //! The results directory (SPEC §4): `spikes.csv`, one `<var>.csv` per recorded state variable,
-//! `summary.json`, `data.bin` (the whole [`DataBlock`] in bincode) and, on request, a PNG per
-//! population.
+//! `summary.json` and `data.bin` (the whole [`DataBlock`] in bincode). The figures of the
+//! directory are drawn by the `plot` module, not here.
 //!
 //! Every file is written atomically: streamed through a buffer into a temporary file in the
 //! same directory, then renamed over its final name, so an interrupted run never leaves a
 //! half-written file. Numbers are written with Rust's `{:?}` for `f64` (the shortest text that
 //! parses back to the same value, e.g. `-65.0`, `0.30000000000000004`).
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::plot::{self, PlotError};
+use crate::io::atomic::{self, AtomicError};
 use crate::recording::{DataBlock, EventCounts, PopulationData};
 
 /// Name of the spike file.
@@ -70,60 +71,31 @@ pub enum OutputError {
         /// The serializer's error.
         source: serde_json::Error,
     },
-    /// A figure could not be drawn.
-    #[error(transparent)]
-    Plot(#[from] PlotError),
 }
 
-/// Creates a temporary file in `dir` for the file `name` (hidden, named after it, ending in
-/// `suffix`), readable like an ordinary new file once renamed.
-pub(crate) fn temp_file_in(
-    dir: &Path,
-    name: &str,
-    suffix: &str,
-) -> io::Result<tempfile::NamedTempFile> {
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(suffix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Subject to the umask, like any file a program creates.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
+impl From<AtomicError> for OutputError {
+    fn from(e: AtomicError) -> Self {
+        OutputError::Io {
+            path: e.path,
+            source: e.source,
+        }
     }
-    builder.tempfile_in(dir)
 }
 
-/// Writes `dir/name` atomically: `fill` streams the content into a buffered temporary file,
-/// which is renamed to its final name only if everything succeeded. On error the temporary file
-/// is removed.
+/// Writes `dir/name` atomically ([`atomic::write_with`]): `fill` streams the content, and is
+/// given the final path for its errors.
 fn write_atomic<F>(dir: &Path, name: &str, fill: F) -> Result<PathBuf, OutputError>
 where
     F: FnOnce(&mut BufWriter<&File>, &Path) -> Result<(), OutputError>,
 {
     let path = dir.join(name);
-    let io_err = |source| OutputError::Io {
-        path: path.clone(),
-        source,
-    };
-    let tmp = temp_file_in(dir, name, ".tmp").map_err(io_err)?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file());
-        fill(&mut w, &path)?;
-        w.flush().map_err(io_err)?;
-    }
-    tmp.persist(&path).map_err(|e| io_err(e.error))?;
-    Ok(path)
+    atomic::write_with(&path, |w| fill(w, &path))
 }
 
-/// Writes the results directory of SPEC §4 into `dir` (created if needed): `spikes.csv`, a
-/// `<var>.csv` per state variable recorded by any population, `summary.json`, `data.bin` and,
-/// if `figures`, a PNG per population that records anything. Returns the paths written.
-pub fn write_results(
-    dir: &Path,
-    block: &DataBlock,
-    figures: bool,
-) -> Result<Vec<PathBuf>, OutputError> {
+/// Writes the data files of the results directory of SPEC §4 into `dir` (created if needed):
+/// `spikes.csv`, a `<var>.csv` per state variable recorded by any population, `summary.json`
+/// and `data.bin`. Returns the paths written. The figures are drawn by `plot::plot_block`.
+pub fn write_results(dir: &Path, block: &DataBlock) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
@@ -165,9 +137,6 @@ pub fn write_results(
                 source,
             })
     })?);
-    if figures {
-        written.extend(plot::plot_block(block, dir)?);
-    }
     Ok(written)
 }
 
@@ -217,14 +186,12 @@ fn recorded_vars(block: &DataBlock) -> Vec<String> {
     vars
 }
 
-/// A CSV field: as is, or quoted (with inner quotes doubled) if it holds a comma, a quote or a
-/// line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// A CSV writer over `w`: comma-separated, `\n`-terminated, fields quoted (inner quotes
+/// doubled) only when they hold a comma, a quote or a line break.
+fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_writer(w)
 }
 
 /// Writes `x` exactly as `format!("{x:?}")` would, faster.
@@ -240,11 +207,17 @@ fn csv_field(s: &str) -> String {
 /// least `f - 3` significant ones when `|x| >= 1e-4`; and an integer below 1e14 is its own
 /// shortest form (its spacing is below 1/64). So `zmij` is used for integers and for values with
 /// more than 21 fractional bits within `1e-4 <= |x| < 1e14`, and `{:?}` itself for the rest.
-struct F64Writer(zmij::Buffer);
+struct F64Text {
+    fast: zmij::Buffer,
+    slow: String,
+}
 
-impl F64Writer {
+impl F64Text {
     fn new() -> Self {
-        F64Writer(zmij::Buffer::new())
+        F64Text {
+            fast: zmij::Buffer::new(),
+            slow: String::new(),
+        }
     }
 
     /// Whether `zmij` prints the same text as `{:?}` for `x` (see the type's documentation).
@@ -260,19 +233,23 @@ impl F64Writer {
         fractional_bits <= 0 || fractional_bits > 21
     }
 
-    fn write<W: Write>(&mut self, w: &mut W, x: f64) -> io::Result<()> {
+    /// The text of `x`, as `format!("{x:?}")` gives it.
+    fn format(&mut self, x: f64) -> &str {
         if Self::fast_path_agrees(x) {
-            w.write_all(self.0.format_finite(x).as_bytes())
+            self.fast.format_finite(x)
         } else {
-            write!(w, "{x:?}")
+            self.slow.clear();
+            let _ = write!(self.slow, "{x:?}");
+            &self.slow
         }
     }
 }
 
 /// Writes `spikes.csv`: every spike of every population that records spikes, sorted by time,
 /// then population order, then neuron.
-fn write_spikes<W: Write>(w: &mut W, block: &DataBlock) -> io::Result<()> {
-    w.write_all(b"population,neuron,time_ms\n")?;
+fn write_spikes<W: io::Write>(w: W, block: &DataBlock) -> io::Result<()> {
+    let mut csv = csv_writer(w);
+    csv.write_record(["population", "neuron", "time_ms"])?;
     let mut spikes: Vec<(f64, usize, u32)> = Vec::new();
     for (p, pop) in block.populations.iter().enumerate() {
         if !pop.records_spikes {
@@ -283,47 +260,48 @@ fn write_spikes<W: Write>(w: &mut W, block: &DataBlock) -> io::Result<()> {
         }
     }
     spikes.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let labels: Vec<String> = block
-        .populations
-        .iter()
-        .map(|p| csv_field(&p.label))
-        .collect();
-    let mut f64w = F64Writer::new();
+    let mut f64_text = F64Text::new();
+    let mut neuron_text = String::new();
     for (t, p, neuron) in spikes {
-        write!(w, "{},{},", labels[p], neuron)?;
-        f64w.write(w, t)?;
-        w.write_all(b"\n")?;
+        neuron_text.clear();
+        let _ = write!(neuron_text, "{neuron}");
+        csv.write_record([
+            block.populations[p].label.as_bytes(),
+            neuron_text.as_bytes(),
+            f64_text.format(t).as_bytes(),
+        ])?;
     }
-    Ok(())
+    csv.flush()
 }
 
 /// Writes `<var>.csv`: the samples of `var` of every population recording it, sorted by
 /// population order, neuron, time.
-fn write_signal<W: Write>(w: &mut W, block: &DataBlock, var: &str) -> io::Result<()> {
-    writeln!(w, "population,neuron,time_ms,{}", csv_field(var))?;
+fn write_signal<W: io::Write>(w: W, block: &DataBlock, var: &str) -> io::Result<()> {
+    let mut csv = csv_writer(w);
+    csv.write_record(["population", "neuron", "time_ms", var])?;
     for pop in &block.populations {
         let Some(sig) = pop.signal(var) else {
             continue;
         };
-        let label = csv_field(&pop.label);
         // Sample times are the same for every cell: format them once.
         let times: Vec<String> = sig.times_ms.iter().map(|t| format!("{t:?}")).collect();
-        let mut f64w = F64Writer::new();
+        let mut f64_text = F64Text::new();
         let rows = sig.neurons.len().min(sig.values.len());
         let mut order: Vec<usize> = (0..rows).collect();
         order.sort_by_key(|&i| sig.neurons[i]);
         for i in order {
-            let prefix = format!("{label},{},", sig.neurons[i]);
+            let neuron = sig.neurons[i].to_string();
             for (t, &v) in times.iter().zip(&sig.values[i]) {
-                w.write_all(prefix.as_bytes())?;
-                w.write_all(t.as_bytes())?;
-                w.write_all(b",")?;
-                f64w.write(w, v)?;
-                w.write_all(b"\n")?;
+                csv.write_record([
+                    pop.label.as_bytes(),
+                    neuron.as_bytes(),
+                    t.as_bytes(),
+                    f64_text.format(v).as_bytes(),
+                ])?;
             }
         }
     }
-    Ok(())
+    csv.flush()
 }
 
 /// The content of `summary.json`.
@@ -481,11 +459,9 @@ mod tests {
 
     #[test]
     fn fast_float_text_is_debug_text() {
-        let mut f = F64Writer::new();
+        let mut f = F64Text::new();
         let mut check = |x: f64| {
-            let mut out = Vec::new();
-            f.write(&mut out, x).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), format!("{x:?}"), "{x:e}");
+            assert_eq!(f.format(x), format!("{x:?}"), "{x:e}");
         };
         for x in [
             0.0,
@@ -543,7 +519,7 @@ mod tests {
     fn csv_files_have_exact_text() {
         let dir = tempfile::tempdir().unwrap();
         let block = tiny();
-        let written = write_results(dir.path(), &block, false).unwrap();
+        let written = write_results(dir.path(), &block).unwrap();
         let names: Vec<_> = written
             .iter()
             .map(|p| p.file_name().unwrap().to_str().unwrap())
@@ -606,7 +582,7 @@ mod tests {
                 s.values.clear();
             }
         }
-        write_results(dir.path(), &block, false).unwrap();
+        write_results(dir.path(), &block).unwrap();
         assert_eq!(
             read(&dir.path().join("spikes.csv")),
             "population,neuron,time_ms\n"
@@ -630,7 +606,7 @@ mod tests {
     #[test]
     fn summary_has_the_documented_keys() {
         let dir = tempfile::tempdir().unwrap();
-        write_results(dir.path(), &tiny(), false).unwrap();
+        write_results(dir.path(), &tiny()).unwrap();
         let s: serde_json::Value =
             serde_json::from_str(&read(&dir.path().join("summary.json"))).unwrap();
         assert_eq!(s["backend"], "exact");
@@ -659,7 +635,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut block = tiny();
         block.populations[0].signals[0].values[0][1] = 0.1 + 0.2;
-        write_results(dir.path(), &block, false).unwrap();
+        write_results(dir.path(), &block).unwrap();
         assert_eq!(read_data_bin(dir.path()).unwrap(), block);
         // The same bytes as `encode_to_vec`.
         let bytes = std::fs::read(dir.path().join(DATA_FILE)).unwrap();
@@ -690,7 +666,7 @@ mod tests {
         // The results "directory" is a file.
         let file = dir.path().join("not_a_dir");
         std::fs::write(&file, "keep me").unwrap();
-        let err = write_results(&file, &tiny(), false).unwrap_err();
+        let err = write_results(&file, &tiny()).unwrap_err();
         assert!(err.to_string().contains("not_a_dir"), "{err}");
         assert_eq!(read(&file), "keep me");
 
@@ -698,7 +674,7 @@ mod tests {
         // is removed; the files written before it are complete.
         let out = dir.path().join("out");
         std::fs::create_dir_all(out.join("v.csv")).unwrap();
-        let err = write_results(&out, &tiny(), false).unwrap_err();
+        let err = write_results(&out, &tiny()).unwrap_err();
         assert!(matches!(err, OutputError::Io { .. }), "{err}");
         assert!(err.to_string().contains("v.csv"), "{err}");
         let mut names: Vec<String> = std::fs::read_dir(&out)
@@ -709,18 +685,5 @@ mod tests {
         assert_eq!(names, ["spikes.csv", "v.csv"]);
         assert!(out.join("v.csv").is_dir());
         assert!(read(&out.join("spikes.csv")).ends_with("a,0,1.0\n"));
-    }
-
-    #[test]
-    fn figures_are_written_on_request() {
-        let dir = tempfile::tempdir().unwrap();
-        let written = write_results(dir.path(), &tiny(), true).unwrap();
-        let pngs: Vec<_> = written
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "png"))
-            .map(|p| p.file_name().unwrap().to_str().unwrap())
-            .collect();
-        assert_eq!(pngs, ["a.png", "b.png", "c.png"]);
-        assert!(written.iter().all(|p| p.is_file()));
     }
 }

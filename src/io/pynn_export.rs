@@ -38,8 +38,9 @@ use rand_distr::{Distribution, Exp};
 use serde::Serialize;
 
 use crate::engine::{CellKind, NetData, PoissonCell, INHIBITORY_BIT};
+use crate::io::atomic::AtomicFile;
 use crate::io::model_file::Model;
-use crate::io::output::{temp_file_in, OutputError};
+use crate::io::output::OutputError;
 use crate::model::if_curr_exp::{Params, PARAMETERS, STATE_VARIABLES};
 use crate::network::{Receptor, Var};
 
@@ -223,31 +224,20 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> OutputError + '_ {
     }
 }
 
-/// A file being written atomically: a temporary file in the target's directory, renamed over
-/// the target by [`Atomic::finish`].
-struct Atomic {
-    path: PathBuf,
-    tmp: tempfile::NamedTempFile,
-}
+/// A file being written atomically ([`AtomicFile`]), with errors as [`OutputError`]s.
+struct Atomic(AtomicFile);
 
 impl Atomic {
     fn create(dir: &Path, name: &str) -> Result<Atomic, OutputError> {
-        let path = dir.join(name);
-        let tmp = temp_file_in(dir, name, ".tmp").map_err(io_err(&path))?;
-        Ok(Atomic { path, tmp })
+        Ok(Atomic(AtomicFile::create(&dir.join(name), ".tmp")?))
     }
 
     fn writer(&self) -> BufWriter<&fs::File> {
-        BufWriter::with_capacity(1 << 16, self.tmp.as_file())
+        self.0.writer()
     }
 
     fn finish(self) -> Result<PathBuf, OutputError> {
-        let path = self.path;
-        self.tmp.persist(&path).map_err(|e| OutputError::Io {
-            path: path.clone(),
-            source: e.error,
-        })?;
-        Ok(path)
+        Ok(self.0.persist()?)
     }
 }
 
@@ -448,10 +438,10 @@ pub fn export_pynn(model: &Model, net: &NetData, dir: &Path) -> Result<Vec<PathB
         let (pre, post, inh) = *key;
         let name = format!("{i}.npy");
         let file = Atomic::create(&proj_dir, &name)?;
-        file.tmp
+        file.0
             .as_file()
             .write_all(&npy_header(counts[key], 4))
-            .map_err(io_err(&file.path))?;
+            .map_err(io_err(file.0.path()))?;
         let pre_label = &net.layout[pre].label;
         let post_label = &net.layout[post].label;
         let receptor = if inh { "inhibitory" } else { "excitatory" };
@@ -489,10 +479,10 @@ pub fn export_pynn(model: &Model, net: &NetData, dir: &Path) -> Result<Vec<PathB
             }
         });
         if let Some((key, e)) = failure {
-            return Err(io_err(&files[&key].path)(e));
+            return Err(io_err(files[&key].0.path())(e));
         }
         for (key, mut w) in writers {
-            w.flush().map_err(io_err(&files[&key].path))?;
+            w.flush().map_err(io_err(files[&key].0.path()))?;
         }
     }
     for (_, file) in files {
@@ -518,26 +508,26 @@ pub fn export_pynn(model: &Model, net: &NetData, dir: &Path) -> Result<Vec<PathB
     {
         let mut w = json.writer();
         serde_json::to_writer(&mut w, &export).map_err(|source| OutputError::Json {
-            path: json.path.clone(),
+            path: json.0.path().to_path_buf(),
             source,
         })?;
         w.write_all(b"\n")
             .and_then(|_| w.flush())
-            .map_err(io_err(&json.path))?;
+            .map_err(io_err(json.0.path()))?;
     }
     written.push(json.finish()?);
 
     let script = Atomic::create(dir, SCRIPT_FILE)?;
     script
-        .tmp
+        .0
         .as_file()
         .write_all(SCRIPT.as_bytes())
-        .map_err(io_err(&script.path))?;
+        .map_err(io_err(script.0.path()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = script
-            .tmp
+            .0
             .as_file()
             .set_permissions(fs::Permissions::from_mode(0o755));
     }

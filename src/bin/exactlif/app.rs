@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use exactlif::compare::CompareError;
 use exactlif::engine::{Backend, BACKENDS};
 use exactlif::io::model_file::{load_model, Model, ModelError};
 use exactlif::io::output::{read_data_bin, write_results, OutputError};
@@ -25,16 +26,19 @@ pub enum AppError {
     /// Drawing a figure failed (exit status 1).
     #[error("{0}")]
     Plot(#[from] PlotError),
+    /// Two runs could not be compared: unreadable files (exit status 1), anything else (2).
+    #[error("{0}")]
+    Compare(#[from] CompareError),
 }
 
 impl From<exactlif::converge::ConvergeError> for AppError {
     fn from(e: exactlif::converge::ConvergeError) -> Self {
         use exactlif::converge::ConvergeError as E;
         match e {
-            E::Invalid(m) => AppError::Usage(m),
             E::Model(m) => AppError::Invalid(m),
             E::Output(o) => AppError::Output(o),
-            E::Plot(p) => AppError::Plot(p),
+            E::Compare(c) => AppError::Compare(c),
+            other => AppError::Usage(other.to_string()),
         }
     }
 }
@@ -50,6 +54,8 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Invalid(_) | AppError::Usage(_) => 2,
+            AppError::Compare(CompareError::Io { .. }) => 1,
+            AppError::Compare(_) => 2,
             _ => 1,
         }
     }
@@ -128,9 +134,12 @@ pub fn simulate(p: &mut Prepared, progress: &mut dyn FnMut(f64, f64)) -> DataBlo
     p.sim.get_data()
 }
 
-/// Writes a run's results directory (SPEC §4) with figures; returns the files written.
+/// Writes a run's results directory (SPEC §4): the data files, then the figures; returns the
+/// files written.
 pub fn write(out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
-    Ok(write_results(out, data, true)?)
+    let mut files = write_results(out, data)?;
+    files.extend(plot_block(data, out)?);
+    Ok(files)
 }
 
 /// [`write()`] at the end of a run: the network is freed first (only `data` is needed from here
@@ -182,7 +191,13 @@ pub fn compare(
     tolerance_ms: Option<f64>,
     fail_over_ms: Option<f64>,
 ) -> Result<exactlif::compare::Report, AppError> {
-    use exactlif::compare::CompareError;
+    if let Some(t) = tolerance_ms {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(AppError::Usage(format!(
+                "--tolerance-ms must be a finite number >= 0, got {t}"
+            )));
+        }
+    }
     if let Some(t) = fail_over_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
@@ -192,8 +207,10 @@ pub fn compare(
     }
     let mut report = exactlif::compare::compare_dirs(reference, candidate, tolerance_ms).map_err(
         |e| match e {
-            CompareError::Io { path, source } => AppError::Output(OutputError::Io { path, source }),
-            other => AppError::Usage(other.to_string()),
+            CompareError::NoDefaultTolerance => {
+                AppError::Usage(format!("{e}; give --tolerance-ms"))
+            }
+            other => AppError::Compare(other),
         },
     )?;
     if let Some(t) = fail_over_ms {
@@ -228,13 +245,39 @@ pub fn converge(
     out: Option<&Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(exactlif::converge::Study, Vec<PathBuf>), AppError> {
+    use exactlif::converge::ConvergeError as E;
     let m = load_model(model)?;
     let steps = steps.unwrap_or(&exactlif::converge::DEFAULT_STEPS_MS);
+    exactlif::converge::check_steps(steps, m.duration).map_err(|e| {
+        AppError::Usage(match e {
+            E::NoSteps => "--steps: give at least one step (ms)".into(),
+            E::InvalidStep(h) => {
+                format!("--steps: every step must be a finite number > 0 ms, got {h}")
+            }
+            E::StepLongerThanRun {
+                step_ms,
+                duration_ms,
+            } => {
+                format!("--steps: the step {step_ms} ms is longer than the run ({duration_ms} ms)")
+            }
+            other => other.to_string(),
+        })
+    })?;
+    if let Some(t) = tolerance_ms {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(AppError::Usage(format!(
+                "--tolerance-ms must be a finite number >= 0, got {t}"
+            )));
+        }
+    }
     let study = exactlif::converge::run_study(&m, steps, tolerance_ms, progress)?;
     let out = out.map_or_else(
         || default_out_dir(model).join("converge"),
         Path::to_path_buf,
     );
-    let files = exactlif::converge::write_study(&study, &out)?;
+    let mut files = exactlif::converge::write_study(&study, &out)?;
+    let png = out.join(exactlif::converge::PNG_FILE);
+    exactlif::plot::converge::plot_study(&study, &png)?;
+    files.push(png);
     Ok((study, files))
 }

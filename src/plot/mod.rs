@@ -19,6 +19,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use plotters::style::{register_font, FontStyle};
 
+pub mod converge;
+
+use crate::io::atomic::{AtomicError, AtomicFile};
 use crate::recording::{AnalogSignal, DataBlock, PopulationData};
 
 /// Why a figure could not be made.
@@ -92,7 +95,7 @@ const TRACE_COLORS: [RGBColor; 10] = [
 /// Font family name the embedded font is registered under (plotters' default family).
 const FONT: &str = "sans-serif";
 
-static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 /// Registers the embedded font with plotters, once per process.
 pub(crate) fn ensure_font() -> Result<(), PlotError> {
@@ -178,22 +181,14 @@ pub(crate) fn write_png(
     draw: impl FnOnce(&Area<'_>) -> Result<(), String>,
 ) -> Result<(), PlotError> {
     ensure_font()?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+    let io_err = |e: AtomicError| PlotError::Io {
+        path: e.path,
+        source: e.source,
     };
-    let io_err = |source| PlotError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     // The suffix tells the encoder to write PNG.
-    let tmp = crate::io::output::temp_file_in(dir, &file_name, ".png").map_err(io_err)?;
+    let file = AtomicFile::create(path, ".png").map_err(io_err)?;
     {
-        let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
+        let root = BitMapBackend::new(file.temp_path(), size).into_drawing_area();
         draw(&root).map_err(|message| PlotError::Draw {
             path: path.to_path_buf(),
             message,
@@ -203,7 +198,7 @@ pub(crate) fn write_png(
             message: e.to_string(),
         })?;
     }
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
+    file.persist().map_err(io_err)?;
     Ok(())
 }
 
