@@ -120,8 +120,8 @@ fn bench_network(c: &mut Criterion, name: &str) {
         .collect();
     eprintln!(
         "networks/{name}: {} cells, {} synapses; span {span} ms: {inputs} synaptic inputs, {} solver searches, {} spikes ({}); first run {:.3} s",
-        sim.net().n_cells(),
-        sim.net().n_synapses(),
+        sim.n_cells(),
+        sim.n_synapses(),
         d.events.predictions,
         d.events.spikes,
         rates.join(", "),

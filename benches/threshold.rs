@@ -29,8 +29,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use exactlif::model::if_curr_exp::{Free, Params, Rates};
-use exactlif::threshold::{crossing_lower_bound, first_crossing, Crossing, SolverStats};
+use exactlif::internals::{crossing_lower_bound, first_crossing, Crossing, SolverStats};
+use exactlif::internals::{Free, Params, Rates};
 
 /// Trajectories per batch.
 const BATCH: usize = 4096;

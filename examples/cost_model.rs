@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use plotters::prelude::*;
 
-use exactlif::engine::Backend;
+use exactlif::Backend;
 use exactlif::{
     CellType, Connector, Network, RandomDistribution, Receptor, Setup, StaticSynapse, Var,
 };

@@ -53,7 +53,7 @@ fn tutorial_network(i_offset: f64, heterogeneous: bool) -> Result<Network, exact
 
 fn summarise(title: &str, net: &Network) -> Result<(), exactlif::BuildError> {
     let mut sim = net.build()?;
-    for d in net.diagnostics(sim.net()) {
+    for d in net.diagnostics(&sim) {
         println!("  warning: {d}");
     }
     sim.run(100.0);

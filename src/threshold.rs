@@ -416,7 +416,7 @@ fn gauss2(num: f64, den: f64) -> (f64, f64) {
 /// a logarithm or a division (`quick_test_agrees_with_the_bounds`, a property). The engine asks
 /// this first on every excitatory input: most only need to learn that the alarm still stands.
 #[inline]
-pub fn no_crossing_before(f: &Free, v_thresh: f64, kmax_e: f64, horizon: f64) -> bool {
+pub(crate) fn no_crossing_before(f: &Free, v_thresh: f64, kmax_e: f64, horizon: f64) -> bool {
     match lower_bound_ratio(f, v_thresh, kmax_e) {
         Ratio::Now => horizon <= 0.0,
         Ratio::Never => true,

@@ -3,7 +3,7 @@
 //! tau_syn == tau_m), exact delays along a chain, refractoriness with input during it,
 //! tau_refrac = 0, PyNN's flagship DC check, determinism, continuation and reset.
 
-use exactlif::recording::DataBlock;
+use exactlif::DataBlock;
 use exactlif::{
     CellType, Connector, CurrentSource, Network, Population, Receptor, Setup, SpikeTimes,
     StaticSynapse, Var,

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 
 use exactlif::compare::{compare_runs, DataSource, Run};
-use exactlif::engine::grid::step_at_or_after;
-use exactlif::engine::Backend;
+use exactlif::internals::step_at_or_after;
+use exactlif::Backend;
 use exactlif::{
     CellType, Connector, CurrentSource, DataBlock, Network, Receptor, Setup, SpikeTimes,
     StaticSynapse, Value, Var,
@@ -237,7 +237,7 @@ impl Spec {
     }
 }
 
-fn cells_of(d: &DataBlock) -> &exactlif::recording::PopulationData {
+fn cells_of(d: &DataBlock) -> &exactlif::PopulationData {
     d.population("cells").unwrap()
 }
 
@@ -356,7 +356,7 @@ fn single_psp() -> impl Strategy<Value = Spec> {
                 v0: c.v_rest,
                 ..c
             };
-            let p = exactlif::model::if_curr_exp::Params {
+            let p = exactlif::internals::Params {
                 cm,
                 tau_m,
                 tau_syn_E: c.tau_syn_e,

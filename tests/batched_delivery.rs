@@ -8,8 +8,8 @@
 mod common;
 
 use common::{assert_identical, fixture, reversed_groups, run};
-use exactlif::engine::NetData;
-use exactlif::network::SpikeTimes;
+use exactlif::internals::NetData;
+use exactlif::SpikeTimes;
 use exactlif::{
     CellType, Connector, Network, RandomDistribution as RD, Receptor, Setup, StaticSynapse, Var,
 };

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use exactlif::compare::{compare_dirs, load_run, match_spikes, DataSource};
-use exactlif::engine::Backend;
 use exactlif::io::output::write_results;
-use exactlif::recording::{AnalogSignal, EventCounts, PopulationData, SpikeTrain};
+use exactlif::Backend;
+use exactlif::{AnalogSignal, EventCounts, PopulationData, SpikeTrain};
 use exactlif::{
     CellType, Connector, DataBlock, Network, Receptor, Setup, SpikeTimes, StaticSynapse, Var,
 };

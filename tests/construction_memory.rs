@@ -56,7 +56,7 @@ fn sparse_network_builds_within_the_memory_budget() {
     if std::env::var_os(CHILD).is_some() {
         let model = exactlif::io::model_file::load_model(&fixture("sparse.toml")).unwrap();
         let sim = model.network.build().unwrap();
-        let net = sim.net();
+        let net = exactlif::internals::net_of(&sim);
         println!(
             "child: peak_rss_kb {} synapses {} cells {}",
             peak_rss_kb(),
@@ -94,7 +94,7 @@ fn cuba_run_stays_within_the_memory_budget() {
         let out = std::env::temp_dir().join(format!("exactlif_cuba_memory_{}", std::process::id()));
         let model = exactlif::io::model_file::load_model(&fixture("cuba.toml")).unwrap();
         let mut sim = model.network.build().unwrap();
-        let (synapses, cells) = (sim.net().n_synapses(), sim.net().n_cells());
+        let (synapses, cells) = (sim.n_synapses(), sim.n_cells());
         // as `exactlif run` does it: the network is freed before the figures are drawn
         sim.run_until(model.duration);
         let data = sim.get_data();

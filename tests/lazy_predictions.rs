@@ -6,7 +6,7 @@
 //! tolerance: the two paths locate the same root from different starting points, and a crossing
 //! with a small slope v' is only determined to ~1e-14 mV / v' in f64).
 
-use exactlif::engine::exact::ExactEngine;
+use exactlif::internals::ExactEngine;
 use exactlif::{
     CellType, Connector, Network, RandomDistribution as RD, Receptor, Setup, StaticSynapse, Var,
 };

@@ -5,11 +5,11 @@
 mod common;
 
 use common::{assert_identical, fixture, reversed_groups, run};
-use exactlif::engine::NetData;
-use exactlif::network::{CurrentSource, SpikeTimes};
+use exactlif::internals::NetData;
 use exactlif::{
     CellType, Connector, Network, RandomDistribution as RD, Receptor, Setup, StaticSynapse, Var,
 };
+use exactlif::{CurrentSource, SpikeTimes};
 
 fn check(net: &NetData, stops: &[f64], what: &str) {
     let one = run(net, 1, stops);

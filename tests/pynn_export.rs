@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use exactlif::engine::{CellKind, NetData, INHIBITORY_BIT};
+use exactlif::internals::{CellKind, NetData, INHIBITORY_BIT};
 use exactlif::io::model_file::load_model;
 use serde_json::Value;
 

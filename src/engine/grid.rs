@@ -80,7 +80,7 @@
 use std::collections::HashMap;
 
 use super::propagators::Propagators;
-pub use super::propagators::Scheme;
+pub(crate) use super::propagators::Scheme;
 use super::{CellChange, CellKind, NetData, PoissonStream, INHIBITORY_BIT};
 use crate::model::if_curr_exp::State;
 use crate::recording::{EventCounts, Recorder};
@@ -107,13 +107,13 @@ pub fn step_at_or_after(t: f64, h: f64) -> u64 {
 
 /// A delay (ms) in whole steps: rounded to the nearest step, at least 1 (NEST's
 /// `delay_ms_to_steps`).
-pub fn delay_steps(delay: f64, h: f64) -> u64 {
+pub(crate) fn delay_steps(delay: f64, h: f64) -> u64 {
     ((delay / h).round() as u64).max(1)
 }
 
 /// The refractory period in whole steps: `ceil(tau_refrac / h)` (NEST's `RefractoryCounts`),
 /// with values within `1e-9` steps of an integer counted as that integer.
-pub fn refractory_steps(tau_refrac: f64, h: f64) -> u32 {
+pub(crate) fn refractory_steps(tau_refrac: f64, h: f64) -> u32 {
     let x = tau_refrac / h;
     if x <= 0.0 {
         return 0;
@@ -208,7 +208,7 @@ fn cell_constants(
 }
 
 /// The state of a step-based simulation of one network.
-pub struct StepEngine {
+pub(crate) struct StepEngine {
     scheme: Scheme,
     h: f64,
     /// Index of the grid point the state is at (valid once started).
@@ -251,7 +251,7 @@ pub struct StepEngine {
 
 impl StepEngine {
     /// A new engine at t = 0 for `net`, integrating with `scheme` on the grid `net.timestep`.
-    pub fn new(net: &NetData, scheme: Scheme) -> Self {
+    pub(crate) fn new(net: &NetData, scheme: Scheme) -> Self {
         let h = net.timestep;
         let n = net.n_cells();
         let sources: Vec<u32> = (0..n as u32)
@@ -307,7 +307,7 @@ impl StepEngine {
     }
 
     /// Returns to t = 0 with the same network (and the same random streams).
-    pub fn reset(&mut self, net: &NetData) {
+    pub(crate) fn reset(&mut self, net: &NetData) {
         self.k = 0;
         self.t = 0.0;
         self.started = false;
@@ -372,24 +372,19 @@ impl StepEngine {
         }
     }
 
-    /// The integration scheme.
-    pub fn scheme(&self) -> Scheme {
-        self.scheme
-    }
-
     /// Current simulation time (ms): the `t_stop` of the last run.
-    pub fn time(&self) -> f64 {
+    pub(crate) fn time(&self) -> f64 {
         self.t
     }
 
     /// Work counters so far (`predictions` and `solver_cap_hits` are always 0 here).
-    pub fn counts(&self) -> EventCounts {
+    pub(crate) fn counts(&self) -> EventCounts {
         self.counts
     }
 
     /// Runs until `t_stop` (ms): steps up to grid point `round(t_stop / timestep)`, sampling
     /// every tick.
-    pub fn run_until(&mut self, net: &NetData, t_stop: f64) {
+    pub(crate) fn run_until(&mut self, net: &NetData, t_stop: f64) {
         if !self.started {
             self.start(net);
         }

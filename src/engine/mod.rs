@@ -2,8 +2,8 @@
 //! All of them run the same flat, validated network description, [`NetData`], built by
 //! [`crate::network`], and fill the same [`Recorder`].
 
-pub mod exact;
-pub mod grid;
+pub(crate) mod exact;
+pub(crate) mod grid;
 mod propagators;
 mod simulation;
 

@@ -20,27 +20,17 @@ use crate::model::if_curr_exp::{kernel, Params, Rates};
 
 /// Which one-step integration a [`super::grid::StepEngine`] uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     /// Exact propagators on the grid (backend `grid`, NEST `iaf_psc_exp`).
     Grid,
     /// Forward Euler on the grid (backend `euler`).
     Euler,
 }
 
-impl Scheme {
-    /// The backend name of this scheme: `grid` or `euler`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Scheme::Grid => "grid",
-            Scheme::Euler => "euler",
-        }
-    }
-}
-
 /// One-step propagators of one cell (see the module doc): `v' = v_inf + (v - v_inf) pm +
 /// isyn_exc pe + isyn_inh pi`, `isyn_X' = isyn_X dX`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Propagators {
+pub(super) struct Propagators {
     /// Factor of `v - v_inf` (1).
     pub pm: f64,
     /// Contribution of `isyn_exc` to `v` (mV/nA).
@@ -57,7 +47,7 @@ impl Propagators {
     /// Exact propagators over a step `h` (ms): the closed form of
     /// [`crate::model::if_curr_exp`], `pm = e^{-h/tau_m}`, `pX = K_X(h)/cm`,
     /// `dX = e^{-h/tau_X}`, with [`kernel`] (accurate at and near `tau_syn == tau_m`).
-    pub fn exact(p: &Params, h: f64) -> Self {
+    pub(super) fn exact(p: &Params, h: f64) -> Self {
         let r = Rates::of(p);
         Propagators {
             pm: (-r.lm * h).exp(),
@@ -70,7 +60,7 @@ impl Propagators {
 
     /// Forward-Euler propagators over a step `h` (ms): `pm = 1 - h/tau_m`, `pX = h/cm`,
     /// `dX = 1 - h/tau_syn_X`.
-    pub fn euler(p: &Params, h: f64) -> Self {
+    pub(super) fn euler(p: &Params, h: f64) -> Self {
         Propagators {
             pm: 1.0 - h / p.tau_m,
             pe: h / p.cm,
@@ -81,7 +71,7 @@ impl Propagators {
     }
 
     /// The propagators of `scheme` for a cell with parameters `p` and a step `h` (ms).
-    pub fn of(scheme: Scheme, p: &Params, h: f64) -> Self {
+    pub(super) fn of(scheme: Scheme, p: &Params, h: f64) -> Self {
         match scheme {
             Scheme::Grid => Propagators::exact(p, h),
             Scheme::Euler => Propagators::euler(p, h),
@@ -139,7 +129,5 @@ mod tests {
         assert!((a.pm - b.pm).abs() < h * h);
         assert!((a.pe - b.pe).abs() < h * h);
         assert!((a.de - b.de).abs() < h * h);
-        assert_eq!(Scheme::Grid.name(), "grid");
-        assert_eq!(Scheme::Euler.name(), "euler");
     }
 }

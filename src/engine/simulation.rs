@@ -362,8 +362,28 @@ impl Simulation {
     }
 
     /// The flat network.
-    pub fn net(&self) -> &NetData {
+    pub(crate) fn net(&self) -> &NetData {
         &self.net
+    }
+
+    /// Number of cells, spike sources included.
+    pub fn n_cells(&self) -> usize {
+        self.net.n_cells()
+    }
+
+    /// Number of synapses.
+    pub fn n_synapses(&self) -> usize {
+        self.net.n_synapses()
+    }
+
+    /// Number of populations.
+    pub fn n_populations(&self) -> usize {
+        self.net.layout.len()
+    }
+
+    /// The recording grid, and step of the step-based backends (ms).
+    pub fn timestep(&self) -> f64 {
+        self.net.timestep
     }
 
     /// Everything recorded so far (PyNN's `get_data`); `backend` names the backend.

@@ -19,7 +19,7 @@ pub struct AtomicError {
 
 /// A file being written atomically: a hidden temporary file next to its target, renamed over
 /// the target by [`AtomicFile::persist`]; dropped without it, the temporary file is removed.
-pub struct AtomicFile {
+pub(crate) struct AtomicFile {
     path: PathBuf,
     tmp: tempfile::NamedTempFile,
 }
@@ -36,7 +36,7 @@ impl AtomicFile {
     /// Starts writing `path`: creates the temporary file `.<name>.<random><suffix>` in the
     /// same directory (the suffix matters to writers that pick a format by extension, e.g.
     /// `.png`), with the permissions of an ordinary new file once renamed.
-    pub fn create(path: &Path, suffix: &str) -> Result<AtomicFile, AtomicError> {
+    pub(crate) fn create(path: &Path, suffix: &str) -> Result<AtomicFile, AtomicError> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -63,28 +63,28 @@ impl AtomicFile {
     }
 
     /// The final path of the file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The temporary file's path, for writers that open files by name (the figures).
     #[cfg(feature = "plot")]
-    pub fn temp_path(&self) -> &Path {
+    pub(crate) fn temp_path(&self) -> &Path {
         self.tmp.path()
     }
 
     /// The temporary file, for unbuffered writes and permission changes.
-    pub fn as_file(&self) -> &File {
+    pub(crate) fn as_file(&self) -> &File {
         self.tmp.as_file()
     }
 
     /// A 64 KiB buffered writer into the temporary file; flush it before [`Self::persist`].
-    pub fn writer(&self) -> BufWriter<&File> {
+    pub(crate) fn writer(&self) -> BufWriter<&File> {
         BufWriter::with_capacity(1 << 16, self.tmp.as_file())
     }
 
     /// An error about this file.
-    pub fn error(&self, source: io::Error) -> AtomicError {
+    pub(crate) fn error(&self, source: io::Error) -> AtomicError {
         AtomicError {
             path: self.path.clone(),
             source,
@@ -92,7 +92,7 @@ impl AtomicFile {
     }
 
     /// Renames the temporary file over the target; returns the target's path.
-    pub fn persist(self) -> Result<PathBuf, AtomicError> {
+    pub(crate) fn persist(self) -> Result<PathBuf, AtomicError> {
         let path = self.path;
         match self.tmp.persist(&path) {
             Ok(_) => Ok(path),
@@ -107,7 +107,7 @@ impl AtomicFile {
 /// Writes `path` atomically: `fill` streams the content into a buffered temporary file, which
 /// is flushed and renamed to `path` only if everything succeeded. `fill`'s own errors pass
 /// through; I/O errors of the temporary file become `E` through [`AtomicError`].
-pub fn write_with<E, F>(path: &Path, fill: F) -> Result<PathBuf, E>
+pub(crate) fn write_with<E, F>(path: &Path, fill: F) -> Result<PathBuf, E>
 where
     E: From<AtomicError>,
     F: FnOnce(&mut BufWriter<&File>) -> Result<(), E>,
@@ -122,7 +122,7 @@ where
 }
 
 /// Writes `bytes` to `path` atomically.
-pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<PathBuf, AtomicError> {
+pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> Result<PathBuf, AtomicError> {
     write_with(path, |w| {
         w.write_all(bytes).map_err(|source| AtomicError {
             path: path.to_path_buf(),

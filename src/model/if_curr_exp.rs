@@ -49,7 +49,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Parameter names in PyNN's order, with defaults and units.
-pub const PARAMETERS: [(&str, f64, &str); 9] = [
+pub(crate) const PARAMETERS: [(&str, f64, &str); 9] = [
     ("cm", 1.0, "nF"),
     ("tau_m", 20.0, "ms"),
     ("tau_syn_E", 5.0, "ms"),
@@ -62,7 +62,7 @@ pub const PARAMETERS: [(&str, f64, &str); 9] = [
 ];
 
 /// State variable names with PyNN's initial values and units.
-pub const STATE_VARIABLES: [(&str, f64, &str); 3] = [
+pub(crate) const STATE_VARIABLES: [(&str, f64, &str); 3] = [
     ("v", -65.0, "mV"),
     ("isyn_exc", 0.0, "nA"),
     ("isyn_inh", 0.0, "nA"),
@@ -175,7 +175,7 @@ impl Params {
 /// at random when the network is built), whose rules are then left out. Checked in order:
 /// every value finite; `cm`, `tau_m`, `tau_syn_E`, `tau_syn_I` > 0; `tau_refrac` >= 0;
 /// `v_reset` < `v_thresh` (reported under `v_reset`).
-pub fn check_values(values: &[Option<f64>; 9]) -> Result<(), ParamError> {
+pub(crate) fn check_values(values: &[Option<f64>; 9]) -> Result<(), ParamError> {
     let named = || {
         PARAMETERS
             .iter()
@@ -288,7 +288,7 @@ impl State {
 /// is bounded in `(0, 1]`, and nothing overflows for large `t`. At `lx == lm` it reduces to the
 /// limit `t e^{-lm t}` without a special case. Rates in 1/ms, `t` in ms.
 #[inline]
-pub fn kernel(lm: f64, lx: f64, t: f64) -> f64 {
+pub(crate) fn kernel(lm: f64, lx: f64, t: f64) -> f64 {
     kernel_with(lm, lx, t, (-lm * t).exp(), (-lx * t).exp())
 }
 
@@ -300,7 +300,7 @@ pub fn kernel(lm: f64, lx: f64, t: f64) -> f64 {
 /// near `tau_x == tau_m`, the `phi` form above is used, `phi` summed from its Taylor series
 /// (`phi_small`, as accurate as `expm1` there).
 #[inline]
-pub fn kernel_with(lm: f64, lx: f64, t: f64, em: f64, ex: f64) -> f64 {
+pub(crate) fn kernel_with(lm: f64, lx: f64, t: f64, em: f64, ex: f64) -> f64 {
     let d = lx - lm;
     let y = d.abs() * t;
     if y > 0.05 {
@@ -317,7 +317,7 @@ pub fn kernel_with(lm: f64, lx: f64, t: f64, em: f64, ex: f64) -> f64 {
 /// `k * lm` is an exact scaling for these `k`, and the product carries at most `k` times
 /// `em`'s relative error plus one rounding per product (below 1e-15 relative).
 #[inline]
-pub fn decay_with(lm: f64, lx: f64, t: f64, em: f64) -> f64 {
+pub(crate) fn decay_with(lm: f64, lx: f64, t: f64, em: f64) -> f64 {
     match decay_power(lm, lx) {
         0 => (-lx * t).exp(),
         k => em_power(em, k),
@@ -328,7 +328,7 @@ pub fn decay_with(lm: f64, lx: f64, t: f64, em: f64) -> f64 {
 /// or 0 where it takes a separate exponential. Callers with fixed rates (the engine, once per
 /// parameter set) decide it once and call [`em_power`].
 #[inline]
-pub fn decay_power(lm: f64, lx: f64) -> u8 {
+pub(crate) fn decay_power(lm: f64, lx: f64) -> u8 {
     if lx == lm {
         1
     } else if lx == 2.0 * lm {
@@ -342,7 +342,7 @@ pub fn decay_power(lm: f64, lx: f64) -> u8 {
 
 /// `em^k` for a `k` of [`decay_power`] (1, 2 or 4), as [`decay_with`] computes it.
 #[inline(always)]
-pub fn em_power(em: f64, k: u8) -> f64 {
+pub(crate) fn em_power(em: f64, k: u8) -> f64 {
     match k {
         1 => em,
         2 => em * em,
@@ -369,15 +369,6 @@ fn phi_small(y: f64) -> f64 {
         -1.0 / 40320.0,
     ];
     C.iter().rev().fold(0.0, |acc, &c| acc * y + c)
-}
-
-/// Derivative of [`kernel`] in `t` (1): `K'(t) = e^{-lx t} - lm K(t)`.
-///
-/// `K` solves `dK/dt = -lm K + e^{-lx t}`, `K(0) = 0`, so this identity is exact and inherits
-/// [`kernel`]'s freedom from the `1/(lx - lm)` singularity.
-#[inline]
-pub fn kernel_dt(lm: f64, lx: f64, t: f64) -> f64 {
-    (-lx * t).exp() - lm * kernel(lm, lx, t)
 }
 
 /// `v` and its derivatives at one time of a free trajectory ([`Free::eval`]).
@@ -638,19 +629,6 @@ mod tests {
         for &(tm, tx) in &[(20.0, 0.5), (0.5, 20.0)] {
             let v = kernel(1.0 / tm, 1.0 / tx, 1e5);
             assert!(v.is_finite() && v >= 0.0);
-        }
-    }
-
-    #[test]
-    fn kernel_dt_matches_finite_difference() {
-        for &(tm, tx) in &[(20.0, 5.0), (10.0, 10.0), (5.0, 20.0), (10.0, 10.000001)] {
-            let (lm, lx) = (1.0 / tm, 1.0 / tx);
-            for j in 1..50 {
-                let t = j as f64 * 0.7;
-                let h = 1e-5;
-                let fd = (kernel(lm, lx, t + h) - kernel(lm, lx, t - h)) / (2.0 * h);
-                assert!((kernel_dt(lm, lx, t) - fd).abs() < 1e-8, "{tm} {tx} {t}");
-            }
         }
     }
 

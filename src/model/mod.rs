@@ -1,3 +1,3 @@
 //! Cell models: parameters, state and closed-form propagation. One file per cell type.
 
-pub mod if_curr_exp;
+pub(crate) mod if_curr_exp;

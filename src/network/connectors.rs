@@ -79,12 +79,12 @@ impl Connection {
     }
 
     /// The weight given by the connection list (nA), if any; `c` is the connector that made it.
-    pub fn weight(&self, c: &Connector) -> Option<f64> {
+    pub(crate) fn weight(&self, c: &Connector) -> Option<f64> {
         self.list_entry(c).and_then(|e| e.2)
     }
 
     /// The delay given by the connection list (ms), if any; `c` is the connector that made it.
-    pub fn delay(&self, c: &Connector) -> Option<f64> {
+    pub(crate) fn delay(&self, c: &Connector) -> Option<f64> {
         self.list_entry(c).and_then(|e| e.3)
     }
 }
@@ -106,12 +106,12 @@ pub(crate) struct Connections {
 
 impl Connections {
     /// Number of connections.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.post.len()
     }
 
     /// Every pre cell with connections, ascending, with the post cells of its connections.
-    pub fn rows(&self) -> impl Iterator<Item = (u32, &[u32])> + '_ {
+    pub(crate) fn rows(&self) -> impl Iterator<Item = (u32, &[u32])> + '_ {
         let mut start = 0;
         self.rows.iter().map(move |&(pre, n)| {
             let row = start..start + n as usize;
@@ -121,7 +121,7 @@ impl Connections {
     }
 
     /// The connections in order: by `(pre, post)`, repeated pairs in draw or list order.
-    pub fn iter(&self) -> impl Iterator<Item = Connection> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Connection> + '_ {
         let pre = self
             .rows
             .iter()

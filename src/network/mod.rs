@@ -17,9 +17,9 @@
 //! assert_eq!(data.populations[0].spiketrains.len(), 2);
 //! ```
 
-pub mod build;
-pub mod connectors;
-pub mod random;
+pub(crate) mod build;
+pub(crate) mod connectors;
+pub(crate) mod random;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +104,7 @@ pub enum CellType {
 }
 
 /// Parameters of `SpikeSourcePoisson` with PyNN's defaults (`duration` forever).
-pub const POISSON_PARAMETERS: [(&str, f64, &str); 3] = [
+pub(crate) const POISSON_PARAMETERS: [(&str, f64, &str); 3] = [
     ("rate", 1.0, "Hz"),
     ("start", 0.0, "ms"),
     ("duration", f64::INFINITY, "ms"),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// The generator behind every stream: PCG64 (`rand_pcg::Pcg64`), a named generator whose output
 /// is fixed across platforms and versions of `rand_pcg` (unlike `StdRng`).
-pub type StreamRng = Pcg64;
+pub(crate) type StreamRng = Pcg64;
 
 /// The random stream for one purpose of one model.
 ///
@@ -22,7 +22,7 @@ pub type StreamRng = Pcg64;
 /// - `population:{label}/parameter:{name}` and `population:{label}/initial:{name}`
 /// - `projection:{label}/connector`, `.../weight`, `.../delay` (label defaults to `pre->post`)
 /// - `population:{label}/poisson:{cell}` for one Poisson source cell
-pub fn stream(seed: u64, purpose: &str) -> StreamRng {
+pub(crate) fn stream(seed: u64, purpose: &str) -> StreamRng {
     Seeder::from(format!("{seed}/{purpose}").as_str()).into_rng()
 }
 

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use exactlif::engine::exact::ExactEngine;
-use exactlif::engine::NetData;
+use exactlif::internals::ExactEngine;
+use exactlif::internals::NetData;
 use exactlif::io::model_file::load_model;
 use exactlif::DataBlock;
 

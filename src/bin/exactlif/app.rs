@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use exactlif::compare::CompareError;
-use exactlif::engine::{Backend, BACKENDS};
 use exactlif::io::model_file::{load_model, Model, ModelError};
 use exactlif::io::output::{read_data_bin, write_results, OutputError};
-use exactlif::network::build::Diagnostic;
 use exactlif::plot::{plot_block, PlotError};
-use exactlif::recording::DataBlock;
+use exactlif::DataBlock;
+use exactlif::Diagnostic;
+use exactlif::{Backend, BACKENDS};
 
 /// What went wrong in a command; [`AppError::exit_code`] maps it to the exit status of SPEC §3.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +83,7 @@ pub fn prepare_with(path: &Path, backend: Backend) -> Result<Prepared, AppError>
         .network
         .build_with(backend)
         .map_err(|e| model.build_error(e))?;
-    let diagnostics = model.network.diagnostics(sim.net());
+    let diagnostics = model.network.diagnostics(&sim);
     Ok(Prepared {
         model,
         sim,
@@ -103,7 +103,7 @@ pub fn default_out_dir(model: &Path) -> PathBuf {
 /// Checks a backend name (`exact`, `grid` or `euler`) and returns the backend.
 pub fn check_backend(name: &str) -> Result<Backend, AppError> {
     Backend::from_name(name).ok_or_else(|| {
-        let hint = exactlif::network::suggest(name, BACKENDS)
+        let hint = exactlif::suggest(name, BACKENDS)
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
         AppError::Usage(format!(
@@ -119,7 +119,7 @@ pub fn check_backend(name: &str) -> Result<Backend, AppError> {
 /// results (the engine continues exactly where it stopped).
 pub fn simulate(p: &mut Prepared, progress: &mut dyn FnMut(f64, f64)) -> DataBlock {
     let duration = p.model.duration;
-    let dt = p.sim.net().timestep;
+    let dt = p.sim.timestep();
     let last = (duration / dt).round() as u64;
     let chunks = 200u64.min(last.max(1));
     for c in 1..chunks {

@@ -155,7 +155,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let mut p = app::prepare_with(&model, backend)?;
             if threads != 1 {
                 let used = p.sim.set_threads(threads);
-                if backend == exactlif::engine::Backend::Exact {
+                if backend == exactlif::Backend::Exact {
                     eprintln!("running the exact backend on {used} threads");
                 }
             }
@@ -204,15 +204,15 @@ fn run(cli: Cli) -> Result<(), AppError> {
         Command::Check { model } => {
             let p = app::prepare(&model)?;
             warn_all(&p);
-            let net = p.sim.net();
+            let sim = &p.sim;
             println!(
                 "{}: valid: {} populations, {} cells, {} synapses, {} ms at timestep {} ms{}",
                 model.display(),
-                net.layout.len(),
-                net.n_cells(),
-                net.n_synapses(),
+                sim.n_populations(),
+                sim.n_cells(),
+                sim.n_synapses(),
                 p.model.duration,
-                net.timestep,
+                sim.timestep(),
                 if p.diagnostics.is_empty() {
                     String::new()
                 } else {

@@ -32,7 +32,7 @@ pub(super) struct CellParams {
 }
 
 impl CellParams {
-    pub fn of(p: &Params) -> Self {
+    pub(super) fn of(p: &Params) -> Self {
         let rates = Rates::of(p);
         CellParams {
             v_inf0: p.v_inf(0.0),
@@ -50,7 +50,7 @@ impl CellParams {
 
     /// The bit pattern of every field: the key under which identical parameter sets share an
     /// entry (exact equality, so sharing changes no result).
-    pub fn bits(&self) -> [u64; 10] {
+    pub(super) fn bits(&self) -> [u64; 10] {
         let r = self.rates;
         [
             self.v_inf0,
@@ -95,7 +95,7 @@ pub(super) struct Cell {
 }
 
 impl Cell {
-    pub fn new(s: &State, param: u32, p: &CellParams) -> Self {
+    pub(super) fn new(s: &State, param: u32, p: &CellParams) -> Self {
         Cell {
             t_last: 0.0,
             v: s.v,
@@ -113,7 +113,7 @@ impl Cell {
     /// the stored state, with `v = v_reset` and the currents decayed to the end of
     /// refractoriness if the cell is refractory.
     #[inline]
-    pub fn free_start(&self, p: &CellParams) -> (f64, Free) {
+    pub(super) fn free_start(&self, p: &CellParams) -> (f64, Free) {
         let r = p.rates;
         let (t0, ru) = (self.t_last, self.ref_until);
         if ru <= t0 {
@@ -137,7 +137,7 @@ impl Cell {
     /// The free trajectory from the stored state at `t_last`: [`Cell::free_start`] when the
     /// cell is not refractory after `t_last` (`ref_until <= t_last`).
     #[inline(always)]
-    pub fn free_here(&self, p: &CellParams) -> Free {
+    pub(super) fn free_here(&self, p: &CellParams) -> Free {
         Free {
             v0: self.v,
             ie0: self.ie,
@@ -151,7 +151,7 @@ impl Cell {
     /// The state at time `t >= t_last`, from the closed form, without changing it. During
     /// refractoriness (`t <= refractory end`) `v = v_reset` while the currents decay.
     #[inline]
-    pub fn state_at(&self, p: &CellParams, t: f64) -> State {
+    pub(super) fn state_at(&self, p: &CellParams, t: f64) -> State {
         if t <= self.ref_until {
             let r = p.rates;
             let dt = t - self.t_last;
@@ -174,7 +174,7 @@ impl Cell {
     /// only call is the one `exp` and few values live across it. Every other case takes
     /// [`Cell::state_at`]; both give the same bits (`advance_is_state_at`).
     #[inline]
-    pub fn advance(&mut self, p: &CellParams, t: f64) {
+    pub(super) fn advance(&mut self, p: &CellParams, t: f64) {
         if t == self.t_last {
             return;
         }

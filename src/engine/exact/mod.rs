@@ -405,6 +405,7 @@ impl ExactEngine {
         }
     }
 
+    #[cfg(feature = "internals")]
     /// With `lazy = false`, every state change is followed by a full, unbounded prediction
     /// (no alarms, no horizons): slower, and the reference against which the lazy rules are
     /// tested. Default: lazy.

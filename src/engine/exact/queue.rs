@@ -29,7 +29,7 @@ fn before(a: (f64, u32), b: (f64, u32)) -> bool {
 
 impl EventQueue {
     /// An empty queue for cells `0..n`.
-    pub fn new(n: usize) -> Self {
+    pub(super) fn new(n: usize) -> Self {
         EventQueue {
             heap: Vec::with_capacity(n),
             pos: vec![ABSENT; n],
@@ -37,7 +37,7 @@ impl EventQueue {
     }
 
     /// Removes every entry.
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         for &(_, c) in &self.heap {
             self.pos[c as usize] = ABSENT;
         }
@@ -46,13 +46,13 @@ impl EventQueue {
 
     /// The earliest entry `(time, cell)`, if any.
     #[inline]
-    pub fn peek(&self) -> Option<(f64, u32)> {
+    pub(super) fn peek(&self) -> Option<(f64, u32)> {
         self.heap.first().copied()
     }
 
     /// Sets cell `c`'s entry to time `t`, inserting it if absent.
     #[inline]
-    pub fn set(&mut self, c: u32, t: f64) {
+    pub(super) fn set(&mut self, c: u32, t: f64) {
         debug_assert!(!t.is_nan());
         let p = self.pos[c as usize];
         if p == ABSENT {
@@ -74,7 +74,7 @@ impl EventQueue {
 
     /// Removes cell `c`'s entry, if any.
     #[inline]
-    pub fn remove(&mut self, c: u32) {
+    pub(super) fn remove(&mut self, c: u32) {
         let p = self.pos[c as usize];
         if p == ABSENT {
             return;

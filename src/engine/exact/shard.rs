@@ -96,7 +96,7 @@ pub(super) struct Shard {
 impl Shard {
     /// The shard of cells `lo..hi`, at t = 0. `param_of[g]` is cell `g`'s entry in the
     /// engine's parameter table; `sampled` lists the cells whose state is recorded.
-    pub fn new(
+    pub(super) fn new(
         net: &NetData,
         (lo, hi): (u32, u32),
         (params, param_of): (&[CellParams], &[u32]),
@@ -158,7 +158,7 @@ impl Shard {
     }
 
     /// Back to t = 0: initial state, the random streams as at t = 0, nothing queued.
-    pub fn reset(&mut self, net: &NetData, params: &[CellParams]) {
+    pub(super) fn reset(&mut self, net: &NetData, params: &[CellParams]) {
         let lo = self.lo as usize;
         for (i, c) in self.cells.iter_mut().enumerate() {
             *c = Cell::new(&net.init[lo + i], c.param, &params[c.param as usize]);
@@ -178,17 +178,18 @@ impl Shard {
         self.solver = SolverStats::default();
     }
 
-    pub fn set_lazy_predictions(&mut self, lazy: bool) {
+    #[cfg(feature = "internals")]
+    pub(super) fn set_lazy_predictions(&mut self, lazy: bool) {
         self.lazy = lazy;
     }
 
     /// Global indices of the sampled cells of this shard.
-    pub fn sampled(&self) -> &[u32] {
+    pub(super) fn sampled(&self) -> &[u32] {
         &self.sampled
     }
 
     /// The state of cell `g` (owned by this shard) at `t`, not before its last event.
-    pub fn state_at(&self, params: &[CellParams], g: u32, t: f64) -> State {
+    pub(super) fn state_at(&self, params: &[CellParams], g: u32, t: f64) -> State {
         let c = &self.cells[(g - self.lo) as usize];
         c.state_at(&params[c.param as usize], t)
     }
@@ -197,7 +198,7 @@ impl Shard {
     /// advanced to `t` in closed form, given the parameter set `param` and/or the state `state`
     /// (a refractory cell stays refractory: its `v` is held at `v_reset` to the end), and, once
     /// the run has started (`predict`), its crossing is predicted afresh and exactly.
-    pub fn change(
+    pub(super) fn change(
         &mut self,
         params: &[CellParams],
         g: u32,
@@ -234,7 +235,7 @@ impl Shard {
     }
 
     /// Queues every cell's first event (t = 0).
-    pub fn start(&mut self, net: &NetData, params: &[CellParams]) {
+    pub(super) fn start(&mut self, net: &NetData, params: &[CellParams]) {
         for g in self.lo..self.hi {
             match net.kinds[g as usize] {
                 CellKind::Neuron => self.predict(params, g),
@@ -245,7 +246,7 @@ impl Shard {
 
     /// Time of the shard's next own event (a crossing, source spike or alarm, or a current
     /// switch), if any.
-    pub fn next_time(&self) -> Option<f64> {
+    pub(super) fn next_time(&self) -> Option<f64> {
         let own = self.own.peek().map(|(t, _)| t);
         let sw = self.switches.get(self.switch_cursor).map(|s| s.0);
         match (own, sw) {
@@ -474,7 +475,7 @@ impl Shard {
     /// crossings and source spikes (by cell), current switches, deliveries (by presynaptic
     /// cell and delay group). Spikes go to [`Shard::spikes`], samples of the ticks in the
     /// window to [`Shard::samples`].
-    pub fn run_window(&mut self, net: &NetData, params: &[CellParams], w: &Window) {
+    pub(super) fn run_window(&mut self, net: &NetData, params: &[CellParams], w: &Window) {
         self.spikes.clear();
         self.samples.clear();
         self.ticks = 0;

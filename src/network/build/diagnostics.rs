@@ -1,7 +1,7 @@
 //! Warnings about a valid network: populations that can never fire.
 
 use super::super::{CellType, Network};
-use crate::engine::NetData;
+use crate::engine::Simulation;
 
 /// A warning about a valid model: something the user probably did not intend.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,7 +23,8 @@ impl Network {
     /// that receives no synaptic input, starts below threshold with no excitatory current,
     /// and whose `v_inf = v_rest + (i_offset + i_inj) * tau_m / cm` stays at or below
     /// `v_thresh` even with its injected currents at their largest, never fires.
-    pub fn diagnostics(&self, net: &NetData) -> Vec<Diagnostic> {
+    pub fn diagnostics(&self, sim: &Simulation) -> Vec<Diagnostic> {
+        let net = sim.net();
         let mut out = Vec::new();
         let mut max_inj = vec![0.0f64; net.n_cells()];
         for &(_, g, i) in &net.current_switches {
