@@ -205,7 +205,7 @@ pub struct Study {
     pub steps_ms: Vec<f64>,
     /// Spike-matching tolerance, the same for every step (ms).
     pub tolerance_ms: f64,
-    /// Whether the tolerance was given (`--tolerance-ms`) rather than the default.
+    /// Whether the tolerance was given rather than the default.
     pub tolerance_given: bool,
     /// The exact runs (one, unless a step is not a multiple of the smallest).
     pub exact_runs: Vec<ExactRun>,

@@ -78,6 +78,7 @@ pub use report::{
     SpikeLocation, SpikeStats, VarStats, VAN_ROSSUM_TAU_MS,
 };
 pub(crate) use table::num;
+pub use table::TableNames;
 
 /// Why two runs could not be compared.
 #[derive(Debug, thiserror::Error)]

@@ -127,7 +127,7 @@ pub struct PopulationReport {
     pub notes: Vec<String>,
 }
 
-/// The outcome of `--fail-over`.
+/// The outcome of the gate ([`Report::apply_gate`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct Gate {
     /// The threshold (ms).
@@ -147,7 +147,7 @@ pub struct Report {
     pub candidate: RunInfo,
     /// Matching tolerance (ms).
     pub tolerance_ms: f64,
-    /// Whether the tolerance was given (`--tolerance-ms`) or the default.
+    /// Whether the tolerance was given or the default.
     pub tolerance_given: bool,
     /// The matching rule.
     pub matching: String,
@@ -161,7 +161,7 @@ pub struct Report {
     pub spikes: SpikeStats,
     /// Per variable, over all populations.
     pub variables: Vec<VarStats>,
-    /// The gate, if `--fail-over` was given.
+    /// The gate, if one was applied.
     pub gate: Option<Gate>,
 }
 
@@ -531,7 +531,7 @@ pub fn compare_dirs(
 }
 
 impl Report {
-    /// Applies the `--fail-over` gate (module doc) and records it in the report; returns
+    /// Applies the gate (module doc) and records it in the report; returns
     /// whether it passed.
     pub fn apply_gate(&mut self, fail_over_ms: f64) -> bool {
         let s = &self.spikes;

@@ -19,9 +19,33 @@ pub(crate) fn num(x: Option<f64>) -> String {
     }
 }
 
+/// What a report's text calls the tolerance and the gate it was given: parameter names by
+/// default ([`Report::to_table`]); a front end passes its own (the command line its flags).
+#[derive(Clone, Copy, Debug)]
+pub struct TableNames<'a> {
+    /// The name of a given matching tolerance (default `tolerance_ms`).
+    pub tolerance: &'a str,
+    /// The name of the gate's threshold (default `fail_over_ms`).
+    pub gate: &'a str,
+}
+
+impl Default for TableNames<'_> {
+    fn default() -> Self {
+        TableNames {
+            tolerance: "tolerance_ms",
+            gate: "fail_over_ms",
+        }
+    }
+}
+
 impl Report {
     /// The report as a human-readable table.
     pub fn to_table(&self) -> String {
+        self.to_table_named(TableNames::default())
+    }
+
+    /// [`Report::to_table`] with the tolerance and the gate called by `names`.
+    pub fn to_table_named(&self, names: TableNames) -> String {
         use std::fmt::Write;
         let mut o = String::new();
         let run = |w: &mut String, name: &str, r: &RunInfo| {
@@ -45,7 +69,7 @@ impl Report {
             "spikes up to {} ms matched one-to-one per cell within {} ms ({}); optimal matching: most pairs, then least total |error|; errors are candidate - reference",
             self.compared_until_ms,
             self.tolerance_ms,
-            if self.tolerance_given { "--tolerance-ms" } else { "default: 2 x the larger timestep" }
+            if self.tolerance_given { names.tolerance } else { "default: 2 x the larger timestep" }
         );
         let _ = writeln!(
             o,
@@ -162,11 +186,11 @@ impl Report {
             if g.passed {
                 let _ = writeln!(
                     o,
-                    "\ngate --fail-over {} ms: passed (no missed or extra spike, every matched error <= {} ms)",
-                    g.fail_over_ms, g.fail_over_ms
+                    "\ngate {} {} ms: passed (no missed or extra spike, every matched error <= {} ms)",
+                    names.gate, g.fail_over_ms, g.fail_over_ms
                 );
             } else {
-                let _ = writeln!(o, "\ngate --fail-over {} ms: FAILED", g.fail_over_ms);
+                let _ = writeln!(o, "\ngate {} {} ms: FAILED", names.gate, g.fail_over_ms);
                 for r in &g.reasons {
                     let _ = writeln!(o, "  {r}");
                 }

@@ -170,7 +170,7 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The backend's name, as in `--backend` and `summary.json`.
+    /// The backend's name, as in `summary.json` (and the command line).
     pub fn name(self) -> &'static str {
         match self {
             Backend::Exact => "exact",

@@ -231,7 +231,13 @@ fn run(cli: Cli) -> Result<(), AppError> {
             if json {
                 println!("{}", report.to_json());
             } else {
-                print!("{}", report.to_table());
+                print!(
+                    "{}",
+                    report.to_table_named(exactlif::compare::TableNames {
+                        tolerance: "--tolerance-ms",
+                        gate: "--fail-over",
+                    })
+                );
             }
             if report.gate.as_ref().is_some_and(|g| !g.passed) {
                 use std::io::Write;
