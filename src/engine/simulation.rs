@@ -260,7 +260,7 @@ impl Simulation {
         let mut changes = Vec::with_capacity(size);
         for (cell, &x) in values.iter().enumerate() {
             let g = offset + cell;
-            let mut all = parameter_values(&self.net.params[g]);
+            let mut all = self.net.params[g].values();
             all[index] = x;
             let p = Params::from_values(&all);
             p.validate().map_err(|source| StateError::Invalid {
@@ -410,19 +410,4 @@ fn per_cell(population: &str, values: &[f64], size: usize) -> Result<Vec<f64>, S
             size,
         }),
     }
-}
-
-/// A cell's parameters in the order of [`PARAMETERS`] (the inverse of [`Params::from_values`]).
-fn parameter_values(p: &Params) -> [f64; 9] {
-    [
-        p.cm,
-        p.tau_m,
-        p.tau_syn_E,
-        p.tau_syn_I,
-        p.tau_refrac,
-        p.v_rest,
-        p.v_reset,
-        p.v_thresh,
-        p.i_offset,
-    ]
 }
