@@ -29,6 +29,10 @@ pub enum AppError {
     /// Two runs could not be compared: unreadable files (exit status 1), anything else (2).
     #[error("{0}")]
     Compare(#[from] CompareError),
+    /// `compare --fail-over T`: the candidate fails the gate (exit status 1; the report is
+    /// printed first).
+    #[error("the candidate fails the --fail-over gate")]
+    GateFailed,
 }
 
 impl From<exactlif::converge::ConvergeError> for AppError {

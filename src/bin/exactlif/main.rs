@@ -240,10 +240,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 );
             }
             if report.gate.as_ref().is_some_and(|g| !g.passed) {
-                use std::io::Write;
-                let _ = std::io::stdout().flush();
-                eprintln!("compare: the candidate fails the --fail-over gate");
-                std::process::exit(1);
+                return Err(AppError::GateFailed);
             }
         }
         Command::Plot { dir } => {
