@@ -2,6 +2,10 @@
 //! temporary file in the target's directory, which is flushed and then renamed over the target,
 //! so an interrupted write never leaves a half-written file. On error the temporary file is
 //! removed and the error names the target.
+//!
+//! A directory of files is written the same way as a whole ([`StagedDir`]): into a hidden
+//! sibling, renamed over the old directory once complete, so a reader (or a killed run) sees
+//! the old directory or the new one, never a mix.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -131,9 +135,178 @@ pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> Result<PathBuf, AtomicEr
     })
 }
 
+/// A directory written as a whole: the files go into a hidden staging directory beside the
+/// target (`.<name>.staging-<random>`), which [`StagedDir::commit`] renames over the target.
+/// Creating it checks, before any work, that the target can be written: its parent exists or
+/// can be created and is writable, and the target is not a file. Dropped without a commit
+/// (an error), the staging directory is removed and the target is untouched. A process killed
+/// before the commit leaves the old target intact and a hidden staging directory beside it.
+#[derive(Debug)]
+pub struct StagedDir {
+    target: PathBuf,
+    staging: Option<tempfile::TempDir>,
+}
+
+impl StagedDir {
+    /// Prepares to replace `target`. `replaceable(name)` says whether a file of an existing
+    /// target may be replaced; a target that holds anything else (a subdirectory, or a file it
+    /// refuses) is refused, naming what it holds, so that nothing but the caller's own output
+    /// is ever removed.
+    pub fn new(
+        target: &Path,
+        replaceable: impl Fn(&str) -> bool,
+    ) -> Result<StagedDir, AtomicError> {
+        let err = |source: io::Error| AtomicError {
+            path: target.to_path_buf(),
+            source,
+        };
+        match std::fs::metadata(target) {
+            Ok(m) if !m.is_dir() => {
+                return Err(err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "exists and is not a directory",
+                )))
+            }
+            Ok(_) => {
+                let mut foreign = Vec::new();
+                for entry in std::fs::read_dir(target).map_err(err)? {
+                    let entry = entry.map_err(err)?;
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let is_file = entry.file_type().map_err(err)?.is_file();
+                    if !(is_file && replaceable(&name)) {
+                        foreign.push(name);
+                    }
+                }
+                if !foreign.is_empty() {
+                    foreign.sort();
+                    let more = foreign.len().saturating_sub(3);
+                    let mut names = foreign.into_iter().take(3).collect::<Vec<_>>().join(", ");
+                    if more > 0 {
+                        names.push_str(&format!(" and {more} more"));
+                    }
+                    return Err(err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!(
+                            "holds files that are not results ({names}), so it is not replaced; \
+                             choose another results directory or empty this one"
+                        ),
+                    )));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(err(e)),
+        }
+        let parent = parent_of(target);
+        std::fs::create_dir_all(parent).map_err(|source| AtomicError {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let staging = tempfile::Builder::new()
+            .prefix(&format!(".{name}.staging-"))
+            .tempdir_in(parent)
+            .map_err(err)?;
+        Ok(StagedDir {
+            target: target.to_path_buf(),
+            staging: Some(staging),
+        })
+    }
+
+    /// Where to write the files.
+    pub fn path(&self) -> &Path {
+        self.staging.as_ref().expect("not committed").path()
+    }
+
+    /// The directory the files will be in after [`StagedDir::commit`].
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Replaces the target by the staged directory: an old target is first renamed aside
+    /// (`.<name>.old-<random>`), the staged directory renamed to the target, and the old one
+    /// removed. Returns the target.
+    pub fn commit(mut self) -> Result<PathBuf, AtomicError> {
+        let staging = self.staging.take().expect("committed once").keep();
+        let target = self.target.clone();
+        let err = |path: &Path, source: io::Error| AtomicError {
+            path: path.to_path_buf(),
+            source,
+        };
+        if std::fs::symlink_metadata(&target).is_ok() {
+            let name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // an empty directory with a free name, which the old target replaces
+            let old = tempfile::Builder::new()
+                .prefix(&format!(".{name}.old-"))
+                .tempdir_in(parent_of(&target))
+                .map_err(|e| err(&target, e))?
+                .keep();
+            if let Err(e) = std::fs::rename(&target, &old) {
+                let _ = std::fs::remove_dir(&old);
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(err(&target, e));
+            }
+            if let Err(e) = std::fs::rename(&staging, &target) {
+                // put the old results back
+                let _ = std::fs::rename(&old, &target);
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(err(&target, e));
+            }
+            std::fs::remove_dir_all(&old).map_err(|e| err(&old, e))?;
+        } else if let Err(e) = std::fs::rename(&staging, &target) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(err(&target, e));
+        }
+        Ok(target)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_staged_directory_replaces_the_old_one_as_a_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("results");
+        let csv = |n: &str| n.ends_with(".csv");
+        // a first run
+        let s = StagedDir::new(&target, csv).unwrap();
+        write_bytes(&s.path().join("a.csv"), b"1").unwrap();
+        write_bytes(&s.path().join("b.csv"), b"1").unwrap();
+        assert!(!target.exists(), "nothing at the target before the commit");
+        s.commit().unwrap();
+        // a second run writes fewer files: the first run's b.csv is gone
+        let s = StagedDir::new(&target, csv).unwrap();
+        write_bytes(&s.path().join("a.csv"), b"2").unwrap();
+        assert_eq!(std::fs::read(target.join("a.csv")).unwrap(), b"1");
+        s.commit().unwrap();
+        assert_eq!(std::fs::read(target.join("a.csv")).unwrap(), b"2");
+        assert!(!target.join("b.csv").exists());
+        // an abandoned run leaves the target as it was, and no staging directory
+        let s = StagedDir::new(&target, csv).unwrap();
+        write_bytes(&s.path().join("a.csv"), b"3").unwrap();
+        drop(s);
+        assert_eq!(std::fs::read(target.join("a.csv")).unwrap(), b"2");
+        let names: Vec<_> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["results"]);
+        // a directory with other files is refused, and so is a file
+        std::fs::write(target.join("notes.txt"), b"mine").unwrap();
+        let e = StagedDir::new(&target, csv).unwrap_err();
+        assert!(e.to_string().contains("notes.txt"), "{e}");
+        let file = root.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        let e = StagedDir::new(&file, csv).unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
+    }
 
     #[test]
     fn writes_whole_files_or_nothing() {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use crate::io::atomic::StagedDir;
 use crate::io::atomic::{self, AtomicError};
 use crate::recording::{DataBlock, EventCounts, PopulationData};
 
@@ -138,6 +139,22 @@ pub fn write_results(dir: &Path, block: &DataBlock) -> Result<Vec<PathBuf>, Outp
             })
     })?);
     Ok(written)
+}
+
+/// Whether a file of an existing results directory may be replaced by a new run: the files
+/// `exactlif run` and `plot` write (`*.csv`, `*.png`, `summary.json`, `data.bin`).
+pub fn is_results_file(name: &str) -> bool {
+    name == SUMMARY_FILE || name == DATA_FILE || name.ends_with(".csv") || name.ends_with(".png")
+}
+
+/// Prepares to write the results directory `dir` as a whole ([`StagedDir`]): checks before
+/// any work that `dir` can be written and holds nothing but results, which the new ones
+/// replace entirely once written.
+pub fn stage_results(dir: &Path) -> Result<StagedDir, OutputError> {
+    StagedDir::new(dir, is_results_file).map_err(|e| OutputError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// Reads back the [`DataBlock`] stored in `dir/data.bin`.

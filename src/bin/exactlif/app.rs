@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use exactlif::compare::CompareError;
 use exactlif::io::model_file::{load_model, Model, ModelError};
-use exactlif::io::output::{read_data_bin, write_results, OutputError};
+use exactlif::io::output::{read_data_bin, write_results, OutputError, StagedDir};
 use exactlif::plot::{plot_block, PlotError};
 use exactlif::DataBlock;
 use exactlif::Diagnostic;
@@ -146,12 +146,23 @@ pub fn write(out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
     Ok(files)
 }
 
-/// [`write()`] at the end of a run: the network is freed first (only `data` is needed from here
-/// on), so that the peak memory of a run is the larger of the simulation's and the figures',
-/// not their sum (CUBA: 13.0 -> 10.3 MB, `tests/construction_memory.rs`).
-pub fn finish(p: Prepared, out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
+/// [`write()`] at the end of a run, into a staged results directory that then replaces the
+/// old one as a whole; returns the files at their final paths. The network is freed first
+/// (only `data` is needed from here on), so that the peak memory of a run is the larger of the
+/// simulation's and the figures', not their sum (CUBA: 13.0 -> 10.3 MB,
+/// `tests/construction_memory.rs`).
+pub fn finish(p: Prepared, staged: StagedDir, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
     drop(p);
-    write(out, data)
+    let files = write(staged.path(), data)?;
+    let staging = staged.path().to_path_buf();
+    let out = staged.commit().map_err(|e| OutputError::Io {
+        path: e.path,
+        source: e.source,
+    })?;
+    Ok(files
+        .into_iter()
+        .map(|f| out.join(f.strip_prefix(&staging).unwrap_or(&f)))
+        .collect())
 }
 
 /// Redraws the figures of a finished run from its `data.bin`; returns the figure files.

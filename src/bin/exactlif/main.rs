@@ -161,6 +161,13 @@ fn run(cli: Cli) -> Result<(), AppError> {
             }
             warn_all(&p);
             let out = out.unwrap_or_else(|| app::default_out_dir(&model));
+            // before any work: the results directory can be written, and is written as a whole
+            let staged = exactlif::io::output::stage_results(&out).map_err(|e| match e {
+                exactlif::io::output::OutputError::Io { path, source } if path == out => {
+                    AppError::Usage(format!("--out {}: {source}", out.display()))
+                }
+                e => AppError::Usage(format!("--out {}: {e}", out.display())),
+            })?;
             let bar = progress_bar();
             let started = Instant::now();
             let data = app::simulate(&mut p, &mut |t, t_stop| {
@@ -175,7 +182,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            let files = app::finish(p, &out, &data)?;
+            let files = app::finish(p, staged, &data)?;
             println!(
                 "{}: {} populations, {} ms",
                 model.display(),
