@@ -3,7 +3,7 @@
 //! switched on at `t1` follows `v(t) = v_inf + (v(t1) - v_inf) e^{-(t - t1)/tau_m}` and first
 //! reaches threshold at `t1 + tau_m ln((v_inf - v(t1)) / (v_inf - v_thresh))`.
 
-use exactlif::{Backend, CellType, Network, Setup, Simulation, StateError, Var};
+use exactlif::{Backend, CellType, CurrentSource, Network, Setup, Simulation, StateError, Var};
 
 const TAU_M: f64 = 20.0;
 const V_REST: f64 = -65.0;
@@ -201,4 +201,99 @@ fn changes_are_bit_identical_on_any_number_of_threads() {
     assert!(one.0.iter().flatten().count() > 8);
     assert_eq!(run(2), one);
     assert_eq!(run(3), one);
+}
+
+/// One cell with a DC source of `amplitude` nA from t = 0, spikes recorded.
+fn with_dc(amplitude: f64) -> (Network, exactlif::Population) {
+    let mut net = Network::new(Setup {
+        timestep: 0.1,
+        seed: 3,
+        min_delay: None,
+    });
+    let p = net.create("cells", 1, CellType::IfCurrExp).unwrap();
+    net.record(p, &[Var::V, Var::Spikes]).unwrap();
+    net.inject(
+        CurrentSource::Dc {
+            amplitude,
+            start: 0.0,
+            stop: f64::INFINITY,
+        },
+        p,
+    )
+    .unwrap();
+    (net, p)
+}
+
+#[test]
+fn a_current_amplitude_changed_between_runs_acts_at_once_exactly() {
+    let (mut net, _) = with_dc(0.5);
+    let mut sim = net.build().unwrap();
+    sim.run(30.0);
+    // v_inf = -65 + 0.5 * 20 = -55 mV: no spike; then 1.5 nA: v_inf = -35 mV
+    net.current_sources[0].0 = CurrentSource::Dc {
+        amplitude: 1.5,
+        start: 0.0,
+        stop: f64::INFINITY,
+    };
+    net.update_current_sources(&mut sim).unwrap();
+    sim.run(30.0);
+    let v30 = -55.0 - 10.0 * (-30.0f64 / TAU_M).exp();
+    let first = 30.0 + TAU_M * ((-35.0 - v30) / (-35.0 - V_THRESH)).ln();
+    let got = spikes(&sim)[0][0];
+    assert!((got - first).abs() < 1e-12, "{got} vs {first}");
+}
+
+#[test]
+fn a_source_added_between_runs_equals_one_built_in() {
+    let step = CurrentSource::Step {
+        times: vec![40.0, 60.25],
+        amplitudes: vec![1.5, 0.0],
+    };
+    for backend in [Backend::Exact, Backend::Grid] {
+        let (mut net, p) = with_dc(0.2);
+        let mut late = net.build_with(backend).unwrap();
+        late.run(20.0);
+        net.inject(step.clone(), p).unwrap();
+        net.update_current_sources(&mut late).unwrap();
+        late.run(80.0);
+        let mut built = net.build_with(backend).unwrap();
+        built.run(100.0);
+        assert!(!spikes(&built)[0].is_empty());
+        assert_eq!(spikes(&late), spikes(&built), "{backend}");
+        assert_eq!(
+            late.get_data().populations[0].signals[0].values,
+            built.get_data().populations[0].signals[0].values,
+            "{backend}"
+        );
+    }
+}
+
+#[test]
+fn current_changes_are_bit_identical_on_any_number_of_threads() {
+    let run = |threads: usize| {
+        let mut net = Network::new(Setup {
+            timestep: 0.1,
+            seed: 3,
+            min_delay: None,
+        });
+        let p = net.create("cells", 6, CellType::IfCurrExp).unwrap();
+        net.record(p, &[Var::Spikes]).unwrap();
+        let mut sim = net.build().unwrap();
+        sim.set_threads(threads);
+        sim.run(12.5);
+        net.inject(
+            CurrentSource::Step {
+                times: vec![5.0, 30.0, 55.5],
+                amplitudes: vec![1.0, 2.0, 0.9],
+            },
+            p.slice(1..5),
+        )
+        .unwrap();
+        net.update_current_sources(&mut sim).unwrap();
+        sim.run(70.0);
+        spikes(&sim)
+    };
+    let one = run(1);
+    assert!(one.iter().flatten().count() > 10);
+    assert_eq!(run(2), one);
 }

@@ -207,6 +207,15 @@ fn cell_constants(
     (consts, runs)
 }
 
+/// Every cell's injected current after `switches` (nA; 0 without a switch).
+fn i_inj_after(n_cells: usize, switches: &[(f64, u32, f64)]) -> Vec<f64> {
+    let mut i_inj = vec![0.0; n_cells];
+    for &(_, g, i) in switches {
+        i_inj[g as usize] = i;
+    }
+    i_inj
+}
+
 /// The state of a step-based simulation of one network.
 pub(crate) struct StepEngine {
     scheme: Scheme,
@@ -330,6 +339,30 @@ impl StepEngine {
         }
         self.recorder.clear();
         self.counts = EventCounts::default();
+    }
+
+    /// Replaces the current switches at the current grid point: `net.current_switches` is
+    /// already the new list, `old` the list it replaces. Once started, the switches due at or
+    /// before the grid point are past, and a neuron whose injected current now differs takes
+    /// the new one for the steps to come.
+    pub(crate) fn replace_switches(&mut self, net: &NetData, old: &[(f64, u32, f64)]) {
+        let before = i_inj_after(net.n_cells(), &old[..self.switch_cursor]);
+        self.switch_steps = net
+            .current_switches
+            .iter()
+            .map(|s| step_at_or_after(s.0, self.h))
+            .collect();
+        self.switch_cursor = if self.started {
+            self.switch_steps.partition_point(|&k| k <= self.k)
+        } else {
+            0
+        };
+        let after = i_inj_after(net.n_cells(), &net.current_switches[..self.switch_cursor]);
+        for (g, (old, new)) in before.into_iter().zip(after).enumerate() {
+            if old.to_bits() != new.to_bits() {
+                self.v_inf[g] = net.params[g].v_inf(new);
+            }
+        }
     }
 
     /// The state of neuron `g` now (at the last grid point reached).

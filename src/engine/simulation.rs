@@ -95,6 +95,9 @@ pub(crate) trait Engine: Send {
     fn state_now(&self, g: u32) -> State;
     /// Changes neurons at the current time; `net` already holds their new parameters.
     fn change(&mut self, net: &NetData, changes: &[(u32, CellChange)]);
+    /// Replaces the current switches at the current time; `net` already holds the new list,
+    /// `old` is the one it replaces.
+    fn replace_switches(&mut self, net: &NetData, old: &[(f64, u32, f64)]);
 }
 
 impl Engine for ExactEngine {
@@ -122,6 +125,9 @@ impl Engine for ExactEngine {
     }
     fn change(&mut self, _net: &NetData, changes: &[(u32, CellChange)]) {
         ExactEngine::change(self, changes)
+    }
+    fn replace_switches(&mut self, net: &NetData, _old: &[(f64, u32, f64)]) {
+        ExactEngine::replace_switches(self, &net.current_switches)
     }
 }
 
@@ -151,6 +157,9 @@ impl Engine for StepEngine {
     }
     fn change(&mut self, net: &NetData, changes: &[(u32, CellChange)]) {
         StepEngine::change(self, net, changes)
+    }
+    fn replace_switches(&mut self, net: &NetData, old: &[(f64, u32, f64)]) {
+        StepEngine::replace_switches(self, net, old)
     }
 }
 
@@ -336,6 +345,15 @@ impl Simulation {
         }
         self.engine.change(&self.net, &changes);
         Ok(())
+    }
+
+    /// Replaces the injected-current switches `(t, cell, i_inj after t)` (sorted by `(t, cell)`)
+    /// at the current time: what is past stays, a cell whose injected current now differs
+    /// takes the new one now, and the later switches come as events. Used by
+    /// `Network::update_current_sources`, which computes the list from the description.
+    pub(crate) fn replace_current_switches(&mut self, switches: Vec<(f64, u32, f64)>) {
+        let old = std::mem::replace(&mut self.net.current_switches, switches);
+        self.engine.replace_switches(&self.net, &old);
     }
 
     /// The first global cell and the size of the `IF_curr_exp` population `label`.

@@ -371,6 +371,13 @@ impl ExactEngine {
         self.started = false;
     }
 
+    /// Replaces the current switches at the current time ([`Shard::replace_switches`]).
+    pub(crate) fn replace_switches(&mut self, all: &[(f64, u32, f64)]) {
+        for s in &self.shards {
+            lock(s).replace_switches(&self.params, all, self.t, self.started);
+        }
+    }
+
     /// The shard that owns cell `g`.
     fn shard_of(&self, g: u32) -> &Mutex<Shard> {
         let i = self.shards.partition_point(|s| lock(s).hi <= g);

@@ -234,6 +234,63 @@ impl Shard {
         }
     }
 
+    /// Replaces the shard's current switches by those of `all` (every cell's, sorted by
+    /// `(t, cell)`) at time `t` (ms), between runs. Once the run has started (`started`),
+    /// switches at or before `t` are past: a neuron whose injected current now differs takes
+    /// the new one at `t`, exactly (advanced to `t`, `v_inf` changed, predicted afresh); the
+    /// later ones come as events. Before the start every switch is still to come.
+    pub(super) fn replace_switches(
+        &mut self,
+        params: &[CellParams],
+        all: &[(f64, u32, f64)],
+        t: f64,
+        started: bool,
+    ) {
+        let (lo, hi) = (self.lo, self.hi);
+        let mine: Vec<(f64, u32, f64)> = all
+            .iter()
+            .filter(|s| (lo..hi).contains(&s.1))
+            .copied()
+            .collect();
+        let cursor = if started {
+            mine.partition_point(|s| s.0 <= t)
+        } else {
+            0
+        };
+        // the injected current of every cell now, before and after (0 without a switch)
+        let now = |switches: &[(f64, u32, f64)]| {
+            let mut i_inj = vec![0.0; (hi - lo) as usize];
+            for &(_, g, i) in switches {
+                i_inj[(g - lo) as usize] = i;
+            }
+            i_inj
+        };
+        let (before, after) = (
+            now(&self.switches[..self.switch_cursor]),
+            now(&mine[..cursor]),
+        );
+        self.switches = mine;
+        self.switch_cursor = cursor;
+        for (i, (&old, &new)) in before.iter().zip(&after).enumerate() {
+            if old.to_bits() == new.to_bits() {
+                continue;
+            }
+            let g = lo + i as u32;
+            let c = self.cell(g);
+            let p = &params[c.param as usize];
+            c.advance(p, t);
+            // as at a current switch: v_inf = v_inf0 + i_inj * r_m
+            c.v_inf = if new == 0.0 {
+                p.v_inf0
+            } else {
+                p.v_inf0 + new * p.r_m
+            };
+            if started {
+                self.predict_exact(params, g);
+            }
+        }
+    }
+
     /// Queues every cell's first event (t = 0).
     pub(super) fn start(&mut self, net: &NetData, params: &[CellParams]) {
         for g in self.lo..self.hi {

@@ -74,6 +74,46 @@ impl Network {
         Ok(n_cells)
     }
 
+    /// Applies the network's current sources, as described now, to `sim` (built from this
+    /// network) from its current time on: PyNN's changes to a current source between runs
+    /// (an amplitude, a start or stop time, a new source). What happened before now stays; a
+    /// cell whose injected current now differs takes the new one at once, exactly, and the
+    /// later switches follow. Populations must be as they were at the build.
+    ///
+    /// ```
+    /// use exactlif::{CellType, CurrentSource, Network, Setup, Var};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let cells = net.create("cells", 1, CellType::IfCurrExp)?;
+    /// net.record(cells, &[Var::Spikes])?;
+    /// let mut sim = net.build()?;
+    /// sim.run(10.0); // silent: no input
+    /// // from t = 10 ms, 1 nA: v_inf = -65 + 1 * 20 / 1 = -45 mV, above threshold
+    /// net.inject(CurrentSource::Dc { amplitude: 1.0, start: 0.0, stop: f64::INFINITY }, cells)?;
+    /// net.update_current_sources(&mut sim)?;
+    /// sim.run(40.0);
+    /// let t = sim.get_data().populations[0].spiketrains[0].times_ms[0];
+    /// assert!((t - (10.0 + 20.0 * 4f64.ln())).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn update_current_sources(&self, sim: &mut Simulation) -> Result<(), BuildError> {
+        let mut offsets = Vec::with_capacity(self.populations.len());
+        let mut n = 0u32;
+        for p in &self.populations {
+            offsets.push(n);
+            n += p.size as u32;
+        }
+        if n as usize != sim.n_cells() || self.populations.len() != sim.n_populations() {
+            return Err(BuildError::new(
+                "simulation",
+                "current_sources",
+                "the populations differ from the simulation's: build the network again",
+            ));
+        }
+        sim.replace_current_switches(self.current_switches(&offsets));
+        Ok(())
+    }
+
     /// Builds the network and returns a simulation at t = 0 on the exact backend.
     pub fn build(&self) -> Result<Simulation, BuildError> {
         self.build_with(Backend::Exact)
