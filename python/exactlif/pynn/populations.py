@@ -144,6 +144,13 @@ class Population(_ParameterHooks, common.Population):
     _recorder_class = Recorder
     _assembly_class = Assembly
 
+    def __init__(self, size, cellclass, cellparams=None, structure=None,
+                 initial_values={}, label=None):
+        # refuse before PyNN registers anything (e.g. the recorder)
+        state.check_change("the populations (a new population)")
+        common.Population.__init__(self, size, cellclass, cellparams, structure,
+                                   initial_values, label)
+
     def _parent_and_mask(self):
         return self, None
 

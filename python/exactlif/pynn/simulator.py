@@ -77,12 +77,16 @@ class State(common.control.BaseState):
         cannot take it, so this raises ``NotImplementedError`` before anything is
         changed.
         """
+        self.check_change(what)
+        self._version += 1
+
+    def check_change(self, what):
+        """Raise NotImplementedError if `what` cannot change now (see :meth:`changing`)."""
         if self.sim is not None and self.t > 0:
             raise NotImplementedError(
                 f"exactlif cannot yet change {what} during a simulation (t = {self.t:g} ms). "
                 "Call sim.reset() first: the change then applies from t = 0."
             )
-        self._version += 1
 
     def core_label(self, population):
         """A unique label for `population` in the Rust network."""

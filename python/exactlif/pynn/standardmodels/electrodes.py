@@ -77,11 +77,11 @@ class ExactlifCurrentSource(BaseCurrentSource):
         return ParameterSpace(dict(self._values()), shape=(1,))
 
     def _values(self):
-        ps = self.parameter_space
-        ps.evaluate(simplify=True)
         out = {}
-        for name, value in ps.items():
-            if hasattr(value, "value"):  # Sequence
+        for name, value in self.parameter_space.items():
+            if hasattr(value, "evaluate"):  # a LazyArray of shape (1,)
+                value = value.evaluate(simplify=True)
+            if hasattr(value, "value"):  # a Sequence
                 value = value.value
             out[name] = value
         return out
