@@ -34,18 +34,20 @@ def _evaluate(parameter_space, size):
 def _check_values(population, values):
     """Validate new parameter values with the core, before anything is changed.
 
-    The values are set on a scratch one-population network, so they are judged
-    by the same rules as at build; a bad value raises InvalidParameterValueError.
+    The population with its new values is built alone in a scratch network, so the
+    values are judged by the same rules as at build (each value, and the cell's
+    parameters together); a bad value raises InvalidParameterValueError.
     """
     core = simulator.core()
     net = core.Network(float(state.dt))
     index = net.create(population._core_label, population.size, population.celltype.core_name)
     try:
-        for name, value in values.items():
+        for name, value in dict(population._parameters, **values).items():
             if name == "spike_times":
                 net.set_spike_times(index, _spike_lists(value))
             else:
-                net.set(index, name, as_f64(value))
+                net.set(index, name, _compact(value))
+        net.build()
     except core.BuildError as err:
         raise simulator.translate_build_error(err) from err
 
@@ -60,6 +62,12 @@ class _ParameterHooks:
 
     Both work on the parent population's arrays through ``_parent_and_mask()``.
     """
+
+    def set(self, **parameters):
+        check_names(parameters, self.celltype.default_parameters, type(self.celltype).__name__)
+        super().set(**parameters)
+
+    set.__doc__ = common.Population.set.__doc__
 
     def _get_parameters(self, *names):
         names = self.celltype.get_native_names(*names)
@@ -133,6 +141,12 @@ class PopulationView(_ParameterHooks, common.PopulationView):
 
     def _parent_and_mask(self):
         return self.grandparent, np.asarray(self.index_in_grandparent(np.arange(self.size)))
+
+    @property
+    def initial_values(self):
+        """The initial values of the view's cells (a new dict of arrays)."""
+        parent, mask = self._parent_and_mask()
+        return {name: values[mask] for name, values in parent._initial_values.items()}
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)

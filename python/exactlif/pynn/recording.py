@@ -56,7 +56,9 @@ class Recorder(recording.Recorder):
         """(ids, times) of the spikes of the cells `ids`, from the clearing time on."""
         data = self._data()
         ids = np.asarray(ids, dtype=int)
-        if data is None or ids.size == 0:
+        if ids.size == 0:
+            return {}
+        if data is None:
             return np.zeros(0, dtype=int), np.zeros(0)
         cells, times = data["spikes"]
         cells = np.asarray(cells, dtype=np.int64)
