@@ -187,6 +187,7 @@ class Population(_ParameterHooks, common.Population):
             for name, value in self.celltype.default_initial_values.items()
         }
         self._core_label = state.core_label(self)
+        _check_values(self, {})  # e.g. unsorted spike times: InvalidParameterValueError
         self._core_index = len(state.populations)
         state.populations.append(self)
 

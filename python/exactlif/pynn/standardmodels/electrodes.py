@@ -11,6 +11,8 @@ other backends do (PyNN's ``test_issue512``); ``setup(step_current_times="exact"
 keeps them as given.
 """
 
+import copy
+
 import numpy as np
 
 from pyNN.common import Assembly, Population, PopulationView
@@ -60,7 +62,19 @@ class ExactlifCurrentSource(BaseCurrentSource):
             self.parameter_space.update(**parameters)
         self._targets = []
         self._recording = False
+        self._check()
         state.current_sources.append(self)
+
+    def _check(self):
+        """Validate the parameters with the core (a scratch network with one cell)."""
+        from ..simulator import core, translate_build_error
+        _core = core()
+        net = _core.Network(float(state.dt))
+        net.create("check", 1, "IF_curr_exp")
+        try:
+            net.inject(self.core_name, self._core_params(), 0)
+        except _core.BuildError as err:
+            raise translate_build_error(err) from err
 
     def inject_into(self, cells):
         for p, _ in _targets(cells):
@@ -71,7 +85,14 @@ class ExactlifCurrentSource(BaseCurrentSource):
 
     def set_native_parameters(self, parameters):
         state.changing("current-source parameters")
+        old = self.parameter_space
+        self.parameter_space = copy.deepcopy(old)
         self.parameter_space.update(**parameters)
+        try:
+            self._check()
+        except ValueError:
+            self.parameter_space = old
+            raise
 
     def get_native_parameters(self):
         return ParameterSpace(dict(self._values()), shape=(1,))
