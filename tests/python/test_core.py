@@ -54,6 +54,23 @@ def test_get_data_shapes():
     assert data[1]["spike_count"] == 3
 
 
+def test_spike_times_forms():
+    net = _core.Network(0.1)
+    per_cell = net.create("per_cell", 2, "SpikeSourceArray")
+    net.set_spike_times(per_cell, [np.array([1.0]), np.array([3.0])])  # one spike per cell
+    same = net.create("same", 2, "SpikeSourceArray")
+    net.set_spike_times(same, np.array([1.0, 2.0]))  # one list for every cell
+    for p in (per_cell, same):
+        net.record(p, ["spikes"])
+    sim = net.build()
+    sim.run_until(5.0)
+    a, b = sim.get_data()
+    assert list(a["spikes"][0]) == [0, 1] and list(a["spikes"][1]) == [1.0, 3.0]
+    assert list(b["spikes"][0]) == [0, 0, 1, 1]
+    with pytest.raises(_core.BuildError):
+        net.set_spike_times(same, np.array([2.0, 1.0]))  # unsorted
+
+
 def test_bad_parameter_name_suggests():
     net, p = one_cell()
     with pytest.raises(_core.BuildError) as e:

@@ -16,7 +16,7 @@ use exactlif::{
     Selection, SpikeTimes, StateError, StaticSynapse, Value, Var, BACKENDS,
 };
 use numpy::ndarray::Array2;
-use numpy::{AllowTypeChange, IntoPyArray, PyArrayLike1};
+use numpy::{AllowTypeChange, IntoPyArray, PyArrayLike1, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -135,18 +135,26 @@ fn error(py: Python<'_>, item: &str, key: &str, message: impl Into<String>) -> P
 
 /// A number or a 1-D array-like of numbers, as a vector (a scalar gives one value).
 fn floats(py: Python<'_>, v: &Bound<'_, PyAny>, item: &str, key: &str) -> PyResult<Vec<f64>> {
-    if let Ok(x) = v.extract::<f64>() {
-        return Ok(vec![x]);
-    }
+    // The array first: a 1-element array is no number to numpy (a deprecated conversion).
     match v.extract::<PyArrayLike1<'_, f64, AllowTypeChange>>() {
         Ok(a) => Ok(a.as_array().iter().copied().collect()),
-        Err(e) => Err(error(
-            py,
-            item,
-            key,
-            format!("must be a number or a 1-D array of numbers ({e})"),
-        )),
+        Err(e) => match v.extract::<f64>() {
+            Ok(x) => Ok(vec![x]),
+            Err(_) => Err(error(
+                py,
+                item,
+                key,
+                format!("must be a number or a 1-D array of numbers ({e})"),
+            )),
+        },
     }
+}
+
+/// True for a list, a tuple or a numpy array of at least one dimension.
+fn is_sequence(v: &Bound<'_, PyAny>) -> bool {
+    v.cast::<PyList>().is_ok()
+        || v.cast::<PyTuple>().is_ok()
+        || v.cast::<PyUntypedArray>().is_ok_and(|a| a.ndim() >= 1)
 }
 
 /// An optional 1-D array-like of cell indices.
@@ -261,9 +269,6 @@ fn distribution(
 fn value(py: Python<'_>, v: &Bound<'_, PyAny>, item: &str, key: &str) -> PyResult<Value> {
     if let Ok(d) = v.cast::<PyDict>() {
         return Ok(Value::Random(distribution(py, d, item, key)?));
-    }
-    if let Ok(x) = v.extract::<f64>() {
-        return Ok(Value::Scalar(x));
     }
     let xs = floats(py, v, item, key)?;
     Ok(if xs.len() == 1 {
@@ -760,21 +765,16 @@ impl Network {
         let item = self.item(population);
         // A list (or tuple) of sequences: one per cell, or one for all; else one sequence
         // (array or list of numbers) for all.
-        let nested = times
-            .try_iter()
-            .ok()
-            .filter(|_| times.cast::<PyList>().is_ok() || times.cast::<PyTuple>().is_ok())
-            .map(|it| {
-                it.map(|t| t.and_then(|t| Ok((t.extract::<f64>().is_err()).then_some(t))))
-                    .collect::<PyResult<Vec<_>>>()
-            })
-            .transpose()?
-            .filter(|ts| !ts.is_empty() && ts.iter().all(|t| t.is_some()));
+        let nested = if times.cast::<PyList>().is_ok() || times.cast::<PyTuple>().is_ok() {
+            let ts = times.try_iter()?.collect::<PyResult<Vec<_>>>()?;
+            (!ts.is_empty() && ts.iter().all(is_sequence)).then_some(ts)
+        } else {
+            None
+        };
         let st = match nested {
             Some(ts) => {
                 let lists = ts
                     .iter()
-                    .flatten()
                     .map(|t| floats_or_empty(py, t, &item))
                     .collect::<PyResult<Vec<_>>>()?;
                 if lists.len() == 1 {
