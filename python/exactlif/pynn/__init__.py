@@ -1,0 +1,68 @@
+"""exactlif as a PyNN backend: ``import pyNN.exactlif as sim`` (or ``exactlif.pynn``).
+
+A PyNN script runs on exactlif's exact event-driven engine with only its import
+changed. Supported: ``IF_curr_exp`` cells (record ``spikes``, ``v``,
+``isyn_exc``, ``isyn_inh``), ``SpikeSourceArray``, ``SpikeSourcePoisson``,
+``StaticSynapse`` with every connector of ``pyNN.connectors``, ``DCSource`` and
+``StepCurrentSource``. Other PyNN models raise ``NotImplementedError`` when
+created.
+
+Design
+------
+- **Python keeps the description.** Populations, projections, current sources
+  and what is recorded live in Python (parameters as NumPy arrays, one value
+  per cell; PyNN's random distributions are drawn here, so a seeded
+  ``NumpyRNG`` gives the same values as on pyNN.nest). The Rust network
+  (``exactlif._core.Network``) is built from it at the first ``run()``, and
+  rebuilt at the next ``run()`` after ``reset()`` if the description changed.
+- **Changes between runs.** Once built, ``set()`` and ``initialize()`` of
+  ``IF_curr_exp`` cells go to the simulation (``Simulation.set_parameter`` /
+  ``initialize``): exact, at the current time; they still hold after
+  ``reset()``. Changes that the core cannot yet apply while t > 0 (spike
+  times, Poisson parameters, current sources, weights and delays, recording,
+  new populations or projections) raise ``NotImplementedError`` saying to call
+  ``reset()`` first; they are never silently ignored. At t = 0 they are kept
+  and the network is rebuilt at the next run.
+- **Projections** collect the connections PyNN's connectors hand over per
+  post-synaptic cell into NumPy arrays and give them to the core in one
+  ``Network.connect`` call per pair of populations.
+- **Recording**: ``get_data()`` returns Neo Blocks with one Segment per
+  ``reset()``; signals are ``AnalogSignal`` of shape (n_times, n_cells) in
+  mV / nA sampled every time step (or ``sampling_interval``), spike trains
+  end at the current time. ``get_data(clear=True)`` drops what was returned.
+- **Errors**: unknown names raise PyNN's ``NonExistentParameterError`` (a
+  subclass that adds exactlif's did-you-mean, e.g. ``t_refrac`` ->
+  ``tau_refrac``); invalid values ``InvalidParameterValueError`` and invalid
+  connections ``ConnectionError``, with the core's message. The core's
+  diagnostics ("can never fire") are ``UserWarning``s at the build.
+- **Randomness**: ``setup(seed=...)`` seeds the core's draws (Poisson
+  streams); ``reset()`` replays the same Poisson streams.
+- ``setup()`` accepts and ignores NEST-only keys (``t_flush``,
+  ``spike_precision``, ...). See :func:`setup` for exactlif's own keys.
+"""
+
+from pyNN import errors, random, space                           # noqa: F401
+from pyNN.connectors import *                                    # noqa: F401,F403
+from pyNN.network import Network                                 # noqa: F401
+from pyNN.random import GSLRNG, NativeRNG, NumpyRNG, RandomDistribution  # noqa: F401
+from pyNN.recording import *                                     # noqa: F401,F403
+from pyNN.space import Space                                     # noqa: F401
+from pyNN.standardmodels import StandardCellType
+from pyNN.standardmodels.base import ModelNotAvailable
+
+from .control import (                                           # noqa: F401
+    end, get_current_time, get_max_delay, get_min_delay, get_time_step, initialize,
+    num_processes, rank, reset, run, run_for, run_until, setup,
+)
+from .populations import Assembly, Population, PopulationView   # noqa: F401
+from .procedural_api import connect, create, record, record_v    # noqa: F401
+from .projections import Projection                              # noqa: F401
+from .standardmodels import *                                    # noqa: F401,F403
+
+
+def list_standard_models():
+    """The names of the StandardCellType classes this backend simulates."""
+    return [obj.__name__ for obj in globals().values()
+            if isinstance(obj, type) and issubclass(obj, StandardCellType)
+            and obj is not StandardCellType
+            and not issubclass(obj, ModelNotAvailable)]

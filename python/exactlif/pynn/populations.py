@@ -1,0 +1,217 @@
+"""Population, PopulationView and Assembly of the exactlif backend.
+
+A population keeps its parameters and initial values as NumPy arrays, one value
+per cell (PyNN's random distributions and functions are evaluated here, in
+Python). They are handed to the core when the network is built. Once it is
+built, ``set()`` and ``initialize()`` of ``IF_curr_exp`` cells go straight to
+the running simulation (exact, at the current time); other changes while
+t > 0 raise ``NotImplementedError`` (call ``reset()`` first).
+"""
+
+import numpy as np
+
+from pyNN import common, errors
+from pyNN.parameters import ParameterSpace, Sequence, simplify
+
+from . import simulator
+from .errors import check_names
+from .recording import Recorder
+from .simulator import as_f64, as_u32, state
+
+
+class Assembly(common.Assembly):
+    __doc__ = common.Assembly.__doc__
+    _simulator = simulator
+
+
+def _evaluate(parameter_space, size):
+    """The values of a native ParameterSpace, as full-size arrays (Sequence arrays stay)."""
+    parameter_space.shape = (size,)
+    parameter_space.evaluate(simplify=False)
+    return {name: value for name, value in parameter_space.items()}
+
+
+def _check_values(population, values):
+    """Validate new parameter values with the core, before anything is changed.
+
+    The population with its new values is built alone in a scratch network, so the
+    values are judged by the same rules as at build (each value, and the cell's
+    parameters together); a bad value raises InvalidParameterValueError.
+    """
+    core = simulator.core()
+    net = core.Network(float(state.dt))
+    index = net.create(population._core_label, population.size, population.celltype.core_name)
+    try:
+        for name, value in dict(population._parameters, **values).items():
+            if name == "spike_times":
+                net.set_spike_times(index, _spike_lists(value))
+            else:
+                net.set(index, name, _compact(value))
+        net.build()
+    except core.BuildError as err:
+        raise simulator.translate_build_error(err) from err
+
+
+def _spike_lists(values):
+    """Per-cell spike times (an array of Sequence) as a list of float64 arrays."""
+    return [as_f64(s.value if isinstance(s, Sequence) else s).ravel() for s in values]
+
+
+class _ParameterHooks:
+    """The parameter and initial-value hooks shared by Population and PopulationView.
+
+    Both work on the parent population's arrays through ``_parent_and_mask()``.
+    """
+
+    def set(self, **parameters):
+        check_names(parameters, self.celltype.default_parameters, type(self.celltype).__name__)
+        super().set(**parameters)
+
+    set.__doc__ = common.Population.set.__doc__
+
+    def _get_parameters(self, *names):
+        names = self.celltype.get_native_names(*names)
+        return self.celltype.reverse_translate(self._get_native_parameters(*names))
+
+    def _get_native_parameters(self, *names):
+        parent, mask = self._parent_and_mask()
+        values = {}
+        for name in names:
+            value = parent._parameters[name]
+            values[name] = simplify(value if mask is None else value[mask])
+        return ParameterSpace(values, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space):
+        """parameter_space holds native names (identical to PyNN's on exactlif)."""
+        parent, mask = self._parent_and_mask()
+        new = _evaluate(parameter_space, self.size)
+        full = {}
+        for name, value in new.items():
+            current = parent._parameters[name].copy()
+            if mask is None:
+                current[:] = value
+            else:
+                current[mask] = value
+            full[name] = current
+        _check_values(parent, full)
+        cell_type = parent.celltype.core_name
+        if cell_type == "IF_curr_exp" and state.built:
+            # exact, at the current time; it also holds after reset()
+            for name, values in full.items():
+                try:
+                    state.sim.set_parameter(parent._core_label, name, as_f64(values))
+                except ValueError as err:
+                    raise errors.InvalidParameterValueError(str(err)) from err
+            state._diagnose = True
+        else:
+            what = "spike times" if cell_type == "SpikeSourceArray" else \
+                f"{cell_type} parameters"
+            state.changing(what)
+        parent._parameters.update(full)
+
+    def _set_initial_value_array(self, variable, initial_values):
+        parent, mask = self._parent_and_mask()
+        check_names([variable], parent.celltype.default_initial_values,
+                    type(parent.celltype).__name__)
+        current = parent._initial_values[variable].copy()
+        value = initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate") \
+            else np.broadcast_to(initial_values, (self.size,))
+        if mask is None:
+            current[:] = value
+        else:
+            current[mask] = value
+        if not np.all(np.isfinite(current)):
+            raise errors.InvalidParameterValueError(
+                f"initial values of {variable} must be finite numbers")
+        if state.built:
+            try:
+                state.sim.initialize(parent._core_label, variable, as_f64(current))
+            except ValueError as err:
+                raise errors.InvalidParameterValueError(str(err)) from err
+            state._diagnose = True
+        elif state.sim is not None:
+            state.changing("initial values")
+        parent._initial_values[variable] = current
+
+
+class PopulationView(_ParameterHooks, common.PopulationView):
+    __doc__ = common.PopulationView.__doc__
+    _simulator = simulator
+    _assembly_class = Assembly
+
+    def _parent_and_mask(self):
+        return self.grandparent, np.asarray(self.index_in_grandparent(np.arange(self.size)))
+
+    @property
+    def initial_values(self):
+        """The initial values of the view's cells (a new dict of arrays)."""
+        parent, mask = self._parent_and_mask()
+        return {name: values[mask] for name, values in parent._initial_values.items()}
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class Population(_ParameterHooks, common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def __init__(self, size, cellclass, cellparams=None, structure=None,
+                 initial_values={}, label=None):
+        # refuse before PyNN registers anything (e.g. the recorder)
+        state.check_change("the populations (a new population)")
+        common.Population.__init__(self, size, cellclass, cellparams, structure,
+                                   initial_values, label)
+
+    def _parent_and_mask(self):
+        return self, None
+
+    def _create_cells(self):
+        if not hasattr(self.celltype, "core_name"):
+            raise errors.InvalidModelError(
+                f"{type(self.celltype).__name__} is not an exactlif cell type: use the cell "
+                "types of pyNN.exactlif (IF_curr_exp, SpikeSourceArray, SpikeSourcePoisson)")
+        state.changing("the populations (a new population)")
+        self.all_cells = np.array(
+            [simulator.ID(i) for i in range(state.id_counter, state.id_counter + self.size)],
+            dtype=simulator.ID)
+        self._mask_local = np.ones((self.size,), dtype=bool)
+        for cell in self.all_cells:
+            cell.parent = self
+        state.id_counter += self.size
+        self._parameters = _evaluate(self.celltype.native_parameters, self.size)
+        self._initial_values = {
+            name: np.full(self.size, float(value))
+            for name, value in self.celltype.default_initial_values.items()
+        }
+        self._core_label = state.core_label(self)
+        _check_values(self, {})  # e.g. unsorted spike times: InvalidParameterValueError
+        self._core_index = len(state.populations)
+        state.populations.append(self)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    def _build_into(self, net):
+        """Add this population to the core network `net` (at build)."""
+        index = net.create(self._core_label, self.size, self.celltype.core_name)
+        assert index == self._core_index
+        for name, values in self._parameters.items():
+            if name == "spike_times":
+                net.set_spike_times(index, _spike_lists(values))
+            else:
+                net.set(index, name, _compact(values))
+        for name, values in self._initial_values.items():
+            net.initialize(index, name, _compact(values))
+        for variable, cells in self.recorder._core_selection():
+            net.record(index, [variable], as_u32(cells))
+
+
+def _compact(values):
+    """One value when all cells share it, else one per cell (float64)."""
+    values = as_f64(values)
+    if values.size > 0 and np.all(values == values[0]):
+        return values[:1].copy()
+    return values

@@ -1,0 +1,172 @@
+"""Projection of the exactlif backend.
+
+PyNN's connectors hand the connections to the backend one post-synaptic cell at
+a time (``_convergent_connect``). They are collected as NumPy arrays (no Python
+object per synapse) and given to the core in one ``Network.connect`` call per
+pair of populations at build. ``pre`` and ``post`` may be populations, views or
+assemblies: indices are mapped to (population, cell) pairs.
+"""
+
+import numpy as np
+
+from pyNN import common, errors
+from pyNN.space import Space
+
+from . import simulator
+from .simulator import as_f64, as_u32, state
+from .standardmodels.synapses import StaticSynapse
+
+
+def _cells_of(neurons):
+    """For each index of a Population, view or Assembly: (its population, its cell index)."""
+    if isinstance(neurons, common.Assembly):
+        parts = [_cells_of(p) for p in neurons.populations]
+        pops = [pop for part in parts for pop in part[0]]
+        offsets = np.cumsum([0] + [len(part[0]) for part in parts[:-1]])
+        which = np.concatenate([part[1] + off for part, off in zip(parts, offsets)])
+        cells = np.concatenate([part[2] for part in parts])
+        return pops, which, cells
+    if isinstance(neurons, common.PopulationView):
+        cells = np.asarray(neurons.index_in_grandparent(np.arange(neurons.size)), dtype=np.int64)
+        return [neurons.grandparent], np.zeros(neurons.size, dtype=np.int64), cells
+    return [neurons], np.zeros(neurons.size, dtype=np.int64), np.arange(neurons.size)
+
+
+class Connection(common.Connection):
+    """One connection of a projection (``projection[i]``), read-only."""
+
+    def __init__(self, projection, i):
+        self.projection = projection
+        self.presynaptic_index = int(projection._pre_idx[i])
+        self.postsynaptic_index = int(projection._post_idx[i])
+        self.weight = float(projection._weights[i])
+        self.delay = float(projection._delays[i])
+
+    def as_tuple(self, *attribute_names):
+        return tuple(getattr(self, name) for name in attribute_names)
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+    _static_synapse_class = StaticSynapse
+
+    def __init__(self, presynaptic_population, postsynaptic_population,
+                 connector, synapse_type=None, source=None, receptor_type=None,
+                 space=Space(), label=None):
+        common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
+                                   connector, synapse_type, source, receptor_type,
+                                   space, label)
+        if not isinstance(self.synapse_type, StaticSynapse):
+            raise NotImplementedError(
+                f"exactlif has static synapses only, not {type(self.synapse_type).__name__}")
+        state.changing("the projections (a new projection)")
+        self._chunks = []
+        self._arrays = None
+        connector.connect(self)
+        self._finish()
+        state.projections.append(self)
+
+    # --- collecting connections ---------------------------------------------
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
+                            location_selector=None, **connection_parameters):
+        if location_selector is not None:
+            raise NotImplementedError("exactlif has point neurons only (no location_selector)")
+        pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
+        n = pre.size
+        if n == 0:
+            return
+        weight = np.broadcast_to(as_f64(connection_parameters.get("weight", 0.0)), (n,))
+        delay = np.broadcast_to(as_f64(connection_parameters.get("delay", state.dt)), (n,))
+        self._chunks.append((pre, np.full(n, int(postsynaptic_index), dtype=np.int64),
+                             weight.copy(), delay.copy()))
+
+    def _finish(self):
+        """Concatenate the collected chunks into the projection's arrays."""
+        if self._chunks:
+            pre, post, w, d = (np.concatenate(c) for c in zip(*self._chunks))
+        else:
+            pre = post = np.zeros(0, dtype=np.int64)
+            w = d = np.zeros(0)
+        self._chunks = []
+        self._pre_idx, self._post_idx, self._weights, self._delays = pre, post, w, d
+
+    def _build_into(self, net):
+        """Add the connections to the core network: one call per pair of populations."""
+        pre_pops, pre_which, pre_cells = _cells_of(self.pre)
+        post_pops, post_which, post_cells = _cells_of(self.post)
+        a = pre_which[self._pre_idx]
+        b = post_which[self._post_idx]
+        for i, pre_pop in enumerate(pre_pops):
+            for j, post_pop in enumerate(post_pops):
+                sel = (a == i) & (b == j)
+                if len(pre_pops) * len(post_pops) > 1 and not sel.any():
+                    continue
+                net.connect(pre_pop._core_index, post_pop._core_index,
+                            as_u32(pre_cells[self._pre_idx[sel]]),
+                            as_u32(post_cells[self._post_idx[sel]]),
+                            as_f64(self._weights[sel]), as_f64(self._delays[sel]),
+                            self.receptor_type, label=self.label)
+
+    # --- access ---------------------------------------------------------------
+
+    def __len__(self):
+        return int(self._pre_idx.size)
+
+    def __getitem__(self, i):
+        if isinstance(i, (int, np.integer)):
+            if not -len(self) <= i < len(self):
+                raise IndexError(f"projection has {len(self)} connections, no connection {i}")
+            return Connection(self, int(i) % len(self))
+        return [self[j] for j in range(len(self))[i]]
+
+    def _columns(self, name):
+        columns = {
+            "presynaptic_index": self._pre_idx,
+            "postsynaptic_index": self._post_idx,
+            "weight": self._weights, "weights": self._weights,
+            "delay": self._delays, "delays": self._delays,
+        }
+        if name not in columns:
+            raise errors.NonExistentParameterError(name, "StaticSynapse", ["weight", "delay"])
+        return columns[name]
+
+    def _get_attributes_as_list(self, names):
+        columns = [self._columns(name) for name in names]
+        types = [int if name.endswith("index") else float for name in names]
+        return list(zip(*[[t(x) for x in c] for c, t in zip(columns, types)]))
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        out = []
+        for name in names:
+            values = np.full((self.pre.size, self.post.size), np.nan)
+            column = self._columns(name)
+            if multiple_synapses == "last":
+                values[self._pre_idx, self._post_idx] = column
+            else:
+                order = np.arange(len(self))
+                if multiple_synapses == "first":
+                    order = order[::-1]
+                    values[self._pre_idx[order], self._post_idx[order]] = column[order]
+                else:
+                    op = {"sum": np.add, "min": np.fmin, "max": np.fmax}[multiple_synapses]
+                    filled = np.zeros_like(values, dtype=bool)
+                    filled[self._pre_idx, self._post_idx] = True
+                    acc = np.full_like(values, 0.0 if multiple_synapses == "sum" else np.nan)
+                    op.at(acc, (self._pre_idx, self._post_idx), column)
+                    values[filled] = acc[filled]
+            out.append(values)
+        return out
+
+    def _set_attributes(self, parameter_space):
+        """Projection.set(weight=..., delay=...): before the first run or after reset()."""
+        state.changing("synaptic weights and delays")
+        parameter_space.evaluate(mask=(self._pre_idx, self._post_idx))
+        new = {}
+        for name, value in parameter_space.items():
+            new[name] = np.broadcast_to(as_f64(value), (len(self),)).copy()
+        if "weight" in new:
+            self._weights = new["weight"]
+        if "delay" in new:
+            self._delays = new["delay"]
