@@ -19,8 +19,8 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" pytest
 # --no-build-isolation: build with the maturin just installed, not a fresh copy each time.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation .
-"$venv/bin/python" -c "import exactlif._core, pyNN.exactlif" 2>/dev/null ||
-    "$venv/bin/python" -c "import exactlif._core; print('note: pyNN.exactlif does not import yet')"
+# both import names of the backend
+"$venv/bin/python" -c "import exactlif._core, exactlif.pynn, pyNN.exactlif"
 
 # pytest exits 5 when it collects no test: a failure only if there are test files to run.
 if compgen -G "tests/python/test_*.py" >/dev/null; then
