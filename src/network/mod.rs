@@ -168,6 +168,21 @@ impl CellType {
         }
     }
 
+    /// PyNN's default of every numeric parameter and state variable, with its unit:
+    /// `(name, default, unit)`, parameters first, in PyNN's order (`spike_times` has no
+    /// numeric default and is left out). The one table front ends read defaults from.
+    pub fn defaults(&self) -> Vec<(&'static str, f64, &'static str)> {
+        match self {
+            CellType::IfCurrExp => if_curr_exp::PARAMETERS
+                .iter()
+                .chain(&if_curr_exp::STATE_VARIABLES)
+                .copied()
+                .collect(),
+            CellType::SpikeSourceArray => vec![],
+            CellType::SpikeSourcePoisson => POISSON_PARAMETERS.to_vec(),
+        }
+    }
+
     /// True for spike sources, which cannot receive input.
     pub fn is_source(&self) -> bool {
         !matches!(self, CellType::IfCurrExp)

@@ -161,3 +161,23 @@ def test_native_connector_and_distributions():
     with pytest.raises(_core.BuildError) as e:
         net.set(exc, "v_rest", {"distribution": "normall", "mu": 0.0, "sigma": 1.0})
     assert e.value.suggestion == "normal"
+
+
+def test_current_sources_changed_between_runs():
+    # one silent cell (v_rest = -65 mV); from t = 10 ms a DC source of 1 nA: v_inf = -45 mV, so
+    # the first crossing of -50 mV is at 10 + 20 ln 4 = 37.7 ms; changed to 0.5 nA at t = 40 ms
+    # (v_inf = -55 mV, below threshold), the cell fires no more
+    net, p = one_cell(i_offset=0.0)
+    sim = net.build()
+    sim.run_until(10.0)
+    net.inject("DCSource", {"amplitude": 1.0, "start": 0.0}, p)
+    sim.update_current_sources(net)
+    sim.run_until(40.0)
+    net.replace_current_source(0, "DCSource", {"amplitude": 0.5, "start": 0.0})
+    sim.update_current_sources(net)
+    sim.run_until(100.0)
+    cells, times = sim.get_data()[0]["spikes"]
+    assert len(times) == 1
+    assert abs(times[0] - (10.0 + 20.0 * math.log(4.0))) < 1e-12
+    with pytest.raises(_core.BuildError, match="current sources"):
+        net.replace_current_source(3, "DCSource", {"amplitude": 0.5})

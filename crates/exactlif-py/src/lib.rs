@@ -32,27 +32,16 @@ create_exception!(
      misspelt one, or None). str(e) is exactlif's one-line message."
 );
 
-/// PyNN's defaults of `IF_curr_exp`'s parameters and initial values and of
-/// `SpikeSourcePoisson`'s parameters (the core's `PARAMETERS`, `STATE_VARIABLES` and
-/// `POISSON_PARAMETERS`): the values of the cells a `set` or `initialize` of some cells leaves
+/// PyNN's default of a parameter or state variable of any cell type, from the core's table
+/// (`CellType::defaults`): the value of the cells a `set` or `initialize` of some cells leaves
 /// alone when the parameter was never set.
-const DEFAULTS: [(&str, f64); 15] = [
-    ("cm", 1.0),
-    ("tau_m", 20.0),
-    ("tau_syn_E", 5.0),
-    ("tau_syn_I", 5.0),
-    ("tau_refrac", 0.1),
-    ("v_rest", -65.0),
-    ("v_reset", -65.0),
-    ("v_thresh", -50.0),
-    ("i_offset", 0.0),
-    ("v", -65.0),
-    ("isyn_exc", 0.0),
-    ("isyn_inh", 0.0),
-    ("rate", 1.0),
-    ("start", 0.0),
-    ("duration", f64::INFINITY),
-];
+fn default_of(name: &str) -> Option<f64> {
+    CellType::ALL
+        .iter()
+        .flat_map(|c| c.defaults())
+        .find(|d| d.0 == name)
+        .map(|d| d.1)
+}
 
 /// A `BuildError` with its attributes.
 fn build_error(
@@ -329,7 +318,7 @@ impl Network {
         } else {
             &p.parameters
         };
-        let default = DEFAULTS.iter().find(|d| d.0 == name).map(|d| d.1);
+        let default = default_of(name);
         match given.iter().find(|(n, _)| n == name).map(|(_, v)| v) {
             Some(Value::Scalar(x)) => Ok(vec![*x; p.size]),
             Some(Value::PerCell(xs)) => Ok(xs.clone()),
@@ -988,57 +977,38 @@ impl Network {
     ) -> PyResult<()> {
         self.pop(py, population, "inject_into")?;
         let item = format!("current source {} ({kind})", self.net.current_sources.len());
-        let num = |k: &str, default: f64| -> PyResult<f64> {
-            match get(params, k)? {
-                None => Ok(default),
-                Some(v) => v
-                    .extract::<f64>()
-                    .map_err(|_| error(py, &item, k, "must be a number")),
-            }
-        };
-        let source = match kind {
-            "DCSource" => {
-                check_keys(py, params, &["amplitude", "start", "stop"], &item, kind)?;
-                CurrentSource::Dc {
-                    amplitude: num("amplitude", 1.0)?,
-                    start: num("start", 0.0)?,
-                    stop: num("stop", f64::INFINITY)?,
-                }
-            }
-            "StepCurrentSource" => {
-                check_keys(py, params, &["times", "amplitudes"], &item, kind)?;
-                let list = |k: &str| -> PyResult<Vec<f64>> {
-                    match get(params, k)? {
-                        None => Ok(vec![]),
-                        Some(v) => floats_or_empty(py, &v, &item),
-                    }
-                };
-                CurrentSource::Step {
-                    times: list("times")?,
-                    amplitudes: list("amplitudes")?,
-                }
-            }
-            other => {
-                let names = ["DCSource", "StepCurrentSource"];
-                let message = format!(
-                    "unknown current source {other:?}; the current sources are {}",
-                    names.join(", ")
-                );
-                let s = suggest(other, names);
-                return Err(build_error(
-                    py,
-                    format!("{item}: `type`: {message}"),
-                    &item,
-                    "type",
-                    &message,
-                    s.as_deref(),
-                ));
-            }
-        };
+        let source = current_source(py, kind, params, &item)?;
         let sel = self.selection(py, population, cells, "cells")?;
         self.net_mut()
             .inject(source, sel)
             .map_err(|e| from_build(py, e))
+    }
+
+    /// Replaces current source `index` (in the order of `inject`) by a source of `kind` with
+    /// `params`, injected into the same cells: PyNN's change of an amplitude or a time. A
+    /// running simulation takes it with `Simulation.update_current_sources(network)`.
+    fn replace_current_source(
+        &mut self,
+        py: Python<'_>,
+        index: usize,
+        kind: &str,
+        params: &Bound<'_, PyDict>,
+    ) -> PyResult<()> {
+        let item = format!("current source {index} ({kind})");
+        if index >= self.net.current_sources.len() {
+            return Err(error(
+                py,
+                &item,
+                "index",
+                format!(
+                    "there are {} current sources",
+                    self.net.current_sources.len()
+                ),
+            ));
+        }
+        let source = current_source(py, kind, params, &item)?;
+        self.net_mut().current_sources[index].0 = source;
+        Ok(())
     }
 
     /// build(backend="exact", threads=1) -> Simulation
@@ -1081,6 +1051,63 @@ impl Network {
     }
 }
 
+/// A current source of `kind` ("DCSource" or "StepCurrentSource") from its PyNN parameters.
+fn current_source(
+    py: Python<'_>,
+    kind: &str,
+    params: &Bound<'_, PyDict>,
+    item: &str,
+) -> PyResult<CurrentSource> {
+    let num = |k: &str, default: f64| -> PyResult<f64> {
+        match get(params, k)? {
+            None => Ok(default),
+            Some(v) => v
+                .extract::<f64>()
+                .map_err(|_| error(py, item, k, "must be a number")),
+        }
+    };
+    let source = match kind {
+        "DCSource" => {
+            check_keys(py, params, &["amplitude", "start", "stop"], item, kind)?;
+            CurrentSource::Dc {
+                amplitude: num("amplitude", 1.0)?,
+                start: num("start", 0.0)?,
+                stop: num("stop", f64::INFINITY)?,
+            }
+        }
+        "StepCurrentSource" => {
+            check_keys(py, params, &["times", "amplitudes"], item, kind)?;
+            let list = |k: &str| -> PyResult<Vec<f64>> {
+                match get(params, k)? {
+                    None => Ok(vec![]),
+                    Some(v) => floats_or_empty(py, &v, item),
+                }
+            };
+            CurrentSource::Step {
+                times: list("times")?,
+                amplitudes: list("amplitudes")?,
+            }
+        }
+        other => {
+            let names = ["DCSource", "StepCurrentSource"];
+            let message = format!(
+                "unknown current source {other:?}; the current sources are {}",
+                names.join(", ")
+            );
+            let s = suggest(other, names);
+            return Err(build_error(
+                py,
+                format!("{item}: `type`: {message}"),
+                item,
+                "type",
+                &message,
+                s.as_deref(),
+            ));
+        }
+    };
+    Ok(source)
+}
+
 /// A number list from a number, a sequence or an array (an empty list allowed).
 fn floats_or_empty(py: Python<'_>, v: &Bound<'_, PyAny>, item: &str) -> PyResult<Vec<f64>> {
     if let Ok(l) = v.cast::<PyList>() {
@@ -1109,6 +1136,18 @@ impl Simulation {
 
 #[pymethods]
 impl Simulation {
+    /// Applies `network`'s current sources, as described now, from the current time on
+    /// (exactly: what is past stays, a cell whose injected current now differs takes the new
+    /// one at once, later switches follow). `network` must have the populations this
+    /// simulation was built from.
+    fn update_current_sources(&mut self, py: Python<'_>, network: &Network) -> PyResult<()> {
+        let net = Arc::clone(&network.net);
+        net.update_current_sources(self.sim())
+            .map_err(|e| from_build(py, e))?;
+        self.net = net;
+        Ok(())
+    }
+
     /// The current time (ms).
     #[getter]
     fn t(&mut self) -> f64 {
