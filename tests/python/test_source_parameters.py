@@ -1,10 +1,12 @@
-"""Array-valued current-source parameters (StepCurrentSource times and amplitudes).
+"""Array-valued current-source parameters (StepCurrentSource times and amplitudes) and data after end().
 
 A StepCurrentSource's ``times`` and ``amplitudes`` are arrays of their own length: they
 read back as such (PyNN's lazy arrays: ``step.times[0]``, ``step.times.evaluate()``), as
 the values the core applies (times on the grid by default), and the injected current
 follows them exactly.
 """
+
+import warnings
 
 import numpy as np
 import pytest
@@ -89,3 +91,25 @@ def test_three_step_current_gives_the_closed_form_membrane_potential(sim):
     assert current[99] == 0.0 and current[100] == 0.4
     assert current[299] == 0.4 and current[300] == -0.2 and current[600] == 0.0
 
+
+def test_recorded_data_survive_end(sim):
+    cells = sim.Population(1, sim.IF_curr_exp(**CELL))
+    cells[0].inject(sim.DCSource(amplitude=0.5, start=20.0, stop=80.0))
+    cells.record(["v", "spikes"])
+    with pytest.warns(UserWarning, match="fire"):
+        sim.run(50.0)
+    before = cells.get_data().segments[0].filter(name="v")[0].magnitude.copy()
+    sim.end()
+    after = cells.get_data().segments[0].filter(name="v")[0]
+    assert after.shape == (501, 1)
+    assert np.array_equal(after.magnitude, before)
+    assert after.magnitude[-1, 0] == pytest.approx(V_REST + 5.0 * (1 - np.exp(-3.0)), abs=1e-12)
+    with pytest.raises(RuntimeError, match="end()"):
+        sim.run(10.0)
+    sim.setup(timestep=0.1)  # a new simulation starts as usual
+    fresh = sim.Population(1, sim.IF_curr_exp(**CELL))
+    fresh.record("v")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sim.run(1.0)
+    assert fresh.get_data().segments[0].filter(name="v")[0].shape == (11, 1)
