@@ -56,11 +56,16 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
 
 
 def end(compatible_output=True):
-    """Write the data asked for with ``record(..., to_file=...)`` and forget the network."""
-    for (population, variables, filename) in simulator.state.write_on_end:
+    """Write the data asked for with ``record(..., to_file=...)`` and end the simulation.
+
+    The engine is released, but what was recorded stays readable: ``get_data()``
+    after ``end()`` returns it, as on PyNN's other backends (PyNN's test_issue499).
+    """
+    state = simulator.state
+    for (population, variables, filename) in state.write_on_end:
         population.write_data(get_io(filename), variables)
-    simulator.state.write_on_end = []
-    simulator.state.sim = None
+    state.write_on_end = []
+    state.release()
 
 
 run, run_until = common.build_run(simulator)

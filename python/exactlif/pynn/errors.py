@@ -65,3 +65,17 @@ def check_names(names, valid, model_name):
     for name in names:
         if name not in valid:
             raise NonExistentParameterError(name, model_name, valid)
+
+
+class ModelNotAvailableError(NotImplementedError):
+    """A PyNN model that exactlif does not simulate was asked for.
+
+    A subclass of ``NotImplementedError``, as PyNN's ``ModelNotAvailable`` models raise
+    on other backends; ``model`` is the model's name. It tells a model exactlif lacks
+    apart from a change exactlif cannot yet make during a run (a plain
+    ``NotImplementedError``).
+    """
+
+    def __init__(self, model, message):
+        super().__init__(message)
+        self.model = model

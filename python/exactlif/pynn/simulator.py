@@ -132,6 +132,9 @@ class State(common.control.BaseState):
                 warnings.warn(message, UserWarning, stacklevel=_user_stacklevel())
 
     def ensure_built(self):
+        if self.sim is None and self.t > 0:
+            raise RuntimeError("the simulation was ended by end() at t = "
+                               f"{self.t:g} ms: call setup() (or reset()) to run again")
         if not self.built:
             if self.sim is not None and self.t > 0:  # changing() prevents this
                 raise RuntimeError("the network changed during a simulation")
@@ -166,11 +169,19 @@ class State(common.control.BaseState):
 
     def data(self, population):
         """The core's data dict of `population` for the current segment, or None."""
-        if self.sim is None or not self.running:
+        if not self.running:
             return None
         if self._data is None:
+            if self.sim is None:
+                return None
             self._data = self.sim.get_data()
         return self._data[population._core_index]
+
+    def release(self):
+        """Drop the Rust simulation (``end()``), keeping the current segment's data."""
+        if self.sim is not None and self.running and self._data is None:
+            self._data = self.sim.get_data()
+        self.sim = None
 
     def clear_time(self, population):
         """Data before this time was cleared by ``get_data(clear=True)``."""

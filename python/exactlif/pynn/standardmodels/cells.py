@@ -3,13 +3,16 @@
 exactlif simulates ``IF_curr_exp`` neurons and the ``SpikeSourceArray`` and
 ``SpikeSourcePoisson`` spike sources, exactly. Every other PyNN cell type is
 present, so scripts that name it fail with a clear message, and raises
-``NotImplementedError`` when instantiated (PyNN's ``ModelNotAvailable``).
+``NotImplementedError`` when instantiated (PyNN's ``ModelNotAvailable``; exactly,
+:class:`exactlif.pynn.errors.ModelNotAvailableError`). So do PyNN's composed neurons
+(``PointNeuron``, ``LIF``, ``AdExp``) and their post-synaptic responses
+(:mod:`.receptors`).
 """
 
 from pyNN.standardmodels import build_translations, cells
 from pyNN.standardmodels.base import ModelNotAvailable
 
-from ..errors import check_names
+from ..errors import ModelNotAvailableError, check_names
 
 __all__ = ["IF_curr_exp", "SpikeSourceArray", "SpikeSourcePoisson"]
 
@@ -54,7 +57,8 @@ class SpikeSourcePoisson(_CheckedNames, cells.SpikeSourcePoisson):
 
 class _NotAvailable(ModelNotAvailable):
     def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
+        raise ModelNotAvailableError(
+            type(self).__name__,
             f"The {type(self).__name__} model is not available in exactlif, which simulates "
             "IF_curr_exp, SpikeSourceArray and SpikeSourcePoisson (exactly). "
             "Use another PyNN backend, e.g. pyNN.nest, for this model."
@@ -70,6 +74,8 @@ for _name in ("IF_curr_alpha", "IF_curr_delta", "IF_cond_alpha", "IF_cond_exp",
               "IF_cond_exp_gsfa_grr", "IF_facets_hardware1", "HH_cond_exp",
               "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "Izhikevich",
               "GIF_cond_exp", "SpikeSourcePoissonRefractory", "SpikeSourceGamma",
-              "SpikeSourceInhGamma"):
+              "SpikeSourceInhGamma",
+              # PyNN's composed neurons: PointNeuron(LIF(...), AMPA=CurrExpPostSynapticResponse(...))
+              "PointNeuron", "LIF", "AdExp"):
     globals()[_name] = _not_available(_name)
     __all__.append(_name)

@@ -20,7 +20,7 @@ from pyNN.models import BaseCurrentSource
 from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import build_translations, electrodes
 
-from ..errors import check_names
+from ..errors import ModelNotAvailableError, check_names
 from ..simulator import as_f64, as_u32, state
 
 __all__ = ["DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource"]
@@ -66,15 +66,20 @@ class ExactlifCurrentSource(BaseCurrentSource):
         state.current_sources.append(self)
 
     def _check(self):
-        """Validate the parameters with the core (a scratch network with one cell)."""
+        """Validate the parameters with the core (a scratch network with one cell).
+
+        The values as given are checked (e.g. StepCurrentSource times must be >= 0 and
+        strictly increasing before they are put on the grid), then the values applied.
+        """
         from ..simulator import core, translate_build_error
         _core = core()
-        net = _core.Network(float(state.dt))
-        net.create("check", 1, "IF_curr_exp")
-        try:
-            net.inject(self.core_name, self._core_params(), 0)
-        except _core.BuildError as err:
-            raise translate_build_error(err) from err
+        for params in (self._given_params(), self._core_params()):
+            net = _core.Network(float(state.dt))
+            net.create("check", 1, "IF_curr_exp")
+            try:
+                net.inject(self.core_name, params, 0)
+            except _core.BuildError as err:
+                raise translate_build_error(err) from err
 
     def inject_into(self, cells):
         for p, _ in _targets(cells):
@@ -95,17 +100,28 @@ class ExactlifCurrentSource(BaseCurrentSource):
             raise
 
     def get_native_parameters(self):
-        return ParameterSpace(dict(self._values()), shape=(1,))
+        """The parameters as the core applies them (e.g. step times on the grid).
+
+        Scalars are floats and array-valued parameters (``times``, ``amplitudes``)
+        NumPy arrays of their own length: the space has no shape of its own, as on
+        pyNN.nest and pyNN.brian2 (``source.times[0]``, ``len(source.times)``).
+        """
+        return ParameterSpace(self._core_params(), shape=None)
 
     def _values(self):
+        """The parameters as given: floats, and float64 arrays for Sequence values."""
         out = {}
         for name, value in self.parameter_space.items():
             if hasattr(value, "evaluate"):  # a LazyArray of shape (1,)
                 value = value.evaluate(simplify=True)
             if hasattr(value, "value"):  # a Sequence
-                value = value.value
+                value = as_f64(value.value).ravel()
             out[name] = value
         return out
+
+    def _given_params(self):
+        """The parameters for the core, as given (before any mapping to the grid)."""
+        return self._core_params()
 
     def _build_into(self, net):
         params = self._core_params()
@@ -143,11 +159,15 @@ class StepCurrentSource(ExactlifCurrentSource, electrodes.StepCurrentSource):
     core_name = "StepCurrentSource"
     translations = build_translations(("amplitudes", "amplitudes"), ("times", "times"))
 
-    def _core_params(self):
+    def _given_params(self):
         v = self._values()
-        times = as_f64(v["times"]).ravel()
-        amplitudes = as_f64(v["amplitudes"]).ravel()
-        if state.step_current_times == "grid":
+        return {"times": as_f64(v["times"]).ravel(),
+                "amplitudes": as_f64(v["amplitudes"]).ravel()}
+
+    def _core_params(self):
+        v = self._given_params()
+        times, amplitudes = v["times"], v["amplitudes"]
+        if state.step_current_times == "grid" and times.size == amplitudes.size:
             times = np.rint(times / state.dt) * state.dt
             # two times rounded onto one grid point: the later amplitude holds
             keep = np.append(times[1:] != times[:-1], True) if times.size else times.astype(bool)
@@ -164,7 +184,8 @@ class StepCurrentSource(ExactlifCurrentSource, electrodes.StepCurrentSource):
 
 class _NotAvailable(electrodes.StandardCurrentSource):
     def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
+        raise ModelNotAvailableError(
+            type(self).__name__,
             f"{type(self).__name__} is not yet available in exactlif; DCSource and "
             "StepCurrentSource are."
         )

@@ -3,6 +3,7 @@
 from pyNN.standardmodels import build_translations, synapses
 from pyNN.standardmodels.base import ModelNotAvailable
 
+from ..errors import ModelNotAvailableError
 from ..simulator import state
 
 __all__ = ["StaticSynapse", "TsodyksMarkramSynapse", "STDPMechanism"]
@@ -21,7 +22,8 @@ class StaticSynapse(synapses.StaticSynapse):
 
 class _NotAvailable(ModelNotAvailable):
     def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
+        raise ModelNotAvailableError(
+            type(self).__name__,
             f"{type(self).__name__} is not available in exactlif, whose synapses are "
             "static (StaticSynapse)."
         )
