@@ -147,8 +147,11 @@ def test_setup_ignores_nest_keys_and_state_queries(sim):
     assert sim.num_processes() == 1 and sim.rank() == 0
     sim.run_until(12.5)
     assert sim.get_current_time() == 12.5
-    with pytest.raises(TypeError, match="time_stp"):
+    with pytest.raises(TypeError, match="time_stp.*timestep"):
         sim.setup(time_stp=0.1)
+    # other backends' keys (PyNN's VAbenchmarks passes these) are ignored, with a warning
+    with pytest.warns(UserWarning, match="filename"):
+        sim.setup(timestep=0.1, filename="va_CUBA.xml", label="VA")
 
 
 def test_procedural_api(sim):

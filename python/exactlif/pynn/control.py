@@ -1,5 +1,6 @@
 """setup(), end(), run(), reset() and the state queries of the exactlif backend."""
 
+import warnings
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.recording import get_io
@@ -31,15 +32,21 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     - ``step_current_times`` ("grid", default, as PyNN's other backends: the times of
       ``StepCurrentSource`` are rounded to the time step; or "exact").
 
-    NEST-only keys such as ``t_flush`` and ``spike_precision`` are accepted and ignored.
+    NEST-only keys such as ``t_flush`` and ``spike_precision`` are accepted and ignored. A
+    likely misspelling of a key of ``setup()`` or of exactlif (``time_stp``) is a
+    ``TypeError`` naming the key meant; any other key is ignored with a ``UserWarning``, as
+    PyNN's backends ignore the keys of others (PyNN's VAbenchmarks passes ``filename`` and
+    ``label``).
     """
     unknown = set(extra_params) - IGNORED_SETUP_KEYS - EXACTLIF_SETUP_KEYS
-    if unknown:
+    for name in sorted(unknown):
         from .errors import suggest
-        name = sorted(unknown)[0]
-        hint = suggest(name, sorted(IGNORED_SETUP_KEYS | EXACTLIF_SETUP_KEYS))
-        raise TypeError(f"setup() got an unknown keyword argument {name!r}"
-                        + (f" (did you mean {hint!r}?)" if hint else ""))
+        hint = suggest(name, sorted(EXACTLIF_SETUP_KEYS | {"timestep", "min_delay"}))
+        if hint:
+            raise TypeError(f"setup() got an unknown keyword argument {name!r} "
+                            f"(did you mean {hint!r}?)")
+        warnings.warn(f"setup(): exactlif ignores the keyword argument {name!r}",
+                      UserWarning, stacklevel=2)
     if extra_params.get("step_current_times", "grid") not in ("grid", "exact"):
         raise ValueError("step_current_times must be 'grid' or 'exact'")
     common.setup(timestep, min_delay, **extra_params)
