@@ -63,9 +63,9 @@ impl Network {
             };
             let message = if silent.len() == pop.size {
                 let which = if pop.size > 1 {
-                    format!("none of its {} cells", pop.size)
+                    format!("none of its {} cells can ever fire", pop.size)
                 } else {
-                    "its cell".to_string()
+                    "its cell can never fire".to_string()
                 };
                 let cell = if pop.size > 1 {
                     format!("e.g. cell {}: ", g - off)
@@ -73,7 +73,7 @@ impl Network {
                     String::new()
                 };
                 format!(
-                    "{which} can ever fire: it receives no synaptic input and starts below threshold, and {cell}{detail}. To fire, raise i_offset above (v_thresh - v_rest)*cm/tau_m = {} nA or add input",
+                    "{which}: it receives no synaptic input and starts below threshold, and {cell}{detail}. To fire, raise i_offset above (v_thresh - v_rest)*cm/tau_m = {} nA or add input",
                     n((p.v_thresh - p.v_rest) * p.cm / p.tau_m - max_inj[g])
                 )
             } else {
