@@ -1,5 +1,6 @@
 """Closed-form checks of pyNN.exactlif: a firing bias, a PSP, current sources, set() between runs."""
 
+import math
 import warnings
 
 import numpy as np
@@ -157,8 +158,6 @@ def test_changes_the_core_cannot_take_mid_run_raise(sim):
         prj.set(weight=0.2)
     with pytest.raises(NotImplementedError, match="reset"):
         sim.Population(1, sim.IF_curr_exp())
-    with pytest.raises(NotImplementedError, match="reset"):
-        sim.DCSource(amplitude=1.0)
     # after reset() the same changes apply from t = 0
     sim.reset()
     source.set(spike_times=[2.0, 3.0])
@@ -168,6 +167,35 @@ def test_changes_the_core_cannot_take_mid_run_raise(sim):
     st = source.get_data().segments[-1].spiketrains[0]
     assert list(st.magnitude) == [2.0, 3.0]
     assert prj.get("weight", format="list", with_address=False) == [0.2]
+
+
+def test_current_sources_changed_mid_run_act_at_once_exactly(sim):
+    # one cell at rest (PyNN defaults: tau_m 20 ms, v_rest -65, v_thresh -50 mV, cm 1 nF); a
+    # DCSource of 0.5 nA (v_inf = -55 mV: silent); at t = 30 ms its amplitude becomes 1.5 nA
+    # (v_inf = -35 mV), and a second source injected at t = 30 adds 0.25 nA from t = 50 ms
+    cells = sim.Population(1, sim.IF_curr_exp())
+    cells.record(["spikes", "v"])
+    dc = sim.DCSource(amplitude=0.5, start=0.0)
+    dc.inject_into(cells)
+    quiet_run(sim, 30.0)
+    dc.amplitude = 1.5
+    late = sim.DCSource(amplitude=0.25, start=50.0)
+    late.inject_into(cells)
+    quiet_run(sim, 70.0)
+    v30 = -55.0 - 10.0 * math.exp(-30.0 / 20.0)
+    first = 30.0 + 20.0 * math.log((-35.0 - v30) / (-35.0 - (-50.0)))
+    spikes = cells.get_data().segments[-1].spiketrains[0].magnitude
+    assert abs(spikes[0] - first) < 1e-12
+    assert first < 50.0 < spikes[1]
+    # the same changes made before the run, as a step current, give the same spikes
+    sim.setup(timestep=0.1)
+    cells = sim.Population(1, sim.IF_curr_exp())
+    cells.record("spikes")
+    sim.StepCurrentSource(times=[0.0, 30.0, 50.0],
+                          amplitudes=[0.5, 1.5, 1.75]).inject_into(cells)
+    quiet_run(sim, 100.0)
+    again = cells.get_data().segments[-1].spiketrains[0].magnitude
+    assert np.allclose(again, spikes, rtol=0, atol=1e-9)
 
 
 def test_poisson_source_is_replayed_after_reset(sim):

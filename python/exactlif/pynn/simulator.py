@@ -62,6 +62,7 @@ class State(common.control.BaseState):
         self._diagnose = False    # parameters changed since the last diagnostics
         self._version = 0         # bumped at every change of the description
         self._built_version = -1  # the version the simulation was built from
+        self._sources_changed = False  # current sources changed while running
         self.reset()
 
     @property
@@ -79,6 +80,37 @@ class State(common.control.BaseState):
         """
         self.check_change(what)
         self._version += 1
+
+    def changing_sources(self, what):
+        """Announce a change of the current sources (a new source, an injection, new
+        amplitudes or times).
+
+        While running (t > 0) the Rust simulation takes it exactly at the current time at
+        the next run (``Simulation.update_current_sources``): what was injected before
+        stays, a cell whose injected current now differs takes the new one at once, and
+        the later switches follow. Before the first run, or at t = 0, it is kept for the
+        next build like any change.
+        """
+        if self.sim is not None and self.t > 0:
+            self._sources_changed = True
+        else:
+            self._version += 1
+
+    def update_sources(self):
+        """Hand the current sources, as described now, to the running simulation."""
+        _core = core()
+        min_delay = None if self.min_delay == "auto" else float(self.min_delay)
+        net = _core.Network(float(self.dt), seed=int(self.seed), min_delay=min_delay)
+        try:
+            for population in self.populations:
+                net.create(population._core_label, population.size,
+                           population.celltype.core_name)
+            for source in self.current_sources:
+                source._build_into(net)
+            self.sim.update_current_sources(net)
+        except _core.BuildError as err:
+            raise translate_build_error(err) from err
+        self._sources_changed = False
 
     def check_change(self, what):
         """Raise NotImplementedError if `what` cannot change now (see :meth:`changing`)."""
@@ -144,6 +176,8 @@ class State(common.control.BaseState):
 
     def run_until(self, tstop):
         self.ensure_built()
+        if self._sources_changed:
+            self.update_sources()
         if self._diagnose:
             self.diagnose()
         self.sim.run_until(float(tstop))

@@ -55,7 +55,7 @@ class ExactlifCurrentSource(BaseCurrentSource):
 
     def __init__(self, **parameters):
         check_names(parameters, self.default_parameters, type(self).__name__)
-        state.changing("the current sources")
+        state.changing_sources("the current sources")
         self.parameter_space = ParameterSpace(self.default_parameters, self.get_schema(),
                                               shape=(1,))
         if parameters:
@@ -85,11 +85,11 @@ class ExactlifCurrentSource(BaseCurrentSource):
         for p, _ in _targets(cells):
             if not p.celltype.injectable:
                 raise TypeError("Can't inject current into a spike source.")
-        state.changing("current-source injection")
+        state.changing_sources("current-source injection")
         self._targets.extend(_targets(cells))
 
     def set_native_parameters(self, parameters):
-        state.changing("current-source parameters")
+        state.changing_sources("current-source parameters")
         old = self.parameter_space
         self.parameter_space = copy.deepcopy(old)
         self.parameter_space.update(**parameters)
