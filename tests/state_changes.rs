@@ -3,7 +3,10 @@
 //! switched on at `t1` follows `v(t) = v_inf + (v(t1) - v_inf) e^{-(t - t1)/tau_m}` and first
 //! reaches threshold at `t1 + tau_m ln((v_inf - v(t1)) / (v_inf - v_thresh))`.
 
-use exactlif::{Backend, CellType, CurrentSource, Network, Setup, Simulation, StateError, Var};
+use exactlif::{
+    Backend, CellType, Connector, CurrentSource, Network, Receptor, Setup, Simulation, SpikeTimes,
+    StateError, StaticSynapse, Var,
+};
 
 const TAU_M: f64 = 20.0;
 const V_REST: f64 = -65.0;
@@ -296,4 +299,59 @@ fn current_changes_are_bit_identical_on_any_number_of_threads() {
     let one = run(1);
     assert!(one.iter().flatten().count() > 10);
     assert_eq!(run(2), one);
+}
+
+/// A spike source driving one cell (weight 2 nA, delay 1 ms), both recorded.
+fn driven(times: &[f64]) -> (Network, exactlif::Population) {
+    let mut net = Network::new(Setup {
+        timestep: 0.1,
+        seed: 3,
+        min_delay: None,
+    });
+    let src = net.create("src", 1, CellType::SpikeSourceArray).unwrap();
+    net.set_spike_times(&src, SpikeTimes::Same(times.to_vec()))
+        .unwrap();
+    let cell = net.create("cell", 1, CellType::IfCurrExp).unwrap();
+    net.record(src, &[Var::Spikes]).unwrap();
+    net.record(cell, &[Var::V]).unwrap();
+    net.connect(
+        src,
+        cell,
+        Connector::AllToAll {
+            allow_self_connections: true,
+        },
+        StaticSynapse::new(2.0, 1.0),
+        Receptor::Excitatory,
+        None,
+    )
+    .unwrap();
+    (net, src)
+}
+
+#[test]
+fn spike_times_changed_between_runs_equal_a_network_built_with_the_times_to_come() {
+    for backend in [Backend::Exact, Backend::Grid] {
+        let (mut net, src) = driven(&[2.0, 8.0]);
+        let mut sim = net.build_with(backend).unwrap();
+        sim.run(5.0);
+        // 1.0 is past and 8.0 is dropped: what comes is 12.5 and 20
+        net.set_spike_times(&src, SpikeTimes::Same(vec![1.0, 12.5, 20.0]))
+            .unwrap();
+        net.update_spike_times(&mut sim).unwrap();
+        sim.run(25.0);
+        let (built_net, _) = driven(&[2.0, 12.5, 20.0]);
+        let mut built = built_net.build_with(backend).unwrap();
+        built.run(30.0);
+        let (a, b) = (sim.get_data(), built.get_data());
+        assert_eq!(
+            a.populations[0].spiketrains[0].times_ms,
+            [2.0, 12.5, 20.0],
+            "{backend}"
+        );
+        assert_eq!(a.populations[0].spiketrains, b.populations[0].spiketrains);
+        assert_eq!(
+            a.populations[1].signals, b.populations[1].signals,
+            "{backend}"
+        );
+    }
 }

@@ -365,6 +365,37 @@ impl StepEngine {
         }
     }
 
+    /// Takes new spike times of the `SpikeSourceArray` cells (already in `net`) at the
+    /// current grid point: once started, a time whose grid step is at or before it is past,
+    /// and each cell's next spike becomes the first later one.
+    pub(crate) fn replace_spike_arrays(&mut self, net: &NetData) {
+        for (i, &g) in self.sources.iter().enumerate() {
+            let g = g as usize;
+            if net.kinds[g] != CellKind::Array {
+                continue;
+            }
+            let (a, b) = net.array_ranges[g];
+            self.src_cursor[i] = a;
+            if !self.started {
+                continue;
+            }
+            let times = &net.array_times[a as usize..b as usize];
+            let k = self.k;
+            let c = a + times.partition_point(|&x| step_at_or_after(x, self.h) <= k) as u32;
+            self.src_cursor[i] = c;
+            match net.array_times.get(c as usize).filter(|_| c < b) {
+                Some(&ts) => {
+                    self.src_next_t[i] = ts;
+                    self.src_next_step[i] = step_at_or_after(ts, self.h);
+                }
+                None => {
+                    self.src_next_t[i] = f64::INFINITY;
+                    self.src_next_step[i] = u64::MAX;
+                }
+            }
+        }
+    }
+
     /// The state of neuron `g` now (at the last grid point reached).
     pub(crate) fn state_now(&self, g: u32) -> State {
         let g = g as usize;

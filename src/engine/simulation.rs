@@ -98,6 +98,9 @@ pub(crate) trait Engine: Send {
     /// Replaces the current switches at the current time; `net` already holds the new list,
     /// `old` is the one it replaces.
     fn replace_switches(&mut self, net: &NetData, old: &[(f64, u32, f64)]);
+    /// Takes new spike times of the `SpikeSourceArray` cells (already in `net`) at the
+    /// current time.
+    fn replace_spike_arrays(&mut self, net: &NetData);
 }
 
 impl Engine for ExactEngine {
@@ -128,6 +131,9 @@ impl Engine for ExactEngine {
     }
     fn replace_switches(&mut self, net: &NetData, _old: &[(f64, u32, f64)]) {
         ExactEngine::replace_switches(self, &net.current_switches)
+    }
+    fn replace_spike_arrays(&mut self, net: &NetData) {
+        ExactEngine::replace_spike_arrays(self, net)
     }
 }
 
@@ -160,6 +166,9 @@ impl Engine for StepEngine {
     }
     fn replace_switches(&mut self, net: &NetData, old: &[(f64, u32, f64)]) {
         StepEngine::replace_switches(self, net, old)
+    }
+    fn replace_spike_arrays(&mut self, net: &NetData) {
+        StepEngine::replace_spike_arrays(self, net)
     }
 }
 
@@ -354,6 +363,16 @@ impl Simulation {
     pub(crate) fn replace_current_switches(&mut self, switches: Vec<(f64, u32, f64)>) {
         let old = std::mem::replace(&mut self.net.current_switches, switches);
         self.engine.replace_switches(&self.net, &old);
+    }
+
+    /// Replaces the spike times of the `SpikeSourceArray` cells (`ranges[g]`: cell `g`'s
+    /// times in `times`, non-decreasing) at the current time: times at or before now are past
+    /// (a step backend: at or before the current grid point), each cell's next spike is its
+    /// first later time. Used by `Network::update_spike_times`.
+    pub(crate) fn replace_spike_arrays(&mut self, ranges: Vec<(u32, u32)>, times: Vec<f64>) {
+        self.net.array_ranges = ranges;
+        self.net.array_times = times;
+        self.engine.replace_spike_arrays(&self.net);
     }
 
     /// The first global cell and the size of the `IF_curr_exp` population `label`.

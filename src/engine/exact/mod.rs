@@ -378,6 +378,14 @@ impl ExactEngine {
         }
     }
 
+    /// Takes new spike times of the `SpikeSourceArray` cells at the current time
+    /// ([`Shard::replace_spike_arrays`]).
+    pub(crate) fn replace_spike_arrays(&mut self, net: &NetData) {
+        for s in &self.shards {
+            lock(s).replace_spike_arrays(net, self.t, self.started);
+        }
+    }
+
     /// The shard that owns cell `g`.
     fn shard_of(&self, g: u32) -> &Mutex<Shard> {
         let i = self.shards.partition_point(|s| lock(s).hi <= g);

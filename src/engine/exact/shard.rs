@@ -291,6 +291,30 @@ impl Shard {
         }
     }
 
+    /// Takes new spike times of the shard's `SpikeSourceArray` cells (already in
+    /// `net.array_ranges`/`net.array_times`) at time `t` (ms), between runs: once started,
+    /// times at or before `t` are past, and each cell's next spike becomes its first new time
+    /// after `t`; before the start every time is still to come.
+    pub(super) fn replace_spike_arrays(&mut self, net: &NetData, t: f64, started: bool) {
+        for g in self.lo..self.hi {
+            if net.kinds[g as usize] != CellKind::Array {
+                continue;
+            }
+            let (a, b) = net.array_ranges[g as usize];
+            let times = &net.array_times[a as usize..b as usize];
+            let first = if started {
+                a + times.partition_point(|&x| x <= t) as u32
+            } else {
+                a
+            };
+            self.array_cursor[(g - self.lo) as usize] = first;
+            if started {
+                let next = (first < b).then(|| net.array_times[first as usize]);
+                self.set_entry(g, next.unwrap_or(f64::INFINITY), false);
+            }
+        }
+    }
+
     /// Queues every cell's first event (t = 0).
     pub(super) fn start(&mut self, net: &NetData, params: &[CellParams]) {
         for g in self.lo..self.hi {

@@ -53,6 +53,17 @@ impl Pop<'_> {
     }
 }
 
+impl PopulationSpec {
+    /// The spike times of cell `i` of a `SpikeSourceArray` population (none if not given).
+    pub(super) fn spike_times_of(&self, i: usize) -> &[f64] {
+        match &self.spike_times {
+            None => &[],
+            Some(SpikeTimes::Same(ts)) => ts,
+            Some(SpikeTimes::PerCell(lists)) => &lists[i],
+        }
+    }
+}
+
 /// The cell values of [`NetData`] being filled, population by population.
 struct Cells<'n>(&'n mut NetData);
 
@@ -96,11 +107,7 @@ impl Cells<'_> {
     /// each.
     fn spike_arrays(&mut self, pop: &Pop) {
         for i in 0..pop.spec.size {
-            let times: &[f64] = match &pop.spec.spike_times {
-                None => &[],
-                Some(SpikeTimes::Same(ts)) => ts,
-                Some(SpikeTimes::PerCell(lists)) => &lists[i],
-            };
+            let times = pop.spec.spike_times_of(i);
             let net = &mut *self.0;
             let start = net.array_times.len() as u32;
             net.array_times.extend_from_slice(times);

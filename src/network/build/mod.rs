@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use super::{BuildError, Network, Setup};
+use super::{BuildError, CellType, Network, Setup};
 use crate::engine::Simulation;
 use crate::engine::{Backend, NetData, INHIBITORY_BIT};
 
@@ -97,6 +97,53 @@ impl Network {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn update_current_sources(&self, sim: &mut Simulation) -> Result<(), BuildError> {
+        let offsets = self.offsets_of(sim)?;
+        sim.replace_current_switches(self.current_switches(&offsets));
+        Ok(())
+    }
+
+    /// Applies the spike times of the network's `SpikeSourceArray` populations, as described
+    /// now, to `sim` (built from this network) from its current time on: PyNN's change of
+    /// `spike_times` between runs. Times at or before now are past (on a step backend: at or
+    /// before the current grid point); each cell's next spike is its first later time.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Network, Setup, SpikeTimes, Var};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let src = net.create("src", 1, CellType::SpikeSourceArray)?;
+    /// net.set_spike_times(&src, SpikeTimes::Same(vec![2.0, 8.0]))?;
+    /// net.record(src, &[Var::Spikes])?;
+    /// let mut sim = net.build()?;
+    /// sim.run(5.0);
+    /// net.set_spike_times(&src, SpikeTimes::Same(vec![1.0, 12.5, 20.0]))?; // 1.0 is past
+    /// net.update_spike_times(&mut sim)?;
+    /// sim.run(20.0);
+    /// let t = &sim.get_data().populations[0].spiketrains[0].times_ms;
+    /// assert_eq!(t, &[2.0, 12.5, 20.0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn update_spike_times(&self, sim: &mut Simulation) -> Result<(), BuildError> {
+        let offsets = self.offsets_of(sim)?;
+        let mut ranges = vec![(0, 0); sim.n_cells()];
+        let mut times = Vec::new();
+        for (pop, &offset) in self.populations.iter().zip(&offsets) {
+            if pop.cell_type != CellType::SpikeSourceArray {
+                continue;
+            }
+            for i in 0..pop.size {
+                let start = times.len() as u32;
+                times.extend_from_slice(pop.spike_times_of(i));
+                ranges[offset as usize + i] = (start, times.len() as u32);
+            }
+        }
+        sim.replace_spike_arrays(ranges, times);
+        Ok(())
+    }
+
+    /// The first global cell of every population, checked against the populations `sim` was
+    /// built with.
+    fn offsets_of(&self, sim: &Simulation) -> Result<Vec<u32>, BuildError> {
         let mut offsets = Vec::with_capacity(self.populations.len());
         let mut n = 0u32;
         for p in &self.populations {
@@ -106,12 +153,11 @@ impl Network {
         if n as usize != sim.n_cells() || self.populations.len() != sim.n_populations() {
             return Err(BuildError::new(
                 "simulation",
-                "current_sources",
+                "populations",
                 "the populations differ from the simulation's: build the network again",
             ));
         }
-        sim.replace_current_switches(self.current_switches(&offsets));
-        Ok(())
+        Ok(offsets)
     }
 
     /// Builds the network and returns a simulation at t = 0 on the exact backend.
