@@ -153,8 +153,6 @@ def test_changes_the_core_cannot_take_mid_run_raise(sim):
     prj = sim.Projection(source, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
     quiet_run(sim, 5.0)
     with pytest.raises(NotImplementedError, match="reset"):
-        source.set(spike_times=[10.0])
-    with pytest.raises(NotImplementedError, match="reset"):
         prj.set(weight=0.2)
     with pytest.raises(NotImplementedError, match="reset"):
         sim.Population(1, sim.IF_curr_exp())
@@ -196,6 +194,29 @@ def test_current_sources_changed_mid_run_act_at_once_exactly(sim):
     quiet_run(sim, 100.0)
     again = cells.get_data().segments[-1].spiketrains[0].magnitude
     assert np.allclose(again, spikes, rtol=0, atol=1e-9)
+
+
+def test_spike_times_changed_mid_run_equal_the_times_built_in(sim):
+    def network(times):
+        source = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
+        cells = sim.Population(1, sim.IF_curr_exp(**CELL))
+        sim.Projection(source, cells, sim.AllToAllConnector(),
+                       sim.StaticSynapse(weight=0.5, delay=1.0))
+        source.record("spikes")
+        cells.record("v")
+        return source, cells
+
+    source, cells = network([1.0, 6.0])
+    quiet_run(sim, 5.0)
+    source.set(spike_times=[0.5, 7.25, 9.0])  # 0.5 is past; 6.0 is dropped
+    quiet_run(sim, 15.0)
+    spikes = source.get_data().segments[-1].spiketrains[0].magnitude
+    assert list(spikes) == [1.0, 7.25, 9.0]
+    v = cells.get_data().segments[-1].analogsignals[0].magnitude
+    sim.setup(timestep=0.1)
+    _, built = network([1.0, 7.25, 9.0])
+    quiet_run(sim, 20.0)
+    assert np.array_equal(built.get_data().segments[-1].analogsignals[0].magnitude, v)
 
 
 def test_poisson_source_is_replayed_after_reset(sim):

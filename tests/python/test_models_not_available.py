@@ -30,8 +30,8 @@ def test_missing_model_raises_model_not_available(sim, make, model):
 
 
 def test_a_refused_mid_run_change_is_not_a_missing_model(sim):
-    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+    sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
     sim.run(5.0)
     with pytest.raises(NotImplementedError, match="reset") as info:
-        source.set(spike_times=[7.0])
+        sim.Population(1, sim.IF_curr_exp())
     assert not isinstance(info.value, ModelNotAvailableError)

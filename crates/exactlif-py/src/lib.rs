@@ -1148,6 +1148,18 @@ impl Simulation {
         Ok(())
     }
 
+    /// Applies the spike times of `network`'s SpikeSourceArray populations, as described
+    /// now, from the current time on: times at or before now are past, each cell's next
+    /// spike is its first later time. `network` must have the populations this simulation
+    /// was built from.
+    fn update_spike_times(&mut self, py: Python<'_>, network: &Network) -> PyResult<()> {
+        let net = Arc::clone(&network.net);
+        net.update_spike_times(self.sim())
+            .map_err(|e| from_build(py, e))?;
+        self.net = net;
+        Ok(())
+    }
+
     /// The current time (ms).
     #[getter]
     fn t(&mut self) -> f64 {

@@ -103,10 +103,11 @@ class _ParameterHooks:
                 except ValueError as err:
                     raise errors.InvalidParameterValueError(str(err)) from err
             state._diagnose = True
+        elif cell_type == "SpikeSourceArray":
+            # while running: the new times to come, exactly, at the next run
+            state.changing_spike_times("spike times")
         else:
-            what = "spike times" if cell_type == "SpikeSourceArray" else \
-                f"{cell_type} parameters"
-            state.changing(what)
+            state.changing(f"{cell_type} parameters")
         parent._parameters.update(full)
 
     def _set_initial_value_array(self, variable, initial_values):

@@ -63,6 +63,7 @@ class State(common.control.BaseState):
         self._version = 0         # bumped at every change of the description
         self._built_version = -1  # the version the simulation was built from
         self._sources_changed = False  # current sources changed while running
+        self._spikes_changed = False   # spike times changed while running
         self.reset()
 
     @property
@@ -96,21 +97,39 @@ class State(common.control.BaseState):
         else:
             self._version += 1
 
-    def update_sources(self):
-        """Hand the current sources, as described now, to the running simulation."""
+    def changing_spike_times(self, what):
+        """Announce new ``spike_times`` of a SpikeSourceArray population.
+
+        While running (t > 0) the Rust simulation takes them at the next run
+        (``Simulation.update_spike_times``): times at or before the current time are past,
+        each cell's next spike is its first later time. Before the first run, or at t = 0,
+        they are kept for the next build like any change.
+        """
+        if self.sim is not None and self.t > 0:
+            self._spikes_changed = True
+        else:
+            self._version += 1
+
+    def apply_changes(self):
+        """Hand the current sources and spike times changed while running, as described
+        now, to the running simulation (a description of the populations and current
+        sources is enough: the core checks it has the simulation's populations)."""
         _core = core()
         min_delay = None if self.min_delay == "auto" else float(self.min_delay)
         net = _core.Network(float(self.dt), seed=int(self.seed), min_delay=min_delay)
         try:
             for population in self.populations:
-                net.create(population._core_label, population.size,
-                           population.celltype.core_name)
+                population._build_into(net)
             for source in self.current_sources:
                 source._build_into(net)
-            self.sim.update_current_sources(net)
+            if self._sources_changed:
+                self.sim.update_current_sources(net)
+            if self._spikes_changed:
+                self.sim.update_spike_times(net)
         except _core.BuildError as err:
             raise translate_build_error(err) from err
         self._sources_changed = False
+        self._spikes_changed = False
 
     def check_change(self, what):
         """Raise NotImplementedError if `what` cannot change now (see :meth:`changing`)."""
@@ -176,8 +195,8 @@ class State(common.control.BaseState):
 
     def run_until(self, tstop):
         self.ensure_built()
-        if self._sources_changed:
-            self.update_sources()
+        if self._sources_changed or self._spikes_changed:
+            self.apply_changes()
         if self._diagnose:
             self.diagnose()
         self.sim.run_until(float(tstop))
