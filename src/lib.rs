@@ -2,7 +2,7 @@
 //!
 //! Each leaky integrate-and-fire neuron's trajectory is solved in closed form between events;
 //! the exact time it will next reach threshold is found by a solver that cannot miss a crossing
-//! ([`threshold`]), kept in a priority queue, and the engine jumps from event to event. State
+//! (`threshold`), kept in a priority queue, and the engine jumps from event to event. State
 //! variables are still recorded on the usual grid, by sampling the closed form.
 //!
 //! The vocabulary is PyNN's: [`Network`] (setup), populations of [`CellType`]s with parameters

@@ -41,7 +41,7 @@
 //!
 //! - `grid` ([`Propagators::exact`]): `pm = e^{-h/tau_m}`, `pX = K_X(h)/cm`, `dX = e^{-h/tau_X}`:
 //!   the closed form of [`crate::model::if_curr_exp`] over one step, with
-//!   [`kernel`] (stable at `tau_syn == tau_m`). Between inputs on the grid this is exact: grid `v`
+//!   [`crate::model::if_curr_exp::kernel`] (stable at `tau_syn == tau_m`). Between inputs on the grid this is exact: grid `v`
 //!   equals the exact `v` at grid points up to rounding.
 //! - `euler` ([`Propagators::euler`]): `pm = 1 - h/tau_m`, `pX = h/cm`, `dX = 1 - h/tau_X`:
 //!   forward Euler for `v` and the currents.

@@ -160,12 +160,12 @@ pub const BACKENDS: [&str; 3] = ["exact", "grid", "euler"];
 /// A simulation backend (SPEC §3): the exact event-driven engine or a step-based scheme.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// The exact event-driven reference ([`exact`]).
+    /// The exact event-driven reference (`engine::exact`).
     #[default]
     Exact,
-    /// Exact propagators on the time grid, NEST `iaf_psc_exp` semantics ([`grid`]).
+    /// Exact propagators on the time grid, NEST `iaf_psc_exp` semantics (`engine::grid`).
     Grid,
-    /// Forward Euler on the time grid ([`euler`]).
+    /// Forward Euler on the time grid (`engine::propagators`).
     Euler,
 }
 

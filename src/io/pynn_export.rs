@@ -21,7 +21,7 @@
 //!
 //! # Projections
 //!
-//! The connections are taken from the built network ([`NetData`]), so they are exactly the
+//! The connections are taken from the built network (the engines' flat `NetData`), so they are exactly the
 //! synapses exactlif simulates. They are grouped by (presynaptic population, postsynaptic
 //! population, receptor type): a group is named after the model's projection(s) it comes from
 //! (several model projections between the same populations and receptor are merged into one

@@ -95,7 +95,7 @@ pub enum SpikeTimes {
 /// Cell types (PyNN's standard cell names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CellType {
-    /// `IF_curr_exp`: see [`crate::model::if_curr_exp`].
+    /// `IF_curr_exp`: see `model::if_curr_exp`.
     IfCurrExp,
     /// `SpikeSourceArray`: spikes at given times.
     SpikeSourceArray,

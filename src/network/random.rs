@@ -199,12 +199,12 @@ impl RandomDistribution {
         }
     }
 
-    /// Draws `n` values from the stream of `purpose` (see [`stream`]).
+    /// Draws `n` values from the stream of `purpose` (see `network::random::stream`).
     pub fn sample_n(&self, seed: u64, purpose: &str, n: usize) -> Vec<f64> {
         self.samples(seed, purpose).take(n).collect()
     }
 
-    /// The values drawn one after another from the stream of `purpose` (see [`stream`]), without
+    /// The values drawn one after another from the stream of `purpose` (see `network::random::stream`), without
     /// end: the first `n` are [`sample_n`](Self::sample_n)`(seed, purpose, n)`, but nothing is
     /// stored, so a million connections can take their weights from it one at a time.
     pub fn samples(&self, seed: u64, purpose: &str) -> impl Iterator<Item = f64> + '_ {

@@ -38,7 +38,7 @@
 //! So the solver runs a few times per spike, not once per input (CUBA: 93 k searches for 23 k
 //! spikes and 1.84 M inputs per simulated second). `tests/lazy_predictions.rs`
 //! checks these rules against exhaustive prediction after every change
-//! ([`ExactEngine::set_lazy_predictions`]).
+//! (`ExactEngine::set_lazy_predictions`, built with the `internals` feature).
 //!
 //! # Order of events (deterministic)
 //!
