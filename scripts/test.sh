@@ -16,7 +16,7 @@ python=${PYTHON:-python3}
 if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" pytest scipy
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" pytest scipy "nest-simulator==3.10.*"
 # --no-build-isolation: build with the maturin just installed, not a fresh copy each time.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation .
 # both import names of the backend
