@@ -1,4 +1,5 @@
-"""Current sources of the exactlif backend: ``DCSource`` and ``StepCurrentSource``.
+"""Current sources of the exactlif backend: ``DCSource``, ``StepCurrentSource`` and
+``NoisyCurrentSource``.
 
 A source is part of the network description: it is handed to the core when the
 network is built, once per population it is injected into. ``source.record()``
@@ -19,6 +20,9 @@ from pyNN.common import Assembly, Population, PopulationView
 from pyNN.models import BaseCurrentSource
 from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import build_translations, electrodes
+
+from pyNN.errors import InvalidParameterValueError
+from pyNN.random import NativeRNG
 
 from ..errors import ModelNotAvailableError, check_names
 from ..simulator import as_f64, as_u32, state
@@ -182,18 +186,215 @@ class StepCurrentSource(ExactlifCurrentSource, electrodes.StepCurrentSource):
         return np.where(i >= 0, v["amplitudes"][np.maximum(i, 0)], 0.0)
 
 
+class NoisyCurrentSource(ExactlifCurrentSource, electrodes.NoisyCurrentSource):
+    """A Gaussian "white" noise current: a new amplitude, drawn from N(``mean``, ``stdev``)
+    (nA), every ``dt`` ms from ``start`` on, and no current from ``stop`` on.
+
+    Parameters: ``mean`` and ``stdev`` (nA), ``start`` and ``stop`` (ms; ``stop`` defaults
+    to 1e12, i.e. never), ``dt`` (ms; defaults to the time step and must be a multiple of
+    it, else ``InvalidParameterValueError``); optional ``rng``.
+
+    As NEST's ``noise_generator`` (which pyNN.nest uses), every target cell gets its own,
+    independent noise: on cell ``i`` the current is the piecewise-constant
+    ``I(t) = mean + stdev * z_i[k]`` for ``start + k*dt <= t < start + (k+1)*dt``
+    (``t < stop``), with independent standard normal ``z_i[k]``; exactlif integrates the
+    membrane exactly under it (a step current per cell). With the default
+    ``setup(step_current_times="grid")`` ``start`` and ``stop`` are rounded to the time
+    step, as StepCurrentSource times are.
+
+    The steps are drawn lazily, up to the end of each run, so ``stop = 1e12`` costs only
+    the steps simulated. Cell ``i``'s draws ``z_i[0], z_i[1], ...`` come in order from a
+    stream of its own, a NumPy ``Generator(PCG64(SeedSequence(...)))`` keyed by the seed,
+    the index of the source (in creation order) and the cell's id: they do not depend on
+    how a simulation is chopped into runs (``run(100)`` equals ``run(50); run(50)``,
+    bit for bit), nor on the other cells or sources. The seed is the ``rng``'s when ``rng``
+    is a ``NumpyRNG`` (or ``GSLRNG``) with a seed; an unseeded one gives a seed drawn from
+    it once; ``rng=None`` or a ``NativeRNG`` use ``setup(seed=...)``.
+
+    ``reset()`` replays the same noise (as for ``SpikeSourcePoisson``): the draws are part
+    of the network's description, not of a run.
+
+    ``record()`` / ``get_data()`` give the current injected into the first target cell (in
+    the order of ``inject_into``) on the recording grid.
+    """
+
+    core_name = "StepCurrentSource"
+    translations = build_translations(("mean", "mean"), ("stdev", "stdev"), ("start", "start"),
+                                      ("stop", "stop"), ("dt", "dt"))
+
+    #: Tags the noise streams in their SeedSequence (apart from other uses of a seed).
+    _STREAM_TAG = 0x4E4F495359  # "NOISY"
+
+    def __init__(self, rng=None, **parameters):
+        if "dt" not in parameters:
+            parameters["dt"] = float(state.dt)
+        object.__setattr__(self, "_seed_key", _seed_key(rng))
+        object.__setattr__(self, "_index", len(state.current_sources))
+        object.__setattr__(self, "_streams", {})  # cell id -> [Generator, z (growable), n]
+        object.__setattr__(self, "_n_steps", 0)   # steps drawn (for every target cell)
+        super().__init__(**parameters)
+
+    # --- parameters -----------------------------------------------------------
+
+    def _check(self):
+        """Validate the parameters (PyNN's InvalidParameterValueError)."""
+        v = self._values()
+        for name in ("mean", "stdev", "start", "stop", "dt"):
+            x = v[name]
+            if not np.isfinite(x):
+                raise InvalidParameterValueError(
+                    f"NoisyCurrentSource: {name} must be a finite number, got {x}")
+        if v["stdev"] < 0:
+            raise InvalidParameterValueError(
+                f"NoisyCurrentSource: stdev must be >= 0 nA, got {v['stdev']}")
+        if v["start"] < 0:
+            raise InvalidParameterValueError(
+                f"NoisyCurrentSource: start must be >= 0 ms, got {v['start']}")
+        if v["stop"] < v["start"]:
+            raise InvalidParameterValueError(
+                f"NoisyCurrentSource: stop ({v['stop']} ms) must be >= start "
+                f"({v['start']} ms)")
+        _dt_steps(v["dt"])
+
+    def _grid(self):
+        """(t0, dt, stop) of the steps as applied: on the time grid in "grid" mode."""
+        v = self._values()
+        h = float(state.dt)
+        if state.step_current_times == "grid":
+            n0, m = int(np.rint(v["start"] / h)), _dt_steps(v["dt"])
+            return n0, m, float(np.rint(v["stop"] / h) * h)
+        return float(v["start"]), float(v["dt"]), float(v["stop"])
+
+    def _times(self, n):
+        """The times of steps 0..n-1."""
+        t0, dt, _ = self._grid()
+        k = np.arange(n, dtype=np.float64)
+        if state.step_current_times == "grid":
+            return (t0 + k * dt) * float(state.dt)  # integers (exact) times the time step
+        return t0 + k * dt
+
+    def _n_steps_until(self, t):
+        """The number of steps that start at or before `t` and before `stop`."""
+        t0, dt, stop = self._grid()
+        if state.step_current_times == "grid":
+            h = float(state.dt)
+            start, step = t0 * h, dt * h
+        else:
+            start, step = t0, dt
+        end = min(t, np.nextafter(stop, -np.inf))
+        if end < start:
+            return 0
+        n = int(np.floor((end - start) / step)) + 1
+        times = self._times(n + 1)  # the closed form may be off by one in floating point
+        return int(np.count_nonzero((times <= t) & (times < stop)))
+
+    def get_native_parameters(self):
+        return ParameterSpace(self._values(), shape=None)
+
+    # --- the steps -------------------------------------------------------------
+
+    def _extend_to(self, t):
+        """Draw the steps up to time `t` (those starting at or before it) for every target
+        cell. True if the description changed (the simulator then hands it to the core)."""
+        n = self._n_steps_until(t)
+        if n <= self._n_steps:
+            return False
+        object.__setattr__(self, "_n_steps", n)
+        return bool(self._targets)
+
+    def _z(self, gid, n):
+        """Cell `gid`'s first `n` standard normal draws (drawn in order, once)."""
+        stream = self._streams.get(gid)
+        if stream is None:
+            seq = np.random.SeedSequence(
+                [self._seed(), self._STREAM_TAG, self._index, int(gid)])
+            stream = self._streams[gid] = [np.random.Generator(np.random.PCG64(seq)),
+                                           np.empty(0), 0]
+        gen, z, drawn = stream
+        if n > drawn:
+            if n > z.size:
+                grown = np.empty(max(n, 2 * z.size))
+                grown[:drawn] = z[:drawn]
+                z = stream[1] = grown
+            z[drawn:n] = gen.standard_normal(n - drawn)
+            stream[2] = n
+        return z[:n]
+
+    def _seed(self):
+        key = self._seed_key
+        return int(state.seed) % 2**64 if key is None else key
+
+    def _cell_steps(self, gid):
+        """(times, amplitudes) of the step current of cell `gid`: the steps drawn so far,
+        then 0 at ``stop``."""
+        n = self._n_steps
+        v = self._values()
+        times = self._times(n)
+        amplitudes = v["mean"] + v["stdev"] * self._z(gid, n)
+        _, _, stop = self._grid()
+        if n == 0 or stop > times[-1]:
+            times = np.append(times, stop)
+            amplitudes = np.append(amplitudes, 0.0)
+        return times, amplitudes
+
+    def _build_into(self, net):
+        for population, cells in self._targets:
+            indices = np.arange(population.size) if cells is None else cells
+            for i in indices:
+                times, amplitudes = self._cell_steps(population.all_cells[i])
+                net.inject(self.core_name, {"times": times, "amplitudes": amplitudes},
+                           population._core_index, as_u32([i]))
+
+    def _unbounded_populations(self):
+        """The core labels of the populations this source puts noise into (stdev > 0): the
+        core's "can never fire" diagnostic, which sees only the steps drawn, is no proof
+        for them."""
+        if self._values()["stdev"] == 0:
+            return []
+        return [population._core_label for population, _ in self._targets]
+
+    def _current_at(self, t):
+        if not self._targets:
+            return np.zeros_like(t)
+        population, cells = self._targets[0]
+        i = 0 if cells is None else cells[0]
+        times, amplitudes = self._cell_steps(population.all_cells[i])
+        k = np.searchsorted(times, t + 1e-9 * state.dt, side="right") - 1
+        return np.where(k >= 0, amplitudes[np.maximum(k, 0)], 0.0)
+
+
+def _dt_steps(dt):
+    """The number of time steps in `dt`; InvalidParameterValueError unless a multiple."""
+    h = float(state.dt)
+    ratio = dt / h
+    m = int(np.rint(ratio))
+    if not (m >= 1 and abs(ratio - m) <= 1e-9 * m):
+        raise InvalidParameterValueError(
+            f"NoisyCurrentSource: dt ({dt} ms) must be a multiple of the time step ({h} ms)")
+    return m
+
+
+def _seed_key(rng):
+    """The seed of the noise streams given by `rng` (None: the setup seed)."""
+    if rng is None or isinstance(rng, NativeRNG):
+        return None
+    seed = getattr(rng, "seed", None)
+    if seed is None:
+        if hasattr(rng, "next"):  # an unseeded RNG: a seed drawn from it once
+            return int(np.asarray(rng.next(1, "uniform_int", {"low": 0, "high": 2**31 - 1}))
+                       .ravel()[0])
+        raise TypeError(f"NoisyCurrentSource: rng must be a pyNN.random RNG, got {rng!r}")
+    return int(seed) % 2**64
+
+
 class _NotAvailable(electrodes.StandardCurrentSource):
     def __init__(self, *args, **kwargs):
         raise ModelNotAvailableError(
             type(self).__name__,
-            f"{type(self).__name__} is not yet available in exactlif; DCSource and "
-            "StepCurrentSource are."
+            f"{type(self).__name__} is not yet available in exactlif; DCSource, "
+            "StepCurrentSource and NoisyCurrentSource are."
         )
 
 
 class ACSource(_NotAvailable, electrodes.ACSource):
     """Not yet available in exactlif (needs the sinusoidal closed form in the core)."""
-
-
-class NoisyCurrentSource(_NotAvailable, electrodes.NoisyCurrentSource):
-    """Not yet available in exactlif."""
