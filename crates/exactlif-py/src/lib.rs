@@ -960,6 +960,41 @@ impl Network {
             .map_err(|e| from_build(py, e))
     }
 
+    /// connections(projection) -> (pre, post, weights, delays)
+    ///
+    /// The connections of projection `projection` (the index in the order of `connect` and
+    /// `connect_rule` calls) as the build draws them, in connection order: uint32 arrays of
+    /// the pre and post cells (indices in their populations) and float64 arrays of weights
+    /// (nA) and delays (ms). Drawn from the same streams as the build, without building.
+    fn connections<'py>(
+        &self,
+        py: Python<'py>,
+        projection: usize,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let net = Arc::clone(&self.net);
+        let conns = py
+            .detach(|| net.connections(projection))
+            .map_err(|e| from_build(py, e))?;
+        let n = conns.len();
+        let (mut pre, mut post) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut w, mut d) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (a, b, x, y) in conns {
+            pre.push(a);
+            post.push(b);
+            w.push(x);
+            d.push(y);
+        }
+        PyTuple::new(
+            py,
+            [
+                pre.into_pyarray(py).into_any(),
+                post.into_pyarray(py).into_any(),
+                w.into_pyarray(py).into_any(),
+                d.into_pyarray(py).into_any(),
+            ],
+        )
+    }
+
     /// inject(kind, params, population, cells=None)
     ///
     /// Injects a current source into the population (or `cells` of it): kind "DCSource" with

@@ -5,6 +5,14 @@ a time (``_convergent_connect``). They are collected as NumPy arrays (no Python
 object per synapse) and given to the core in one ``Network.connect`` call per
 pair of populations at build. ``pre`` and ``post`` may be populations, views or
 assemblies: indices are mapped to (population, cell) pairs.
+
+The native path: between two Populations, a standard connector whose rng is exactlif's
+``NativeRNG`` or unseeded (a ``NumpyRNG`` without a seed, PyNN's default), with weights
+and delays that are numbers or such random distributions, is not drawn by PyNN at all.
+The projection becomes one of the core's own rules (``Network.connect_rule``), drawn from
+the core's streams (the seed of ``setup(seed=...)`` and the projection's label), exactly
+as a model file with the same network draws it; its connections are read back from the
+core (``Network.connections``) for ``len()``, ``get()`` and ``save()``.
 """
 
 import numpy as np
@@ -15,6 +23,86 @@ from pyNN.space import Space
 from . import simulator
 from .simulator import as_f64, as_u32, state
 from .standardmodels.synapses import StaticSynapse
+
+#: PyNN connector class -> the core's rule and the connector attributes it takes.
+_NATIVE_CONNECTORS = {
+    "AllToAllConnector": ("allow_self_connections",),
+    "OneToOneConnector": (),
+    "FixedProbabilityConnector": ("p_connect", "allow_self_connections"),
+    "FixedNumberPreConnector": ("n", "allow_self_connections", "with_replacement"),
+    "FixedNumberPostConnector": ("n", "allow_self_connections", "with_replacement"),
+    "FixedTotalNumberConnector": ("n", "allow_self_connections", "with_replacement"),
+}
+
+#: The random distributions the core draws itself, with their parameter names.
+_NATIVE_DISTRIBUTIONS = {
+    "normal": ("mu", "sigma"), "normal_clipped": ("mu", "sigma", "low", "high"),
+    "uniform": ("low", "high"), "lognormal": ("mu", "sigma"), "exponential": ("beta",),
+    "gamma": ("k", "theta"),
+}
+
+
+def _native_rng(rng):
+    """Whether draws from `rng` may come from the core's streams instead: exactlif's (PyNN's)
+    ``NativeRNG``, no rng, a ``NumpyRNG`` without a seed, or the ``NumpyRNG`` PyNN's
+    connectors put in place of a missing rng (``pyNN.connectors._get_rng(None)``, whose seed
+    is fixed: a connector created without ``rng=``)."""
+    from pyNN.connectors import _get_rng
+    from pyNN.random import NativeRNG, NumpyRNG
+    if rng is None or isinstance(rng, NativeRNG):
+        return True
+    if type(rng) is NumpyRNG:
+        return rng.seed is None or rng.seed == _get_rng(None).seed
+    return False
+
+
+def _native_value(value):
+    """A weight or delay for the core (a number or a distribution dict), or None."""
+    base = getattr(value, "base_value", value)
+    if isinstance(base, (int, float, np.integer, np.floating)) and not isinstance(base, bool):
+        return float(base)
+    from pyNN.random import RandomDistribution
+    if isinstance(base, RandomDistribution) and _native_rng(base.rng):
+        names = _NATIVE_DISTRIBUTIONS.get(base.name)
+        if names is not None and set(base.parameters) == set(names):
+            out = {"distribution": base.name}
+            out.update({k: float(v) for k, v in base.parameters.items()})
+            return out
+    return None
+
+
+def _native_rule(projection, connector):
+    """The core's rule for `connector` between the projection's populations, or None."""
+    kind = type(connector).__name__
+    keys = _NATIVE_CONNECTORS.get(kind)
+    if keys is None or type(connector).__module__ != "pyNN.connectors":
+        return None
+    if not all(isinstance(p, common.Population) for p in (projection.pre, projection.post)):
+        return None
+    if getattr(connector, "location_selector", None) is not None:
+        return None
+    if not _native_rng(getattr(connector, "rng", None)):
+        return None
+    rule = {"type": kind}
+    for key in keys:
+        value = getattr(connector, key)
+        if key == "n":
+            if not isinstance(value, (int, np.integer)):
+                return None  # a random number of connections: PyNN draws it
+            value = int(value)
+        elif key == "p_connect":
+            value = float(value)
+        else:
+            value = bool(value)
+        rule[key] = value
+    space = projection.synapse_type.parameter_space
+    weight = _native_value(space["weight"])
+    delay_param = space["delay"]
+    delay = _native_value(delay_param) if delay_param.base_value is not None \
+        else float(state.min_delay if state.min_delay != "auto" else state.dt)
+    if weight is None or delay is None:
+        return None
+    return rule, weight, delay
 
 
 def _cells_of(neurons):
@@ -63,9 +151,35 @@ class Projection(common.Projection):
         state.changing("the projections (a new projection)")
         self._chunks = []
         self._arrays = None
-        connector.connect(self)
-        self._finish()
+        self._rule = _native_rule(self, connector)
+        if self._rule is None:
+            connector.connect(self)
+            self._finish()
+        else:
+            self._draw_native()
         state.projections.append(self)
+
+    def _draw_native(self):
+        """The connections the core's rule draws, read back from a network holding the two
+        populations and this projection (the draws depend on the seed, the label, the rule
+        and the populations' sizes only)."""
+        from .simulator import core, translate_build_error
+        _core = core()
+        min_delay = None if state.min_delay == "auto" else float(state.min_delay)
+        net = _core.Network(float(state.dt), seed=int(state.seed), min_delay=min_delay)
+        rule, weight, delay = self._rule
+        try:
+            pre = net.create("pre", self.pre.size, self.pre.celltype.core_name)
+            post = pre if self.pre is self.post else \
+                net.create("post", self.post.size, self.post.celltype.core_name)
+            net.connect_rule(pre, post, rule, weight, delay, self.receptor_type,
+                             label=self.label)
+            pre_idx, post_idx, w, d = net.connections(0)
+        except _core.BuildError as err:
+            raise translate_build_error(err) from err
+        self._pre_idx = pre_idx.astype(np.int64)
+        self._post_idx = post_idx.astype(np.int64)
+        self._weights, self._delays = w, d
 
     # --- collecting connections ---------------------------------------------
 
@@ -93,7 +207,13 @@ class Projection(common.Projection):
         self._pre_idx, self._post_idx, self._weights, self._delays = pre, post, w, d
 
     def _build_into(self, net):
-        """Add the connections to the core network: one call per pair of populations."""
+        """Add the connections to the core network: the core's own rule on the native path,
+        else one list per pair of populations."""
+        if self._rule is not None:
+            rule, weight, delay = self._rule
+            net.connect_rule(self.pre._core_index, self.post._core_index, rule, weight, delay,
+                             self.receptor_type, label=self.label)
+            return
         pre_pops, pre_which, pre_cells = _cells_of(self.pre)
         post_pops, post_which, post_cells = _cells_of(self.post)
         a = pre_which[self._pre_idx]
@@ -162,6 +282,7 @@ class Projection(common.Projection):
     def _set_attributes(self, parameter_space):
         """Projection.set(weight=..., delay=...): before the first run or after reset()."""
         state.changing("synaptic weights and delays")
+        self._rule = None  # the connections are a list from now on
         parameter_space.evaluate(mask=(self._pre_idx, self._post_idx))
         new = {}
         for name, value in parameter_space.items():

@@ -153,6 +153,48 @@ impl Network {
         Ok(())
     }
 
+    /// The connections of projection `index` as the build draws them, in connection order:
+    /// `(pre, post, weight nA, delay ms)`, cells as indices in their populations (PyNN's
+    /// `Projection.get(["weight", "delay"], format="list")`). The draws come from the same
+    /// streams as the build's, so these are the synapses a simulation of this network has;
+    /// they are not checked here (the build checks them).
+    ///
+    /// ```
+    /// use exactlif::{CellType, Connector, Network, Receptor, Setup, StaticSynapse};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 7, min_delay: None });
+    /// let a = net.create("a", 20, CellType::IfCurrExp)?;
+    /// let b = net.create("b", 10, CellType::IfCurrExp)?;
+    /// let rule = Connector::FixedNumberPre { n: 3, allow_self_connections: true, with_replacement: false };
+    /// net.connect(a, b, rule, StaticSynapse::new(0.5, 1.5), Receptor::Excitatory, None)?;
+    /// let c = net.connections(0)?;
+    /// assert_eq!(c.len(), 30);
+    /// assert!(c.iter().all(|&(pre, post, w, d)| pre < 20 && post < 10 && w == 0.5 && d == 1.5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connections(&self, index: usize) -> Result<Vec<(u32, u32, f64, f64)>, BuildError> {
+        let Some(proj) = self.projections.get(index) else {
+            return Err(BuildError::new(
+                "simulation",
+                "projections",
+                format!(
+                    "there is no projection {index}: the network has {}",
+                    self.projections.len()
+                ),
+            ));
+        };
+        let zeros = vec![0; self.populations.len()];
+        let drawn = self.draw(proj, &zeros);
+        let mut out = Vec::with_capacity(drawn.conns.len());
+        drawn
+            .for_each_synapse(self.setup.seed, |_, pre, delay, target, weight| {
+                out.push((pre, target & !INHIBITORY_BIT, weight, delay));
+                Ok::<(), Infallible>(())
+            })
+            .unwrap_or_else(|e| match e {});
+        Ok(out)
+    }
+
     /// The connections of `proj` (from its stream `projection:{label}/connector`), not yet
     /// placed; its populations start at `offsets`.
     fn draw<'a>(&self, proj: &'a Projection, offsets: &[u32]) -> Drawn<'a> {
