@@ -259,9 +259,11 @@ fn amplitude_at(s: &CurrentSource, t: f64) -> f64 {
                 0.0
             }
         }
-        CurrentSource::Step { times, amplitudes } => match times.iter().rposition(|&x| x <= t) {
-            Some(i) => amplitudes[i],
-            None => 0.0,
+        // times strictly increasing (checked by Network::inject): the last one <= t, found by
+        // bisection (a linear search made a source of K steps cost K^2)
+        CurrentSource::Step { times, amplitudes } => match times.partition_point(|&x| x <= t) {
+            0 => 0.0,
+            i => amplitudes[i - 1],
         },
     }
 }
