@@ -3,9 +3,9 @@
 A PyNN script runs on exactlif's exact event-driven engine with only its import
 changed. Supported: ``IF_curr_exp`` cells (record ``spikes``, ``v``,
 ``isyn_exc``, ``isyn_inh``), ``SpikeSourceArray``, ``SpikeSourcePoisson``,
-``StaticSynapse`` with every connector of ``pyNN.connectors``, ``DCSource`` and
-``StepCurrentSource``. Other PyNN models raise ``NotImplementedError`` when
-created.
+``StaticSynapse`` with every connector of ``pyNN.connectors``, ``DCSource``,
+``StepCurrentSource`` and ``NoisyCurrentSource``. Other PyNN models raise
+``ModelNotAvailableError`` (a ``NotImplementedError``) when created.
 
 Design
 ------
@@ -18,14 +18,21 @@ Design
 - **Changes between runs.** Once built, ``set()`` and ``initialize()`` of
   ``IF_curr_exp`` cells go to the simulation (``Simulation.set_parameter`` /
   ``initialize``): exact, at the current time; they still hold after
-  ``reset()``. Changes that the core cannot yet apply while t > 0 (spike
-  times, Poisson parameters, current sources, weights and delays, recording,
-  new populations or projections) raise ``NotImplementedError`` saying to call
-  ``reset()`` first; they are never silently ignored. At t = 0 they are kept
-  and the network is rebuilt at the next run.
+  ``reset()``. Current sources (amplitudes, times, new sources and injections)
+  and ``SpikeSourceArray`` spike times changed while running are handed over
+  at the next run (``update_current_sources``, ``update_spike_times``), also
+  exactly at the current time. Changes that the core cannot yet apply while
+  t > 0 (Poisson parameters, weights and delays, recording, new populations or
+  projections) raise ``NotImplementedError`` saying to call ``reset()`` first;
+  they are never silently ignored. At t = 0 they are kept and the network is
+  rebuilt at the next run.
 - **Projections** collect the connections PyNN's connectors hand over per
   post-synaptic cell into NumPy arrays and give them to the core in one
-  ``Network.connect`` call per pair of populations.
+  ``Network.connect`` call per pair of populations. The native path: between
+  two Populations, a standard connector whose rng is ``NativeRNG`` or unseeded,
+  with numbers or such distributions as weights and delays, becomes the core's
+  own rule (``connect_rule``), drawn as a model file of the same network draws
+  it (see ``projections``).
 - **Recording**: ``get_data()`` returns Neo Blocks with one Segment per
   ``reset()``; signals are ``AnalogSignal`` of shape (n_times, n_cells) in
   mV / nA sampled every time step (or ``sampling_interval``), spike trains
@@ -36,7 +43,9 @@ Design
   connections ``ConnectionError``, with the core's message. The core's
   diagnostics ("can never fire") are ``UserWarning``s at the build.
 - **Randomness**: ``setup(seed=...)`` seeds the core's draws (Poisson
-  streams); ``reset()`` replays the same Poisson streams.
+  streams, native connectors); ``reset()`` replays the same Poisson streams.
+  ``NoisyCurrentSource`` draws from its rng's seed, or the setup seed for
+  ``NativeRNG``/no rng, one stream per target cell; ``reset()`` replays it.
 - ``setup()`` accepts and ignores NEST-only keys (``t_flush``,
   ``spike_precision``, ...). See :func:`setup` for exactlif's own keys.
 """
