@@ -422,8 +422,23 @@ impl BuildError {
     }
 }
 
-/// The closest name in `candidates` to a misspelt `name`, if one is close enough to suggest.
+/// The name in `candidates` a misspelt `name` most likely means, if any: the same name in
+/// another case (`V`: `v`), the name another simulator uses for it (NEST's and Brian's `dt`:
+/// `timestep`, `tstop`: `duration`), or the closest string if it is close enough.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    // the same name in another case (`V` for `v`)
+    if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+        return Some(c.to_string());
+    }
+    // NEST's, Brian's and PyNN's other names for ours (`dt` is our `timestep`, not `duration`,
+    // which it resembles more as a string)
+    if let Some(&(_, ours)) = ALIASES
+        .iter()
+        .find(|(theirs, ours)| theirs.eq_ignore_ascii_case(name) && candidates.contains(ours))
+    {
+        return Some(ours.to_string());
+    }
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(name, c);
@@ -433,6 +448,26 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     }
     best.filter(|b| b.0 >= 0.7).map(|b| b.1.to_string())
 }
+
+/// Other simulators' (NEST, Brian 2) and PyNN's older names, with the name they mean here.
+const ALIASES: [(&str, &str); 16] = [
+    ("dt", "timestep"),
+    ("resolution", "timestep"),
+    ("time_step", "timestep"),
+    ("tstop", "duration"),
+    ("t_stop", "duration"),
+    ("simtime", "duration"),
+    ("runtime", "duration"),
+    ("t_refrac", "tau_refrac"),
+    ("t_ref", "tau_refrac"),
+    ("V_m", "v"),
+    ("V_th", "v_thresh"),
+    ("V_reset", "v_reset"),
+    ("E_L", "v_rest"),
+    ("C_m", "cm"),
+    ("I_e", "i_offset"),
+    ("tau_syn_ex", "tau_syn_E"),
+];
 
 /// One population of a [`Network`] description.
 #[derive(Clone, Debug, PartialEq)]

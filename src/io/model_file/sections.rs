@@ -166,6 +166,19 @@ impl Parser<'_> {
                 format!("must be >= 0 ms, got {duration}"),
             ));
         }
+        // a run shorter than one step would record its first sample only, and the step-based
+        // backends would simulate nothing (0 stays valid: the state at t = 0)
+        if duration > 0.0 && duration < timestep {
+            return Err(self.err(
+                v.span(),
+                item,
+                "duration",
+                format!(
+                    "{duration} ms is shorter than one timestep ({timestep} ms): make the \
+                     duration at least the timestep, or the timestep at most the duration"
+                ),
+            ));
+        }
         let seed = match t.get("seed") {
             None => 0,
             Some(v) => {
