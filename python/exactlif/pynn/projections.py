@@ -165,8 +165,7 @@ class Projection(common.Projection):
         and the populations' sizes only)."""
         from .simulator import core, translate_build_error
         _core = core()
-        min_delay = None if state.min_delay == "auto" else float(state.min_delay)
-        net = _core.Network(float(state.dt), seed=int(state.seed), min_delay=min_delay)
+        net = state.new_core_network()
         rule, weight, delay = self._rule
         try:
             pre = net.create("pre", self.pre.size, self.pre.celltype.core_name)

@@ -110,13 +110,17 @@ class State(common.control.BaseState):
         else:
             self._version += 1
 
+    def new_core_network(self):
+        """An empty core network with this setup's time step, seed and min_delay."""
+        min_delay = None if self.min_delay == "auto" else float(self.min_delay)
+        return core().Network(float(self.dt), seed=int(self.seed), min_delay=min_delay)
+
     def apply_changes(self):
         """Hand the current sources and spike times changed while running, as described
         now, to the running simulation (a description of the populations and current
         sources is enough: the core checks it has the simulation's populations)."""
         _core = core()
-        min_delay = None if self.min_delay == "auto" else float(self.min_delay)
-        net = _core.Network(float(self.dt), seed=int(self.seed), min_delay=min_delay)
+        net = self.new_core_network()
         try:
             for population in self.populations:
                 population._build_into(net)
@@ -154,8 +158,7 @@ class State(common.control.BaseState):
     def build(self):
         """Build the Rust network from the description; warn about its diagnostics."""
         _core = core()
-        min_delay = None if self.min_delay == "auto" else float(self.min_delay)
-        net = _core.Network(float(self.dt), seed=int(self.seed), min_delay=min_delay)
+        net = self.new_core_network()
         try:
             for population in self.populations:
                 population._build_into(net)
