@@ -163,3 +163,20 @@ def test_procedural_api(sim):
     sim.initialize(cells, v=-60.0)
     sim.run(20.0)
     assert all(n >= 1 for n in cells.get_spike_counts().values())
+
+
+def test_a_list_projection_between_assemblies_builds_and_connects_every_pair(sim):
+    # two populations on each side: four pairs, each its own list in the core, with its own
+    # label (the core's labels are unique)
+    a, b = (sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]), label=x) for x in "ab")
+    c, d = (sim.Population(2, sim.IF_curr_exp(), label=x) for x in "cd")
+    prj = sim.Projection(a + b, c + d, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=0.5, delay=1.0), receptor_type="excitatory",
+                         label="all")
+    (c + d).record("v")
+    sim.run(5.0)
+    assert len(prj) == 16
+    assert sim.simulator.state.sim.n_synapses == 16
+    for pop in (c, d):
+        v = pop.get_data().segments[-1].analogsignals[0].magnitude
+        assert (v[-1] > v[0]).all()  # every cell got its four inputs

@@ -158,7 +158,6 @@ def _population(population):
 
 def _projection(projection):
     """The [[projections]] tables of one projection (several for an Assembly)."""
-    from .projections import _cells_of
     receptor = projection.receptor_type
     if receptor not in ("excitatory", "inhibitory"):
         raise ValueError(f"export_model: projection {projection.label!r}: receptor type "
@@ -172,28 +171,18 @@ def _projection(projection):
                  f"connector = {_value(dict(rule))}",
                  "synapse = " + _value({"type": "StaticSynapse", "weight": weight,
                                         "delay": delay})]]
-    pre_pops, pre_which, pre_cells = _cells_of(projection.pre)
-    post_pops, post_which, post_cells = _cells_of(projection.post)
-    a = pre_which[projection._pre_idx]
-    b = post_which[projection._post_idx]
     tables = []
-    for i, pre_pop in enumerate(pre_pops):
-        for j, post_pop in enumerate(post_pops):
-            sel = (a == i) & (b == j)
-            if len(pre_pops) * len(post_pops) > 1 and not sel.any():
-                continue
-            pre = pre_cells[projection._pre_idx[sel]]
-            post = post_cells[projection._post_idx[sel]]
-            w = np.asarray(projection._weights, dtype=np.float64)[sel]
-            d = np.asarray(projection._delays, dtype=np.float64)[sel]
-            rows = ", ".join(f"[{int(p)}, {int(q)}, {_float(x)}, {_float(y)}]"
-                             for p, q, x, y in zip(pre, post, w, d))
-            tables.append(["[[projections]]", f"label = {_string(projection.label)}",
-                           f"presynaptic = {_string(pre_pop._core_label)}",
-                           f"postsynaptic = {_string(post_pop._core_label)}",
-                           f"receptor_type = {_string(receptor)}",
-                           f'connector = {{ type = "FromListConnector", conn_list = [{rows}] }}',
-                           'synapse = { type = "StaticSynapse" }'])
+    for pre_pop, post_pop, pre, post, w, d, label in projection._list_parts():
+        w = np.asarray(w, dtype=np.float64)
+        d = np.asarray(d, dtype=np.float64)
+        rows = ", ".join(f"[{int(p)}, {int(q)}, {_float(x)}, {_float(y)}]"
+                         for p, q, x, y in zip(pre, post, w, d))
+        tables.append(["[[projections]]", f"label = {_string(label)}",
+                       f"presynaptic = {_string(pre_pop._core_label)}",
+                       f"postsynaptic = {_string(post_pop._core_label)}",
+                       f"receptor_type = {_string(receptor)}",
+                       f'connector = {{ type = "FromListConnector", conn_list = [{rows}] }}',
+                       'synapse = { type = "StaticSynapse" }'])
     return tables
 
 

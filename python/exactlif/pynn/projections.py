@@ -213,20 +213,30 @@ class Projection(common.Projection):
             net.connect_rule(self.pre._core_index, self.post._core_index, rule, weight, delay,
                              self.receptor_type, label=self.label)
             return
+        for pre_pop, post_pop, pre, post, w, d, label in self._list_parts():
+            net.connect(pre_pop._core_index, post_pop._core_index, as_u32(pre), as_u32(post),
+                        as_f64(w), as_f64(d), self.receptor_type, label=label)
+
+    def _list_parts(self):
+        """The connections as lists, one per pair of populations the projection joins:
+        (pre population, post population, pre cells, post cells, weights, delays, label).
+        A projection between Assemblies (several pairs) labels each part
+        ``"<label> (<pre>-><post>)"``, so that labels stay unique in the core."""
         pre_pops, pre_which, pre_cells = _cells_of(self.pre)
         post_pops, post_which, post_cells = _cells_of(self.post)
         a = pre_which[self._pre_idx]
         b = post_which[self._post_idx]
+        several = len(pre_pops) * len(post_pops) > 1
         for i, pre_pop in enumerate(pre_pops):
             for j, post_pop in enumerate(post_pops):
                 sel = (a == i) & (b == j)
-                if len(pre_pops) * len(post_pops) > 1 and not sel.any():
+                if several and not sel.any():
                     continue
-                net.connect(pre_pop._core_index, post_pop._core_index,
-                            as_u32(pre_cells[self._pre_idx[sel]]),
-                            as_u32(post_cells[self._post_idx[sel]]),
-                            as_f64(self._weights[sel]), as_f64(self._delays[sel]),
-                            self.receptor_type, label=self.label)
+                label = (f"{self.label} ({pre_pop._core_label}->{post_pop._core_label})"
+                         if several else self.label)
+                yield (pre_pop, post_pop, pre_cells[self._pre_idx[sel]],
+                       post_cells[self._post_idx[sel]], np.asarray(self._weights)[sel],
+                       np.asarray(self._delays)[sel], label)
 
     # --- access ---------------------------------------------------------------
 
