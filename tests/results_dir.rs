@@ -176,3 +176,34 @@ fn a_killed_run_leaves_the_old_results_or_the_new_ones_never_a_mix() {
     }
     assert!(saw_old > 0 && saw_new > 0, "old {saw_old}, new {saw_new}");
 }
+
+/// Issue 14: a crafted `data.bin` whose first length prefix claims a terabyte is a clear error
+/// of `plot` and `compare`, in words, not an abort on a huge allocation.
+#[test]
+fn a_crafted_data_bin_is_an_error_not_an_abort() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("results");
+    assert!(run(&fixture("tutorial.toml"), &out).status.success());
+    let path = out.join("data.bin");
+    let mut data = fs::read(&path).unwrap();
+    // the first field, the backend's name, starts with its length: 0xFD and a u64 is
+    // bincode's varint for a large number
+    let mut crafted = vec![0xFD];
+    crafted.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    data.splice(0..1, crafted);
+    fs::write(&path, &data).unwrap();
+    for args in [vec!["plot"], vec!["compare", out.to_str().unwrap()]] {
+        let r = exactlif().args(&args).arg(&out).output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            r.status.code().is_some(),
+            "{args:?}: killed by a signal: {err}"
+        );
+        assert_ne!(r.status.code(), Some(0), "{args:?}");
+        assert!(
+            err.contains("data.bin") && err.contains("larger than the file"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("LimitExceeded"), "{args:?}: {err}");
+    }
+}

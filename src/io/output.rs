@@ -57,7 +57,12 @@ pub enum OutputError {
         source: bincode::error::EncodeError,
     },
     /// The data file exists but does not decode to a data block (corrupt, or another format).
-    #[error("{}: cannot decode the data: {source}", path.display())]
+    #[error(
+        "{}: not a data file this version of exactlif can read (corrupt, truncated or of \
+         another format): {}",
+        path.display(),
+        decode_reason(source)
+    )]
     Decode {
         /// The file being read.
         path: PathBuf,
@@ -173,9 +178,48 @@ pub fn read_data_bin(dir: &Path) -> Result<DataBlock, OutputError> {
             }
         }
     })?;
+    // A valid file never claims more bytes than it holds, so the decoder may claim (for
+    // strings and sequences, before allocating them) at most twice the file's length, rounded
+    // up to a power of 2: a crafted length prefix is an error, not a huge allocation. The
+    // limit is a type parameter of bincode's configuration, hence the few fixed tiers.
+    let len = file
+        .metadata()
+        .map_err(|source| OutputError::Io {
+            path: path.clone(),
+            source,
+        })?
+        .len();
     let mut reader = BufReader::with_capacity(1 << 16, file);
-    bincode::serde::decode_from_std_read(&mut reader, bincode::config::standard())
-        .map_err(|source| OutputError::Decode { path, source })
+    let decoded = if len <= 0x100_0000 {
+        decode_limited::<0x200_0000>(&mut reader) // files up to 16 MiB
+    } else if len <= 0x4000_0000 {
+        decode_limited::<0x8000_0000>(&mut reader) // up to 1 GiB
+    } else if len <= 0x4_0000_0000 {
+        decode_limited::<0x8_0000_0000>(&mut reader) // up to 16 GiB
+    } else {
+        decode_limited::<0x100_0000_0000>(&mut reader)
+    };
+    decoded.map_err(|source| OutputError::Decode { path, source })
+}
+
+/// A decoding error in words (bincode's own text is its `Debug` form).
+fn decode_reason(e: &bincode::error::DecodeError) -> String {
+    use bincode::error::DecodeError as E;
+    match e {
+        E::UnexpectedEnd { .. } => "it ends too early".into(),
+        E::LimitExceeded => "a length in it is larger than the file".into(),
+        E::Utf8 { .. } => "a label in it is not UTF-8 text".into(),
+        E::Io { inner, .. } => format!("reading it failed: {inner}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A data block decoded from `reader`, the decoder claiming at most `LIMIT` bytes.
+fn decode_limited<const LIMIT: usize>(
+    reader: &mut BufReader<File>,
+) -> Result<DataBlock, bincode::error::DecodeError> {
+    let config = bincode::config::standard().with_limit::<LIMIT>();
+    bincode::serde::decode_from_std_read(reader, config)
 }
 
 /// The state variables recorded by any population: `v`, `isyn_exc`, `isyn_inh` first, then
