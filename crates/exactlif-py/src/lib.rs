@@ -1363,8 +1363,19 @@ impl Simulation {
 }
 
 /// The module `exactlif._core`.
+/// suggest(name, candidates) -> str | None
+///
+/// The candidate a misspelt `name` most likely means, by exactlif's one rule: the same name
+/// in another case, another simulator's name for it (`dt`: `timestep`), or the closest string
+/// if close enough; None otherwise.
+#[pyfunction(name = "suggest")]
+fn py_suggest(name: &str, candidates: Vec<String>) -> Option<String> {
+    suggest(name, candidates.iter().map(String::as_str))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(py_suggest, m)?)?;
     m.add("BuildError", m.py().get_type::<BuildError>())?;
     m.add_class::<Network>()?;
     m.add_class::<Simulation>()?;
