@@ -96,9 +96,13 @@ pub use recording::{AnalogSignal, DataBlock, EventCounts, PopulationData, SpikeT
 pub mod internals {
     pub use crate::engine::exact::ExactEngine;
     pub use crate::engine::grid::step_at_or_after;
-    pub use crate::engine::{CellKind, NetData, INHIBITORY_BIT};
+    pub use crate::engine::{CellKind, NetData, Switch, INHIBITORY_BIT, NO_DRIVE};
+    pub use crate::model::ac_drive::{Drive, Forced, ForcedEval, Sine};
     pub use crate::model::if_curr_exp::{Free, Params, Rates};
-    pub use crate::threshold::{crossing_lower_bound, first_crossing, Crossing, SolverStats};
+    pub use crate::threshold::{
+        crossing_lower_bound, first_crossing, first_crossing_forced, Crossing, ForcedCrossing,
+        SolverStats,
+    };
 
     /// The flat network a simulation runs.
     pub fn net_of(sim: &crate::Simulation) -> &NetData {

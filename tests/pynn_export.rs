@@ -414,7 +414,8 @@ fn export_round_trips_the_network() {
         }
     }
     let mut want: BTreeMap<(String, u32), Vec<(f64, f64)>> = BTreeMap::new();
-    for &(t, g, i) in &net.current_switches {
+    for s in &net.current_switches {
+        let (t, g, i) = (s.t, s.cell, s.i_inj);
         let p = net.layout.iter().rposition(|l| l.offset <= g).unwrap();
         want.entry((net.layout[p].label.clone(), g - net.layout[p].offset))
             .or_default()

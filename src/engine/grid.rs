@@ -81,7 +81,8 @@ use std::collections::HashMap;
 
 use super::propagators::Propagators;
 pub(crate) use super::propagators::Scheme;
-use super::{CellChange, CellKind, NetData, PoissonStream, INHIBITORY_BIT};
+use super::{CellChange, CellKind, NetData, PoissonStream, Switch, INHIBITORY_BIT, NO_DRIVE};
+use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::State;
 use crate::recording::{EventCounts, Recorder};
 
@@ -207,11 +208,12 @@ fn cell_constants(
     (consts, runs)
 }
 
-/// Every cell's injected current after `switches` (nA; 0 without a switch).
-fn i_inj_after(n_cells: usize, switches: &[(f64, u32, f64)]) -> Vec<f64> {
-    let mut i_inj = vec![0.0; n_cells];
-    for &(_, g, i) in switches {
-        i_inj[g as usize] = i;
+/// Every cell's injected current after `switches`: constant part (nA) and drive
+/// (`(0, NO_DRIVE)` without a switch).
+fn i_inj_after(n_cells: usize, switches: &[Switch]) -> Vec<(f64, u32)> {
+    let mut i_inj = vec![(0.0, NO_DRIVE); n_cells];
+    for s in switches {
+        i_inj[s.cell as usize] = (s.i_inj, s.drive);
     }
     i_inj
 }
@@ -243,6 +245,14 @@ pub(crate) struct StepEngine {
     /// Grid step of each current switch.
     switch_steps: Vec<u64>,
     switch_cursor: usize,
+    /// Each cell's constant injected current now (nA).
+    i_inj: Vec<f64>,
+    /// Each cell's sinusoidal drive now (index into `drives`), or [`NO_DRIVE`].
+    drive_of: Vec<u32>,
+    /// The cells with a drive now, increasing.
+    forced: Vec<u32>,
+    /// A copy of `net.drives`.
+    drives: Vec<Drive>,
     // spike sources
     /// Global index of every source cell.
     sources: Vec<u32>,
@@ -300,9 +310,13 @@ impl StepEngine {
             switch_steps: net
                 .current_switches
                 .iter()
-                .map(|s| step_at_or_after(s.0, h))
+                .map(|s| step_at_or_after(s.t, h))
                 .collect(),
             switch_cursor: 0,
+            i_inj: vec![0.0; n],
+            drive_of: vec![NO_DRIVE; n],
+            forced: Vec::new(),
+            drives: net.drives.clone(),
             src_next_step: vec![u64::MAX; sources.len()],
             src_next_t: vec![f64::INFINITY; sources.len()],
             src_cursor,
@@ -329,6 +343,9 @@ impl StepEngine {
         self.refr.iter_mut().for_each(|r| *r = 0);
         self.ring.clear();
         self.switch_cursor = 0;
+        self.i_inj.fill(0.0);
+        self.drive_of.fill(NO_DRIVE);
+        self.forced.clear();
         for (stream, p) in self.poisson.iter_mut().zip(&net.poisson) {
             *stream = PoissonStream::of(p);
         }
@@ -341,27 +358,42 @@ impl StepEngine {
         self.counts = EventCounts::default();
     }
 
-    /// Replaces the current switches at the current grid point: `net.current_switches` is
-    /// already the new list, `old` the list it replaces. Once started, the switches due at or
-    /// before the grid point are past, and a neuron whose injected current now differs takes
-    /// the new one for the steps to come.
-    pub(crate) fn replace_switches(&mut self, net: &NetData, old: &[(f64, u32, f64)]) {
-        let before = i_inj_after(net.n_cells(), &old[..self.switch_cursor]);
+    /// Replaces the current switches at the current grid point: `net.current_switches` and
+    /// `net.drives` are already the new ones. Once started, the switches due at or before the
+    /// grid point are past, and a neuron whose injected current now differs takes the new one
+    /// for the steps to come.
+    pub(crate) fn replace_switches(&mut self, net: &NetData) {
         self.switch_steps = net
             .current_switches
             .iter()
-            .map(|s| step_at_or_after(s.0, self.h))
+            .map(|s| step_at_or_after(s.t, self.h))
             .collect();
         self.switch_cursor = if self.started {
             self.switch_steps.partition_point(|&k| k <= self.k)
         } else {
             0
         };
+        self.drives = net.drives.clone();
         let after = i_inj_after(net.n_cells(), &net.current_switches[..self.switch_cursor]);
-        for (g, (old, new)) in before.into_iter().zip(after).enumerate() {
-            if old.to_bits() != new.to_bits() {
-                self.v_inf[g] = net.params[g].v_inf(new);
-            }
+        for (g, (i_inj, drive)) in after.into_iter().enumerate() {
+            self.i_inj[g] = i_inj;
+            self.drive_of[g] = drive;
+        }
+        self.forced = (0..net.n_cells() as u32)
+            .filter(|&g| self.drive_of[g as usize] != NO_DRIVE)
+            .collect();
+        let t_k = self.k as f64 * self.h;
+        for g in 0..net.n_cells() {
+            self.v_inf[g] = net.params[g].v_inf(self.injected(g, t_k));
+        }
+    }
+
+    /// Cell `g`'s injected current over the step from `t_k` (nA): the constant part plus its
+    /// drive's sines at `t_k` (held over the step, as NEST's `ac_generator` does).
+    fn injected(&self, g: usize, t_k: f64) -> f64 {
+        match self.drive_of[g] {
+            NO_DRIVE => self.i_inj[g],
+            d => self.i_inj[g] + self.drives[d as usize].current(t_k),
         }
     }
 
@@ -417,12 +449,7 @@ impl StepEngine {
             match change {
                 CellChange::Params(p) => {
                     params_changed = true;
-                    let i_inj = net.current_switches[..self.switch_cursor]
-                        .iter()
-                        .rev()
-                        .find(|s| s.1 as usize == g)
-                        .map_or(0.0, |s| s.2);
-                    self.v_inf[g] = p.v_inf(i_inj);
+                    self.v_inf[g] = p.v_inf(self.injected(g, self.k as f64 * self.h));
                 }
                 CellChange::State(s) => {
                     self.v[g] = s.v;
@@ -547,9 +574,26 @@ impl StepEngine {
         while self.switch_cursor < self.switch_steps.len()
             && self.switch_steps[self.switch_cursor] <= k
         {
-            let (_, g, i_inj) = net.current_switches[self.switch_cursor];
-            self.v_inf[g as usize] = net.params[g as usize].v_inf(i_inj);
+            let sw = net.current_switches[self.switch_cursor];
+            let g = sw.cell as usize;
+            if (self.drive_of[g] == NO_DRIVE) != (sw.drive == NO_DRIVE) {
+                // a drive began or ended
+                if sw.drive == NO_DRIVE {
+                    self.forced.retain(|&c| c as usize != g);
+                } else {
+                    let at = self.forced.partition_point(|&c| (c as usize) < g);
+                    self.forced.insert(at, sw.cell);
+                }
+            }
+            self.i_inj[g] = sw.i_inj;
+            self.drive_of[g] = sw.drive;
+            self.v_inf[g] = net.params[g].v_inf(sw.i_inj);
             self.switch_cursor += 1;
+        }
+        // the sines at t_k, held over the next step
+        for i in 0..self.forced.len() {
+            let g = self.forced[i] as usize;
+            self.v_inf[g] = net.params[g].v_inf(self.injected(g, t_k));
         }
         // 6: sample
         if self.recorder.samples_anything() {

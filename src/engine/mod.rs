@@ -12,6 +12,7 @@ pub use simulation::{Simulation, StateError};
 use rand_distr::{Distribution, Exp};
 use rand_pcg::Pcg64;
 
+use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::{Params, State};
 use crate::recording::{PopulationLayout, Recorder};
 
@@ -90,6 +91,24 @@ impl PoissonStream {
 /// High bit of a synapse target: set for inhibitory synapses.
 pub const INHIBITORY_BIT: u32 = 1 << 31;
 
+/// No sinusoidal drive ([`Switch::drive`]).
+pub const NO_DRIVE: u32 = u32::MAX;
+
+/// A change of one cell's injected current at time `t`: from `t` on (until its next switch) the
+/// cell receives `i_inj` (nA, constant) plus the sines of `drives[drive]` (none if
+/// [`NO_DRIVE`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Switch {
+    /// Time (ms).
+    pub t: f64,
+    /// Global cell index.
+    pub cell: u32,
+    /// Constant injected current after `t` (nA).
+    pub i_inj: f64,
+    /// Index into [`NetData::drives`], or [`NO_DRIVE`].
+    pub drive: u32,
+}
+
 /// The network as the engines see it: global cell numbering (populations contiguous, in
 /// population order), per-cell parameters and initial state, spike sources, current-switch
 /// events and synapses in compressed rows by presynaptic cell, grouped by delay.
@@ -114,8 +133,10 @@ pub struct NetData {
     pub array_times: Vec<f64>,
     /// Poisson cells.
     pub poisson: Vec<PoissonCell>,
-    /// Injected-current switches `(t, cell, i_inj after t)` in nA, sorted by (t, cell).
-    pub current_switches: Vec<(f64, u32, f64)>,
+    /// Injected-current switches, sorted by (t, cell).
+    pub current_switches: Vec<Switch>,
+    /// The sinusoidal drives the switches refer to ([`Switch::drive`]).
+    pub drives: Vec<Drive>,
     /// Delay groups of cell `g`: `group_offsets[g] .. group_offsets[g + 1]`.
     pub group_offsets: Vec<u32>,
     /// Delay of each group (ms), increasing within a cell.

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use super::exact::ExactEngine;
 use super::grid::{Scheme, StepEngine};
-use super::{Backend, CellChange, NetData};
+use super::{Backend, CellChange, NetData, Switch};
+use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::{ParamError, Params, State, PARAMETERS};
 use crate::recording::{DataBlock, EventCounts, Recorder, Var};
 
@@ -95,9 +96,9 @@ pub(crate) trait Engine: Send {
     fn state_now(&self, g: u32) -> State;
     /// Changes neurons at the current time; `net` already holds their new parameters.
     fn change(&mut self, net: &NetData, changes: &[(u32, CellChange)]);
-    /// Replaces the current switches at the current time; `net` already holds the new list,
-    /// `old` is the one it replaces.
-    fn replace_switches(&mut self, net: &NetData, old: &[(f64, u32, f64)]);
+    /// Replaces the current switches at the current time; `net` already holds the new list
+    /// and drives.
+    fn replace_switches(&mut self, net: &NetData);
     /// Takes new spike times of the `SpikeSourceArray` cells (already in `net`) at the
     /// current time.
     fn replace_spike_arrays(&mut self, net: &NetData);
@@ -129,8 +130,8 @@ impl Engine for ExactEngine {
     fn change(&mut self, _net: &NetData, changes: &[(u32, CellChange)]) {
         ExactEngine::change(self, changes)
     }
-    fn replace_switches(&mut self, net: &NetData, _old: &[(f64, u32, f64)]) {
-        ExactEngine::replace_switches(self, &net.current_switches)
+    fn replace_switches(&mut self, net: &NetData) {
+        ExactEngine::replace_switches(self, net)
     }
     fn replace_spike_arrays(&mut self, net: &NetData) {
         ExactEngine::replace_spike_arrays(self, net)
@@ -164,8 +165,8 @@ impl Engine for StepEngine {
     fn change(&mut self, net: &NetData, changes: &[(u32, CellChange)]) {
         StepEngine::change(self, net, changes)
     }
-    fn replace_switches(&mut self, net: &NetData, old: &[(f64, u32, f64)]) {
-        StepEngine::replace_switches(self, net, old)
+    fn replace_switches(&mut self, net: &NetData) {
+        StepEngine::replace_switches(self, net)
     }
     fn replace_spike_arrays(&mut self, net: &NetData) {
         StepEngine::replace_spike_arrays(self, net)
@@ -356,13 +357,14 @@ impl Simulation {
         Ok(())
     }
 
-    /// Replaces the injected-current switches `(t, cell, i_inj after t)` (sorted by `(t, cell)`)
-    /// at the current time: what is past stays, a cell whose injected current now differs
-    /// takes the new one now, and the later switches come as events. Used by
+    /// Replaces the injected-current switches (sorted by `(t, cell)`) and their drives at the
+    /// current time: what is past stays, a cell whose injected current now differs takes the
+    /// new one now, and the later switches come as events. Used by
     /// `Network::update_current_sources`, which computes the list from the description.
-    pub(crate) fn replace_current_switches(&mut self, switches: Vec<(f64, u32, f64)>) {
-        let old = std::mem::replace(&mut self.net.current_switches, switches);
-        self.engine.replace_switches(&self.net, &old);
+    pub(crate) fn replace_current_switches(&mut self, switches: Vec<Switch>, drives: Vec<Drive>) {
+        self.net.current_switches = switches;
+        self.net.drives = drives;
+        self.engine.replace_switches(&self.net);
     }
 
     /// Replaces the spike times of the `SpikeSourceArray` cells (`ranges[g]`: cell `g`'s

@@ -184,6 +184,20 @@ struct CurrentOut {
     amplitudes: Vec<f64>,
 }
 
+/// One sine of an `ACSource` (the constant parts, offsets included, are in the
+/// [`CurrentOut`] steps): `amplitude sin(2 pi frequency (t - start)/1000 + phase)` on
+/// `[start, stop)`, phase in degrees at `start`.
+#[derive(Serialize)]
+struct AcOut {
+    population: String,
+    cells: Vec<u32>,
+    amplitude: f64,
+    frequency: f64,
+    phase: f64,
+    start: f64,
+    stop: f64,
+}
+
 #[derive(Serialize)]
 struct ExportOut {
     format: &'static str,
@@ -194,6 +208,8 @@ struct ExportOut {
     populations: Vec<PopulationOut>,
     projections: Vec<ProjectionOut>,
     current_sources: Vec<CurrentOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ac_sources: Vec<AcOut>,
 }
 
 fn param(p: &Params, name: &str) -> f64 {
@@ -376,10 +392,10 @@ fn populations(net: &NetData, duration: f64) -> Vec<PopulationOut> {
 
 fn current_sources(net: &NetData) -> Vec<CurrentOut> {
     let mut per_cell: BTreeMap<u32, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for &(t, g, i) in &net.current_switches {
-        let e = per_cell.entry(g).or_default();
-        e.0.push(t);
-        e.1.push(i);
+    for s in &net.current_switches {
+        let e = per_cell.entry(s.cell).or_default();
+        e.0.push(s.t);
+        e.1.push(s.i_inj);
     }
     // cells of one population with the same steps share a source; sources in order of their
     // first cell
@@ -405,6 +421,77 @@ fn current_sources(net: &NetData) -> Vec<CurrentOut> {
     let pop_index = |label: &str| net.layout.iter().position(|l| l.label == label);
     out.sort_by_key(|c| (pop_index(&c.population), c.cells[0]));
     out
+}
+
+/// The sines of the network's drives as `ACSource`s: per cell, each sine from the switch
+/// that starts it to the switch that ends it (a sine that goes on through a switch is one
+/// source); cells of one population with the same sines share a source.
+fn ac_sources(net: &NetData) -> Vec<AcOut> {
+    use crate::engine::NO_DRIVE;
+    use crate::model::ac_drive::Sine;
+    // per cell: (sine, start, stop) in order of start
+    let mut per_cell: BTreeMap<u32, Vec<(Sine, f64, f64)>> = BTreeMap::new();
+    for s in &net.current_switches {
+        let spans = per_cell.entry(s.cell).or_default();
+        // the switch ends every open span whose sine it does not carry on
+        let carried: Vec<Sine> = if s.drive == NO_DRIVE {
+            Vec::new()
+        } else {
+            net.drives[s.drive as usize].sines.clone()
+        };
+        for span in spans.iter_mut().filter(|x| x.2 == f64::INFINITY) {
+            if !carried.contains(&span.0) {
+                span.2 = s.t;
+            }
+        }
+        for sine in carried {
+            if !spans.iter().any(|x| x.2 == f64::INFINITY && x.0 == sine) {
+                spans.push((sine, s.t, f64::INFINITY));
+            }
+        }
+    }
+    let mut groups: BTreeMap<(usize, [u64; 5]), Vec<u32>> = BTreeMap::new();
+    for (g, spans) in &per_cell {
+        let (p, c) = locate(net, *g);
+        for (sine, start, stop) in spans {
+            // the phase at this span's start (degrees)
+            let rad = sine.phase + sine.omega * (start - sine.t_ref);
+            let phase = shortest_preimage(rad.to_degrees(), rad, f64::to_radians);
+            let frequency = shortest_preimage(
+                sine.omega * 1000.0 / (2.0 * std::f64::consts::PI),
+                sine.omega,
+                |f| 2.0 * std::f64::consts::PI * f / 1000.0,
+            );
+            let key = [sine.amplitude, frequency, phase, *start, *stop].map(f64::to_bits);
+            groups.entry((p, key)).or_default().push(c);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((p, key), cells)| {
+            let [amplitude, frequency, phase, start, stop] = key.map(f64::from_bits);
+            AcOut {
+                population: net.layout[p].label.clone(),
+                cells,
+                amplitude,
+                frequency,
+                phase,
+                start,
+                // PyNN's "never"
+                stop: if stop.is_finite() { stop } else { 1e12 },
+            }
+        })
+        .collect()
+}
+
+/// The shortest decimal near `x` that `to` maps to `target` exactly (the frequency in Hz or
+/// the phase in degrees the model file gave, rather than `x`, its image computed back with
+/// rounding), or `x` if there is none.
+fn shortest_preimage(x: f64, target: f64, to: impl Fn(f64) -> f64) -> f64 {
+    (0..17)
+        .filter_map(|digits| format!("{x:.digits$e}").parse::<f64>().ok())
+        .find(|&c| to(c).to_bits() == target.to_bits())
+        .unwrap_or(x)
 }
 
 /// Writes the export of `model`, whose built network is `net`, into `dir` (created if
@@ -503,6 +590,7 @@ pub fn export_pynn(model: &Model, net: &NetData, dir: &Path) -> Result<Vec<PathB
         populations: populations(net, model.duration),
         projections,
         current_sources: current_sources(net),
+        ac_sources: ac_sources(net),
     };
     let json = Atomic::create(dir, NETWORK_FILE)?;
     {

@@ -457,6 +457,13 @@ def build(sim, net, spike_precision=None):
         source = sim.StepCurrentSource(times=[float(t) for t in src["times"]],
                                        amplitudes=[float(a) for a in src["amplitudes"]])
         source.inject_into(pop[np.asarray(src["cells"], dtype=int)])
+    # the sines of ACSources (their offsets are in the steps above)
+    for src in net.get("ac_sources", []):
+        pop = by_label[src["population"]]
+        source = sim.ACSource(amplitude=src["amplitude"], offset=0.0,
+                              frequency=src["frequency"], phase=src["phase"],
+                              start=src["start"], stop=src["stop"])
+        source.inject_into(pop[np.asarray(src["cells"], dtype=int)])
     return pops, extra_layers, warnings
 
 

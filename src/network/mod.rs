@@ -361,7 +361,8 @@ pub struct Projection {
     pub receptor: Receptor,
 }
 
-/// A current source injected into chosen cells (PyNN's `DCSource`, `StepCurrentSource`).
+/// A current source injected into chosen cells (PyNN's `DCSource`, `StepCurrentSource`,
+/// `ACSource`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum CurrentSource {
     /// `amplitude` (nA) from `start` (ms) until `stop` (ms, may be infinite).
@@ -380,6 +381,22 @@ pub enum CurrentSource {
         /// Amplitudes (nA).
         amplitudes: Vec<f64>,
     },
+    /// `offset + amplitude sin(2 pi frequency (t - start) / 1000 + phase)` from `start` (ms)
+    /// until `stop` (ms, may be infinite): the phase (degrees) holds at `start`, as in PyNN.
+    Ac {
+        /// Sine amplitude (nA).
+        amplitude: f64,
+        /// Constant offset (nA).
+        offset: f64,
+        /// Frequency (Hz).
+        frequency: f64,
+        /// Phase at `start` (degrees).
+        phase: f64,
+        /// Switch-on time (ms).
+        start: f64,
+        /// Switch-off time (ms); `f64::INFINITY` for never.
+        stop: f64,
+    },
 }
 
 impl CurrentSource {
@@ -388,6 +405,7 @@ impl CurrentSource {
         match self {
             CurrentSource::Dc { .. } => "DCSource",
             CurrentSource::Step { .. } => "StepCurrentSource",
+            CurrentSource::Ac { .. } => "ACSource",
         }
     }
 }
@@ -912,6 +930,12 @@ impl Network {
                 amplitude,
                 start,
                 stop,
+            }
+            | CurrentSource::Ac {
+                amplitude,
+                start,
+                stop,
+                ..
             } => {
                 if !amplitude.is_finite() {
                     return Err(BuildError::new(
@@ -919,6 +943,30 @@ impl Network {
                         "amplitude",
                         format!("must be a finite number, got {amplitude}"),
                     ));
+                }
+                if let CurrentSource::Ac {
+                    offset,
+                    frequency,
+                    phase,
+                    ..
+                } = &source
+                {
+                    for (key, x) in [("offset", offset), ("phase", phase)] {
+                        if !x.is_finite() {
+                            return Err(BuildError::new(
+                                item,
+                                key,
+                                format!("must be a finite number, got {x}"),
+                            ));
+                        }
+                    }
+                    if !frequency.is_finite() || *frequency < 0.0 {
+                        return Err(BuildError::new(
+                            item,
+                            "frequency",
+                            format!("must be a finite number >= 0 Hz, got {frequency}"),
+                        ));
+                    }
                 }
                 if !start.is_finite() || *start < 0.0 {
                     return Err(BuildError::new(

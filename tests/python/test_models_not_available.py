@@ -17,7 +17,6 @@ from exactlif.pynn.errors import ModelNotAvailableError
     (lambda sim: sim.PointNeuron(), "PointNeuron"),
     (lambda sim: sim.CurrExpPostSynapticResponse(tau_syn=1.0), "CurrExpPostSynapticResponse"),
     (lambda sim: sim.AlphaPSR(tau_syn=1.0, e_syn=0.0), "CondAlphaPostSynapticResponse"),
-    (lambda sim: sim.ACSource(amplitude=0.1), "ACSource"),
     (lambda sim: sim.TsodyksMarkramSynapse(), "TsodyksMarkramSynapse"),
 ])
 def test_missing_model_raises_model_not_available(sim, make, model):

@@ -130,8 +130,6 @@ def test_errors(sim):
     assert cells.get("tau_m") == 20.0  # nothing changed
     with pytest.raises(NotImplementedError, match="not available in exactlif"):
         sim.IF_cond_exp()
-    with pytest.raises(NotImplementedError, match="not yet available"):
-        sim.ACSource()
     with pytest.raises(errors.ConnectionError):
         sim.Projection(cells, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=-0.1),
                        receptor_type="excitatory")

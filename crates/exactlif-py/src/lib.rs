@@ -999,8 +999,9 @@ impl Network {
     ///
     /// Injects a current source into the population (or `cells` of it): kind "DCSource" with
     /// params {"amplitude" (nA, default 1), "start" (ms, default 0), "stop" (ms, default
-    /// never)}, or "StepCurrentSource" with {"times" (ms, strictly increasing), "amplitudes"
-    /// (nA)}.
+    /// never)}, "StepCurrentSource" with {"times" (ms, strictly increasing), "amplitudes"
+    /// (nA)}, or "ACSource" with {"amplitude" (nA, default 1), "offset" (nA, default 0),
+    /// "frequency" (Hz, default 10), "phase" (degrees at `start`, default 0), "start", "stop"}.
     #[pyo3(signature = (kind, params, population, cells = None))]
     fn inject(
         &mut self,
@@ -1086,7 +1087,8 @@ impl Network {
     }
 }
 
-/// A current source of `kind` ("DCSource" or "StepCurrentSource") from its PyNN parameters.
+/// A current source of `kind` ("DCSource", "StepCurrentSource" or "ACSource") from its PyNN
+/// parameters.
 fn current_source(
     py: Python<'_>,
     kind: &str,
@@ -1110,6 +1112,23 @@ fn current_source(
                 stop: num("stop", f64::INFINITY)?,
             }
         }
+        "ACSource" => {
+            check_keys(
+                py,
+                params,
+                &["amplitude", "offset", "frequency", "phase", "start", "stop"],
+                item,
+                kind,
+            )?;
+            CurrentSource::Ac {
+                amplitude: num("amplitude", 1.0)?,
+                offset: num("offset", 0.0)?,
+                frequency: num("frequency", 10.0)?,
+                phase: num("phase", 0.0)?,
+                start: num("start", 0.0)?,
+                stop: num("stop", f64::INFINITY)?,
+            }
+        }
         "StepCurrentSource" => {
             check_keys(py, params, &["times", "amplitudes"], item, kind)?;
             let list = |k: &str| -> PyResult<Vec<f64>> {
@@ -1124,7 +1143,7 @@ fn current_source(
             }
         }
         other => {
-            let names = ["DCSource", "StepCurrentSource"];
+            let names = ["DCSource", "StepCurrentSource", "ACSource"];
             let message = format!(
                 "unknown current source {other:?}; the current sources are {}",
                 names.join(", ")

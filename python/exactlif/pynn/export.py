@@ -206,9 +206,9 @@ def _current_source(source):
     kind = type(source).__name__
     if kind == "NoisyCurrentSource":
         return _noisy_source(source)
-    if kind not in ("DCSource", "StepCurrentSource") or source.core_name != kind:
-        raise ValueError(f"export_model: a {kind} has no model-file form "
-                         "(DCSource, StepCurrentSource and NoisyCurrentSource have)")
+    if kind not in ("DCSource", "StepCurrentSource", "ACSource") or source.core_name != kind:
+        raise ValueError(f"export_model: a {kind} has no model-file form (DCSource, "
+                         "StepCurrentSource, ACSource and NoisyCurrentSource have)")
     params = source._core_params()
     return [_source_table(kind, params, population, cells)
             for population, cells in source._targets]

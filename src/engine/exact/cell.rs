@@ -1,5 +1,6 @@
 //! One cell's lazy state and the parameters its closed form needs.
 
+use crate::model::ac_drive::{Drive, Forced};
 use crate::model::if_curr_exp::{
     decay_power, decay_with, em_power, kernel_with, Free, Params, Rates, State,
 };
@@ -92,6 +93,9 @@ pub(super) struct Cell {
     pub param: u32,
     /// The queued time is an alarm (a lower bound on the next crossing), not the crossing.
     pub alarm: bool,
+    /// The cell receives a sinusoidal drive now (its shard knows which): its closed form is
+    /// [`Forced`], and every method here without `forced` in its name must not be used.
+    pub forced: bool,
 }
 
 impl Cell {
@@ -106,6 +110,7 @@ impl Cell {
             queued: f64::INFINITY,
             param,
             alarm: false,
+            forced: false,
         }
     }
 
@@ -148,19 +153,56 @@ impl Cell {
         }
     }
 
+    /// [`Cell::free_start`] under the sinusoidal drive `drive` (for a `forced` cell): the
+    /// trajectory from `max(t_last, refractory end)`, with that start time.
+    #[inline]
+    pub(super) fn forced_start<'a>(&self, p: &CellParams, drive: &'a Drive) -> (f64, Forced<'a>) {
+        let (start, f) = self.free_start(p);
+        (start, Forced::new(f, start, drive))
+    }
+
+    /// [`Cell::state_at`] of a `forced` cell under `drive`.
+    pub(super) fn state_at_forced(&self, p: &CellParams, drive: &Drive, t: f64) -> State {
+        if t <= self.ref_until {
+            return self.refractory_state(p, t);
+        }
+        let (start, f) = self.forced_start(p, drive);
+        f.state(t - start)
+    }
+
+    /// [`Cell::advance`] of a `forced` cell under `drive`.
+    pub(super) fn advance_forced(&mut self, p: &CellParams, drive: &Drive, t: f64) {
+        if t == self.t_last {
+            return;
+        }
+        let s = self.state_at_forced(p, drive, t);
+        self.v = s.v;
+        self.ie = s.isyn_exc;
+        self.ii = s.isyn_inh;
+        self.t_last = t;
+    }
+
+    /// The state at `t` during refractoriness (`t <= refractory end`): `v = v_reset` while
+    /// the currents decay.
+    #[inline]
+    fn refractory_state(&self, p: &CellParams, t: f64) -> State {
+        let r = p.rates;
+        let dt = t - self.t_last;
+        let em = (-r.lm * dt).exp();
+        State {
+            v: p.v_reset,
+            isyn_exc: self.ie * decay_with(r.lm, r.le, dt, em),
+            isyn_inh: self.ii * decay_with(r.lm, r.li, dt, em),
+        }
+    }
+
     /// The state at time `t >= t_last`, from the closed form, without changing it. During
     /// refractoriness (`t <= refractory end`) `v = v_reset` while the currents decay.
     #[inline]
     pub(super) fn state_at(&self, p: &CellParams, t: f64) -> State {
+        debug_assert!(!self.forced, "a forced cell's state needs its drive");
         if t <= self.ref_until {
-            let r = p.rates;
-            let dt = t - self.t_last;
-            let em = (-r.lm * dt).exp();
-            return State {
-                v: p.v_reset,
-                isyn_exc: self.ie * decay_with(r.lm, r.le, dt, em),
-                isyn_inh: self.ii * decay_with(r.lm, r.li, dt, em),
-            };
+            return self.refractory_state(p, t);
         }
         let (start, f) = self.free_start(p);
         f.state(t - start)
@@ -175,6 +217,7 @@ impl Cell {
     /// [`Cell::state_at`]; both give the same bits (`advance_is_state_at`).
     #[inline]
     pub(super) fn advance(&mut self, p: &CellParams, t: f64) {
+        debug_assert!(!self.forced, "a forced cell's state needs its drive");
         if t == self.t_last {
             return;
         }

@@ -372,9 +372,9 @@ impl ExactEngine {
     }
 
     /// Replaces the current switches at the current time ([`Shard::replace_switches`]).
-    pub(crate) fn replace_switches(&mut self, all: &[(f64, u32, f64)]) {
+    pub(crate) fn replace_switches(&mut self, net: &NetData) {
         for s in &self.shards {
-            lock(s).replace_switches(&self.params, all, self.t, self.started);
+            lock(s).replace_switches(&self.params, net, self.t, self.started);
         }
     }
 

@@ -6,11 +6,13 @@
 use super::cell::{Cell, CellParams};
 use super::memory;
 use super::queue::EventQueue;
-use crate::engine::{CellKind, NetData, PoissonStream, INHIBITORY_BIT};
+use crate::engine::{CellKind, NetData, PoissonStream, Switch, INHIBITORY_BIT, NO_DRIVE};
+use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::{Free, State};
 use crate::recording::EventCounts;
 use crate::threshold::{
-    crossing_lower_bound, first_crossing, no_crossing_before, Crossing, SolverStats,
+    crossing_lower_bound, first_crossing, first_crossing_forced, no_crossing_before, Crossing,
+    ForcedCrossing, SolverStats,
 };
 
 /// A delivery: at time `t`, the synapses of delay group `k` of presynaptic cell `pre`.
@@ -68,9 +70,14 @@ pub(super) struct Shard {
     cells: Vec<Cell>,
     /// Each cell's next own event (by local index `g - lo`).
     own: EventQueue,
-    /// Current switches of the shard's cells `(t, cell, i_inj)`, sorted by `(t, cell)`.
-    switches: Vec<(f64, u32, f64)>,
+    /// Current switches of the shard's cells, sorted by `(t, cell)`.
+    switches: Vec<Switch>,
     switch_cursor: usize,
+    /// The sinusoidal drives the switches refer to (a copy of `net.drives`).
+    drives: Vec<Drive>,
+    /// Per cell (by local index): its drive now, or [`NO_DRIVE`] (then `Cell::forced` is
+    /// false).
+    drive_of: Vec<u32>,
     /// Per cell: next index into `net.array_times` (spike-source arrays only).
     array_cursor: Vec<u32>,
     /// Per cell: index into `poisson`, or `u32::MAX`.
@@ -130,10 +137,12 @@ impl Shard {
             switches: net
                 .current_switches
                 .iter()
-                .filter(|s| range.contains(&(s.1 as usize)))
+                .filter(|s| range.contains(&(s.cell as usize)))
                 .copied()
                 .collect(),
             switch_cursor: 0,
+            drives: net.drives.clone(),
+            drive_of: vec![NO_DRIVE; range.len()],
             array_cursor: net.array_ranges[range.clone()]
                 .iter()
                 .map(|r| r.0)
@@ -165,6 +174,7 @@ impl Shard {
         }
         self.own.clear();
         self.switch_cursor = 0;
+        self.drive_of.fill(NO_DRIVE);
         for (i, c) in self.array_cursor.iter_mut().enumerate() {
             *c = net.array_ranges[lo + i].0;
         }
@@ -190,8 +200,58 @@ impl Shard {
 
     /// The state of cell `g` (owned by this shard) at `t`, not before its last event.
     pub(super) fn state_at(&self, params: &[CellParams], g: u32, t: f64) -> State {
-        let c = &self.cells[(g - self.lo) as usize];
-        c.state_at(&params[c.param as usize], t)
+        self.cell_state(params, (g - self.lo) as usize, t)
+    }
+
+    /// The state of the cell of local index `i` at `t`, not before its last event.
+    #[inline]
+    fn cell_state(&self, params: &[CellParams], i: usize, t: f64) -> State {
+        let c = &self.cells[i];
+        let p = &params[c.param as usize];
+        if c.forced {
+            c.state_at_forced(p, &self.drives[self.drive_of[i] as usize], t)
+        } else {
+            c.state_at(p, t)
+        }
+    }
+
+    /// Moves cell `g`'s stored state to `t` (under its drive, if forced).
+    #[inline]
+    fn advance(&mut self, params: &[CellParams], g: u32, t: f64) {
+        let i = (g - self.lo) as usize;
+        let c = &mut self.cells[i];
+        let p = &params[c.param as usize];
+        if c.forced {
+            c.advance_forced(p, &self.drives[self.drive_of[i] as usize], t);
+        } else {
+            c.advance(p, t);
+        }
+    }
+
+    /// Gives cell `g` (already advanced to the switch time) the injected current of `sw`:
+    /// `v_inf = v_inf0 + i_inj r_m` and the drive. Returns whether `v_inf` rose or stayed, and
+    /// whether the cell is or was forced (then its prediction must be made afresh).
+    fn take_switch(
+        &mut self,
+        params: &[CellParams],
+        g: u32,
+        i_inj: f64,
+        drive: u32,
+    ) -> (bool, bool) {
+        let i = (g - self.lo) as usize;
+        let c = &mut self.cells[i];
+        let p = &params[c.param as usize];
+        let v_inf = if i_inj == 0.0 {
+            p.v_inf0
+        } else {
+            p.v_inf0 + i_inj * p.r_m
+        };
+        let raised = v_inf >= c.v_inf;
+        let forced = c.forced || drive != NO_DRIVE;
+        c.v_inf = v_inf;
+        c.forced = drive != NO_DRIVE;
+        self.drive_of[i] = drive;
+        (raised, forced)
     }
 
     /// Changes neuron `g` (owned by this shard) at time `t` (ms), between runs: its state is
@@ -210,10 +270,10 @@ impl Shard {
         let i_inj = self.switches[..self.switch_cursor]
             .iter()
             .rev()
-            .find(|s| s.1 == g)
-            .map_or(0.0, |s| s.2);
+            .find(|s| s.cell == g)
+            .map_or(0.0, |s| s.i_inj);
+        self.advance(params, g, t);
         let c = self.cell(g);
-        c.advance(&params[c.param as usize], t);
         if let Some(k) = param {
             c.param = k;
             let p = &params[k as usize];
@@ -234,58 +294,64 @@ impl Shard {
         }
     }
 
-    /// Replaces the shard's current switches by those of `all` (every cell's, sorted by
+    /// Replaces the shard's current switches by those of `net` (every cell's, sorted by
     /// `(t, cell)`) at time `t` (ms), between runs. Once the run has started (`started`),
-    /// switches at or before `t` are past: a neuron whose injected current now differs takes
-    /// the new one at `t`, exactly (advanced to `t`, `v_inf` changed, predicted afresh); the
-    /// later ones come as events. Before the start every switch is still to come.
+    /// switches at or before `t` are past: a neuron whose injected current (constant or
+    /// sinusoidal) now differs takes the new one at `t`, exactly (advanced to `t` under the old
+    /// one, `v_inf` and drive changed, predicted afresh); the later ones come as events.
+    /// Before the start every switch is still to come.
     pub(super) fn replace_switches(
         &mut self,
         params: &[CellParams],
-        all: &[(f64, u32, f64)],
+        net: &NetData,
         t: f64,
         started: bool,
     ) {
         let (lo, hi) = (self.lo, self.hi);
-        let mine: Vec<(f64, u32, f64)> = all
+        let mine: Vec<Switch> = net
+            .current_switches
             .iter()
-            .filter(|s| (lo..hi).contains(&s.1))
+            .filter(|s| (lo..hi).contains(&s.cell))
             .copied()
             .collect();
         let cursor = if started {
-            mine.partition_point(|s| s.0 <= t)
+            mine.partition_point(|s| s.t <= t)
         } else {
             0
         };
-        // the injected current of every cell now, before and after (0 without a switch)
-        let now = |switches: &[(f64, u32, f64)]| {
-            let mut i_inj = vec![0.0; (hi - lo) as usize];
-            for &(_, g, i) in switches {
-                i_inj[(g - lo) as usize] = i;
+        // every cell's injected current now, after the new switches: (i_inj, drive)
+        let mut after = vec![(0.0, NO_DRIVE); (hi - lo) as usize];
+        for s in &mine[..cursor] {
+            after[(s.cell - lo) as usize] = (s.i_inj, s.drive);
+        }
+        let mut i_before = vec![0.0; (hi - lo) as usize];
+        for s in &self.switches[..self.switch_cursor] {
+            i_before[(s.cell - lo) as usize] = s.i_inj;
+        }
+        let mut changed = Vec::new();
+        for (i, (&old, &(new, drive))) in i_before.iter().zip(&after).enumerate() {
+            let old_drive = self.drive_of[i];
+            let same_drive = match (old_drive, drive) {
+                (NO_DRIVE, NO_DRIVE) => true,
+                (NO_DRIVE, _) | (_, NO_DRIVE) => false,
+                (a, b) => self.drives[a as usize] == net.drives[b as usize],
+            };
+            let g = lo + i as u32;
+            if old.to_bits() != new.to_bits() || !same_drive {
+                // advanced under the old drive (the old table), then given the new current
+                self.advance(params, g, t);
+                self.take_switch(params, g, new, drive);
+                changed.push(g);
+            } else {
+                // the same current: only the drive's index in the new table may differ
+                self.drive_of[i] = drive;
             }
-            i_inj
-        };
-        let (before, after) = (
-            now(&self.switches[..self.switch_cursor]),
-            now(&mine[..cursor]),
-        );
+        }
         self.switches = mine;
         self.switch_cursor = cursor;
-        for (i, (&old, &new)) in before.iter().zip(&after).enumerate() {
-            if old.to_bits() == new.to_bits() {
-                continue;
-            }
-            let g = lo + i as u32;
-            let c = self.cell(g);
-            let p = &params[c.param as usize];
-            c.advance(p, t);
-            // as at a current switch: v_inf = v_inf0 + i_inj * r_m
-            c.v_inf = if new == 0.0 {
-                p.v_inf0
-            } else {
-                p.v_inf0 + new * p.r_m
-            };
-            if started {
+        self.drives = net.drives.clone();
+        if started {
+            for g in changed {
                 self.predict_exact(params, g);
             }
         }
@@ -329,7 +395,7 @@ impl Shard {
     /// switch), if any.
     pub(super) fn next_time(&self) -> Option<f64> {
         let own = self.own.peek().map(|(t, _)| t);
-        let sw = self.switches.get(self.switch_cursor).map(|s| s.0);
+        let sw = self.switches.get(self.switch_cursor).map(|s| s.t);
         match (own, sw) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -383,11 +449,34 @@ impl Shard {
     /// Exact prediction from the stored state, no horizon.
     fn predict_exact(&mut self, params: &[CellParams], g: u32) {
         let c = *self.cell(g);
+        if c.forced {
+            return self.predict_forced(params, g);
+        }
         let p = &params[c.param as usize];
         let (start, f) = c.free_start(p);
         if !self.search(g, p, start, &f, f64::INFINITY) {
             self.set_entry(g, f64::INFINITY, false);
         }
+    }
+
+    /// The prediction of a `forced` cell (always exact, [`first_crossing_forced`]): searched
+    /// over one span of `max(slowest time constant, longest period)`. Found, the entry is the
+    /// crossing; ruled out for good, no entry; otherwise an alarm at the span's end, where the
+    /// search goes on from the state then.
+    fn predict_forced(&mut self, params: &[CellParams], g: u32) {
+        let i = (g - self.lo) as usize;
+        let c = self.cells[i];
+        let p = &params[c.param as usize];
+        let drive = &self.drives[self.drive_of[i] as usize];
+        let (start, f) = c.forced_start(p, drive);
+        let span = p.rates.slowest_time_constant().max(drive.longest_period());
+        let (t, alarm) =
+            match first_crossing_forced(&f, p.v_thresh, p.kmax_e, span, &mut self.solver) {
+                ForcedCrossing::At(dt) => (start + dt, false),
+                ForcedCrossing::NotBefore(h) => (start + h.max(span), true),
+                ForcedCrossing::Never => (f64::INFINITY, false),
+            };
+        self.set_entry(g, t, alarm);
     }
 
     /// Cell `g`'s parameters, queued time and free trajectory (with its start) for a lazy
@@ -402,6 +491,10 @@ impl Shard {
         g: u32,
     ) -> Option<(&'a CellParams, f64, f64, Free)> {
         let c = *self.cell(g);
+        if c.forced {
+            self.predict_forced(params, g);
+            return None;
+        }
         let p = &params[c.param as usize];
         let (start, f) = c.free_start(p);
         if !self.lazy || (f.ie0 == 0.0 && f.ii0 == 0.0) {
@@ -465,7 +558,7 @@ impl Shard {
         // no synaptic current, or the lazy rules off).
         let lazy = self.lazy;
         let c = self.cell(g);
-        let tested = lazy && c.ref_until <= c.t_last && (c.ie != 0.0 || c.ii != 0.0);
+        let tested = lazy && !c.forced && c.ref_until <= c.t_last && (c.ie != 0.0 || c.ii != 0.0);
         if tested {
             let p = &params[c.param as usize];
             if no_crossing_before(&c.free_here(p), p.v_thresh, p.kmax_e, c.queued - c.t_last) {
@@ -545,8 +638,8 @@ impl Shard {
                 return;
             }
             for &g in &self.sampled {
-                let c = &self.cells[(g - self.lo) as usize];
-                self.samples.push(c.state_at(&params[c.param as usize], tk));
+                let state = self.cell_state(params, (g - self.lo) as usize, tk);
+                self.samples.push(state);
             }
             self.ticks += 1;
         }
@@ -564,7 +657,7 @@ impl Shard {
         loop {
             // the next event as (time, kind rank); at equal times the lower rank comes first
             let own = self.own.peek().map(|(t, _)| t);
-            let sw = self.switches.get(self.switch_cursor).map(|s| s.0);
+            let sw = self.switches.get(self.switch_cursor).map(|s| s.t);
             let del = w.deliveries.get(next_delivery).map(|d| d.t);
             let mut best: Option<(f64, u8)> = None;
             for (t, rank) in [(own, 0u8), (sw, 1), (del, 2)] {
@@ -581,19 +674,16 @@ impl Shard {
             match rank {
                 0 => self.own_event(net, params, te),
                 1 => {
-                    let (_, g, i_inj) = self.switches[self.switch_cursor];
+                    let sw = self.switches[self.switch_cursor];
                     self.switch_cursor += 1;
-                    let c = self.cell(g);
-                    let p = &params[c.param as usize];
-                    c.advance(p, te);
-                    let v_inf = if i_inj == 0.0 {
-                        p.v_inf0
-                    } else {
-                        p.v_inf0 + i_inj * p.r_m
-                    };
-                    let raised = v_inf >= c.v_inf;
-                    c.v_inf = v_inf;
-                    if raised {
+                    let g = sw.cell;
+                    self.advance(params, g, te);
+                    let (raised, forced) = self.take_switch(params, g, sw.i_inj, sw.drive);
+                    if forced {
+                        // a sine began, ended or changed: neither raises nor lowers v
+                        // everywhere after, so the prediction is made afresh
+                        self.predict(params, g);
+                    } else if raised {
                         self.predict_after_raise(params, g);
                     } else {
                         self.predict_after_lower(params, g);
@@ -641,7 +731,8 @@ impl Shard {
             return self.schedule_source(net, g, te, false);
         }
         let p = &params[c.param as usize];
-        c.advance(p, te);
+        self.advance(params, g, te);
+        let c = self.cell(g);
         if c.alarm {
             // An alarm: re-check from here. The true crossing is at or after te; spike only
             // if it is at te.
@@ -752,8 +843,14 @@ impl Shard {
     /// and `weight` added to the synapse's current.
     #[inline]
     fn add_weight(&mut self, params: &[CellParams], target: u32, weight: f64, te: f64) {
-        let c = &mut self.cells[((target & !INHIBITORY_BIT) - self.lo) as usize];
-        c.advance(&params[c.param as usize], te);
+        let i = ((target & !INHIBITORY_BIT) - self.lo) as usize;
+        let c = &mut self.cells[i];
+        let p = &params[c.param as usize];
+        if c.forced {
+            c.advance_forced(p, &self.drives[self.drive_of[i] as usize], te);
+        } else {
+            c.advance(p, te);
+        }
         if target & INHIBITORY_BIT != 0 {
             c.ii += weight;
         } else {

@@ -73,7 +73,7 @@ const CONNECTOR_PARAMETERS: [&str; 5] = [
     "conn_list",
 ];
 const SYNAPSE_KEYS: [&str; 3] = ["type", "weight", "delay"];
-const CURRENT_SOURCES: [(&str, &[&str]); 2] = [
+const CURRENT_SOURCES: [(&str, &[&str]); 3] = [
     (
         "DCSource",
         &["type", "amplitude", "start", "stop", "inject_into", "cells"],
@@ -81,6 +81,20 @@ const CURRENT_SOURCES: [(&str, &[&str]); 2] = [
     (
         "StepCurrentSource",
         &["type", "times", "amplitudes", "inject_into", "cells"],
+    ),
+    (
+        "ACSource",
+        &[
+            "type",
+            "amplitude",
+            "offset",
+            "frequency",
+            "phase",
+            "start",
+            "stop",
+            "inject_into",
+            "cells",
+        ],
     ),
 ];
 const RECEPTORS: [&str; 2] = ["excitatory", "inhibitory"];
@@ -763,7 +777,7 @@ impl Parser<'_> {
         let type_v = self.required(
             &t,
             "type",
-            "the source's class name (DCSource or StepCurrentSource)",
+            "the source's class name (DCSource, StepCurrentSource or ACSource)",
         )?;
         let name = self.string(type_v, &fallback, "type")?;
         let names = CURRENT_SOURCES.map(|c| c.0);
@@ -803,6 +817,16 @@ impl Parser<'_> {
         let source = if *name == "DCSource" {
             CurrentSource::Dc {
                 amplitude: num("amplitude", 1.0)?,
+                start: num("start", 0.0)?,
+                stop: num("stop", f64::INFINITY)?,
+            }
+        } else if *name == "ACSource" {
+            // PyNN's defaults, except stop: forever (PyNN's 1e12 ms)
+            CurrentSource::Ac {
+                amplitude: num("amplitude", 1.0)?,
+                offset: num("offset", 0.0)?,
+                frequency: num("frequency", 10.0)?,
+                phase: num("phase", 0.0)?,
                 start: num("start", 0.0)?,
                 stop: num("stop", f64::INFINITY)?,
             }

@@ -6,7 +6,8 @@ use super::super::{
     check_poisson_parameter, BuildError, CellType, CurrentSource, Network, PopulationSpec,
     SpikeTimes, Value, Var, POISSON_PARAMETERS,
 };
-use crate::engine::{CellKind, NetData, PoissonCell};
+use crate::engine::{CellKind, NetData, PoissonCell, Switch, NO_DRIVE};
+use crate::model::ac_drive::{Drive, Sine};
 use crate::model::if_curr_exp::{self, Params, State};
 use crate::recording::PopulationLayout;
 
@@ -203,10 +204,12 @@ impl Network {
         Ok(offsets)
     }
 
-    /// The switches `(t, cell, total injected current after t)` of every cell that receives a
-    /// current source, sorted by (t, cell). The total is recomputed at each breakpoint as the
-    /// sum, in source order, of the amplitudes active there, so no rounding accumulates.
-    pub(super) fn current_switches(&self, offsets: &[u32]) -> Vec<(f64, u32, f64)> {
+    /// The switches of every cell that receives a current source, sorted by (t, cell), and
+    /// the sinusoidal drives they refer to. At each breakpoint the constant current is
+    /// recomputed as the sum, in source order, of the amplitudes (and `ACSource` offsets)
+    /// active there, so no rounding accumulates; the `ACSource`s active there make the drive
+    /// (identical drives are stored once).
+    pub(crate) fn current_switches(&self, offsets: &[u32]) -> (Vec<Switch>, Vec<Drive>) {
         use std::collections::BTreeMap;
         let mut per_cell: BTreeMap<u32, Vec<&CurrentSource>> = BTreeMap::new();
         for (src, sel) in &self.current_sources {
@@ -220,11 +223,14 @@ impl Network {
             }
         }
         let mut out = Vec::new();
+        let mut drives: Vec<Drive> = Vec::new();
+        let mut drive_index: BTreeMap<Vec<[u64; 4]>, u32> = BTreeMap::new();
         for (cell, sources) in per_cell {
             let mut times: Vec<f64> = Vec::new();
             for s in &sources {
                 match s {
-                    CurrentSource::Dc { start, stop, .. } => {
+                    CurrentSource::Dc { start, stop, .. }
+                    | CurrentSource::Ac { start, stop, .. } => {
                         times.push(*start);
                         if stop.is_finite() {
                             times.push(*stop);
@@ -236,16 +242,52 @@ impl Network {
             times.sort_by(f64::total_cmp);
             times.dedup();
             for t in times {
-                let total: f64 = sources.iter().map(|s| amplitude_at(s, t)).sum();
-                out.push((t, cell, total));
+                let i_inj: f64 = sources.iter().map(|s| amplitude_at(s, t)).sum();
+                let sines: Vec<Sine> = sources.iter().filter_map(|s| sine_at(s, t)).collect();
+                let drive = if sines.is_empty() {
+                    NO_DRIVE
+                } else {
+                    let key: Vec<[u64; 4]> = sines
+                        .iter()
+                        .map(|s| [s.amplitude, s.omega, s.t_ref, s.phase].map(f64::to_bits))
+                        .collect();
+                    *drive_index.entry(key).or_insert_with(|| {
+                        drives.push(Drive { sines });
+                        drives.len() as u32 - 1
+                    })
+                };
+                out.push(Switch {
+                    t,
+                    cell,
+                    i_inj,
+                    drive,
+                });
             }
         }
-        out.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        out
+        out.sort_by(|a, b| a.t.total_cmp(&b.t).then(a.cell.cmp(&b.cell)));
+        (out, drives)
     }
 }
 
-/// The amplitude of a current source at time `t` (right-continuous).
+/// The sine of an `ACSource` active at time `t` (right-continuous), if any: not for a
+/// frequency of 0, whose constant value [`amplitude_at`] counts.
+fn sine_at(s: &CurrentSource, t: f64) -> Option<Sine> {
+    match *s {
+        CurrentSource::Ac {
+            amplitude,
+            frequency,
+            phase,
+            start,
+            stop,
+            ..
+        } if t >= start && t < stop && frequency > 0.0 && amplitude != 0.0 => {
+            Some(Sine::of_ac_source(amplitude, frequency, phase, start))
+        }
+        _ => None,
+    }
+}
+
+/// The constant part of a current source at time `t` (right-continuous).
 fn amplitude_at(s: &CurrentSource, t: f64) -> f64 {
     match s {
         CurrentSource::Dc {
@@ -265,5 +307,24 @@ fn amplitude_at(s: &CurrentSource, t: f64) -> f64 {
             0 => 0.0,
             i => amplitudes[i - 1],
         },
+        // the offset; at a frequency of 0 the sine is the constant `amplitude sin(phase)`
+        CurrentSource::Ac {
+            amplitude,
+            offset,
+            frequency,
+            phase,
+            start,
+            stop,
+        } => {
+            if t >= *start && t < *stop {
+                if *frequency == 0.0 {
+                    offset + amplitude * phase.to_radians().sin()
+                } else {
+                    *offset
+                }
+            } else {
+                0.0
+            }
+        }
     }
 }

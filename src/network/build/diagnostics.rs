@@ -27,8 +27,14 @@ impl Network {
         let net = sim.net();
         let mut out = Vec::new();
         let mut max_inj = vec![0.0f64; net.n_cells()];
-        for &(_, g, i) in &net.current_switches {
-            max_inj[g as usize] = max_inj[g as usize].max(i);
+        for s in &net.current_switches {
+            // a sine adds at most its amplitude (its effect on v is at most |A| tau_m/cm)
+            let sines: f64 = net
+                .drives
+                .get(s.drive as usize)
+                .map_or(0.0, |d| d.sines.iter().map(|s| s.amplitude.abs()).sum());
+            let g = s.cell as usize;
+            max_inj[g] = max_inj[g].max(s.i_inj + sines);
         }
         for (pi, pop) in self.populations.iter().enumerate() {
             if pop.cell_type != CellType::IfCurrExp || net.receives_input[pi] {

@@ -38,6 +38,7 @@ impl Network {
             array_times: Vec::new(),
             poisson: Vec::new(),
             current_switches: Vec::new(),
+            drives: Vec::new(),
             group_offsets: Vec::new(),
             group_delay: Vec::new(),
             syn_offsets: Vec::new(),
@@ -48,7 +49,7 @@ impl Network {
         };
         let offsets = self.cells(&mut net)?;
         self.synapses(&offsets, &mut net)?;
-        net.current_switches = self.current_switches(&offsets);
+        (net.current_switches, net.drives) = self.current_switches(&offsets);
         Ok(net)
     }
 
@@ -98,7 +99,8 @@ impl Network {
     /// ```
     pub fn update_current_sources(&self, sim: &mut Simulation) -> Result<(), BuildError> {
         let offsets = self.offsets_of(sim)?;
-        sim.replace_current_switches(self.current_switches(&offsets));
+        let (switches, drives) = self.current_switches(&offsets);
+        sim.replace_current_switches(switches, drives);
         Ok(())
     }
 

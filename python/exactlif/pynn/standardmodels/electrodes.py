@@ -1,5 +1,5 @@
-"""Current sources of the exactlif backend: ``DCSource``, ``StepCurrentSource`` and
-``NoisyCurrentSource``.
+"""Current sources of the exactlif backend: ``DCSource``, ``StepCurrentSource``,
+``ACSource`` and ``NoisyCurrentSource``.
 
 A source is part of the network description: it is handed to the core when the
 network is built, once per population it is injected into. ``source.record()``
@@ -24,7 +24,7 @@ from pyNN.standardmodels import build_translations, electrodes
 from pyNN.errors import InvalidParameterValueError
 from pyNN.random import NativeRNG
 
-from ..errors import ModelNotAvailableError, check_names
+from ..errors import check_names
 from ..simulator import as_f64, as_u32, state
 
 __all__ = ["DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource"]
@@ -387,14 +387,32 @@ def _seed_key(rng):
     return int(seed) % 2**64
 
 
-class _NotAvailable(electrodes.StandardCurrentSource):
-    def __init__(self, *args, **kwargs):
-        raise ModelNotAvailableError(
-            type(self).__name__,
-            f"{type(self).__name__} is not yet available in exactlif; DCSource, "
-            "StepCurrentSource and NoisyCurrentSource are."
-        )
+class ACSource(ExactlifCurrentSource, electrodes.ACSource):
+    """A sinusoidal current ``offset + amplitude * sin(2 pi frequency (t - start) / 1000
+    + phase)`` (nA; ``frequency`` in Hz, ``phase`` in degrees) for ``start <= t < stop``.
 
+    The phase holds at ``start``, as on every PyNN backend (PyNN's issue 497). exactlif
+    integrates the membrane exactly under the sine (no step-wise current) and finds every
+    threshold crossing it causes, however brief (the core's forced threshold solver).
+    ``start`` and ``stop`` are exact times, as for ``DCSource``.
+    """
 
-class ACSource(_NotAvailable, electrodes.ACSource):
-    """Not yet available in exactlif (needs the sinusoidal closed form in the core)."""
+    core_name = "ACSource"
+    translations = build_translations(("amplitude", "amplitude"), ("offset", "offset"),
+                                      ("frequency", "frequency"), ("phase", "phase"),
+                                      ("start", "start"), ("stop", "stop"))
+
+    def _core_params(self):
+        v = self._values()
+        return {k: float(v[k]) for k in ("amplitude", "offset", "frequency", "phase", "start",
+                                         "stop")}
+
+    def _current_at(self, t):
+        v = self._core_params()
+        if v["frequency"] == 0.0:
+            ac = v["offset"] + v["amplitude"] * np.sin(np.radians(v["phase"]))
+        else:
+            omega = 2.0 * np.pi * v["frequency"] / 1000.0
+            ac = v["offset"] + v["amplitude"] * np.sin(
+                omega * (t - v["start"]) + np.radians(v["phase"]))
+        return np.where((t >= v["start"]) & (t < v["stop"]), ac, 0.0)

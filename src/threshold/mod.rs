@@ -72,6 +72,9 @@
 
 use crate::model::if_curr_exp::{decay_power, decay_with, kernel_with, Free};
 
+mod forced;
+pub use forced::{first_crossing_forced, ForcedCrossing};
+
 /// The outcome of a search: no crossing up to the horizon, or the first crossing.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Crossing {
@@ -640,6 +643,17 @@ fn newton_from(
 /// floats of the exact crossing. The first try is the Newton step from the better-placed end
 /// (or the secant), using the values already known there.
 fn solve_monotone(f: &Free, v_thresh: f64, lo: &Pt, hi: &Pt, stats: &mut SolverStats) -> f64 {
+    solve_monotone_by(|t| f.v_dv(t), v_thresh, lo, hi, stats)
+}
+
+/// [`solve_monotone`] for any trajectory given by `v_dv(t) = (v(t), v'(t))`.
+fn solve_monotone_by(
+    v_dv: impl Fn(f64) -> (f64, f64),
+    v_thresh: f64,
+    lo: &Pt,
+    hi: &Pt,
+    stats: &mut SolverStats,
+) -> f64 {
     let (ga, gb) = (lo.v - v_thresh, hi.v - v_thresh);
     let from_hi = if hi.d > 0.0 {
         hi.t - gb / hi.d
@@ -662,7 +676,7 @@ fn solve_monotone(f: &Free, v_thresh: f64, lo: &Pt, hi: &Pt, stats: &mut SolverS
     };
     newton_from(
         |t| {
-            let (v, dv) = f.v_dv(t);
+            let (v, dv) = v_dv(t);
             // a computed v exactly at threshold counts as reached
             (
                 if v >= v_thresh {

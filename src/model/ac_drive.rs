@@ -1,0 +1,380 @@
+//! Sinusoidal injected current (PyNN's `ACSource`) and the closed form of `IF_curr_exp` under
+//! it.
+//!
+//! Between two current switches a cell may receive, besides its constant injected current
+//! (which `v_inf` holds), a sum of sines (nA; absolute time `t` in ms, `w` in rad/ms)
+//!
+//! ```text
+//! I_ac(t) = sum_k A_k sin(theta_k(t)),   theta_k(t) = w_k (t - t_k) + phi_k
+//! ```
+//!
+//! PyNN's `ACSource(amplitude, offset, frequency, phase, start, stop)` is one sine with
+//! `A = amplitude`, `w = 2 pi frequency / 1000`, `t_k = start` and `phi = phase pi / 180` (its
+//! phase holds at `start`, PyNN's issue 497), plus `offset` as constant current, on
+//! `[start, stop)`.
+//!
+//! The membrane equation `v' = lm (v_inf - v) + (I_E + I_I + I_ac)/cm` is linear, so its
+//! solution is the free trajectory of SPEC §1 from a shifted start value plus a particular
+//! solution `P` of the sine forcing alone (`P' = -lm P + I_ac/cm`):
+//!
+//! ```text
+//! P(t) = sum_k c_k (lm sin theta_k - w_k cos theta_k),   c_k = (A_k/cm) / (lm^2 + w_k^2)
+//! v(t0 + s) = Free { v0: v(t0) - P(t0), .. }.v(s) + P(t0 + s)
+//! ```
+//!
+//! (check: `P_k' = c_k w_k (lm cos + w_k sin)` and `-lm P_k + (A_k/cm) sin = c_k (w_k^2 sin +
+//! lm w_k cos)`). Each term is a sinusoid of amplitude `R_k = (|A_k|/cm)/sqrt(lm^2 + w_k^2)`,
+//! so `|P^(n)| <= sum_k R_k w_k^n` for every derivative order `n`: the bounds the forced
+//! threshold solver (`threshold::forced`) needs.
+
+use super::if_curr_exp::{decay_with, kernel_with, Free, State};
+
+/// One sinusoidal current `amplitude sin(omega (t - t_ref) + phase)` (nA).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sine {
+    /// Amplitude (nA).
+    pub amplitude: f64,
+    /// Angular frequency (rad/ms): `2 pi f / 1000` for `f` in Hz.
+    pub omega: f64,
+    /// Reference time (ms): the sine's phase is `phase` at `t_ref`.
+    pub t_ref: f64,
+    /// Phase at `t_ref` (rad).
+    pub phase: f64,
+}
+
+impl Sine {
+    /// PyNN's `ACSource` parameters: frequency in Hz, phase in degrees, valid at `start`.
+    pub fn of_ac_source(amplitude: f64, frequency_hz: f64, phase_deg: f64, start: f64) -> Self {
+        Sine {
+            amplitude,
+            omega: 2.0 * std::f64::consts::PI * frequency_hz / 1000.0,
+            t_ref: start,
+            phase: phase_deg.to_radians(),
+        }
+    }
+
+    /// The angle `omega (t - t_ref) + phase` at absolute time `t` (rad).
+    #[inline]
+    fn theta(&self, t: f64) -> f64 {
+        self.omega * (t - self.t_ref) + self.phase
+    }
+
+    /// The current at absolute time `t` (nA).
+    #[inline]
+    pub fn current(&self, t: f64) -> f64 {
+        self.amplitude * self.theta(t).sin()
+    }
+}
+
+/// The sinusoidal part of one cell's injected current between two switches: a sum of sines.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Drive {
+    /// The sines, in source order.
+    pub sines: Vec<Sine>,
+}
+
+impl Drive {
+    /// `I_ac(t)` at absolute time `t` (nA).
+    pub fn current(&self, t: f64) -> f64 {
+        self.sines.iter().map(|s| s.current(t)).sum()
+    }
+
+    /// `sum_k R_k w_k^n` for `n = 0..=4`, `R_k = (|A_k|/cm)/sqrt(lm^2 + w_k^2)`: bounds on
+    /// `|P^(n)|` (mV/ms^n) for a membrane of rate `lm` (1/ms) and capacitance `cm` (nF).
+    pub fn response_bounds(&self, lm: f64, cm: f64) -> [f64; 5] {
+        let mut out = [0.0; 5];
+        for s in &self.sines {
+            let r = s.amplitude.abs() / cm / lm.hypot(s.omega);
+            let mut wn = 1.0;
+            for o in &mut out {
+                *o += r * wn;
+                wn *= s.omega;
+            }
+        }
+        out
+    }
+
+    /// The longest period of the sines (ms), 0 without sines.
+    pub fn longest_period(&self) -> f64 {
+        self.sines
+            .iter()
+            .filter(|s| s.omega > 0.0)
+            .map(|s| 2.0 * std::f64::consts::PI / s.omega)
+            .fold(0.0, f64::max)
+    }
+
+    /// The shortest period of the sines (ms), `inf` without sines.
+    pub fn shortest_period(&self) -> f64 {
+        self.sines
+            .iter()
+            .filter(|s| s.omega > 0.0)
+            .map(|s| 2.0 * std::f64::consts::PI / s.omega)
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// `P, P', P'', P'''` at absolute time `t`, and a bound on the rounding of each
+    /// (mV/ms^n): from the angle's rounding (`|theta|` ulps, times `R w^n`) and a few ulps of
+    /// each term.
+    #[inline]
+    fn response(&self, lm: f64, cm: f64, t: f64) -> ([f64; 4], [f64; 4]) {
+        let (mut p, mut err) = ([0.0; 4], [0.0; 4]);
+        for s in &self.sines {
+            let w = s.omega;
+            let c = s.amplitude / cm / (lm * lm + w * w);
+            let theta = s.theta(t);
+            let (sin, cos) = theta.sin_cos();
+            // P_k and P_k' (P_k'' = -w^2 P_k, P_k''' = -w^2 P_k')
+            let p0 = c * (lm * sin - w * cos);
+            let p1 = c * w * (lm * cos + w * sin);
+            p[0] += p0;
+            p[1] += p1;
+            p[2] -= w * w * p0;
+            p[3] -= w * w * p1;
+            let r = s.amplitude.abs() / cm / lm.hypot(w);
+            let rel = 8.0 * f64::EPSILON * (1.0 + theta.abs() + (w * (t - s.t_ref)).abs());
+            let mut wn = r;
+            for e in &mut err {
+                *e += wn * rel;
+                wn *= w;
+            }
+        }
+        (p, err)
+    }
+}
+
+/// A free trajectory under a sinusoidal drive: `v(t0 + s)`, `s >= 0` relative (ms), is
+/// `base.v(s) + P(t0 + s)` (see the module doc), where `base` is the trajectory without the
+/// drive from `v0 - P(t0)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Forced<'a> {
+    /// The free trajectory of SPEC §1 with `v0` shifted by `-P(t0)`.
+    pub base: Free,
+    /// Absolute start time (ms).
+    pub t0: f64,
+    /// The sines.
+    pub drive: &'a Drive,
+}
+
+/// `v` and its first three derivatives at one time, with bounds on their rounding errors.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ForcedEval {
+    /// `v` (mV).
+    pub v: f64,
+    /// `v'` (mV/ms).
+    pub dv: f64,
+    /// `v''` (mV/ms^2).
+    pub d2v: f64,
+    /// Bounds on the rounding errors of `v`, `v'` and `v''`.
+    pub err: [f64; 3],
+}
+
+impl<'a> Forced<'a> {
+    /// The forced trajectory that starts at absolute time `t0` from the state of `free` (whose
+    /// `v0` is the true `v(t0)`).
+    pub fn new(free: Free, t0: f64, drive: &'a Drive) -> Self {
+        let (p, _) = drive.response(free.rates.lm, free.cm, t0);
+        Forced {
+            base: Free {
+                v0: free.v0 - p[0],
+                ..free
+            },
+            t0,
+            drive,
+        }
+    }
+
+    /// The full state at relative time `s >= 0` (ms).
+    #[inline]
+    pub fn state(&self, s: f64) -> State {
+        let mut st = self.base.state(s);
+        let (p, _) = self
+            .drive
+            .response(self.base.rates.lm, self.base.cm, self.t0 + s);
+        st.v += p[0];
+        st
+    }
+
+    /// `v(s)` and `v'(s)` (mV, mV/ms).
+    #[inline]
+    pub fn v_dv(&self, s: f64) -> (f64, f64) {
+        let e = self.eval(s);
+        (e.v, e.dv)
+    }
+
+    /// `v`, `v'`, `v''` at relative time `s`, with rounding bounds: the closed form of
+    /// [`Free::eval`] for the base trajectory (`v'' = -lm v' - sum_X lX I_X(s)/cm`) plus the
+    /// drive's response.
+    pub fn eval(&self, s: f64) -> ForcedEval {
+        let f = &self.base;
+        let r = f.rates;
+        let a = f.v0 - f.v_inf;
+        let em = (-r.lm * s).exp();
+        let mut v = f.v_inf + a * em;
+        let mut dv = -r.lm * a * em;
+        let mut scale = [f.v_inf.abs() + (a * em).abs(), dv.abs(), r.lm * dv.abs()];
+        let mut i_rate = 0.0;
+        for (i0, lx) in [(f.ie0, r.le), (f.ii0, r.li)] {
+            if i0 != 0.0 {
+                let ex = if s == 0.0 {
+                    1.0
+                } else {
+                    decay_with(r.lm, lx, s, em)
+                };
+                let k = if s == 0.0 {
+                    0.0
+                } else {
+                    kernel_with(r.lm, lx, s, em, ex)
+                };
+                let c = i0 / f.cm;
+                v += c * k;
+                dv += c * (ex - r.lm * k);
+                i_rate += lx * c * ex;
+                scale[0] += (c * k).abs();
+                scale[1] += c.abs() * (ex + r.lm * k.abs());
+                scale[2] += c.abs() * (lx * ex + r.lm * (ex + r.lm * k.abs()));
+            }
+        }
+        let d2v = -r.lm * dv - i_rate;
+        let (p, perr) = self.drive.response(r.lm, f.cm, self.t0 + s);
+        let tol = |scale: f64, e: f64| 16.0 * f64::EPSILON * scale + e + 1e-300;
+        ForcedEval {
+            v: v + p[0],
+            dv: dv + p[1],
+            d2v: d2v + p[2],
+            err: [
+                tol(scale[0] + p[0].abs(), perr[0]),
+                tol(scale[1] + p[1].abs(), perr[1]),
+                tol(scale[2] + p[2].abs(), perr[2]),
+            ],
+        }
+    }
+
+    /// Bounds on `|v''|`, `|v'''|` and `|v''''|` over the relative interval `[a, b]`
+    /// (`0 <= a <= b`), term by term:
+    ///
+    /// - `(v0 - v_inf) e^{-lm s}`: `|v0 - v_inf| lm^n e^{-lm a}`;
+    /// - `(I_X0/cm) K_X(s)`: from `K' = e^{-lX s} - lm K`, by induction
+    ///   `K^(n) = (-1)^(n-1) (sum_{j<n} lm^j lX^(n-1-j)) e^{-lX s} + (-lm)^n K`, and
+    ///   `0 <= K(s) <= s e^{-min(lm, lX) s} <= b e^{-min(lm, lX) a}` (the integrand of
+    ///   `K = int_0^s e^{-lm (s-u)} e^{-lX u} du` is at most `e^{-min(lm, lX) s}`);
+    /// - the drive: `sum_k R_k w_k^n` ([`Drive::response_bounds`]).
+    ///
+    /// Enlarged by a relative `1e-12` for the rounding of the exponentials.
+    pub fn derivative_bounds(&self, a: f64, b: f64) -> [f64; 3] {
+        let f = &self.base;
+        let r = f.rates;
+        let drive = self.drive.response_bounds(r.lm, f.cm);
+        let mut out = [0.0; 3];
+        let am = (f.v0 - f.v_inf).abs() * (-r.lm * a).exp();
+        for (i, o) in out.iter_mut().enumerate() {
+            let n = i as i32 + 2;
+            *o = am * r.lm.powi(n) + drive[n as usize];
+        }
+        for (i0, lx) in [(f.ie0, r.le), (f.ii0, r.li)] {
+            if i0 == 0.0 {
+                continue;
+            }
+            let c = (i0 / f.cm).abs();
+            let ex = (-lx * a).exp();
+            let kb = b * (-r.lm.min(lx) * a).exp();
+            for (i, o) in out.iter_mut().enumerate() {
+                let n = i as i32 + 2;
+                let s: f64 = (0..n).map(|j| r.lm.powi(j) * lx.powi(n - 1 - j)).sum();
+                *o += c * (s * ex + r.lm.powi(n) * kb);
+            }
+        }
+        out.map(|x| x * (1.0 + 1e-12))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::if_curr_exp::{Params, Rates};
+    use proptest::prelude::*;
+
+    fn free(p: &Params, v0: f64, ie0: f64, ii0: f64) -> Free {
+        Free {
+            v0,
+            ie0,
+            ii0,
+            v_inf: p.v_inf(0.0),
+            cm: p.cm,
+            rates: Rates::of(p),
+        }
+    }
+
+    /// The closed form solves the ODE: its `v'` equals `lm (v_inf - v) + (I_E + I_I + I_ac)/cm`,
+    /// and a central difference of `v` agrees with `v'` (an independent check of the
+    /// particular solution).
+    #[test]
+    fn closed_form_solves_the_ode() {
+        let p = Params {
+            tau_syn_I: 7.0,
+            ..Params::default()
+        };
+        let drive = Drive {
+            sines: vec![
+                Sine::of_ac_source(0.5, 100.0, 30.0, 2.0),
+                Sine::of_ac_source(0.2, 7.0, -90.0, 0.0),
+            ],
+        };
+        let f = Forced::new(free(&p, -60.0, 1.5, -0.7), 3.25, &drive);
+        for k in 0..200 {
+            let s = k as f64 * 0.37;
+            let e = f.eval(s);
+            let st = f.state(s);
+            assert_eq!(st.v, e.v);
+            let i = st.isyn_exc + st.isyn_inh + drive.current(3.25 + s);
+            let rhs = (f.base.v_inf - e.v) / p.tau_m + i / p.cm;
+            assert!((e.dv - rhs).abs() < 1e-12, "{s}: {} vs {rhs}", e.dv);
+            let h = 1e-5;
+            let fd = (f.eval(s + h).v - f.eval((s - h).max(0.0)).v) / (s + h - (s - h).max(0.0));
+            assert!((fd - e.dv).abs() < 1e-6, "{s}: {fd} vs {}", e.dv);
+            let fd2 = (f.eval(s + h).dv - f.eval((s - h).max(0.0)).dv) / (s + h - (s - h).max(0.0));
+            assert!((fd2 - e.d2v).abs() < 1e-5, "{s}: {fd2} vs {}", e.d2v);
+        }
+        // v at the start is the state it started from
+        assert!((f.eval(0.0).v + 60.0).abs() < 1e-13);
+    }
+
+    /// PyNN's phase convention: the phase holds at `start` (issue 497).
+    #[test]
+    fn phase_holds_at_start() {
+        let s = Sine::of_ac_source(1.0, 100.0, 90.0, 5.0);
+        assert!((s.current(5.0) - 1.0).abs() < 1e-15);
+        let s = Sine::of_ac_source(1.0, 100.0, 0.0, 10.0);
+        assert!(s.current(10.0).abs() < 1e-15);
+        // 100 Hz: a period of 10 ms
+        assert!((s.current(12.5) - 1.0).abs() < 1e-14);
+    }
+
+    proptest! {
+        /// The derivative bounds hold at every point of the interval (checked on a fine
+        /// sample; `v'''` and `v''''` by differences of the closed form's `v''`).
+        #[test]
+        fn derivative_bounds_hold(
+            v0 in -80.0f64..-40.0, ie in 0.0f64..5.0, ii in -5.0f64..0.0,
+            tau_m in 2.0f64..40.0, tau_e in 0.2f64..40.0, tau_i in 0.2f64..40.0,
+            amp in -2.0f64..2.0, freq in 1.0f64..500.0, phase in -180.0f64..180.0,
+            a in 0.0f64..50.0, len in 0.01f64..20.0,
+        ) {
+            let p = Params { tau_m, tau_syn_E: tau_e, tau_syn_I: tau_i, ..Params::default() };
+            let drive = Drive { sines: vec![Sine::of_ac_source(amp, freq, phase, 1.0)] };
+            let f = Forced::new(free(&p, v0, ie, ii), 4.0, &drive);
+            let b = a + len;
+            let m = f.derivative_bounds(a, b);
+            for k in 0..=200 {
+                let s = a + len * k as f64 / 200.0;
+                let e = f.eval(s);
+                prop_assert!(e.d2v.abs() <= m[0] * (1.0 + 1e-9) + 1e-12, "v'' {} > {}", e.d2v, m[0]);
+                // v''' = -lm v'' + sum lX^2 I_X/cm + P''' and so on: checked by differences
+                let h = 1e-4 * len.min(1.0);
+                if s + h <= b {
+                    let d3 = (f.eval(s + h).d2v - e.d2v) / h;
+                    prop_assert!(d3.abs() <= m[1] * (1.0 + 1e-6) + m[2] * h + 1e-6);
+                }
+            }
+        }
+    }
+}
