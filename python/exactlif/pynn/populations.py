@@ -28,7 +28,14 @@ def _evaluate(parameter_space, size):
     """The values of a native ParameterSpace, as full-size arrays (Sequence arrays stay)."""
     parameter_space.shape = (size,)
     parameter_space.evaluate(simplify=False)
-    return {name: value for name, value in parameter_space.items()}
+    out = {}
+    for name, value in parameter_space.items():
+        if isinstance(value, Sequence):  # one cell: lazyarray gives the Sequence itself
+            sequence, value = value, np.empty(size, dtype=object)
+            for i in range(size):
+                value[i] = sequence
+        out[name] = value
+    return out
 
 
 def _check_values(population, values):
