@@ -12,7 +12,9 @@ and delays that are numbers or such random distributions, is not drawn by PyNN a
 The projection becomes one of the core's own rules (``Network.connect_rule``), drawn from
 the core's streams (the seed of ``setup(seed=...)`` and the projection's label), exactly
 as a model file with the same network draws it; its connections are read back from the
-core (``Network.connections``) for ``len()``, ``get()`` and ``save()``.
+core (``Network.connections``) for ``len()``, ``get()`` and ``save()``. An unlabelled
+projection is labelled in the core as in a model file, ``"<pre>-><post>"`` (then ``#2``,
+``#3``, ... for repeats; ``State.projection_label``).
 """
 
 import numpy as np
@@ -149,6 +151,7 @@ class Projection(common.Projection):
             raise NotImplementedError(
                 f"exactlif has static synapses only, not {type(self.synapse_type).__name__}")
         state.changing("the projections (a new projection)")
+        self._core_label = state.projection_label(self, label)
         self._chunks = []
         self._arrays = None
         self._rule = _native_rule(self, connector)
@@ -172,7 +175,7 @@ class Projection(common.Projection):
             post = pre if self.pre is self.post else \
                 net.create("post", self.post.size, self.post.celltype.core_name)
             net.connect_rule(pre, post, rule, weight, delay, self.receptor_type,
-                             label=self.label)
+                             label=self._core_label)
             pre_idx, post_idx, w, d = net.connections(0)
         except _core.BuildError as err:
             raise translate_build_error(err) from err
@@ -211,7 +214,7 @@ class Projection(common.Projection):
         if self._rule is not None:
             rule, weight, delay = self._rule
             net.connect_rule(self.pre._core_index, self.post._core_index, rule, weight, delay,
-                             self.receptor_type, label=self.label)
+                             self.receptor_type, label=self._core_label)
             return
         for pre_pop, post_pop, pre, post, w, d, label in self._list_parts():
             net.connect(pre_pop._core_index, post_pop._core_index, as_u32(pre), as_u32(post),
@@ -232,8 +235,8 @@ class Projection(common.Projection):
                 sel = (a == i) & (b == j)
                 if several and not sel.any():
                     continue
-                label = (f"{self.label} ({pre_pop._core_label}->{post_pop._core_label})"
-                         if several else self.label)
+                label = (f"{self._core_label} ({pre_pop._core_label}->{post_pop._core_label})"
+                         if several else self._core_label)
                 yield (pre_pop, post_pop, pre_cells[self._pre_idx[sel]],
                        post_cells[self._post_idx[sel]], np.asarray(self._weights)[sel],
                        np.asarray(self._delays)[sel], label)
