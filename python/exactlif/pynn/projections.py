@@ -107,6 +107,15 @@ def _native_rule(projection, connector):
     return rule, weight, delay
 
 
+def _list_rows(connector):
+    """A copy of the rows of a FromListConnector (its ``connect`` sorts them in place), or
+    None for another connector or an empty list."""
+    from pyNN.connectors import FromListConnector
+    if type(connector) is FromListConnector and connector.conn_list.size:
+        return connector.conn_list.copy()
+    return None
+
+
 def _cells_of(neurons):
     """For each index of a Population, view or Assembly: (its population, its cell index)."""
     if isinstance(neurons, common.Assembly):
@@ -156,8 +165,11 @@ class Projection(common.Projection):
         self._arrays = None
         self._rule = _native_rule(self, connector)
         if self._rule is None:
+            rows = _list_rows(connector)
             connector.connect(self)
             self._finish()
+            if rows is not None:
+                self._keep_list_order(rows, connector.column_names)
         else:
             self._draw_native()
         state.projections.append(self)
@@ -197,6 +209,33 @@ class Projection(common.Projection):
         delay = np.broadcast_to(as_f64(connection_parameters.get("delay", state.dt)), (n,))
         self._chunks.append((pre, np.full(n, int(postsynaptic_index), dtype=np.int64),
                              weight.copy(), delay.copy()))
+
+    def _keep_list_order(self, rows, column_names):
+        """Put the connections of a FromListConnector in the order of its list.
+
+        PyNN's ``FromListConnector.connect`` hands the rows over by target, in the order of an
+        unstable ``np.argsort`` of the targets, which may swap the rows of one pair of cells
+        (several synapses, e.g. with different weights). The core keeps a pair's synapses in
+        the order given, and the inputs of one spike that arrive together are summed in that
+        order, so a script and the model file with the same list would differ in the last
+        bit. This undoes that argsort; should the connections not be the list's rows then
+        (another PyNN), PyNN's order is kept. A pair's swapped synapses differ in weight or
+        delay (else their order does not matter), so the check below sees a wrong order.
+        """
+        # FromListConnector.connect's sort, on the same array (every cell is local here)
+        order = np.argsort(rows[:, 1])
+        if order.size != len(self):
+            return
+        back = np.empty_like(order)
+        back[order] = np.arange(order.size)
+        arrays = [np.asarray(a)[back] for a in
+                  (self._pre_idx, self._post_idx, self._weights, self._delays)]
+        columns = {"weight": 2, "delay": 3}
+        checks = [(arrays[0], rows[:, 0]), (arrays[1], rows[:, 1])]
+        checks += [(arrays[columns[name]], rows[:, col])
+                   for col, name in enumerate(column_names, 2) if name in columns]
+        if all(np.array_equal(a, b) for a, b in checks):
+            self._pre_idx, self._post_idx, self._weights, self._delays = arrays
 
     def _finish(self):
         """Concatenate the collected chunks into the projection's arrays."""
