@@ -740,6 +740,46 @@ impl Network {
             .map_err(|e| from_build(py, e))
     }
 
+    /// draw(population, name, distribution, initial=False) -> float64 array
+    ///
+    /// The values, one per cell, that `set(population, name, distribution)` (or `initialize`
+    /// with `initial`) draws at build: from the stream of the seed, the population's label
+    /// and `name`, as a model file's distribution table is drawn. The PyNN backend keeps them
+    /// as the population's values, so what a script reads back is what is simulated.
+    #[pyo3(signature = (population, name, distribution, initial = false))]
+    fn draw<'py>(
+        &self,
+        py: Python<'py>,
+        population: usize,
+        name: &str,
+        distribution: &Bound<'_, PyDict>,
+        initial: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let pop = self.pop(py, population, name)?;
+        let spec = &self.net.populations[population];
+        let item = self.item(population);
+        let (kind, names) = if initial {
+            ("initial", spec.cell_type.state_variables())
+        } else {
+            ("parameter", spec.cell_type.parameter_names())
+        };
+        if !names.contains(&name) {
+            return Err(error(
+                py,
+                &item,
+                name,
+                format!("{} has no {kind} `{name}`", spec.cell_type.name()),
+            ));
+        }
+        let d = self::distribution(py, distribution, &item, name)?;
+        // The stream of the build's per-cell values (`Pop::values` in
+        // src/network/build/cells.rs): the round trip of a script through a model file
+        // (tests/python/test_fixture_roundtrip.py) fails if the two diverge.
+        let purpose = format!("population:{}/{kind}:{name}", spec.label);
+        let values = d.sample_n(self.net.setup.seed, &purpose, pop.size);
+        Ok(values.into_pyarray(py).into_any())
+    }
+
     /// set_spike_times(population, times)
     ///
     /// Sets the spike times (ms, sorted) of a SpikeSourceArray population: `times` is a list of

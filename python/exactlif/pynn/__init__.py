@@ -43,7 +43,9 @@ Design
   connections ``ConnectionError``, with the core's message. The core's
   diagnostics ("can never fire") are ``UserWarning``s at the build.
 - **Randomness**: ``setup(seed=...)`` seeds the core's draws (Poisson
-  streams, native connectors); ``reset()`` replays the same Poisson streams.
+  streams, native connectors, and parameters and initial values from a
+  ``RandomDistribution`` with ``NativeRNG`` or no rng, as a model file draws
+  them); ``reset()`` replays the same Poisson streams.
   ``NoisyCurrentSource`` draws from its rng's seed, or the setup seed for
   ``NativeRNG``/no rng, one stream per target cell; ``reset()`` replays it.
 - ``setup()`` accepts and ignores NEST-only keys (``t_flush``,

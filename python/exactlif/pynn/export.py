@@ -164,7 +164,7 @@ def _projection(projection):
                          f"{receptor!r} has no model-file form")
     if projection._rule is not None:
         rule, weight, delay = projection._rule
-        return [["[[projections]]", f"label = {_string(projection.label)}",
+        return [["[[projections]]", f"label = {_string(projection._core_label)}",
                  f"presynaptic = {_string(projection.pre._core_label)}",
                  f"postsynaptic = {_string(projection.post._core_label)}",
                  f"receptor_type = {_string(receptor)}",

@@ -2,7 +2,9 @@
 
 A population keeps its parameters and initial values as NumPy arrays, one value
 per cell (PyNN's random distributions and functions are evaluated here, in
-Python). They are handed to the core when the network is built. Once it is
+Python; a distribution drawn natively, with exactlif's ``NativeRNG`` or unseeded,
+takes the values the core draws from its streams, as a model file's distribution
+table does). They are handed to the core when the network is built. Once it is
 built, ``set()`` and ``initialize()`` of ``IF_curr_exp`` cells go straight to
 the running simulation (exact, at the current time); other changes while
 t > 0 raise ``NotImplementedError`` (call ``reset()`` first).
@@ -12,9 +14,11 @@ import numpy as np
 
 from pyNN import common, errors
 from pyNN.parameters import ParameterSpace, Sequence, simplify
+from pyNN.random import RandomDistribution
 
 from . import simulator
 from .errors import check_names
+from .projections import _native_value
 from .recording import Recorder
 from .simulator import as_f64, as_u32, state
 
@@ -24,11 +28,53 @@ class Assembly(common.Assembly):
     _simulator = simulator
 
 
-def _evaluate(parameter_space, size):
-    """The values of a native ParameterSpace, as full-size arrays (Sequence arrays stay)."""
+def _evaluate(parameter_space, size, population=None, mask=None):
+    """The values of a native ParameterSpace, as arrays of `size` (Sequence arrays stay).
+
+    With `population`, a random distribution drawn natively (see :func:`_native_distribution`)
+    takes the values the core draws for the whole population (:func:`_draw`), the cells
+    `mask` of them for a view.
+    """
     parameter_space.shape = (size,)
+    drawn = {}
+    if population is not None:
+        for name, value in parameter_space.items():
+            distribution = _native_distribution(value)
+            if distribution is not None:
+                values = _draw(population, name, distribution)
+                drawn[name] = values if mask is None else values[mask]
     parameter_space.evaluate(simplify=False)
-    return {name: value for name, value in parameter_space.items()}
+    out = {}
+    for name, value in parameter_space.items():
+        if isinstance(value, Sequence):  # one cell: lazyarray gives the Sequence itself
+            sequence, value = value, np.empty(size, dtype=object)
+            for i in range(size):
+                value[i] = sequence
+        out[name] = drawn.get(name, value)
+    return out
+
+
+def _native_distribution(value):
+    """The distribution dict of the core for `value` (a LazyArray or a number), when it is a
+    RandomDistribution drawn natively: its rng is exactlif's ``NativeRNG`` or unseeded, and the
+    core has the distribution. Else None: PyNN draws it (a seeded rng keeps pyNN.nest's
+    values)."""
+    if getattr(value, "operations", None):  # e.g. RandomDistribution(...) * 2
+        return None
+    base = getattr(value, "base_value", value)
+    if not isinstance(base, RandomDistribution):
+        return None
+    native = _native_value(base)
+    return native if isinstance(native, dict) else None
+
+
+def _draw(population, name, distribution, initial=False):
+    """The values of parameter (or initial value) `name` of `population` that the core
+    draws from `distribution` at build: from the stream of the setup seed, the population's
+    label and the name, as a model file with the same distribution table draws them."""
+    net = state.new_core_network()
+    index = net.create(population._core_label, population.size, population.celltype.core_name)
+    return net.draw(index, name, distribution, initial=initial)
 
 
 def _check_values(population, values):
@@ -84,7 +130,7 @@ class _ParameterHooks:
     def _set_parameters(self, parameter_space):
         """parameter_space holds native names (identical to PyNN's on exactlif)."""
         parent, mask = self._parent_and_mask()
-        new = _evaluate(parameter_space, self.size)
+        new = _evaluate(parameter_space, self.size, parent, mask)
         full = {}
         for name, value in new.items():
             current = parent._parameters[name].copy()
@@ -115,8 +161,14 @@ class _ParameterHooks:
         check_names([variable], parent.celltype.default_initial_values,
                     type(parent.celltype).__name__)
         current = parent._initial_values[variable].copy()
-        value = initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate") \
-            else np.broadcast_to(initial_values, (self.size,))
+        distribution = _native_distribution(initial_values)
+        if distribution is not None:
+            value = _draw(parent, variable, distribution, initial=True)
+            value = value if mask is None else value[mask]
+        elif hasattr(initial_values, "evaluate"):
+            value = initial_values.evaluate(simplify=False)
+        else:
+            value = np.broadcast_to(initial_values, (self.size,))
         if mask is None:
             current[:] = value
         else:
@@ -182,12 +234,12 @@ class Population(_ParameterHooks, common.Population):
         for cell in self.all_cells:
             cell.parent = self
         state.id_counter += self.size
-        self._parameters = _evaluate(self.celltype.native_parameters, self.size)
+        self._core_label = state.core_label(self)  # keys the core's draws
+        self._parameters = _evaluate(self.celltype.native_parameters, self.size, self)
         self._initial_values = {
             name: np.full(self.size, float(value))
             for name, value in self.celltype.default_initial_values.items()
         }
-        self._core_label = state.core_label(self)
         _check_values(self, {})  # e.g. unsorted spike times: InvalidParameterValueError
         self._core_index = len(state.populations)
         state.populations.append(self)

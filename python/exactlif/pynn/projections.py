@@ -12,7 +12,9 @@ and delays that are numbers or such random distributions, is not drawn by PyNN a
 The projection becomes one of the core's own rules (``Network.connect_rule``), drawn from
 the core's streams (the seed of ``setup(seed=...)`` and the projection's label), exactly
 as a model file with the same network draws it; its connections are read back from the
-core (``Network.connections``) for ``len()``, ``get()`` and ``save()``.
+core (``Network.connections``) for ``len()``, ``get()`` and ``save()``. An unlabelled
+projection is labelled in the core as in a model file, ``"<pre>-><post>"`` (then ``#2``,
+``#3``, ... for repeats; ``State.projection_label``).
 """
 
 import numpy as np
@@ -105,6 +107,15 @@ def _native_rule(projection, connector):
     return rule, weight, delay
 
 
+def _list_rows(connector):
+    """A copy of the rows of a FromListConnector (its ``connect`` sorts them in place), or
+    None for another connector or an empty list."""
+    from pyNN.connectors import FromListConnector
+    if type(connector) is FromListConnector and connector.conn_list.size:
+        return connector.conn_list.copy()
+    return None
+
+
 def _cells_of(neurons):
     """For each index of a Population, view or Assembly: (its population, its cell index)."""
     if isinstance(neurons, common.Assembly):
@@ -149,12 +160,16 @@ class Projection(common.Projection):
             raise NotImplementedError(
                 f"exactlif has static synapses only, not {type(self.synapse_type).__name__}")
         state.changing("the projections (a new projection)")
+        self._core_label = state.projection_label(self, label)
         self._chunks = []
         self._arrays = None
         self._rule = _native_rule(self, connector)
         if self._rule is None:
+            rows = _list_rows(connector)
             connector.connect(self)
             self._finish()
+            if rows is not None:
+                self._keep_list_order(rows, connector.column_names)
         else:
             self._draw_native()
         state.projections.append(self)
@@ -172,7 +187,7 @@ class Projection(common.Projection):
             post = pre if self.pre is self.post else \
                 net.create("post", self.post.size, self.post.celltype.core_name)
             net.connect_rule(pre, post, rule, weight, delay, self.receptor_type,
-                             label=self.label)
+                             label=self._core_label)
             pre_idx, post_idx, w, d = net.connections(0)
         except _core.BuildError as err:
             raise translate_build_error(err) from err
@@ -195,6 +210,33 @@ class Projection(common.Projection):
         self._chunks.append((pre, np.full(n, int(postsynaptic_index), dtype=np.int64),
                              weight.copy(), delay.copy()))
 
+    def _keep_list_order(self, rows, column_names):
+        """Put the connections of a FromListConnector in the order of its list.
+
+        PyNN's ``FromListConnector.connect`` hands the rows over by target, in the order of an
+        unstable ``np.argsort`` of the targets, which may swap the rows of one pair of cells
+        (several synapses, e.g. with different weights). The core keeps a pair's synapses in
+        the order given, and the inputs of one spike that arrive together are summed in that
+        order, so a script and the model file with the same list would differ in the last
+        bit. This undoes that argsort; should the connections not be the list's rows then
+        (another PyNN), PyNN's order is kept. A pair's swapped synapses differ in weight or
+        delay (else their order does not matter), so the check below sees a wrong order.
+        """
+        # FromListConnector.connect's sort, on the same array (every cell is local here)
+        order = np.argsort(rows[:, 1])
+        if order.size != len(self):
+            return
+        back = np.empty_like(order)
+        back[order] = np.arange(order.size)
+        arrays = [np.asarray(a)[back] for a in
+                  (self._pre_idx, self._post_idx, self._weights, self._delays)]
+        columns = {"weight": 2, "delay": 3}
+        checks = [(arrays[0], rows[:, 0]), (arrays[1], rows[:, 1])]
+        checks += [(arrays[columns[name]], rows[:, col])
+                   for col, name in enumerate(column_names, 2) if name in columns]
+        if all(np.array_equal(a, b) for a, b in checks):
+            self._pre_idx, self._post_idx, self._weights, self._delays = arrays
+
     def _finish(self):
         """Concatenate the collected chunks into the projection's arrays."""
         if self._chunks:
@@ -211,7 +253,7 @@ class Projection(common.Projection):
         if self._rule is not None:
             rule, weight, delay = self._rule
             net.connect_rule(self.pre._core_index, self.post._core_index, rule, weight, delay,
-                             self.receptor_type, label=self.label)
+                             self.receptor_type, label=self._core_label)
             return
         for pre_pop, post_pop, pre, post, w, d, label in self._list_parts():
             net.connect(pre_pop._core_index, post_pop._core_index, as_u32(pre), as_u32(post),
@@ -232,8 +274,8 @@ class Projection(common.Projection):
                 sel = (a == i) & (b == j)
                 if several and not sel.any():
                     continue
-                label = (f"{self.label} ({pre_pop._core_label}->{post_pop._core_label})"
-                         if several else self.label)
+                label = (f"{self._core_label} ({pre_pop._core_label}->{post_pop._core_label})"
+                         if several else self._core_label)
                 yield (pre_pop, post_pop, pre_cells[self._pre_idx[sel]],
                        post_cells[self._post_idx[sel]], np.asarray(self._weights)[sel],
                        np.asarray(self._delays)[sel], label)

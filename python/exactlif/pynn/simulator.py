@@ -153,6 +153,29 @@ class State(common.control.BaseState):
             label = f"{population.label}#{n}"
         return label
 
+    def projection_label(self, projection, label):
+        """A unique label for `projection` in the Rust network (it keys the core's draws).
+
+        `label` is the one the script gave, or None. An unlabelled projection between
+        populations (or views of them) gets the core's own default, "<pre>-><post>", the
+        label of the same unlabelled projection in a model file (PyNN's is "<pre>→<post>"),
+        so that both draw the same connections. A label taken already gets "#2", "#3", ...,
+        as the core numbers unlabelled repeats (PyNN allows repeated labels, the core does
+        not).
+        """
+        if label is None:
+            ends = [getattr(p, "grandparent", p) for p in (projection.pre, projection.post)]
+            if all(hasattr(p, "_core_label") for p in ends):
+                label = f"{ends[0]._core_label}->{ends[1]._core_label}"
+            else:  # an Assembly
+                label = projection.label
+        labels = {p._core_label for p in self.projections}
+        unique, n = label, 1
+        while unique in labels:
+            n += 1
+            unique = f"{label}#{n}"
+        return unique
+
     # --- building -----------------------------------------------------------
 
     def build(self):
