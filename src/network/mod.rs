@@ -665,6 +665,53 @@ impl Network {
         Ok(())
     }
 
+    /// The values, one per cell, that [`Network::set`] (or, with `initial`,
+    /// [`Network::initialize`]) of `name` to the distribution `d` draws at build: from the
+    /// stream of the seed, the population's label and `name` (SPEC §2 seeding), as a model
+    /// file's distribution table is drawn. A front end that must show the values before the
+    /// build (PyNN's `get`) takes them from here, so what it shows is what is simulated.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Network, RandomDistribution, Setup, Value, Var};
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 5, min_delay: None });
+    /// let cells = net.create("cells", 4, CellType::IfCurrExp)?;
+    /// let d = RandomDistribution::Uniform { low: -65.0, high: -55.0 };
+    /// let drawn = net.draw_values(&cells, "v", &d, true)?;
+    /// net.initialize(&cells, "v", Value::Random(d))?;
+    /// net.record(cells, &[Var::V])?;
+    /// let mut sim = net.build()?;
+    /// sim.run(0.0);
+    /// let v = &sim.get_data().populations[0].signals[0];
+    /// let v0: Vec<f64> = v.values.iter().map(|cell| cell[0]).collect();
+    /// assert_eq!(v0, drawn);
+    /// # Ok::<(), exactlif::BuildError>(())
+    /// ```
+    pub fn draw_values(
+        &self,
+        pop: &Population,
+        name: &str,
+        d: &RandomDistribution,
+        initial: bool,
+    ) -> Result<Vec<f64>, BuildError> {
+        let spec = &self.populations[pop.index];
+        let (kind, names) = if initial {
+            ("initial", spec.cell_type.state_variables())
+        } else {
+            ("parameter", spec.cell_type.parameter_names())
+        };
+        if !names.contains(&name) {
+            let mut e = BuildError::new(
+                self.pop_item(pop.index),
+                name,
+                format!("{} has no {kind} `{name}`", spec.cell_type.name()),
+            );
+            e.suggestion = suggest(name, names.iter().copied());
+            return Err(e);
+        }
+        let purpose = build::value_purpose(&spec.label, kind, name);
+        Ok(d.sample_n(self.setup.seed, &purpose, spec.size))
+    }
+
     /// Sets the spike times of a `SpikeSourceArray` population. Times must be finite, >= 0 and
     /// non-decreasing (PyNN rejects unsorted times too).
     pub fn set_spike_times(

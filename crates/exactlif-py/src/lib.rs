@@ -756,27 +756,12 @@ impl Network {
         initial: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let pop = self.pop(py, population, name)?;
-        let spec = &self.net.populations[population];
         let item = self.item(population);
-        let (kind, names) = if initial {
-            ("initial", spec.cell_type.state_variables())
-        } else {
-            ("parameter", spec.cell_type.parameter_names())
-        };
-        if !names.contains(&name) {
-            return Err(error(
-                py,
-                &item,
-                name,
-                format!("{} has no {kind} `{name}`", spec.cell_type.name()),
-            ));
-        }
         let d = self::distribution(py, distribution, &item, name)?;
-        // The stream of the build's per-cell values (`Pop::values` in
-        // src/network/build/cells.rs): the round trip of a script through a model file
-        // (tests/python/test_fixture_roundtrip.py) fails if the two diverge.
-        let purpose = format!("population:{}/{kind}:{name}", spec.label);
-        let values = d.sample_n(self.net.setup.seed, &purpose, pop.size);
+        let values = self
+            .net
+            .draw_values(&pop, name, &d, initial)
+            .map_err(|e| from_build(py, e))?;
         Ok(values.into_pyarray(py).into_any())
     }
 

@@ -49,9 +49,19 @@ impl Pop<'_> {
 
     /// The per-cell values of `value`, random ones from `population:{label}/{kind}:{name}`.
     fn values(&self, value: &Value, kind: &str, name: &str) -> Vec<f64> {
-        let purpose = format!("population:{}/{kind}:{name}", self.spec.label);
-        per_cell(value, self.spec.size, self.seed, &purpose)
+        per_cell(
+            value,
+            self.spec.size,
+            self.seed,
+            &value_purpose(&self.spec.label, kind, name),
+        )
     }
+}
+
+/// The purpose of the stream of a population's random parameter (`kind` "parameter") or
+/// initial value ("initial") `name`: `population:{label}/{kind}:{name}`.
+pub(crate) fn value_purpose(label: &str, kind: &str, name: &str) -> String {
+    format!("population:{label}/{kind}:{name}")
 }
 
 impl PopulationSpec {

@@ -17,6 +17,7 @@ mod cells;
 mod diagnostics;
 mod synapses;
 
+pub(crate) use cells::value_purpose;
 pub use diagnostics::Diagnostic;
 
 impl Network {
