@@ -367,6 +367,15 @@ impl Simulation {
         self.engine.replace_switches(&self.net);
     }
 
+    /// Replaces the synaptic weights (nA, in the order of `net.syn_weight`) at the current
+    /// time: the engines read a synapse's weight when its input arrives, so every input after
+    /// now has the new one. Used by `Network::update_weights`, which checks that the synapses
+    /// are otherwise the same.
+    pub(crate) fn replace_weights(&mut self, weights: Vec<f64>) {
+        debug_assert_eq!(weights.len(), self.net.syn_weight.len());
+        self.net.syn_weight = weights;
+    }
+
     /// Replaces the spike times of the `SpikeSourceArray` cells (`ranges[g]`: cell `g`'s
     /// times in `times`, non-decreasing) at the current time: times at or before now are past
     /// (a step backend: at or before the current grid point), each cell's next spike is its

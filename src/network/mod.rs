@@ -259,6 +259,20 @@ pub enum Receptor {
     Inhibitory,
 }
 
+impl Receptor {
+    /// The weight rule of SPEC §1 for this receptor (finite; excitatory >= 0, inhibitory
+    /// <= 0), with the message a build gives for a weight that breaks it.
+    ///
+    /// ```
+    /// use exactlif::Receptor;
+    /// assert!(Receptor::Excitatory.check_weight(0.5).is_ok());
+    /// assert!(Receptor::Inhibitory.check_weight(0.5).unwrap_err().contains("write -0.5"));
+    /// ```
+    pub fn check_weight(self, w: f64) -> Result<(), String> {
+        check_weight_sign(w, self)
+    }
+}
+
 /// PyNN's connectors.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Connector {

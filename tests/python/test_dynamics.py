@@ -153,7 +153,7 @@ def test_changes_the_core_cannot_take_mid_run_raise(sim):
     prj = sim.Projection(source, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
     quiet_run(sim, 5.0)
     with pytest.raises(NotImplementedError, match="reset"):
-        prj.set(weight=0.2)
+        prj.set(delay=0.2)
     with pytest.raises(NotImplementedError, match="reset"):
         sim.Population(1, sim.IF_curr_exp())
     # after reset() the same changes apply from t = 0

@@ -1239,6 +1239,18 @@ impl Simulation {
         Ok(())
     }
 
+    /// Applies the synaptic weights of `network`'s projections, as described now, from the
+    /// current time on: every input arriving after now has its new weight. The connections
+    /// and delays must be the simulation's (else BuildError: only weights can change during a
+    /// run).
+    fn update_weights(&mut self, py: Python<'_>, network: &Network) -> PyResult<()> {
+        let net = Arc::clone(&network.net);
+        net.update_weights(self.sim())
+            .map_err(|e| from_build(py, e))?;
+        self.net = net;
+        Ok(())
+    }
+
     /// The current time (ms).
     #[getter]
     fn t(&mut self) -> f64 {
@@ -1417,9 +1429,31 @@ fn py_suggest(name: &str, candidates: Vec<String>) -> Option<String> {
     suggest(name, candidates.iter().map(String::as_str))
 }
 
+/// check_weights(weights, receptor_type, item)
+///
+/// Checks weights by the build's rule (finite; excitatory >= 0, inhibitory <= 0) before
+/// they are kept: BuildError (key "weight") naming the first bad one, by its index.
+#[pyfunction]
+fn check_weights(
+    py: Python<'_>,
+    weights: PyArrayLike1<'_, f64, AllowTypeChange>,
+    receptor_type: &str,
+    item: &str,
+) -> PyResult<()> {
+    let receptor = Network::receptor(py, item, receptor_type)?;
+    let weights = weights.as_array();
+    for (i, &w) in weights.iter().enumerate() {
+        receptor
+            .check_weight(w)
+            .map_err(|m| error(py, item, "weight", format!("connection {i}: {m}")))?;
+    }
+    Ok(())
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_suggest, m)?)?;
+    m.add_function(wrap_pyfunction!(check_weights, m)?)?;
     m.add("BuildError", m.py().get_type::<BuildError>())?;
     m.add_class::<Network>()?;
     m.add_class::<Simulation>()?;

@@ -331,13 +331,32 @@ class Projection(common.Projection):
         return out
 
     def _set_attributes(self, parameter_space):
-        """Projection.set(weight=..., delay=...): before the first run or after reset()."""
-        state.changing("synaptic weights and delays")
-        self._rule = None  # the connections are a list from now on
+        """Projection.set(weight=..., delay=...).
+
+        Weights may change at any time: during a run every input arriving after the
+        current time has its new weight (``Simulation.update_weights``). Delays only before
+        the first run or after ``reset()`` (spikes in flight would need their old delays).
+        """
+        changes_delays = "delay" in parameter_space.keys()
+        if changes_delays:
+            state.check_change("synaptic delays")
         parameter_space.evaluate(mask=(self._pre_idx, self._post_idx))
         new = {}
         for name, value in parameter_space.items():
             new[name] = np.broadcast_to(as_f64(value), (len(self),)).copy()
+        if "weight" in new:
+            # checked now, by the build's rule, so a bad weight changes nothing
+            from .simulator import core, translate_build_error
+            try:
+                core().check_weights(new["weight"], self.receptor_type,
+                                     f'projection "{self.label}"')
+            except core().BuildError as err:
+                raise translate_build_error(err) from err
+        if changes_delays:
+            state.changing("synaptic delays")
+        else:
+            state.changing_weights("synaptic weights")
+        self._rule = None  # the connections are a list from now on
         if "weight" in new:
             self._weights = new["weight"]
         if "delay" in new:

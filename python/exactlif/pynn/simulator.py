@@ -64,6 +64,7 @@ class State(common.control.BaseState):
         self._built_version = -1  # the version the simulation was built from
         self._sources_changed = False  # current sources changed while running
         self._spikes_changed = False   # spike times changed while running
+        self._weights_changed = False  # synaptic weights changed while running
         self.reset()
 
     @property
@@ -110,6 +111,19 @@ class State(common.control.BaseState):
         else:
             self._version += 1
 
+    def changing_weights(self, what):
+        """Announce new synaptic weights (``Projection.set(weight=...)``).
+
+        While running (t > 0) the Rust simulation takes them at the next run
+        (``Simulation.update_weights``): every input arriving after the current time has
+        its new weight. Before the first run, or at t = 0, they are kept for the next build
+        like any change.
+        """
+        if self.sim is not None and self.t > 0:
+            self._weights_changed = True
+        else:
+            self._version += 1
+
     def new_core_network(self):
         """An empty core network with this setup's time step, seed and min_delay."""
         min_delay = None if self.min_delay == "auto" else float(self.min_delay)
@@ -126,6 +140,10 @@ class State(common.control.BaseState):
                 population._build_into(net)
             for source in self.current_sources:
                 source._build_into(net)
+            if self._weights_changed:
+                for projection in self.projections:
+                    projection._build_into(net)
+                self.sim.update_weights(net)
             if self._sources_changed:
                 self.sim.update_current_sources(net)
             if self._spikes_changed:
@@ -134,6 +152,7 @@ class State(common.control.BaseState):
             raise translate_build_error(err) from err
         self._sources_changed = False
         self._spikes_changed = False
+        self._weights_changed = False
 
     def check_change(self, what):
         """Raise NotImplementedError if `what` cannot change now (see :meth:`changing`)."""
@@ -231,7 +250,7 @@ class State(common.control.BaseState):
     def run_until(self, tstop):
         self.extend_sources(float(tstop))
         self.ensure_built()
-        if self._sources_changed or self._spikes_changed:
+        if self._sources_changed or self._spikes_changed or self._weights_changed:
             self.apply_changes()
         if self._diagnose:
             self.diagnose()

@@ -144,6 +144,62 @@ impl Network {
         Ok(())
     }
 
+    /// Applies the synaptic weights of the network's projections, as described now, to `sim`
+    /// (built from this network) from its current time on: PyNN's `Projection.set(weight=...)`
+    /// between runs. Every input arriving after now has its new weight; an input already
+    /// delivered keeps the old one. The connections and delays must be those `sim` was built
+    /// with (the synapse tables are drawn again and compared): changing them during a run is
+    /// refused, since spikes in flight would need the old delays.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Connector, Network, Receptor, Setup, SpikeTimes, StaticSynapse, Var};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let src = net.create("src", 1, CellType::SpikeSourceArray)?;
+    /// net.set_spike_times(&src, SpikeTimes::Same(vec![5.0, 25.0]))?;
+    /// let cell = net.create("cell", 1, CellType::IfCurrExp)?;
+    /// let one_to_one = Connector::OneToOne;
+    /// net.connect(src, cell, one_to_one.clone(), StaticSynapse::new(1.0, 1.0), Receptor::Excitatory, Some("in"))?;
+    /// net.record(cell, &[Var::Spikes])?;
+    /// let mut sim = net.build()?;
+    /// sim.run(20.0); // the input at 6 ms does not make it fire
+    /// // a weight of 30 nA from now on: the input at 26 ms does
+    /// let mut stronger = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let src = stronger.create("src", 1, CellType::SpikeSourceArray)?;
+    /// stronger.set_spike_times(&src, SpikeTimes::Same(vec![5.0, 25.0]))?;
+    /// let cell = stronger.create("cell", 1, CellType::IfCurrExp)?;
+    /// stronger.connect(src, cell, one_to_one, StaticSynapse::new(30.0, 1.0), Receptor::Excitatory, Some("in"))?;
+    /// stronger.update_weights(&mut sim)?;
+    /// sim.run(20.0);
+    /// let t = &sim.get_data().populations[1].spiketrains[0].times_ms;
+    /// assert!(!t.is_empty() && t[0] > 26.0 && t[0] < 30.0);
+    /// # Ok::<(), exactlif::BuildError>(())
+    /// ```
+    pub fn update_weights(&self, sim: &mut Simulation) -> Result<(), BuildError> {
+        self.offsets_of(sim)?;
+        let net = self.materialise()?;
+        let old = sim.net();
+        if net.group_offsets != old.group_offsets
+            || net.syn_offsets != old.syn_offsets
+            || net.syn_target != old.syn_target
+            || net
+                .group_delay
+                .iter()
+                .zip(&old.group_delay)
+                .any(|(a, b)| a.to_bits() != b.to_bits())
+        {
+            return Err(BuildError::new(
+                "simulation",
+                "projections",
+                "only weights can change during a run: the connections or delays differ from \
+                 the simulation's (spikes in flight keep their delays); call reset() first, or \
+                 build the network again",
+            ));
+        }
+        sim.replace_weights(net.syn_weight);
+        Ok(())
+    }
+
     /// The first global cell of every population, checked against the populations `sim` was
     /// built with.
     fn offsets_of(&self, sim: &Simulation) -> Result<Vec<u32>, BuildError> {
