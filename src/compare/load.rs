@@ -175,8 +175,8 @@ fn read_csv_run(dir: &Path) -> Result<DataBlock, CompareError> {
             return Err(bad(
                 path,
                 format!(
-                    "line {line}: neuron {n} out of range for population \"{label}\" of {} cells",
-                    sizes[p]
+                    "line {line}: neuron {n} out of range for population \"{label}\" of {}",
+                    crate::io::text::count(sizes[p] as u64, "cell")
                 ),
             ));
         }

@@ -109,7 +109,10 @@ pub enum CompareError {
     #[error("the runs cannot be compared: {0}")]
     Mismatch(String),
     /// The spike-matching tolerance is negative, infinite or NaN.
-    #[error("the spike-matching tolerance must be a finite number >= 0 ms, got {0}")]
+    #[error(
+        "the spike-matching tolerance must be a finite number >= 0 ms, got {}",
+        crate::io::text::number(*.0)
+    )]
     InvalidTolerance(f64),
     /// No tolerance was given and neither run states its timestep, so there is no default.
     #[error("neither run says its timestep, so there is no default spike-matching tolerance")]

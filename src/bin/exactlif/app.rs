@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use exactlif::compare::CompareError;
 use exactlif::io::model_file::{load_model, Model, ModelError};
 use exactlif::io::output::{read_data_bin, write_results, OutputError, StagedDir};
+use exactlif::io::text::{count, fixed, number, plural};
 use exactlif::plot::{plot_block, PlotError};
 use exactlif::DataBlock;
 use exactlif::Diagnostic;
@@ -172,26 +173,36 @@ pub fn replot(dir: &Path) -> Result<Vec<PathBuf>, AppError> {
 }
 
 /// The one-line-per-population summary printed at the end of a run, plus a totals line.
+/// Counts are pluralised ("1 cell", "2 cells") and numbers short whatever their size
+/// ([`exactlif::io::text`]).
 pub fn summary_lines(data: &DataBlock) -> Vec<String> {
     let mut out = Vec::new();
     let width = data
         .populations
         .iter()
-        .map(|p| p.label.len())
+        .map(|p| p.label.chars().count())
         .max()
         .unwrap_or(0);
     for p in &data.populations {
+        let size = p.size as u64;
         out.push(format!(
-            "  {:width$}  {:>6} cells  {:>9} spikes  {:>9.3} Hz mean rate",
+            "  {:width$}  {:>6} {:<5}  {:>9} {:<6}  {:>9} Hz mean rate",
             p.label,
-            p.size,
+            size,
+            plural(size, "cell"),
             p.spike_count,
-            p.mean_rate_hz(data.duration_ms),
+            plural(p.spike_count, "spike"),
+            fixed(p.mean_rate_hz(data.duration_ms), 3),
         ));
     }
     out.push(format!(
-        "  simulated {} ms on the {} backend in {:.3} s wall time (build {:.3} s); {} spikes, {} synaptic inputs",
-        data.duration_ms, data.backend, data.wall_time_s, data.build_time_s, data.events.spikes, data.events.synaptic_inputs
+        "  simulated {} ms on the {} backend in {} s wall time (build {} s); {}, {}",
+        number(data.duration_ms),
+        data.backend,
+        fixed(data.wall_time_s, 3),
+        fixed(data.build_time_s, 3),
+        count(data.events.spikes, "spike"),
+        count(data.events.synaptic_inputs, "synaptic input")
     ));
     out
 }
@@ -209,14 +220,16 @@ pub fn compare(
     if let Some(t) = tolerance_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
-                "--tolerance-ms must be a finite number >= 0, got {t}"
+                "--tolerance-ms must be a finite number >= 0, got {}",
+                number(t)
             )));
         }
     }
     if let Some(t) = fail_over_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
-                "--fail-over must be a finite number >= 0 (ms), got {t}"
+                "--fail-over must be a finite number >= 0 (ms), got {}",
+                number(t)
             )));
         }
     }
@@ -267,13 +280,20 @@ pub fn converge(
         AppError::Usage(match e {
             E::NoSteps => "--steps: give at least one step (ms)".into(),
             E::InvalidStep(h) => {
-                format!("--steps: every step must be a finite number > 0 ms, got {h}")
+                format!(
+                    "--steps: every step must be a finite number > 0 ms, got {}",
+                    number(h)
+                )
             }
             E::StepLongerThanRun {
                 step_ms,
                 duration_ms,
             } => {
-                format!("--steps: the step {step_ms} ms is longer than the run ({duration_ms} ms)")
+                format!(
+                    "--steps: the step {} ms is longer than the run ({} ms)",
+                    number(step_ms),
+                    number(duration_ms)
+                )
             }
             other => other.to_string(),
         })
@@ -281,7 +301,8 @@ pub fn converge(
     if let Some(t) = tolerance_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
-                "--tolerance-ms must be a finite number >= 0, got {t}"
+                "--tolerance-ms must be a finite number >= 0, got {}",
+                number(t)
             )));
         }
     }

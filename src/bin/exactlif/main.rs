@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod app;
 
 use app::AppError;
+use exactlif::io::text::{count, fixed, number};
 
 #[derive(Parser)]
 #[command(
@@ -156,7 +157,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
             if threads != 1 {
                 let used = p.sim.set_threads(threads);
                 if backend == exactlif::Backend::Exact {
-                    eprintln!("running the exact backend on {used} threads");
+                    eprintln!(
+                        "running the exact backend on {}",
+                        count(used as u64, "thread")
+                    );
                 }
             }
             warn_all(&p);
@@ -175,7 +179,11 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     if started.elapsed() > Duration::from_millis(500) {
                         bar.set_length((t_stop * 1000.0) as u64);
                         bar.set_position((t * 1000.0) as u64);
-                        bar.set_message(format!("{t:.1} / {t_stop} ms simulated"));
+                        bar.set_message(format!(
+                            "{} / {} ms simulated",
+                            fixed(t, 1),
+                            number(t_stop)
+                        ));
                     }
                 }
             });
@@ -184,10 +192,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
             }
             let files = app::finish(p, staged, &data)?;
             println!(
-                "{}: {} populations, {} ms",
+                "{}: {}, {} ms",
                 model.display(),
-                data.populations.len(),
-                data.duration_ms
+                count(data.populations.len() as u64, "population"),
+                number(data.duration_ms)
             );
             for line in app::summary_lines(&data) {
                 println!("{line}");
@@ -198,9 +206,9 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 .map(|f| f.display().to_string())
                 .collect();
             println!(
-                "results in {}/ ({} files); figures: {}",
+                "results in {}/ ({}); figures: {}",
                 out.display(),
-                files.len(),
+                count(files.len() as u64, "file"),
                 if figures.is_empty() {
                     "none".into()
                 } else {
@@ -213,17 +221,17 @@ fn run(cli: Cli) -> Result<(), AppError> {
             warn_all(&p);
             let sim = &p.sim;
             println!(
-                "{}: valid: {} populations, {} cells, {} synapses, {} ms at timestep {} ms{}",
+                "{}: valid: {}, {}, {}, {} ms at timestep {} ms{}",
                 model.display(),
-                sim.n_populations(),
-                sim.n_cells(),
-                sim.n_synapses(),
-                p.model.duration,
-                sim.timestep(),
+                count(sim.n_populations() as u64, "population"),
+                count(sim.n_cells() as u64, "cell"),
+                count(sim.n_synapses() as u64, "synapse"),
+                number(p.model.duration),
+                number(sim.timestep()),
                 if p.diagnostics.is_empty() {
                     String::new()
                 } else {
-                    format!("; {} warning(s)", p.diagnostics.len())
+                    format!("; {}", count(p.diagnostics.len() as u64, "warning"))
                 }
             );
         }
@@ -275,10 +283,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
         Command::ExportPynn { model, out } => {
             let files = app::export_pynn(&model, &out)?;
             println!(
-                "{}: exported for PyNN to {}/ ({} files); run it with: python {} nest",
+                "{}: exported for PyNN to {}/ ({}); run it with: python {} nest",
                 model.display(),
                 out.display(),
-                files.len(),
+                count(files.len() as u64, "file"),
                 out.join("model.py").display()
             );
         }

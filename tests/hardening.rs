@@ -1,0 +1,171 @@
+//! Issue 14 ("Hardening"), figures and messages, as a user meets them through the `exactlif`
+//! binary: one test per defect, named after it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn exactlif(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_exactlif"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("spawn exactlif")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// A model of one-cell populations with these labels, each recording v and spikes.
+fn model_with_labels(dir: &Path, labels: &[&str]) -> PathBuf {
+    let mut toml = String::from("[simulation]\ntimestep = 0.1\nduration = 5.0\n");
+    for l in labels {
+        toml.push_str(&format!(
+            "\n[[populations]]\nlabel = \"{l}\"\nsize = 1\ncell_type = \"IF_curr_exp\"\nrecord = [\"v\", \"spikes\"]\n"
+        ));
+    }
+    let path = dir.join("labels.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// Issue 14: `run` printed "1 populations" (and `check` "1 cells", "1 warning(s)"). Counts are
+/// now pluralised as English does.
+#[test]
+fn counts_are_pluralised() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_with_labels(dir.path(), &["only"]);
+    let out = dir.path().join("out");
+    let o = exactlif(
+        &[
+            "run",
+            model.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let (stdout, _) = text(&o);
+    assert!(o.status.success());
+    assert!(stdout.contains(": 1 population, 5 ms"), "{stdout}");
+    assert!(stdout.contains("     1 cell "), "{stdout}");
+    assert!(stdout.contains("0 spikes, 0 synaptic inputs"), "{stdout}");
+    let o = exactlif(&["check", model.to_str().unwrap()], dir.path());
+    let (stdout, _) = text(&o);
+    assert!(
+        stdout.contains(
+            "valid: 1 population, 1 cell, 0 synapses, 5 ms at timestep 0.1 ms; 1 warning\n"
+        ),
+        "{stdout}"
+    );
+    let o = exactlif(
+        &["check", fixture("small_network.toml").to_str().unwrap()],
+        dir.path(),
+    );
+    let (stdout, _) = text(&o);
+    assert!(stdout.contains(": valid: 3 populations, "), "{stdout}");
+    for wrong in ["1 populations", "1 cells", "(s)"] {
+        assert!(!stdout.contains(wrong), "{stdout}");
+    }
+}
+
+/// Whether `s` holds a run of more than 20 digits (a number printed in full).
+fn has_digit_run(s: &str) -> bool {
+    s.split(|c: char| !c.is_ascii_digit())
+        .any(|run| run.len() > 20)
+}
+
+/// Issue 14: numbers were printed with `{}` or `{:.3}`, which write every digit: 1e300 as 301
+/// digits, 1e-300 as 300 zeros. Summaries and messages now write them short (`1e300`).
+#[test]
+fn huge_and_tiny_numbers_print_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = dir.path().join("tiny.toml");
+    std::fs::write(
+        &tiny,
+        "[simulation]\ntimestep = 1e-300\nduration = 1e-300\n\n[[populations]]\nlabel = \"c\"\n\
+         size = 1\ncell_type = \"IF_curr_exp\"\nrecord = [\"spikes\"]\n[populations.initial_values]\nv = -40.0\n",
+    )
+    .unwrap();
+    let huge = dir.path().join("huge.toml");
+    std::fs::write(
+        &huge,
+        "[simulation]\ntimestep = 1e299\nduration = 1e300\n\n[[populations]]\nlabel = \"c\"\n\
+         size = 1\ncell_type = \"IF_curr_exp\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let tiny_s = tiny.to_str().unwrap();
+    let o = exactlif(&["run", tiny_s, "--out", out.to_str().unwrap()], dir.path());
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!has_digit_run(&stdout), "{stdout}");
+    // one spike at t = 0 in 1e-300 ms: 1e303 Hz
+    assert!(
+        stdout.contains("1 population, 1e-300 ms") && stdout.contains("1.000e303 Hz"),
+        "{stdout}"
+    );
+    let o = exactlif(&["check", huge.to_str().unwrap()], dir.path());
+    let (stdout, _) = text(&o);
+    assert!(stdout.contains("1e300 ms at timestep 1e299 ms"), "{stdout}");
+    let o = exactlif(
+        &[
+            "compare",
+            out.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--tolerance-ms",
+            "-1e300",
+        ],
+        dir.path(),
+    );
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr.contains("got -1e300") && !has_digit_run(&stderr),
+        "{stderr}"
+    );
+    let o = exactlif(
+        &[
+            "compare",
+            out.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--fail-over",
+            "-1e300",
+        ],
+        dir.path(),
+    );
+    assert!(text(&o).1.contains("got -1e300"), "{}", text(&o).1);
+    let o = exactlif(
+        &[
+            "converge",
+            fixture("tutorial.toml").to_str().unwrap(),
+            "--steps",
+            "1e300",
+        ],
+        dir.path(),
+    );
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr.contains("the step 1e300 ms is longer than the run (100 ms)"),
+        "{stderr}"
+    );
+    let o = exactlif(
+        &[
+            "converge",
+            fixture("tutorial.toml").to_str().unwrap(),
+            "--steps=-1e-300",
+        ],
+        dir.path(),
+    );
+    assert!(text(&o).1.contains("got -1e-300"), "{}", text(&o).1);
+}
