@@ -38,6 +38,59 @@ fn model_with_labels(dir: &Path, labels: &[&str]) -> PathBuf {
     path
 }
 
+/// Issue 14: `plot` and `compare` disagreed on the exit status for the same directory that is
+/// not a results directory (1 and 2). Both now exit with 2 (bad input, as `run` and `check`)
+/// and say what is wrong in words, for a missing directory, a file, a directory without
+/// results and a corrupt data.bin.
+#[test]
+fn plot_and_compare_agree_on_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let file = dir.path().join("file.txt");
+    std::fs::write(&file, "not results").unwrap();
+    let corrupt = dir.path().join("corrupt");
+    std::fs::create_dir(&corrupt).unwrap();
+    std::fs::write(corrupt.join("data.bin"), [0xffu8; 64]).unwrap();
+    let cases = [
+        (dir.path().join("missing"), "no such directory"),
+        (file, "is a file, not a directory"),
+        (empty, "is not a results directory"),
+        (corrupt, "data.bin"),
+    ];
+    let good = dir.path().join("good");
+    let o = exactlif(
+        &[
+            "run",
+            fixture("tutorial_firing.toml").to_str().unwrap(),
+            "--out",
+            good.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success());
+    for (path, words) in &cases {
+        let p = path.to_str().unwrap();
+        let plot = exactlif(&["plot", p], dir.path());
+        let compare = exactlif(&["compare", good.to_str().unwrap(), p], dir.path());
+        assert_eq!(plot.status.code(), Some(2), "plot {p}: {}", text(&plot).1);
+        assert_eq!(
+            compare.status.code(),
+            plot.status.code(),
+            "compare {p}: {}",
+            text(&compare).1
+        );
+        for o in [&plot, &compare] {
+            let err = text(o).1;
+            assert!(
+                err.starts_with("error: ") && err.contains(words) && err.contains(p),
+                "{p}: {err}"
+            );
+            assert_eq!(err.trim().lines().count(), 1, "{err}");
+        }
+    }
+}
+
 /// Issue 14: `run` printed "1 populations" (and `check` "1 cells", "1 warning(s)"). Counts are
 /// now pluralised as English does.
 #[test]

@@ -33,8 +33,11 @@ pub struct Run {
 
 /// Reads a results directory: `data.bin` if present, else `summary.json` + CSV files.
 pub fn load_run(dir: &Path) -> Result<Run, CompareError> {
-    if !dir.is_dir() {
+    if !dir.exists() {
         return Err(CompareError::NoSuchDirectory(dir.to_path_buf()));
+    }
+    if !dir.is_dir() {
+        return Err(CompareError::NotADirectory(dir.to_path_buf()));
     }
     if dir.join(DATA_FILE).is_file() {
         let data = read_data_bin(dir).map_err(|e| match e {

@@ -24,6 +24,11 @@ pub enum AppError {
     /// Writing or reading results failed (exit status 1).
     #[error("{0}")]
     Output(#[from] OutputError),
+    /// A directory given to `plot` is not a results directory it can read: missing, not a
+    /// directory, without `data.bin`, or with a `data.bin` that does not decode (exit status
+    /// 2, as `compare` for the same directory).
+    #[error("{0}")]
+    NotResults(String),
     /// Drawing a figure failed (exit status 1).
     #[error("{0}")]
     Plot(#[from] PlotError),
@@ -55,10 +60,12 @@ impl From<ModelError> for AppError {
 }
 
 impl AppError {
-    /// 2 for invalid models or arguments, 1 for everything else.
+    /// 2 for invalid models or arguments (bad input: a model, an option, a directory that is
+    /// not a results directory, from any command), 1 for everything else (a file that cannot
+    /// be read or written, a figure that cannot be drawn, a failed `--fail-over` gate).
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::Invalid(_) | AppError::Usage(_) => 2,
+            AppError::Invalid(_) | AppError::Usage(_) | AppError::NotResults(_) => 2,
             AppError::Compare(CompareError::Io { .. }) => 1,
             AppError::Compare(_) => 2,
             _ => 1,
@@ -167,8 +174,30 @@ pub fn finish(p: Prepared, staged: StagedDir, data: &DataBlock) -> Result<Vec<Pa
 }
 
 /// Redraws the figures of a finished run from its `data.bin`; returns the figure files.
+///
+/// A directory that does not exist, a file, a directory without `data.bin` and a `data.bin`
+/// that does not decode are [`AppError::NotResults`] (exit status 2, as `compare` gives for
+/// the same directory); a `data.bin` that cannot be read is an [`AppError::Output`] (1).
 pub fn replot(dir: &Path) -> Result<Vec<PathBuf>, AppError> {
-    let data = read_data_bin(dir)?;
+    if !dir.exists() {
+        return Err(AppError::NotResults(format!(
+            "{}: no such directory",
+            dir.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(AppError::NotResults(format!(
+            "{} is not a results directory: it is a file, not a directory",
+            dir.display()
+        )));
+    }
+    let data = read_data_bin(dir).map_err(|e| match e {
+        OutputError::NotAResultsDirectory { .. } => AppError::NotResults(format!(
+            "{e} (`exactlif plot` redraws the figures from the data.bin that `exactlif run` writes)"
+        )),
+        OutputError::Decode { .. } => AppError::NotResults(e.to_string()),
+        e => AppError::Output(e),
+    })?;
     Ok(plot_block(&data, dir)?)
 }
 

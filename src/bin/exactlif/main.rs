@@ -76,7 +76,12 @@ Example:\n  exactlif run model.toml --out results/exact\n  exactlif run model.to
         fail_over: Option<f64>,
     },
     /// Redraw the figures of a finished run from its data.bin.
-    #[command(after_help = "Example:\n  exactlif plot results/tutorial")]
+    #[command(
+        after_help = "Exit status: 0 when the figures are written; 2 for a directory that is not a results\n\
+directory (missing, a file, no data.bin, or a data.bin that does not decode), as `compare`\n\
+says for the same directory; 1 when a file cannot be read or written.\n\n\
+Example:\n  exactlif plot results/tutorial"
+    )]
     Plot {
         /// A results directory written by `exactlif run`.
         dir: PathBuf,
