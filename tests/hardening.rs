@@ -1,6 +1,9 @@
 //! Issue 14 ("Hardening"), figures and messages, as a user meets them through the `exactlif`
-//! binary: one test per defect, named after it.
+//! binary: one test per defect, named after it. The drawing itself (one-sample traces,
+//! anti-aliasing, the raster's one mark, the axis names) is tested on the figures' pixels in
+//! `src/plot/mod.rs`.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -36,6 +39,180 @@ fn model_with_labels(dir: &Path, labels: &[&str]) -> PathBuf {
     let path = dir.join("labels.toml");
     std::fs::write(&path, toml).unwrap();
     path
+}
+
+/// The names of the files in `dir`.
+fn files_in(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The figure paths listed after "figures: " in `run`'s last line.
+fn listed_figures(stdout: &str) -> Vec<String> {
+    let line = stdout.lines().last().unwrap();
+    let (_, list) = line.split_once("figures: ").unwrap();
+    list.split(", ").map(str::to_string).collect()
+}
+
+/// Issue 14: "a/b", "a_b", "a b" and "a:b" all became `a_b.png`, overwriting each other, and
+/// two non-Latin labels of equal length collided the same way; the run still reported one
+/// file per population. Every population now has its own figure, `run` lists them all, and
+/// `plot` redraws the same files.
+#[test]
+fn figure_names_never_collide() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = ["a/b", "a_b", "a b", "a:b", "αβ", "γδ", "exc"];
+    let model = model_with_labels(dir.path(), &labels);
+    let out = dir.path().join("out");
+    let o = exactlif(
+        &[
+            "run",
+            model.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let pngs: BTreeSet<String> = files_in(&out)
+        .into_iter()
+        .filter(|f| f.ends_with(".png"))
+        .collect();
+    assert_eq!(pngs.len(), labels.len(), "{pngs:?}");
+    assert!(pngs.contains("exc.png"), "an unshared name stays plain");
+    let listed = listed_figures(&stdout);
+    assert_eq!(listed.len(), labels.len());
+    for f in &listed {
+        assert!(Path::new(f).is_file(), "listed but not written: {f}");
+    }
+    let o = exactlif(&["plot", out.to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", text(&o).1);
+    let replotted: BTreeSet<String> = text(&o).0.lines().map(str::to_string).collect();
+    assert_eq!(replotted, listed.into_iter().collect());
+    assert_eq!(
+        files_in(&out).len(),
+        4 + labels.len(),
+        "plot wrote new files"
+    );
+}
+
+/// Issue 14: the run reported more files than it wrote (colliding figures counted twice).
+/// The count `run` prints is the number of files in the results directory.
+#[test]
+fn reported_file_count_equals_files_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for (model, out) in [
+        (model_with_labels(dir.path(), &["x y", "x_y", "x-y"]), "a"),
+        (fixture("small_network.toml"), "b"),
+    ] {
+        let out = dir.path().join(out);
+        let o = exactlif(
+            &[
+                "run",
+                model.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        let (stdout, stderr) = text(&o);
+        assert!(o.status.success(), "{stderr}");
+        let line = stdout.lines().last().unwrap();
+        let n: usize = line
+            .split_once(" (")
+            .and_then(|(_, r)| r.split_once(' '))
+            .map(|(n, _)| n.parse().unwrap())
+            .unwrap();
+        assert_eq!(n, files_in(&out).len(), "{line}");
+    }
+}
+
+/// Issue 14: a long label gave a file name of any length. File stems are cut to 48 characters
+/// (then told apart like any other equal names).
+#[test]
+fn long_labels_are_shortened_in_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "L".repeat(120);
+    let longer = format!("{long}, and more");
+    let model = model_with_labels(dir.path(), &[&long, &longer]);
+    let out = dir.path().join("out");
+    let o = exactlif(
+        &[
+            "run",
+            model.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
+    let pngs: Vec<String> = files_in(&out)
+        .into_iter()
+        .filter(|f| f.ends_with(".png"))
+        .collect();
+    let stem = "L".repeat(48);
+    assert_eq!(pngs, [format!("{stem}.0.png"), format!("{stem}.1.png")]);
+}
+
+/// Issue 14: every recorded cell's trace was drawn (up to 100). By default the first 5 are;
+/// `--traces N` or `--traces all` on `run` and `plot` choose, and `--help` says so.
+#[test]
+fn traces_option_chooses_how_many_traces_are_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixture("small_network.toml");
+    for (k, traces) in ["1", "all", "ALL", "500"].iter().enumerate() {
+        let out = dir.path().join(format!("out{k}"));
+        let o = exactlif(
+            &[
+                "run",
+                model.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--traces",
+                traces,
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "--traces {traces}: {}", text(&o).1);
+        assert!(out.join("exc.png").is_file());
+        let o = exactlif(
+            &["plot", out.to_str().unwrap(), "--traces", traces],
+            dir.path(),
+        );
+        assert!(o.status.success(), "plot --traces {traces}: {}", text(&o).1);
+    }
+    // A different choice draws a different figure.
+    let figure = |k: usize| std::fs::read(dir.path().join(format!("out{k}/exc.png"))).unwrap();
+    assert_ne!(figure(0), figure(1));
+    assert_eq!(figure(1), figure(2));
+    for bad in ["0", "-3", "some"] {
+        let out = dir.path().join("bad");
+        let o = exactlif(
+            &[
+                "run",
+                model.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--traces",
+                bad,
+            ],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(2), "--traces {bad}");
+        assert!(text(&o).1.contains("--traces"), "{}", text(&o).1);
+        assert!(!out.exists());
+    }
+    for cmd in ["run", "plot"] {
+        let o = exactlif(&[cmd, "--help"], dir.path());
+        let (help, _) = text(&o);
+        assert!(
+            help.contains("--traces <N|all>") && help.contains("[default: 5]"),
+            "{cmd} --help:\n{help}"
+        );
+    }
 }
 
 /// Issue 14: `plot` and `compare` disagreed on the exit status for the same directory that is

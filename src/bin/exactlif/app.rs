@@ -7,7 +7,7 @@ use exactlif::compare::CompareError;
 use exactlif::io::model_file::{load_model, Model, ModelError};
 use exactlif::io::output::{read_data_bin, write_results, OutputError, StagedDir};
 use exactlif::io::text::{count, fixed, number, plural};
-use exactlif::plot::{plot_block, PlotError};
+use exactlif::plot::{plot_block_with, PlotError, PlotOptions};
 use exactlif::DataBlock;
 use exactlif::Diagnostic;
 use exactlif::{Backend, BACKENDS};
@@ -146,11 +146,11 @@ pub fn simulate(p: &mut Prepared, progress: &mut dyn FnMut(f64, f64)) -> DataBlo
     p.sim.get_data()
 }
 
-/// Writes a run's results directory (SPEC §4): the data files, then the figures; returns the
-/// files written.
-pub fn write(out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
+/// Writes a run's results directory (SPEC §4): the data files, then the figures drawn with
+/// `plot`; returns the files written.
+pub fn write(out: &Path, data: &DataBlock, plot: &PlotOptions) -> Result<Vec<PathBuf>, AppError> {
     let mut files = write_results(out, data)?;
-    files.extend(plot_block(data, out)?);
+    files.extend(plot_block_with(data, out, plot)?);
     Ok(files)
 }
 
@@ -159,9 +159,14 @@ pub fn write(out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
 /// (only `data` is needed from here on), so that the peak memory of a run is the larger of the
 /// simulation's and the figures', not their sum (CUBA: 13.0 -> 10.3 MB,
 /// `tests/construction_memory.rs`).
-pub fn finish(p: Prepared, staged: StagedDir, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
+pub fn finish(
+    p: Prepared,
+    staged: StagedDir,
+    data: &DataBlock,
+    plot: &PlotOptions,
+) -> Result<Vec<PathBuf>, AppError> {
     drop(p);
-    let files = write(staged.path(), data)?;
+    let files = write(staged.path(), data, plot)?;
     let staging = staged.path().to_path_buf();
     let out = staged.commit().map_err(|e| OutputError::Io {
         path: e.path,
@@ -178,7 +183,7 @@ pub fn finish(p: Prepared, staged: StagedDir, data: &DataBlock) -> Result<Vec<Pa
 /// A directory that does not exist, a file, a directory without `data.bin` and a `data.bin`
 /// that does not decode are [`AppError::NotResults`] (exit status 2, as `compare` gives for
 /// the same directory); a `data.bin` that cannot be read is an [`AppError::Output`] (1).
-pub fn replot(dir: &Path) -> Result<Vec<PathBuf>, AppError> {
+pub fn replot(dir: &Path, plot: &PlotOptions) -> Result<Vec<PathBuf>, AppError> {
     if !dir.exists() {
         return Err(AppError::NotResults(format!(
             "{}: no such directory",
@@ -198,7 +203,7 @@ pub fn replot(dir: &Path) -> Result<Vec<PathBuf>, AppError> {
         OutputError::Decode { .. } => AppError::NotResults(e.to_string()),
         e => AppError::Output(e),
     })?;
-    Ok(plot_block(&data, dir)?)
+    Ok(plot_block_with(&data, dir, plot)?)
 }
 
 /// The one-line-per-population summary printed at the end of a run, plus a totals line.

@@ -11,6 +11,12 @@ mod app;
 
 use app::AppError;
 use exactlif::io::text::{count, fixed, number};
+use exactlif::plot::{PlotOptions, Traces};
+
+/// The help of `--traces`, the same for `run` and `plot`.
+const TRACES_HELP: &str =
+    "Traces drawn per state-variable panel of each figure: the first N recorded cells, or \
+`all` [default: 5]. The spike raster always shows every recorded cell.";
 
 #[derive(Parser)]
 #[command(
@@ -27,7 +33,10 @@ struct Cli {
 enum Command {
     /// Simulate a model file and write a results directory (CSV, JSON, bincode, figures).
     #[command(
-        after_help = "Example:\n  exactlif run fixtures/tutorial.toml --out results/tutorial\n  exactlif run fixtures/sparse.toml --threads 2"
+        after_help = "Figures: one <label>.png per population that records anything (the label with characters\n\
+other than A-Z a-z 0-9 _ - replaced by _, at most 48 characters; where two names would be\n\
+equal, ignoring case, each gets the population's index: a_b.0.png, a_b.2.png).\n\n\
+Example:\n  exactlif run fixtures/tutorial.toml --out results/tutorial\n  exactlif run fixtures/sparse.toml --threads 2\n  exactlif run fixtures/small_network.toml --traces all"
     )]
     Run {
         /// The model file (TOML).
@@ -42,6 +51,8 @@ enum Command {
         /// bit-identical for any number; grid and euler use one.
         #[arg(long, default_value_t = 1, value_name = "N")]
         threads: usize,
+        #[arg(long, value_name = "N|all", default_value_t = Traces::default(), hide_default_value = true, allow_negative_numbers = true, help = TRACES_HELP)]
+        traces: Traces,
     },
     /// Validate a model file and print diagnostics; simulates nothing, writes nothing.
     #[command(after_help = "Example:\n  exactlif check fixtures/tutorial.toml")]
@@ -80,11 +91,13 @@ Example:\n  exactlif run model.toml --out results/exact\n  exactlif run model.to
         after_help = "Exit status: 0 when the figures are written; 2 for a directory that is not a results\n\
 directory (missing, a file, no data.bin, or a data.bin that does not decode), as `compare`\n\
 says for the same directory; 1 when a file cannot be read or written.\n\n\
-Example:\n  exactlif plot results/tutorial"
+Example:\n  exactlif plot results/tutorial\n  exactlif plot results/tutorial --traces 20"
     )]
     Plot {
         /// A results directory written by `exactlif run`.
         dir: PathBuf,
+        #[arg(long, value_name = "N|all", default_value_t = Traces::default(), hide_default_value = true, allow_negative_numbers = true, help = TRACES_HELP)]
+        traces: Traces,
     },
     /// Convergence study: the grid and euler backends at each step against the exact run;
     /// writes a table (CSV, JSON) and a log-log figure of error against step.
@@ -156,6 +169,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             out,
             backend,
             threads,
+            traces,
         } => {
             let backend = app::check_backend(&backend)?;
             let mut p = app::prepare_with(&model, backend)?;
@@ -195,7 +209,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            let files = app::finish(p, staged, &data)?;
+            let files = app::finish(p, staged, &data, &PlotOptions { traces })?;
             println!(
                 "{}: {}, {} ms",
                 model.display(),
@@ -263,8 +277,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 return Err(AppError::GateFailed);
             }
         }
-        Command::Plot { dir } => {
-            for f in app::replot(&dir)? {
+        Command::Plot { dir, traces } => {
+            for f in app::replot(&dir, &PlotOptions { traces })? {
                 println!("{}", f.display());
             }
         }
