@@ -59,6 +59,7 @@ use crate::compare::{compare_runs, num, CompareError, DataSource, Report, Run};
 use crate::engine::Backend;
 use crate::io::model_file::{Model, ModelError};
 use crate::io::output::OutputError;
+use crate::io::text::{count, number};
 use crate::recording::DataBlock;
 
 /// What went wrong in a convergence study.
@@ -68,10 +69,14 @@ pub enum ConvergeError {
     #[error("no step given: the study needs at least one step (ms)")]
     NoSteps,
     /// A step is not a finite number > 0.
-    #[error("every step must be a finite number > 0 ms, got {0}")]
+    #[error("every step must be a finite number > 0 ms, got {}", number(*.0))]
     InvalidStep(f64),
     /// A step is longer than the run.
-    #[error("the step {step_ms} ms is longer than the run ({duration_ms} ms)")]
+    #[error(
+        "the step {} ms is longer than the run ({} ms)",
+        number(*step_ms),
+        number(*duration_ms)
+    )]
     StepLongerThanRun {
         /// The step (ms).
         step_ms: f64,
@@ -381,7 +386,9 @@ pub fn run_study(
             }
             let spikes = recorded_spikes(&data);
             progress(&format!(
-                "exact at timestep {eh} ms: {spikes} spikes, {:.3} s",
+                "exact at timestep {} ms: {}, {:.3} s",
+                number(eh),
+                count(spikes, "spike"),
                 data.wall_time_s
             ));
             exact_runs.push(ExactRun {
@@ -391,10 +398,15 @@ pub fn run_study(
             });
             if eh != h_min {
                 notes.push(format!(
-                    "step {h} ms is not a whole multiple of the smallest step {h_min} ms: it is compared with its own exact run at timestep {h} ms"
+                    "step {h} ms is not a whole multiple of the smallest step {} ms: it is compared with its own exact run at timestep {h} ms",
+                    number(h_min),
+                    h = number(h)
                 ));
             }
-            exact.push(in_memory(data, format!("exact run at timestep {eh} ms")));
+            exact.push(in_memory(
+                data,
+                format!("exact run at timestep {} ms", number(eh)),
+            ));
         }
         exact_for.push(eh);
     }
@@ -402,8 +414,10 @@ pub fn run_study(
         if let Some(d) = shortest_delay_ms {
             if h > d * (1.0 + REL) {
                 notes.push(format!(
-                    "step {h} ms exceeds the network's shortest delay ({d} ms; min_delay {} ms): the step backends lengthen the delays below one step to one step (as NEST with min_delay raised to the resolution); rows flagged delays_lengthened",
-                    model.network.setup.min_delay()
+                    "step {} ms exceeds the network's shortest delay ({} ms; min_delay {} ms): the step backends lengthen the delays below one step to one step (as NEST with min_delay raised to the resolution); rows flagged delays_lengthened",
+                    number(h),
+                    number(d),
+                    number(model.network.setup.min_delay())
                 ));
             }
         }
@@ -418,13 +432,14 @@ pub fn run_study(
                 .iter()
                 .find(|r| (r.data.timestep_ms - eh).abs() <= REL * eh)
                 .expect("run above");
-            let cand = in_memory(data, format!("{backend} run at step {h} ms"));
+            let cand = in_memory(data, format!("{backend} run at step {} ms", number(h)));
             let report = compare_runs(reference, &cand, Some(tolerance))?;
             let lengthened = shortest_delay_ms.is_some_and(|d| h > d * (1.0 + REL));
             let mut row = row_of(&report, backend, h, eh, lengthened);
             row.wall_time_s = wall;
             progress(&format!(
-                "{backend} at step {h} ms: {} matched, {} missed, {} extra, {:.3} s",
+                "{backend} at step {} ms: {} matched, {} missed, {} extra, {:.3} s",
+                number(h),
                 opt_u(row.matched),
                 opt_u(row.missed),
                 opt_u(row.extra),
@@ -550,13 +565,13 @@ impl Study {
             s,
             "{}: {} ms, step backends against the exact run (exact timestep {}), spikes matched within {} ms",
             self.model,
-            self.duration_ms,
+            number(self.duration_ms),
             self.exact_runs
                 .iter()
-                .map(|e| format!("{} ms", e.timestep_ms))
+                .map(|e| format!("{} ms", number(e.timestep_ms)))
                 .collect::<Vec<_>>()
                 .join(", "),
-            self.tolerance_ms
+            number(self.tolerance_ms)
         );
         let head = [
             "backend",
@@ -583,7 +598,7 @@ impl Study {
                 r.backend.clone(),
                 format!(
                     "{}{}",
-                    r.step_ms,
+                    number(r.step_ms),
                     if r.delays_lengthened { "*" } else { "" }
                 ),
                 opt_u(r.matched),

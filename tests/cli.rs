@@ -170,8 +170,8 @@ fn bad_arguments_exit_2() {
     let o = exactlif(&["plot", dir.path().to_str().unwrap()], dir.path());
     assert_eq!(
         o.status.code(),
-        Some(1),
-        "a directory without data.bin is not a results directory"
+        Some(2),
+        "a directory without data.bin is not a results directory (bad input, as for compare)"
     );
 }
 

@@ -33,8 +33,11 @@ pub struct Run {
 
 /// Reads a results directory: `data.bin` if present, else `summary.json` + CSV files.
 pub fn load_run(dir: &Path) -> Result<Run, CompareError> {
-    if !dir.is_dir() {
+    if !dir.exists() {
         return Err(CompareError::NoSuchDirectory(dir.to_path_buf()));
+    }
+    if !dir.is_dir() {
+        return Err(CompareError::NotADirectory(dir.to_path_buf()));
     }
     if dir.join(DATA_FILE).is_file() {
         let data = read_data_bin(dir).map_err(|e| match e {
@@ -175,8 +178,8 @@ fn read_csv_run(dir: &Path) -> Result<DataBlock, CompareError> {
             return Err(bad(
                 path,
                 format!(
-                    "line {line}: neuron {n} out of range for population \"{label}\" of {} cells",
-                    sizes[p]
+                    "line {line}: neuron {n} out of range for population \"{label}\" of {}",
+                    crate::io::text::count(sizes[p] as u64, "cell")
                 ),
             ));
         }

@@ -83,9 +83,12 @@ pub use table::TableNames;
 /// Why two runs could not be compared.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    /// The path does not exist or is not a directory.
+    /// The path does not exist.
     #[error("{}: no such directory", .0.display())]
     NoSuchDirectory(PathBuf),
+    /// The path is a file (or anything else that is not a directory).
+    #[error("{} is not a results directory: it is a file, not a directory", .0.display())]
+    NotADirectory(PathBuf),
     /// The directory holds neither `data.bin` nor `summary.json` + `spikes.csv`.
     #[error("{} is not a results directory: it has neither data.bin nor summary.json with spikes.csv", .0.display())]
     NotResults(PathBuf),
@@ -109,7 +112,10 @@ pub enum CompareError {
     #[error("the runs cannot be compared: {0}")]
     Mismatch(String),
     /// The spike-matching tolerance is negative, infinite or NaN.
-    #[error("the spike-matching tolerance must be a finite number >= 0 ms, got {0}")]
+    #[error(
+        "the spike-matching tolerance must be a finite number >= 0 ms, got {}",
+        crate::io::text::number(*.0)
+    )]
     InvalidTolerance(f64),
     /// No tolerance was given and neither run states its timestep, so there is no default.
     #[error("neither run says its timestep, so there is no default spike-matching tolerance")]

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::load::{load_run, DataSource, Run};
 use super::matching::{match_spikes, van_rossum};
 use super::CompareError;
+use crate::io::text::{count, number};
 use crate::recording::{AnalogSignal, DataBlock, SpikeTrain};
 
 /// Time constant of the van Rossum kernel (ms).
@@ -384,8 +385,10 @@ fn check_same_network(r: &DataBlock, c: &DataBlock) -> Result<(), CompareError> 
                 p.label
             )),
             Some(q) if q.size != p.size => problems.push(format!(
-                "population \"{}\" has {} cells in the reference but {} in the candidate",
-                p.label, p.size, q.size
+                "population \"{}\" has {} in the reference but {} in the candidate",
+                p.label,
+                count(p.size as u64, "cell"),
+                q.size
             )),
             _ => {}
         }
@@ -538,22 +541,29 @@ impl Report {
         let mut reasons = Vec::new();
         if s.missed > 0 {
             reasons.push(format!(
-                "{} missed spike(s) (no candidate spike within {} ms)",
-                s.missed, self.tolerance_ms
+                "{} (no candidate spike within {} ms)",
+                count(s.missed, "missed spike"),
+                number(self.tolerance_ms)
             ));
         }
         if s.extra > 0 {
             reasons.push(format!(
-                "{} extra spike(s) (no reference spike within {} ms)",
-                s.extra, self.tolerance_ms
+                "{} (no reference spike within {} ms)",
+                count(s.extra, "extra spike"),
+                number(self.tolerance_ms)
             ));
         }
         if let Some(m) = s.max_abs_error_ms {
             if m.is_nan() || m > fail_over_ms {
                 let w = s.worst.as_ref().expect("pairs exist");
                 reasons.push(format!(
-                    "largest spike-time error {m} ms > {fail_over_ms} ms (population \"{}\", neuron {}, reference {} ms, candidate {} ms)",
-                    w.population, w.neuron, w.reference_ms, w.candidate_ms
+                    "largest spike-time error {} ms > {} ms (population \"{}\", neuron {}, reference {} ms, candidate {} ms)",
+                    number(m),
+                    number(fail_over_ms),
+                    w.population,
+                    w.neuron,
+                    number(w.reference_ms),
+                    number(w.candidate_ms)
                 ));
             }
         }

@@ -3,6 +3,7 @@
 
 use super::load::DataSource;
 use super::report::{Report, RunInfo, SpikeStats, VarStats};
+use crate::io::text::number;
 
 /// A number for a text table (compare's and converge's): `-` for none, `NaN`, `0`, 4
 /// significant digits within `1e-3 <= |x| < 1e5`, else scientific with 4 significant digits.
@@ -54,8 +55,8 @@ impl Report {
                 "{name}: {} (backend {}, timestep {} ms, {} ms, from {})",
                 r.dir,
                 r.backend,
-                r.timestep_ms.map_or("?".to_string(), |x| x.to_string()),
-                r.duration_ms,
+                r.timestep_ms.map_or("?".to_string(), number),
+                number(r.duration_ms),
                 match r.source {
                     DataSource::DataBin => "data.bin",
                     DataSource::Csv => "CSV files",
@@ -67,14 +68,14 @@ impl Report {
         let _ = writeln!(
             o,
             "spikes up to {} ms matched one-to-one per cell within {} ms ({}); optimal matching: most pairs, then least total |error|; errors are candidate - reference",
-            self.compared_until_ms,
-            self.tolerance_ms,
+            number(self.compared_until_ms),
+            number(self.tolerance_ms),
             if self.tolerance_given { names.tolerance } else { "default: 2 x the larger timestep" }
         );
         let _ = writeln!(
             o,
             "van Rossum distance D: tau = {} ms, one unmatched spike = 1; mean and max over cells\n",
-            self.van_rossum_tau_ms
+            number(self.van_rossum_tau_ms)
         );
         let w = self
             .populations
@@ -132,7 +133,10 @@ impl Report {
             let _ = writeln!(
                 o,
                 "largest spike error: population \"{}\", neuron {}: reference {} ms, candidate {} ms",
-                wst.population, wst.neuron, wst.reference_ms, wst.candidate_ms
+                wst.population,
+                wst.neuron,
+                number(wst.reference_ms),
+                number(wst.candidate_ms)
             );
         }
         if !self.variables.is_empty() {
@@ -145,7 +149,11 @@ impl Report {
                 let at = v.worst.as_ref().map_or(String::new(), |x| {
                     format!(
                         "{} neuron {}, t = {} ms ({} vs {})",
-                        x.population, x.neuron, x.time_ms, x.reference, x.candidate
+                        x.population,
+                        x.neuron,
+                        number(x.time_ms),
+                        number(x.reference),
+                        number(x.candidate)
                     )
                 });
                 let _ = writeln!(
@@ -187,10 +195,17 @@ impl Report {
                 let _ = writeln!(
                     o,
                     "\ngate {} {} ms: passed (no missed or extra spike, every matched error <= {} ms)",
-                    names.gate, g.fail_over_ms, g.fail_over_ms
+                    names.gate,
+                    number(g.fail_over_ms),
+                    number(g.fail_over_ms)
                 );
             } else {
-                let _ = writeln!(o, "\ngate {} {} ms: FAILED", names.gate, g.fail_over_ms);
+                let _ = writeln!(
+                    o,
+                    "\ngate {} {} ms: FAILED",
+                    names.gate,
+                    number(g.fail_over_ms)
+                );
                 for r in &g.reasons {
                     let _ = writeln!(o, "  {r}");
                 }

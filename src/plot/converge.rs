@@ -11,6 +11,7 @@ use plotters::style::text_anchor::HPos;
 
 use super::{draw_text, frame, Area, Place, PlotError};
 use crate::converge::{RowValue, Study, STEP_BACKENDS};
+use crate::io::text::number;
 
 /// Figure width (px).
 const FIG_WIDTH: u32 = 1400;
@@ -315,7 +316,8 @@ fn draw_study(root: &Area<'_>, study: &Study) -> Result<(), String> {
         .unwrap_or_else(|| study.model.clone());
     let title = format!(
         "{stem}: step-based backends against the exact run ({} ms, spikes matched within {} ms)",
-        study.duration_ms, study.tolerance_ms
+        number(study.duration_ms),
+        number(study.tolerance_ms)
     );
     let place = Place {
         x: tx + tw / 2,

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use exactlif::compare::CompareError;
 use exactlif::io::model_file::{load_model, Model, ModelError};
 use exactlif::io::output::{read_data_bin, write_results, OutputError, StagedDir};
-use exactlif::plot::{plot_block, PlotError};
+use exactlif::io::text::{count, fixed, number, plural};
+use exactlif::plot::{plot_block_with, PlotError, PlotOptions};
 use exactlif::DataBlock;
 use exactlif::Diagnostic;
 use exactlif::{Backend, BACKENDS};
@@ -23,6 +24,11 @@ pub enum AppError {
     /// Writing or reading results failed (exit status 1).
     #[error("{0}")]
     Output(#[from] OutputError),
+    /// A directory given to `plot` is not a results directory it can read: missing, not a
+    /// directory, without `data.bin`, or with a `data.bin` that does not decode (exit status
+    /// 2, as `compare` for the same directory).
+    #[error("{0}")]
+    NotResults(String),
     /// Drawing a figure failed (exit status 1).
     #[error("{0}")]
     Plot(#[from] PlotError),
@@ -54,10 +60,12 @@ impl From<ModelError> for AppError {
 }
 
 impl AppError {
-    /// 2 for invalid models or arguments, 1 for everything else.
+    /// 2 for invalid models or arguments (bad input: a model, an option, a directory that is
+    /// not a results directory, from any command), 1 for everything else (a file that cannot
+    /// be read or written, a figure that cannot be drawn, a failed `--fail-over` gate).
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::Invalid(_) | AppError::Usage(_) => 2,
+            AppError::Invalid(_) | AppError::Usage(_) | AppError::NotResults(_) => 2,
             AppError::Compare(CompareError::Io { .. }) => 1,
             AppError::Compare(_) => 2,
             _ => 1,
@@ -138,11 +146,11 @@ pub fn simulate(p: &mut Prepared, progress: &mut dyn FnMut(f64, f64)) -> DataBlo
     p.sim.get_data()
 }
 
-/// Writes a run's results directory (SPEC §4): the data files, then the figures; returns the
-/// files written.
-pub fn write(out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
+/// Writes a run's results directory (SPEC §4): the data files, then the figures drawn with
+/// `plot`; returns the files written.
+pub fn write(out: &Path, data: &DataBlock, plot: &PlotOptions) -> Result<Vec<PathBuf>, AppError> {
     let mut files = write_results(out, data)?;
-    files.extend(plot_block(data, out)?);
+    files.extend(plot_block_with(data, out, plot)?);
     Ok(files)
 }
 
@@ -151,9 +159,14 @@ pub fn write(out: &Path, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
 /// (only `data` is needed from here on), so that the peak memory of a run is the larger of the
 /// simulation's and the figures', not their sum (CUBA: 13.0 -> 10.3 MB,
 /// `tests/construction_memory.rs`).
-pub fn finish(p: Prepared, staged: StagedDir, data: &DataBlock) -> Result<Vec<PathBuf>, AppError> {
+pub fn finish(
+    p: Prepared,
+    staged: StagedDir,
+    data: &DataBlock,
+    plot: &PlotOptions,
+) -> Result<Vec<PathBuf>, AppError> {
     drop(p);
-    let files = write(staged.path(), data)?;
+    let files = write(staged.path(), data, plot)?;
     let staging = staged.path().to_path_buf();
     let out = staged.commit().map_err(|e| OutputError::Io {
         path: e.path,
@@ -166,32 +179,64 @@ pub fn finish(p: Prepared, staged: StagedDir, data: &DataBlock) -> Result<Vec<Pa
 }
 
 /// Redraws the figures of a finished run from its `data.bin`; returns the figure files.
-pub fn replot(dir: &Path) -> Result<Vec<PathBuf>, AppError> {
-    let data = read_data_bin(dir)?;
-    Ok(plot_block(&data, dir)?)
+///
+/// A directory that does not exist, a file, a directory without `data.bin` and a `data.bin`
+/// that does not decode are [`AppError::NotResults`] (exit status 2, as `compare` gives for
+/// the same directory); a `data.bin` that cannot be read is an [`AppError::Output`] (1).
+pub fn replot(dir: &Path, plot: &PlotOptions) -> Result<Vec<PathBuf>, AppError> {
+    if !dir.exists() {
+        return Err(AppError::NotResults(format!(
+            "{}: no such directory",
+            dir.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(AppError::NotResults(format!(
+            "{} is not a results directory: it is a file, not a directory",
+            dir.display()
+        )));
+    }
+    let data = read_data_bin(dir).map_err(|e| match e {
+        OutputError::NotAResultsDirectory { .. } => AppError::NotResults(format!(
+            "{e} (`exactlif plot` redraws the figures from the data.bin that `exactlif run` writes)"
+        )),
+        OutputError::Decode { .. } => AppError::NotResults(e.to_string()),
+        e => AppError::Output(e),
+    })?;
+    Ok(plot_block_with(&data, dir, plot)?)
 }
 
 /// The one-line-per-population summary printed at the end of a run, plus a totals line.
+/// Counts are pluralised ("1 cell", "2 cells") and numbers short whatever their size
+/// ([`exactlif::io::text`]).
 pub fn summary_lines(data: &DataBlock) -> Vec<String> {
     let mut out = Vec::new();
     let width = data
         .populations
         .iter()
-        .map(|p| p.label.len())
+        .map(|p| p.label.chars().count())
         .max()
         .unwrap_or(0);
     for p in &data.populations {
+        let size = p.size as u64;
         out.push(format!(
-            "  {:width$}  {:>6} cells  {:>9} spikes  {:>9.3} Hz mean rate",
+            "  {:width$}  {:>6} {:<5}  {:>9} {:<6}  {:>9} Hz mean rate",
             p.label,
-            p.size,
+            size,
+            plural(size, "cell"),
             p.spike_count,
-            p.mean_rate_hz(data.duration_ms),
+            plural(p.spike_count, "spike"),
+            fixed(p.mean_rate_hz(data.duration_ms), 3),
         ));
     }
     out.push(format!(
-        "  simulated {} ms on the {} backend in {:.3} s wall time (build {:.3} s); {} spikes, {} synaptic inputs",
-        data.duration_ms, data.backend, data.wall_time_s, data.build_time_s, data.events.spikes, data.events.synaptic_inputs
+        "  simulated {} ms on the {} backend in {} s wall time (build {} s); {}, {}",
+        number(data.duration_ms),
+        data.backend,
+        fixed(data.wall_time_s, 3),
+        fixed(data.build_time_s, 3),
+        count(data.events.spikes, "spike"),
+        count(data.events.synaptic_inputs, "synaptic input")
     ));
     out
 }
@@ -209,14 +254,16 @@ pub fn compare(
     if let Some(t) = tolerance_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
-                "--tolerance-ms must be a finite number >= 0, got {t}"
+                "--tolerance-ms must be a finite number >= 0, got {}",
+                number(t)
             )));
         }
     }
     if let Some(t) = fail_over_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
-                "--fail-over must be a finite number >= 0 (ms), got {t}"
+                "--fail-over must be a finite number >= 0 (ms), got {}",
+                number(t)
             )));
         }
     }
@@ -267,13 +314,20 @@ pub fn converge(
         AppError::Usage(match e {
             E::NoSteps => "--steps: give at least one step (ms)".into(),
             E::InvalidStep(h) => {
-                format!("--steps: every step must be a finite number > 0 ms, got {h}")
+                format!(
+                    "--steps: every step must be a finite number > 0 ms, got {}",
+                    number(h)
+                )
             }
             E::StepLongerThanRun {
                 step_ms,
                 duration_ms,
             } => {
-                format!("--steps: the step {step_ms} ms is longer than the run ({duration_ms} ms)")
+                format!(
+                    "--steps: the step {} ms is longer than the run ({} ms)",
+                    number(step_ms),
+                    number(duration_ms)
+                )
             }
             other => other.to_string(),
         })
@@ -281,7 +335,8 @@ pub fn converge(
     if let Some(t) = tolerance_ms {
         if !(t.is_finite() && t >= 0.0) {
             return Err(AppError::Usage(format!(
-                "--tolerance-ms must be a finite number >= 0, got {t}"
+                "--tolerance-ms must be a finite number >= 0, got {}",
+                number(t)
             )));
         }
     }

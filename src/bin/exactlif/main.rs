@@ -10,6 +10,13 @@ use clap::{Parser, Subcommand};
 mod app;
 
 use app::AppError;
+use exactlif::io::text::{count, fixed, number};
+use exactlif::plot::{PlotOptions, Traces};
+
+/// The help of `--traces`, the same for `run` and `plot`.
+const TRACES_HELP: &str =
+    "Traces drawn per state-variable panel of each figure: the first N recorded cells, or \
+`all` [default: 5]. The spike raster always shows every recorded cell.";
 
 #[derive(Parser)]
 #[command(
@@ -26,7 +33,10 @@ struct Cli {
 enum Command {
     /// Simulate a model file and write a results directory (CSV, JSON, bincode, figures).
     #[command(
-        after_help = "Example:\n  exactlif run fixtures/tutorial.toml --out results/tutorial\n  exactlif run fixtures/sparse.toml --threads 2"
+        after_help = "Figures: one <label>.png per population that records anything (the label with characters\n\
+other than A-Z a-z 0-9 _ - replaced by _, at most 48 characters; where two names would be\n\
+equal, ignoring case, each gets the population's index: a_b.0.png, a_b.2.png).\n\n\
+Example:\n  exactlif run fixtures/tutorial.toml --out results/tutorial\n  exactlif run fixtures/sparse.toml --threads 2\n  exactlif run fixtures/small_network.toml --traces all"
     )]
     Run {
         /// The model file (TOML).
@@ -41,6 +51,8 @@ enum Command {
         /// bit-identical for any number; grid and euler use one.
         #[arg(long, default_value_t = 1, value_name = "N")]
         threads: usize,
+        #[arg(long, value_name = "N|all", default_value_t = Traces::default(), hide_default_value = true, allow_negative_numbers = true, help = TRACES_HELP)]
+        traces: Traces,
     },
     /// Validate a model file and print diagnostics; simulates nothing, writes nothing.
     #[command(after_help = "Example:\n  exactlif check fixtures/tutorial.toml")]
@@ -75,10 +87,17 @@ Example:\n  exactlif run model.toml --out results/exact\n  exactlif run model.to
         fail_over: Option<f64>,
     },
     /// Redraw the figures of a finished run from its data.bin.
-    #[command(after_help = "Example:\n  exactlif plot results/tutorial")]
+    #[command(
+        after_help = "Exit status: 0 when the figures are written; 2 for a directory that is not a results\n\
+directory (missing, a file, no data.bin, or a data.bin that does not decode), as `compare`\n\
+says for the same directory; 1 when a file cannot be read or written.\n\n\
+Example:\n  exactlif plot results/tutorial\n  exactlif plot results/tutorial --traces 20"
+    )]
     Plot {
         /// A results directory written by `exactlif run`.
         dir: PathBuf,
+        #[arg(long, value_name = "N|all", default_value_t = Traces::default(), hide_default_value = true, allow_negative_numbers = true, help = TRACES_HELP)]
+        traces: Traces,
     },
     /// Convergence study: the grid and euler backends at each step against the exact run;
     /// writes a table (CSV, JSON) and a log-log figure of error against step.
@@ -150,13 +169,17 @@ fn run(cli: Cli) -> Result<(), AppError> {
             out,
             backend,
             threads,
+            traces,
         } => {
             let backend = app::check_backend(&backend)?;
             let mut p = app::prepare_with(&model, backend)?;
             if threads != 1 {
                 let used = p.sim.set_threads(threads);
                 if backend == exactlif::Backend::Exact {
-                    eprintln!("running the exact backend on {used} threads");
+                    eprintln!(
+                        "running the exact backend on {}",
+                        count(used as u64, "thread")
+                    );
                 }
             }
             warn_all(&p);
@@ -175,19 +198,23 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     if started.elapsed() > Duration::from_millis(500) {
                         bar.set_length((t_stop * 1000.0) as u64);
                         bar.set_position((t * 1000.0) as u64);
-                        bar.set_message(format!("{t:.1} / {t_stop} ms simulated"));
+                        bar.set_message(format!(
+                            "{} / {} ms simulated",
+                            fixed(t, 1),
+                            number(t_stop)
+                        ));
                     }
                 }
             });
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            let files = app::finish(p, staged, &data)?;
+            let files = app::finish(p, staged, &data, &PlotOptions { traces })?;
             println!(
-                "{}: {} populations, {} ms",
+                "{}: {}, {} ms",
                 model.display(),
-                data.populations.len(),
-                data.duration_ms
+                count(data.populations.len() as u64, "population"),
+                number(data.duration_ms)
             );
             for line in app::summary_lines(&data) {
                 println!("{line}");
@@ -198,9 +225,9 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 .map(|f| f.display().to_string())
                 .collect();
             println!(
-                "results in {}/ ({} files); figures: {}",
+                "results in {}/ ({}); figures: {}",
                 out.display(),
-                files.len(),
+                count(files.len() as u64, "file"),
                 if figures.is_empty() {
                     "none".into()
                 } else {
@@ -213,17 +240,17 @@ fn run(cli: Cli) -> Result<(), AppError> {
             warn_all(&p);
             let sim = &p.sim;
             println!(
-                "{}: valid: {} populations, {} cells, {} synapses, {} ms at timestep {} ms{}",
+                "{}: valid: {}, {}, {}, {} ms at timestep {} ms{}",
                 model.display(),
-                sim.n_populations(),
-                sim.n_cells(),
-                sim.n_synapses(),
-                p.model.duration,
-                sim.timestep(),
+                count(sim.n_populations() as u64, "population"),
+                count(sim.n_cells() as u64, "cell"),
+                count(sim.n_synapses() as u64, "synapse"),
+                number(p.model.duration),
+                number(sim.timestep()),
                 if p.diagnostics.is_empty() {
                     String::new()
                 } else {
-                    format!("; {} warning(s)", p.diagnostics.len())
+                    format!("; {}", count(p.diagnostics.len() as u64, "warning"))
                 }
             );
         }
@@ -250,8 +277,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 return Err(AppError::GateFailed);
             }
         }
-        Command::Plot { dir } => {
-            for f in app::replot(&dir)? {
+        Command::Plot { dir, traces } => {
+            for f in app::replot(&dir, &PlotOptions { traces })? {
                 println!("{}", f.display());
             }
         }
@@ -275,10 +302,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
         Command::ExportPynn { model, out } => {
             let files = app::export_pynn(&model, &out)?;
             println!(
-                "{}: exported for PyNN to {}/ ({} files); run it with: python {} nest",
+                "{}: exported for PyNN to {}/ ({}); run it with: python {} nest",
                 model.display(),
                 out.display(),
-                files.len(),
+                count(files.len() as u64, "file"),
                 out.join("model.py").display()
             );
         }
