@@ -234,6 +234,12 @@ pub struct Recorder {
     samples: Vec<Vec<Vec<Vec<f64>>>>,
     /// Number of ticks sampled so far (ticks k = 0 .. n_ticks-1).
     n_ticks: u64,
+    /// What is recorded now. `layout` is the union of everything recorded since the start
+    /// (they differ only after [`Recorder::replace_layout`]); a signal's cell not in `active`
+    /// gets NaN samples.
+    active: Vec<PopulationLayout>,
+    /// Per population, per signal of `layout`, per cell: whether it is sampled now.
+    sampled: Vec<Vec<Vec<bool>>>,
 }
 
 impl Recorder {
@@ -265,8 +271,19 @@ impl Recorder {
                     .collect()
             })
             .collect();
+        let sampled = layout
+            .iter()
+            .map(|p| {
+                p.signals
+                    .iter()
+                    .map(|(_, cells)| vec![true; cells.len()])
+                    .collect()
+            })
+            .collect();
         Recorder {
             pop_spikes: vec![0; layout.len()],
+            active: layout.clone(),
+            sampled,
             layout,
             timestep,
             spike_slot,
@@ -279,9 +296,97 @@ impl Recorder {
         }
     }
 
-    /// The population layout.
+    /// The population layout: everything recorded since the start.
     pub fn layout(&self) -> &[PopulationLayout] {
         &self.layout
+    }
+
+    /// What is recorded now.
+    pub fn active_layout(&self) -> &[PopulationLayout] {
+        &self.active
+    }
+
+    /// Changes what is recorded from the next tick and the next spike on (between runs, at
+    /// the current time): `active` says what is recorded from now (the same populations).
+    /// What was recorded stays; a cell's signal recorded from now only has NaN samples for
+    /// the ticks before, and one no longer recorded has NaN samples from now on (and no more
+    /// spikes). The data block then holds every cell recorded at some time.
+    pub fn replace_layout(&mut self, active: Vec<PopulationLayout>) {
+        assert_eq!(active.len(), self.layout.len(), "the same populations");
+        let n = self.n_ticks as usize;
+        let mut trains = 0u32;
+        self.records.fill(0);
+        self.spike_slot.fill(u32::MAX);
+        for (pi, new) in active.iter().enumerate() {
+            let old = &mut self.layout[pi];
+            // spikes: the union of the cells; recorded from now: the new ones
+            let mut cells: Vec<u32> = old.spikes.iter().chain(&new.spikes).copied().collect();
+            cells.sort_unstable();
+            cells.dedup();
+            old.spikes = cells;
+            for c in &old.spikes {
+                let g = (old.offset + c) as usize;
+                self.spike_slot[g] = trains;
+                trains += 1;
+            }
+            for c in &new.spikes {
+                let g = (old.offset + c) as usize;
+                self.records[g / 64] |= 1 << (g % 64);
+            }
+            // signals: the union, in the order v, isyn_exc, isyn_inh
+            let mut signals = Vec::new();
+            let mut samples = Vec::new();
+            let mut sampled = Vec::new();
+            for var in [Var::V, Var::IsynExc, Var::IsynInh] {
+                let before = old.signals.iter().position(|(v, _)| *v == var);
+                let now = new.signals.iter().find(|(v, _)| *v == var).map(|(_, c)| c);
+                if before.is_none() && now.is_none() {
+                    continue;
+                }
+                let old_cells = before.map_or(&[][..], |i| &old.signals[i].1[..]);
+                let mut cells: Vec<u32> = old_cells
+                    .iter()
+                    .chain(now.into_iter().flatten())
+                    .copied()
+                    .collect();
+                cells.sort_unstable();
+                cells.dedup();
+                let mut values = Vec::with_capacity(cells.len());
+                let mut on = Vec::with_capacity(cells.len());
+                for c in &cells {
+                    let kept = before.and_then(|i| {
+                        let j = old_cells.iter().position(|x| x == c)?;
+                        Some(std::mem::take(&mut self.samples[pi][i][j]))
+                    });
+                    values.push(kept.unwrap_or_else(|| vec![f64::NAN; n]));
+                    on.push(now.is_some_and(|cs| cs.contains(c)));
+                }
+                signals.push((var, cells));
+                samples.push(values);
+                sampled.push(on);
+            }
+            old.signals = signals;
+            self.samples[pi] = samples;
+            self.sampled[pi] = sampled;
+        }
+        self.active = active;
+    }
+
+    /// The global indices of the cells whose state is sampled now, increasing, without
+    /// repeats.
+    pub fn sampled_cells(&self) -> Vec<u32> {
+        let mut cells: Vec<u32> = self
+            .active
+            .iter()
+            .flat_map(|p| {
+                p.signals
+                    .iter()
+                    .flat_map(move |(_, cells)| cells.iter().map(move |c| p.offset + c))
+            })
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        cells
     }
 
     /// Records a spike of global cell `cell` at `t` (ms).
@@ -318,11 +423,20 @@ impl Recorder {
         self.layout.iter().any(|p| !p.signals.is_empty())
     }
 
+    /// True if any state variable is sampled now.
+    pub fn samples_now(&self) -> bool {
+        self.active.iter().any(|p| !p.signals.is_empty())
+    }
+
     /// Samples tick `k = n_ticks()`: `state(global_cell)` must return the state at `t_k`.
     pub fn sample(&mut self, mut state: impl FnMut(u32) -> crate::model::if_curr_exp::State) {
         for (pi, p) in self.layout.iter().enumerate() {
             for (si, (var, cells)) in p.signals.iter().enumerate() {
                 for (ci, &c) in cells.iter().enumerate() {
+                    if !self.sampled[pi][si][ci] {
+                        self.samples[pi][si][ci].push(f64::NAN);
+                        continue;
+                    }
                     let s = state(p.offset + c);
                     let x = match var {
                         Var::V => s.v,
@@ -344,7 +458,7 @@ impl Recorder {
     /// Clears everything recorded (for `reset`).
     pub fn clear(&mut self) {
         let fresh = Recorder::new(
-            std::mem::take(&mut self.layout),
+            std::mem::take(&mut self.active),
             self.spike_slot.len(),
             self.timestep,
         );

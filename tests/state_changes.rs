@@ -355,3 +355,58 @@ fn spike_times_changed_between_runs_equal_a_network_built_with_the_times_to_come
         );
     }
 }
+
+/// Recording changed between runs (`Network::update_recording`): on 1 and 3 threads and on
+/// the grid backend, the samples after the change are those of a run that recorded from the
+/// start, bit for bit, and the ones before are NaN; spikes are recorded from the change on.
+#[test]
+fn recording_started_between_runs_samples_from_then_on() {
+    let build = |record_from_start: bool| {
+        let mut net = Network::new(Setup {
+            timestep: 0.1,
+            seed: 3,
+            min_delay: None,
+        });
+        let p = net.create("cells", 6, CellType::IfCurrExp).unwrap();
+        net.set(&p, "i_offset", vec![0.2, 0.9, 1.1, 1.3, 0.0, 2.0])
+            .unwrap();
+        if record_from_start {
+            net.record(p.view(&[1, 3, 5]), &[Var::V, Var::Spikes])
+                .unwrap();
+        }
+        (net, p)
+    };
+    for backend in [Backend::Exact, Backend::Grid] {
+        for threads in [1, 3] {
+            let (mut net, p) = build(false);
+            let mut sim = net.build_with(backend).unwrap();
+            sim.set_threads(threads);
+            sim.run(20.0);
+            net.record(p.view(&[1, 3, 5]), &[Var::V, Var::Spikes])
+                .unwrap();
+            net.update_recording(&mut sim).unwrap();
+            sim.run(30.0);
+            let got = sim.get_data();
+
+            let (whole_net, _) = build(true);
+            let mut whole = whole_net.build_with(backend).unwrap();
+            whole.run(50.0);
+            let want = whole.get_data();
+
+            let (g, w) = (&got.populations[0], &want.populations[0]);
+            let (gv, wv) = (g.signal("v").unwrap(), w.signal("v").unwrap());
+            assert_eq!(gv.neurons, [1, 3, 5]);
+            assert_eq!(gv.times_ms.len(), 501);
+            for (a, b) in gv.values.iter().zip(&wv.values) {
+                assert!(a[..201].iter().all(|x| x.is_nan()), "{backend:?} {threads}");
+                let bits = |s: &[f64]| s.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a[201..]), bits(&b[201..]), "{backend:?} {threads}");
+            }
+            for (a, b) in g.spiketrains.iter().zip(&w.spiketrains) {
+                let after: Vec<f64> = b.times_ms.iter().copied().filter(|&t| t > 20.0).collect();
+                assert_eq!(a.times_ms, after, "{backend:?} {threads}");
+            }
+            assert!(g.spiketrains.iter().any(|s| !s.times_ms.is_empty()));
+        }
+    }
+}

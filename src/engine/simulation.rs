@@ -10,7 +10,7 @@ use super::grid::{Scheme, StepEngine};
 use super::{Backend, CellChange, NetData, Switch};
 use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::{ParamError, Params, State, PARAMETERS};
-use crate::recording::{DataBlock, EventCounts, Recorder, Var};
+use crate::recording::{DataBlock, EventCounts, PopulationLayout, Recorder, Var};
 
 /// Why a change between runs was refused; nothing was changed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -102,6 +102,8 @@ pub(crate) trait Engine: Send {
     /// Takes new spike times of the `SpikeSourceArray` cells (already in `net`) at the
     /// current time.
     fn replace_spike_arrays(&mut self, net: &NetData);
+    /// Records what `net.layout` says from the current time on.
+    fn replace_recording(&mut self, net: &NetData);
 }
 
 impl Engine for ExactEngine {
@@ -135,6 +137,9 @@ impl Engine for ExactEngine {
     }
     fn replace_spike_arrays(&mut self, net: &NetData) {
         ExactEngine::replace_spike_arrays(self, net)
+    }
+    fn replace_recording(&mut self, net: &NetData) {
+        ExactEngine::replace_recording(self, net)
     }
 }
 
@@ -170,6 +175,9 @@ impl Engine for StepEngine {
     }
     fn replace_spike_arrays(&mut self, net: &NetData) {
         StepEngine::replace_spike_arrays(self, net)
+    }
+    fn replace_recording(&mut self, net: &NetData) {
+        self.recorder.replace_layout(net.layout.clone())
     }
 }
 
@@ -365,6 +373,13 @@ impl Simulation {
         self.net.current_switches = switches;
         self.net.drives = drives;
         self.engine.replace_switches(&self.net);
+    }
+
+    /// Replaces what is recorded, from the current time on ([`Recorder::replace_layout`]).
+    /// Used by `Network::update_recording`.
+    pub(crate) fn replace_recording(&mut self, layout: Vec<PopulationLayout>) {
+        self.net.layout = layout;
+        self.engine.replace_recording(&self.net);
     }
 
     /// Replaces the synaptic weights (nA, in the order of `net.syn_weight`) at the current

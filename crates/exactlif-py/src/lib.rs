@@ -1239,6 +1239,17 @@ impl Simulation {
         Ok(())
     }
 
+    /// Records what `network`'s populations record, as described now, from the current time
+    /// on: a signal recorded from now has NaN samples up to now; one no longer recorded has
+    /// NaN samples after now (and no more spikes).
+    fn update_recording(&mut self, py: Python<'_>, network: &Network) -> PyResult<()> {
+        let net = Arc::clone(&network.net);
+        net.update_recording(self.sim())
+            .map_err(|e| from_build(py, e))?;
+        self.net = net;
+        Ok(())
+    }
+
     /// Applies the synaptic weights of `network`'s projections, as described now, from the
     /// current time on: every input arriving after now has its new weight. The connections
     /// and delays must be the simulation's (else BuildError: only weights can change during a

@@ -19,11 +19,13 @@ Design
   ``IF_curr_exp`` cells go to the simulation (``Simulation.set_parameter`` /
   ``initialize``): exact, at the current time; they still hold after
   ``reset()``. Current sources (amplitudes, times, new sources and injections)
-  ``SpikeSourceArray`` spike times and synaptic weights changed while running
-  are handed over at the next run (``update_current_sources``,
-  ``update_spike_times``, ``update_weights``), also exactly at the current time.
-  Changes that the core cannot yet apply while t > 0 (Poisson parameters,
-  delays, recording, new populations or projections) raise ``NotImplementedError`` saying to call ``reset()`` first;
+  ``SpikeSourceArray`` spike times, synaptic weights and what is recorded,
+  changed while running, are handed over at the next run
+  (``update_current_sources``, ``update_spike_times``, ``update_weights``,
+  ``update_recording``), also exactly at the current time (a signal recorded
+  from now has NaN samples before). Changes that the core cannot yet apply
+  while t > 0 (Poisson parameters, delays, new populations or projections)
+  raise ``NotImplementedError`` saying to call ``reset()`` first;
   they are never silently ignored. At t = 0 they are kept and the network is
   rebuilt at the next run.
 - **Projections** collect the connections PyNN's connectors hand over per

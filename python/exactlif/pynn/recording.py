@@ -27,11 +27,11 @@ class Recorder(recording.Recorder):
                     f"time step ({state.dt} ms)")
             self.sampling_interval = sampling_interval
         if new_ids:
-            state.changing("what is recorded")
+            state.changing_recording("what is recorded")
 
     def _reset(self):
         # record(None): stop recording everything
-        state.changing("what is recorded")
+        state.changing_recording("what is recorded")
 
     def _core_selection(self):
         """(variable name, recorded cell indices or None for all) for the core."""
@@ -75,7 +75,12 @@ class Recorder(recording.Recorder):
         data = self._data()
         if data is None or n_ids == 0:
             return np.zeros((0, n_ids)), None
-        signal = data["signals"][variable.name]
+        signal = data["signals"].get(variable.name)
+        if signal is None:
+            # recorded since the last run: no sample yet (NaN up to now)
+            n = int(round(state.t / state.dt)) + 1
+            signal = {"times": np.arange(n) * state.dt, "values": np.full((n, 0), np.nan),
+                      "neurons": np.zeros(0, dtype=np.int64)}
         times = np.asarray(signal["times"], dtype=np.float64)
         values = np.asarray(signal["values"], dtype=np.float64)
         neurons = np.asarray(signal["neurons"], dtype=np.int64)
@@ -86,7 +91,10 @@ class Recorder(recording.Recorder):
         step = int(round(self.sampling_interval / state.dt))
         if step > 1:
             rows &= np.isclose(np.mod(np.rint(times / state.dt), step), 0)
-        return values[np.ix_(rows, columns)], None
+        # a cell recorded since the last run has no column yet: NaN, as before it was recorded
+        padded = np.concatenate([values, np.full((values.shape[0], 1), np.nan)], axis=1)
+        columns = np.where(columns < 0, values.shape[1], columns)
+        return padded[np.ix_(rows, columns)], None
 
     def _local_count(self, variable, filter_ids=None):
         ids = sorted(self.filter_recorded(variable, filter_ids))

@@ -65,6 +65,7 @@ class State(common.control.BaseState):
         self._sources_changed = False  # current sources changed while running
         self._spikes_changed = False   # spike times changed while running
         self._weights_changed = False  # synaptic weights changed while running
+        self._recording_changed = False  # what is recorded changed while running
         self.reset()
 
     @property
@@ -124,6 +125,19 @@ class State(common.control.BaseState):
         else:
             self._version += 1
 
+    def changing_recording(self, what):
+        """Announce a change of what is recorded (``record()``, ``record(None)``).
+
+        While running (t > 0) the Rust simulation takes it at the next run
+        (``Simulation.update_recording``): a signal recorded from now has NaN samples up to
+        now, the data recorded so far stay. Before the first run, or at t = 0, it is kept
+        for the next build like any change.
+        """
+        if self.sim is not None and self.t > 0:
+            self._recording_changed = True
+        else:
+            self._version += 1
+
     def new_core_network(self):
         """An empty core network with this setup's time step, seed and min_delay."""
         min_delay = None if self.min_delay == "auto" else float(self.min_delay)
@@ -144,6 +158,8 @@ class State(common.control.BaseState):
                 for projection in self.projections:
                     projection._build_into(net)
                 self.sim.update_weights(net)
+            if self._recording_changed:
+                self.sim.update_recording(net)
             if self._sources_changed:
                 self.sim.update_current_sources(net)
             if self._spikes_changed:
@@ -153,6 +169,7 @@ class State(common.control.BaseState):
         self._sources_changed = False
         self._spikes_changed = False
         self._weights_changed = False
+        self._recording_changed = False
 
     def check_change(self, what):
         """Raise NotImplementedError if `what` cannot change now (see :meth:`changing`)."""
@@ -250,7 +267,8 @@ class State(common.control.BaseState):
     def run_until(self, tstop):
         self.extend_sources(float(tstop))
         self.ensure_built()
-        if self._sources_changed or self._spikes_changed or self._weights_changed:
+        if (self._sources_changed or self._spikes_changed or self._weights_changed
+                or self._recording_changed):
             self.apply_changes()
         if self._diagnose:
             self.diagnose()

@@ -371,6 +371,24 @@ impl ExactEngine {
         self.started = false;
     }
 
+    /// Records what `net.layout` says from the current time on
+    /// ([`Recorder::replace_layout`]): the shards sample the cells recorded now.
+    pub(crate) fn replace_recording(&mut self, net: &NetData) {
+        let rec = &mut self.exchange.recorder;
+        rec.replace_layout(net.layout.clone());
+        let sampled = rec.sampled_cells();
+        let n = net.n_cells();
+        let mut sample_slot = vec![(u32::MAX, 0); if sampled.is_empty() { 0 } else { n }];
+        for (si, s) in self.shards.iter().enumerate() {
+            let mut s = lock(s);
+            s.set_sampled(&sampled);
+            for (i, &g) in s.sampled().iter().enumerate() {
+                sample_slot[g as usize] = (si as u32, i as u32);
+            }
+        }
+        self.exchange.sample_slot = sample_slot;
+    }
+
     /// Replaces the current switches at the current time ([`Shard::replace_switches`]).
     pub(crate) fn replace_switches(&mut self, net: &NetData) {
         for s in &self.shards {

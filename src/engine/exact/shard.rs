@@ -193,6 +193,17 @@ impl Shard {
         self.lazy = lazy;
     }
 
+    /// Samples the cells of `sampled` (global, increasing) that this shard owns, from the next
+    /// tick on.
+    pub(super) fn set_sampled(&mut self, sampled: &[u32]) {
+        let (lo, hi) = (self.lo, self.hi);
+        self.sampled = sampled
+            .iter()
+            .copied()
+            .filter(|g| (lo..hi).contains(g))
+            .collect();
+    }
+
     /// Global indices of the sampled cells of this shard.
     pub(super) fn sampled(&self) -> &[u32] {
         &self.sampled

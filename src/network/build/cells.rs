@@ -159,7 +159,7 @@ impl Cells<'_> {
 
 /// What is recorded of `pop`, whose first cell is `offset`: the spiking cells and each signal's
 /// cells, sorted and without repeats, signals in [`Var`] order.
-fn recording_layout(pop: &PopulationSpec, offset: u32) -> PopulationLayout {
+pub(crate) fn recording_layout(pop: &PopulationSpec, offset: u32) -> PopulationLayout {
     let cells_of = |sel: &Option<Vec<u32>>| -> Vec<u32> {
         let mut c = sel
             .clone()

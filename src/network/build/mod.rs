@@ -17,7 +17,7 @@ mod cells;
 mod diagnostics;
 mod synapses;
 
-pub(crate) use cells::value_purpose;
+pub(crate) use cells::{recording_layout, value_purpose};
 pub use diagnostics::Diagnostic;
 
 impl Network {
@@ -197,6 +197,43 @@ impl Network {
             ));
         }
         sim.replace_weights(net.syn_weight);
+        Ok(())
+    }
+
+    /// Applies what the network's populations record, as described now, to `sim` (built from
+    /// this network) from its current time on: PyNN's `record()` (or `record(None)`) between
+    /// runs. What was recorded stays in the data; a cell's signal recorded from now has NaN
+    /// samples up to now (the sample at now was taken by the run that ended there), one no
+    /// longer recorded has NaN samples after now and no more spikes.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Network, Setup, Var};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let cells = net.create("cells", 2, CellType::IfCurrExp)?;
+    /// net.record(cells, &[Var::V])?;
+    /// let mut sim = net.build()?;
+    /// sim.run(1.0);
+    /// net.record(cells.view(&[1]), &[Var::IsynExc])?; // from now on
+    /// net.update_recording(&mut sim)?;
+    /// sim.run(1.0);
+    /// let data = sim.get_data();
+    /// let isyn = data.populations[0].signal("isyn_exc").unwrap();
+    /// assert_eq!(isyn.neurons, [1]);
+    /// // ticks 0..=10 (t = 0 .. 1 ms) were sampled by the first run
+    /// assert!(isyn.values[0][..11].iter().all(|x| x.is_nan()));
+    /// assert!(isyn.values[0][11..].iter().all(|&x| x == 0.0));
+    /// # Ok::<(), exactlif::BuildError>(())
+    /// ```
+    pub fn update_recording(&self, sim: &mut Simulation) -> Result<(), BuildError> {
+        let offsets = self.offsets_of(sim)?;
+        let layout = self
+            .populations
+            .iter()
+            .zip(&offsets)
+            .map(|(pop, &offset)| recording_layout(pop, offset))
+            .collect();
+        sim.replace_recording(layout);
         Ok(())
     }
 
