@@ -31,7 +31,7 @@ Design
 - **Projections** collect the connections PyNN's connectors hand over per
   post-synaptic cell into NumPy arrays and give them to the core in one
   ``Network.connect`` call per pair of populations. The native path: between
-  two Populations, a standard connector whose rng is ``NativeRNG`` or unseeded,
+  two Populations (or PopulationViews of them), a standard connector whose rng is ``NativeRNG`` or unseeded,
   with numbers or such distributions as weights and delays, becomes the core's
   own rule (``connect_rule``), drawn as a model file of the same network draws
   it (see ``projections``).

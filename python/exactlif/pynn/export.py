@@ -163,14 +163,21 @@ def _projection(projection):
         raise ValueError(f"export_model: projection {projection.label!r}: receptor type "
                          f"{receptor!r} has no model-file form")
     if projection._rule is not None:
+        from .projections import _selection
         rule, weight, delay = projection._rule
-        return [["[[projections]]", f"label = {_string(projection._core_label)}",
-                 f"presynaptic = {_string(projection.pre._core_label)}",
-                 f"postsynaptic = {_string(projection.post._core_label)}",
-                 f"receptor_type = {_string(receptor)}",
-                 f"connector = {_value(dict(rule))}",
-                 "synapse = " + _value({"type": "StaticSynapse", "weight": weight,
-                                        "delay": delay})]]
+        (pre_pop, pre_cells), (post_pop, post_cells) = _selection(projection.pre), \
+            _selection(projection.post)
+        table = ["[[projections]]", f"label = {_string(projection._core_label)}",
+                 f"presynaptic = {_string(pre_pop._core_label)}",
+                 f"postsynaptic = {_string(post_pop._core_label)}"]
+        for key, cells in (("presynaptic_cells", pre_cells), ("postsynaptic_cells", post_cells)):
+            if cells is not None:
+                table.append(f"{key} = {_value([int(c) for c in cells])}")
+        table += [f"receptor_type = {_string(receptor)}",
+                  f"connector = {_value(dict(rule))}",
+                  "synapse = " + _value({"type": "StaticSynapse", "weight": weight,
+                                         "delay": delay})]
+        return [table]
     tables = []
     for pre_pop, post_pop, pre, post, w, d, label in projection._list_parts():
         w = np.asarray(w, dtype=np.float64)

@@ -6,7 +6,7 @@ object per synapse) and given to the core in one ``Network.connect`` call per
 pair of populations at build. ``pre`` and ``post`` may be populations, views or
 assemblies: indices are mapped to (population, cell) pairs.
 
-The native path: between two Populations, a standard connector whose rng is exactlif's
+The native path: between two Populations (or views of them), a standard connector whose rng is exactlif's
 ``NativeRNG`` or unseeded (a ``NumpyRNG`` without a seed, PyNN's default), with weights
 and delays that are numbers or such random distributions, is not drawn by PyNN at all.
 The projection becomes one of the core's own rules (``Network.connect_rule``), drawn from
@@ -79,7 +79,7 @@ def _native_rule(projection, connector):
     keys = _NATIVE_CONNECTORS.get(kind)
     if keys is None or type(connector).__module__ != "pyNN.connectors":
         return None
-    if not all(isinstance(p, common.Population) for p in (projection.pre, projection.post)):
+    if _selection(projection.pre) is None or _selection(projection.post) is None:
         return None
     if getattr(connector, "location_selector", None) is not None:
         return None
@@ -105,6 +105,40 @@ def _native_rule(projection, connector):
     if weight is None or delay is None:
         return None
     return rule, weight, delay
+
+
+def _selection(neurons):
+    """(population, its cells in the order of the view, or None for all of them) for a
+    Population or a PopulationView of one listing each cell once: what the core's rules
+    connect. None for anything else (an Assembly, a view listing a cell twice)."""
+    if isinstance(neurons, common.Population):
+        return neurons, None
+    if isinstance(neurons, common.PopulationView) and isinstance(neurons.grandparent,
+                                                                 common.Population):
+        cells = np.asarray(neurons.index_in_grandparent(np.arange(neurons.size)),
+                           dtype=np.int64)
+        if np.unique(cells).size == cells.size:
+            return neurons.grandparent, cells
+    return None
+
+
+def _positions(cells, indices):
+    """The positions in the view of `cells` of the population indices `indices`."""
+    if cells is None:
+        return np.asarray(indices, dtype=np.int64)
+    where = np.empty(int(cells.max()) + 1 if cells.size else 0, dtype=np.int64)
+    where[cells] = np.arange(cells.size)
+    return where[np.asarray(indices, dtype=np.int64)]
+
+
+def _cells_kw(pre_cells, post_cells):
+    """The ``pre_cells``/``post_cells`` arguments of ``Network.connect_rule`` for views."""
+    kw = {}
+    if pre_cells is not None:
+        kw["pre_cells"] = as_u32(pre_cells)
+    if post_cells is not None:
+        kw["post_cells"] = as_u32(post_cells)
+    return kw
 
 
 def _list_rows(connector):
@@ -182,17 +216,20 @@ class Projection(common.Projection):
         _core = core()
         net = state.new_core_network()
         rule, weight, delay = self._rule
+        (pre_pop, pre_cells), (post_pop, post_cells) = _selection(self.pre), \
+            _selection(self.post)
         try:
-            pre = net.create("pre", self.pre.size, self.pre.celltype.core_name)
-            post = pre if self.pre is self.post else \
-                net.create("post", self.post.size, self.post.celltype.core_name)
+            pre = net.create("pre", pre_pop.size, pre_pop.celltype.core_name)
+            post = pre if pre_pop is post_pop else \
+                net.create("post", post_pop.size, post_pop.celltype.core_name)
             net.connect_rule(pre, post, rule, weight, delay, self.receptor_type,
-                             label=self._core_label)
+                             label=self._core_label, **_cells_kw(pre_cells, post_cells))
             pre_idx, post_idx, w, d = net.connections(0)
         except _core.BuildError as err:
             raise translate_build_error(err) from err
-        self._pre_idx = pre_idx.astype(np.int64)
-        self._post_idx = post_idx.astype(np.int64)
+        # the core gives population indices; a projection's are positions in its pre and post
+        self._pre_idx = _positions(pre_cells, pre_idx)
+        self._post_idx = _positions(post_cells, post_idx)
         self._weights, self._delays = w, d
 
     # --- collecting connections ---------------------------------------------
@@ -252,8 +289,11 @@ class Projection(common.Projection):
         else one list per pair of populations."""
         if self._rule is not None:
             rule, weight, delay = self._rule
-            net.connect_rule(self.pre._core_index, self.post._core_index, rule, weight, delay,
-                             self.receptor_type, label=self._core_label)
+            (pre_pop, pre_cells), (post_pop, post_cells) = _selection(self.pre), \
+                _selection(self.post)
+            net.connect_rule(pre_pop._core_index, post_pop._core_index, rule, weight, delay,
+                             self.receptor_type, label=self._core_label,
+                             **_cells_kw(pre_cells, post_cells))
             return
         for pre_pop, post_pop, pre, post, w, d, label in self._list_parts():
             net.connect(pre_pop._core_index, post_pop._core_index, as_u32(pre), as_u32(post),
