@@ -52,7 +52,7 @@ def build_and_run():
     sim.Projection(stim, inh[0:3], sim.OneToOneConnector(),
                    sim.StaticSynapse(weight=5.0, delay=0.5))
     assert drive._rule is not None
-    assert e2i._rule is None and i2e._rule is None
+    assert e2i._rule is None and i2e._rule is not None  # a view takes the native path too
     dc = sim.DCSource(amplitude=0.4, start=30.0, stop=120.0)
     dc.inject_into(exc[::3])
     step = sim.StepCurrentSource(times=[50.0, 80.04, 150.0], amplitudes=[1.2, 0.0, 0.9])
@@ -99,8 +99,9 @@ def test_export_model_round_trip(tmp_path):
         assert pops["exc"]["initial_values"]["v"] == list(exc._initial_values["v"])
         assert pops["stim"]["parameters"]["spike_times"] == [[5.0, 20.25], [], [41.3]]
         kinds = [p["connector"]["type"] for p in parsed["projections"]]
+        # the seeded NumpyRNG projection is a list; the views with fixed values are rules
         assert kinds == ["FixedProbabilityConnector", "FromListConnector",
-                         "FromListConnector", "FromListConnector"]
+                         "AllToAllConnector", "OneToOneConnector"]
         assert [s["type"] for s in parsed["current_sources"]] == ["DCSource",
                                                                   "StepCurrentSource"]
         assert parsed["current_sources"][0]["cells"] == [0, 3, 6, 9, 12, 15, 18]
