@@ -184,7 +184,7 @@ def test_native_rng_where_the_core_has_no_rule_draws_as_a_numpy_rng():
     b = sim.Population(10, sim.IF_curr_exp(), label="b")
     rng = sim.NativeRNG()
     prj = sim.Projection(a + b, a + b, sim.FixedProbabilityConnector(0.3, rng=rng),
-                         sim.StaticSynapse(weight=0.1, delay=1.0))
+                         sim.StaticSynapse(weight=0.1, delay=1.0), receptor_type="excitatory")
     assert prj._rule is None and 0 < len(prj) < 400
     x, y = rng.next(5), rng.next(5)
     assert not np.array_equal(x, y)
