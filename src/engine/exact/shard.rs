@@ -490,6 +490,48 @@ impl Shard {
         self.set_entry(g, t, alarm);
     }
 
+    /// The lazy rules of [`Shard::predict`] (`after_raise` false) and
+    /// [`Shard::predict_after_raise`] (true) for a `forced` cell, with the crossing lower bound
+    /// of the trajectory shifted up by the drive's response amplitude `R0`: `v = base + P`,
+    /// `P <= R0`, and the bound of the base trajectory (`v_inf + (v0 - v_inf) e^{-lm t} + E`)
+    /// with `v_inf` and `v0` raised by `R0` is a bound of the same form, so
+    /// [`crossing_lower_bound`] and [`no_crossing_before`] apply unchanged. An input still
+    /// moves the crossing only one way (the equation is linear), so the alarms' argument
+    /// holds; a search, when needed, is [`Shard::predict_forced`]'s.
+    #[inline(never)]
+    fn predict_forced_lazy(&mut self, params: &[CellParams], g: u32, after_raise: bool) {
+        if !self.lazy {
+            return self.predict_forced(params, g);
+        }
+        let i = (g - self.lo) as usize;
+        let c = self.cells[i];
+        let p = &params[c.param as usize];
+        let drive = &self.drives[self.drive_of[i] as usize];
+        let (start, f) = c.forced_start(p, drive);
+        // R0, enlarged for the rounding of P(t0) and of R0 itself
+        let r0 = drive.response_bounds(p.rates.lm, p.cm)[0] * (1.0 + 1e-9) + 1e-12;
+        let bound = Free {
+            v0: f.base.v0 + r0,
+            v_inf: f.base.v_inf + r0,
+            ..f.base
+        };
+        let q = c.queued;
+        if after_raise && no_crossing_before(&bound, p.v_thresh, p.kmax_e, q - start) {
+            return self.demote(g);
+        }
+        let lb = crossing_lower_bound(&bound, p.v_thresh, p.kmax_e);
+        if lb == f64::INFINITY {
+            return self.set_entry(g, f64::INFINITY, false);
+        }
+        if after_raise && start + lb >= q {
+            return self.demote(g);
+        }
+        if lb >= NEAR_MS {
+            return self.set_entry(g, start + lb, true);
+        }
+        self.predict_forced(params, g);
+    }
+
     /// Cell `g`'s parameters, queued time and free trajectory (with its start) for a lazy
     /// prediction; or `None` once the prediction has been made exactly at once: with the lazy
     /// rules off, or without synaptic current, where the closed form is as cheap as the bound
@@ -520,6 +562,9 @@ impl Shard {
     /// [`NEAR_MS`] away, arm an alarm there instead of searching (see [`Shard::lazy_start`]
     /// for when the crossing is computed at once).
     fn predict(&mut self, params: &[CellParams], g: u32) {
+        if self.cells[(g - self.lo) as usize].forced {
+            return self.predict_forced_lazy(params, g, false);
+        }
         let Some((p, _, start, f)) = self.lazy_start(params, g) else {
             return;
         };
@@ -583,6 +628,9 @@ impl Shard {
     /// [`Shard::predict_after_raise`] after its quick test, if `tested` (it failed).
     #[inline(never)]
     fn predict_after_raise_general(&mut self, params: &[CellParams], g: u32, tested: bool) {
+        if self.cells[(g - self.lo) as usize].forced {
+            return self.predict_forced_lazy(params, g, true);
+        }
         let Some((p, q, start, f)) = self.lazy_start(params, g) else {
             return;
         };
