@@ -19,11 +19,13 @@
 
 pub(crate) mod build;
 pub(crate) mod connectors;
+pub(crate) mod estimate;
 pub(crate) mod random;
 
 use serde::{Deserialize, Serialize};
 
 pub use crate::recording::Var;
+pub use estimate::{human_bytes, ResourceEstimate};
 pub use random::RandomDistribution;
 
 use crate::model::if_curr_exp;

@@ -84,13 +84,18 @@ pub struct Prepared {
 }
 
 /// Loads, validates and builds a model file on the exact backend; nothing is written.
-pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
-    prepare_with(path, Backend::Exact)
+pub fn prepare(path: &Path, max_memory: Option<f64>) -> Result<Prepared, AppError> {
+    prepare_with(path, Backend::Exact, max_memory)
 }
 
 /// Loads, validates and builds a model file on `backend`; nothing is written.
-pub fn prepare_with(path: &Path, backend: Backend) -> Result<Prepared, AppError> {
+pub fn prepare_with(
+    path: &Path,
+    backend: Backend,
+    max_memory: Option<f64>,
+) -> Result<Prepared, AppError> {
     let model = load_model(path)?;
+    check_memory(path, &model, max_memory)?;
     let sim = model
         .network
         .build_with(backend)
@@ -101,6 +106,64 @@ pub fn prepare_with(path: &Path, backend: Backend) -> Result<Prepared, AppError>
         sim,
         diagnostics,
     })
+}
+
+/// Refuses, before anything is allocated, a model whose estimated memory
+/// ([`exactlif::Network::estimate`]) exceeds `max_memory` (bytes; default the machine's).
+pub fn check_memory(path: &Path, model: &Model, max_memory: Option<f64>) -> Result<(), AppError> {
+    let (limit, name) = match max_memory {
+        Some(m) => (m, "--max-memory"),
+        None => (
+            machine_memory(),
+            "the machine's memory; --max-memory sets another limit",
+        ),
+    };
+    model
+        .network
+        .estimate(model.duration)
+        .check(limit, name)
+        .map_err(|m| AppError::Usage(format!("{}: {m}", path.display())))
+}
+
+/// The machine's memory (bytes): `MemTotal` of `/proc/meminfo`, or unlimited where that
+/// cannot be read.
+pub fn machine_memory() -> f64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb * 1024.0)
+        })
+        .unwrap_or(f64::INFINITY)
+}
+
+/// A memory size for `--max-memory`: bytes, or a number with a unit `k`, `M`, `G`, `T`
+/// (decimal; `KB`, `MB`, `GB`, `TB`, `KiB`, `MiB`, `GiB`, `TiB` also accepted).
+pub fn parse_memory(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let x: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a memory size (e.g. 8G, 512M, 2000000000)"))?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024f64.powi(2),
+        "gib" => 1024f64.powi(3),
+        "tib" => 1024f64.powi(4),
+        u => return Err(format!("unknown unit {u:?} in {s:?} (use k, M, G or T)")),
+    };
+    if !(x.is_finite() && x > 0.0) {
+        return Err(format!("{s:?}: the size must be a number > 0"));
+    }
+    Ok(x * scale)
 }
 
 /// The default results directory of a model: `results/<model file stem>`.
@@ -285,8 +348,9 @@ pub fn compare(
 /// validates and materialises it (every random value drawn as `run` draws it), then writes
 /// `out/model.py`, `out/network.json` and `out/projections/*.npy`. Returns the files written.
 /// An invalid model writes nothing (exit status 2).
-pub fn export_pynn(model: &Path, out: &Path) -> Result<Vec<PathBuf>, AppError> {
-    let model = load_model(model)?;
+pub fn export_pynn(path: &Path, out: &Path) -> Result<Vec<PathBuf>, AppError> {
+    let model = load_model(path)?;
+    check_memory(path, &model, None)?;
     let net = model
         .network
         .materialise()

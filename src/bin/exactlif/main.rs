@@ -53,12 +53,20 @@ Example:\n  exactlif run fixtures/tutorial.toml --out results/tutorial\n  exactl
         threads: usize,
         #[arg(long, value_name = "N|all", default_value_t = Traces::default(), hide_default_value = true, allow_negative_numbers = true, help = TRACES_HELP)]
         traces: Traces,
+        /// Refuse a model whose estimated memory (cells, synapses, recordings) exceeds this
+        /// (e.g. 8G, 512M) [default: the machine's memory].
+        #[arg(long, value_name = "SIZE", value_parser = app::parse_memory)]
+        max_memory: Option<f64>,
     },
     /// Validate a model file and print diagnostics; simulates nothing, writes nothing.
     #[command(after_help = "Example:\n  exactlif check fixtures/tutorial.toml")]
     Check {
         /// The model file (TOML).
         model: PathBuf,
+        /// Refuse a model whose estimated memory exceeds this (e.g. 8G) [default: the
+        /// machine's memory].
+        #[arg(long, value_name = "SIZE", value_parser = app::parse_memory)]
+        max_memory: Option<f64>,
     },
     /// Compare a run against a reference run: spike matching, spike-time errors, missed and
     /// extra spikes, van Rossum distance, state-variable errors.
@@ -170,9 +178,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
             backend,
             threads,
             traces,
+            max_memory,
         } => {
             let backend = app::check_backend(&backend)?;
-            let mut p = app::prepare_with(&model, backend)?;
+            let mut p = app::prepare_with(&model, backend, max_memory)?;
             if threads != 1 {
                 let used = p.sim.set_threads(threads);
                 if backend == exactlif::Backend::Exact {
@@ -235,8 +244,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 }
             );
         }
-        Command::Check { model } => {
-            let p = app::prepare(&model)?;
+        Command::Check { model, max_memory } => {
+            let p = app::prepare(&model, max_memory)?;
             warn_all(&p);
             let sim = &p.sim;
             println!(

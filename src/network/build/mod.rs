@@ -28,14 +28,22 @@ impl Network {
     pub fn materialise(&self) -> Result<NetData, BuildError> {
         let min_delay = self.check_setup()?;
         let n_cells = self.n_cells()?;
+        // the per-cell arrays, allocated fallibly: a network too large for the machine is a
+        // BuildError, not an abort
+        // (the largest first, and nothing written before all are had)
+        let params = try_vec(n_cells)?;
+        let init = try_vec(n_cells)?;
+        let mut array_ranges = try_vec(n_cells)?;
+        let kinds = try_vec(n_cells)?;
+        array_ranges.resize(n_cells, (0, 0));
         let mut net = NetData {
             timestep: self.setup.timestep,
             min_delay,
             seed: self.setup.seed,
-            kinds: Vec::with_capacity(n_cells),
-            params: Vec::with_capacity(n_cells),
-            init: Vec::with_capacity(n_cells),
-            array_ranges: vec![(0, 0); n_cells],
+            kinds,
+            params,
+            init,
+            array_ranges,
             array_times: Vec::new(),
             poisson: Vec::new(),
             current_switches: Vec::new(),
@@ -267,4 +275,21 @@ impl Network {
         let net = self.materialise()?;
         Ok(Simulation::new(net, backend, t0.elapsed().as_secs_f64()))
     }
+}
+
+/// An empty vector with room for `n` items, or a [`BuildError`] saying the network does not
+/// fit in memory (instead of the allocator's abort).
+fn try_vec<T>(n: usize) -> Result<Vec<T>, BuildError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        BuildError::new(
+            "simulation",
+            "populations",
+            format!(
+                "{n} cells do not fit in memory ({} for one per-cell array); use smaller populations",
+                crate::network::human_bytes((n * std::mem::size_of::<T>()) as f64)
+            ),
+        )
+    })?;
+    Ok(v)
 }
