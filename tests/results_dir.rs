@@ -186,11 +186,11 @@ fn a_crafted_data_bin_is_an_error_not_an_abort() {
     assert!(run(&fixture("tutorial.toml"), &out).status.success());
     let path = out.join("data.bin");
     let mut data = fs::read(&path).unwrap();
-    // the first field, the backend's name, starts with its length: 0xFD and a u64 is
-    // bincode's varint for a large number
+    // after the magic and the version (12 bytes), the first field, the backend's name, starts
+    // with its length: 0xFD and a u64 is bincode's varint for a large number
     let mut crafted = vec![0xFD];
     crafted.extend_from_slice(&(1u64 << 40).to_le_bytes());
-    data.splice(0..1, crafted);
+    data.splice(12..13, crafted);
     fs::write(&path, &data).unwrap();
     for args in [vec!["plot"], vec!["compare", out.to_str().unwrap()]] {
         let r = exactlif().args(&args).arg(&out).output().unwrap();

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -55,6 +55,15 @@ pub enum OutputError {
         path: PathBuf,
         /// The encoder's error.
         source: bincode::error::EncodeError,
+    },
+    /// The data file does not start with exactlif's magic and a format version this build
+    /// reads.
+    #[error("{}: {reason}", path.display())]
+    NotADataFile {
+        /// The file being read.
+        path: PathBuf,
+        /// What is wrong, in words.
+        reason: String,
     },
     /// The data file exists but does not decode to a data block (corrupt, or another format).
     #[error(
@@ -135,7 +144,14 @@ pub fn write_results(dir: &Path, block: &DataBlock) -> Result<Vec<PathBuf>, Outp
         })
     })?);
     written.push(write_atomic(dir, DATA_FILE, |w, path| {
-        // Same bytes as `bincode::serde::encode_to_vec`, streamed instead of built in memory.
+        w.write_all(&DATA_MAGIC)
+            .and_then(|_| w.write_all(&DATA_FORMAT_VERSION.to_le_bytes()))
+            .map_err(|source| OutputError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        // Then the same bytes as `bincode::serde::encode_to_vec`, streamed instead of built in
+        // memory.
         bincode::serde::encode_into_std_write(block, w, bincode::config::standard())
             .map(|_| ())
             .map_err(|source| OutputError::Encode {
@@ -162,7 +178,15 @@ pub fn stage_results(dir: &Path) -> Result<StagedDir, OutputError> {
     })
 }
 
-/// Reads back the [`DataBlock`] stored in `dir/data.bin`.
+/// The first 8 bytes of every `data.bin`.
+pub const DATA_MAGIC: [u8; 8] = *b"EXLIFDAT";
+/// The format version after the magic (u32, little-endian): the bincode (standard
+/// configuration) encoding of [`DataBlock`] as this version defines it. A change of
+/// `DataBlock` that changes its encoding takes the next version.
+pub const DATA_FORMAT_VERSION: u32 = 1;
+
+/// Reads back the [`DataBlock`] stored in `dir/data.bin`: its magic and format version first
+/// ([`DATA_MAGIC`], [`DATA_FORMAT_VERSION`]), then the block, decoded with a size limit.
 pub fn read_data_bin(dir: &Path) -> Result<DataBlock, OutputError> {
     let path = dir.join(DATA_FILE);
     let file = File::open(&path).map_err(|source| {
@@ -190,6 +214,26 @@ pub fn read_data_bin(dir: &Path) -> Result<DataBlock, OutputError> {
         })?
         .len();
     let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut head = [0u8; 12];
+    let not_data = |reason: String| OutputError::NotADataFile {
+        path: path.clone(),
+        reason,
+    };
+    if len < head.len() as u64 || reader.read_exact(&mut head).is_err() || head[..8] != DATA_MAGIC {
+        return Err(not_data(
+            "not an exactlif data file (it does not start with exactlif's data.bin magic; an \
+             exactlif older than format version 1 wrote none): run the model again"
+                .into(),
+        ));
+    }
+    let version = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+    if version != DATA_FORMAT_VERSION {
+        return Err(not_data(format!(
+            "data format version {version}, but this exactlif reads version \
+             {DATA_FORMAT_VERSION}: read it with the exactlif that wrote it, or run the model \
+             again"
+        )));
+    }
     let decoded = if len <= 0x100_0000 {
         decode_limited::<0x200_0000>(&mut reader) // files up to 16 MiB
     } else if len <= 0x4000_0000 {
@@ -698,10 +742,12 @@ mod tests {
         block.populations[0].signals[0].values[0][1] = 0.1 + 0.2;
         write_results(dir.path(), &block).unwrap();
         assert_eq!(read_data_bin(dir.path()).unwrap(), block);
-        // The same bytes as `encode_to_vec`.
+        // The magic, the version, then the same bytes as `encode_to_vec`.
         let bytes = std::fs::read(dir.path().join(DATA_FILE)).unwrap();
+        assert_eq!(&bytes[..8], b"EXLIFDAT");
+        assert_eq!(bytes[8..12], 1u32.to_le_bytes());
         assert_eq!(
-            bytes,
+            bytes[12..],
             bincode::serde::encode_to_vec(&block, bincode::config::standard()).unwrap()
         );
     }
@@ -718,7 +764,39 @@ mod tests {
         );
         std::fs::write(dir.path().join(DATA_FILE), b"\xff\xff\xff").unwrap();
         let err = read_data_bin(dir.path()).unwrap_err();
+        assert!(matches!(err, OutputError::NotADataFile { .. }), "{err}");
+        // the magic and version, then garbage: a decode error in words
+        let mut bytes = DATA_MAGIC.to_vec();
+        bytes.extend(DATA_FORMAT_VERSION.to_le_bytes());
+        bytes.extend(b"\xff\xff\xff");
+        std::fs::write(dir.path().join(DATA_FILE), bytes).unwrap();
+        let err = read_data_bin(dir.path()).unwrap_err();
         assert!(matches!(err, OutputError::Decode { .. }), "{err}");
+    }
+
+    /// Issue 14: data.bin carries a magic number and a format version; a file of another
+    /// version (or an old file without them) is refused in words.
+    #[test]
+    fn data_bin_has_a_magic_and_a_version() {
+        let dir = tempfile::tempdir().unwrap();
+        write_results(dir.path(), &tiny()).unwrap();
+        let path = dir.path().join(DATA_FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // an old file: the block alone, without the header
+        std::fs::write(&path, &bytes[12..]).unwrap();
+        let err = read_data_bin(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("not an exactlif data file") && err.contains("run the model again"),
+            "{err}"
+        );
+        // a later version
+        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let err = read_data_bin(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("data format version 2") && err.contains("reads version 1"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -263,7 +263,9 @@ pub fn replot(dir: &Path, plot: &PlotOptions) -> Result<Vec<PathBuf>, AppError> 
         OutputError::NotAResultsDirectory { .. } => AppError::NotResults(format!(
             "{e} (`exactlif plot` redraws the figures from the data.bin that `exactlif run` writes)"
         )),
-        OutputError::Decode { .. } => AppError::NotResults(e.to_string()),
+        OutputError::Decode { .. } | OutputError::NotADataFile { .. } => {
+            AppError::NotResults(e.to_string())
+        }
         e => AppError::Output(e),
     })?;
     Ok(plot_block_with(&data, dir, plot)?)
