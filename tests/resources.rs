@@ -124,3 +124,16 @@ fn building_too_many_cells_is_an_error_not_an_abort() {
     };
     assert!(e.to_string().contains("do not fit in memory"), "{e}");
 }
+
+/// Issue 14: a number printed as a number in a model error, not 300 digits.
+#[test]
+fn model_errors_print_huge_numbers_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(
+        dir.path(),
+        "n.toml",
+        "[simulation]\ntimestep = 0.1\nduration = 10\n\n[[populations]]\nlabel = \"p\"\nsize = 1\ncell_type = \"IF_curr_exp\"\n[populations.parameters]\ntau_m = -1e300\n",
+    );
+    let err = refused(&exactlif(&["check", &m]), "got -1e300");
+    assert!(err.len() < 200, "{err}");
+}

@@ -450,10 +450,42 @@ impl BuildError {
         BuildError {
             item: item.into(),
             key: key.into(),
-            message: message.into(),
+            message: short_numbers(message.into()),
             suggestion: None,
         }
     }
+}
+
+/// `message` with every number written in more than 20 digits (Rust's `{}` writes `1e300` as
+/// 301 digits and `1e-300` as 300 zeros and a 1) rewritten in exponent form (`1e300`), which
+/// parses back to the same `f64`; shorter numbers, u64 seeds included, stay as they are.
+///
+/// ```ignore
+/// assert_eq!(short_numbers(format!("got {}", 1e300)), "got 1e300");
+/// ```
+pub(crate) fn short_numbers(message: String) -> String {
+    let is_num = |c: char| c.is_ascii_digit() || c == '.';
+    if message.chars().filter(char::is_ascii_digit).count() <= 20 {
+        return message;
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        let end = rest[start..]
+            .find(|c: char| !is_num(c))
+            .map_or(rest.len(), |e| start + e);
+        let token = rest[start..end].trim_end_matches('.');
+        let end = start + token.len();
+        out.push_str(&rest[..start]);
+        let digits = token.chars().filter(char::is_ascii_digit).count();
+        match token.parse::<f64>() {
+            Ok(x) if digits > 20 => out.push_str(&format!("{x:e}")),
+            _ => out.push_str(token),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The name in `candidates` a misspelt `name` most likely means, if any: the same name in
@@ -1119,4 +1151,25 @@ pub(crate) fn check_delay(d: f64, min_delay: f64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::short_numbers;
+
+    /// Issue 14: a number printed as a number, not 300 digits.
+    #[test]
+    fn huge_and_tiny_numbers_are_short_in_messages() {
+        assert_eq!(
+            short_numbers(format!("must be < 1e6, got {}", 1e300)),
+            "must be < 1e6, got 1e300"
+        );
+        assert_eq!(
+            short_numbers(format!("got {} ms", -1e-300)),
+            "got -1e-300 ms"
+        );
+        // ordinary numbers and a u64 seed are kept
+        let s = format!("seed {} and {} and {}", u64::MAX, 0.1 + 0.2, 65.5);
+        assert_eq!(short_numbers(s.clone()), s);
+    }
 }

@@ -103,7 +103,7 @@ impl Parser<'_> {
             position: Some(Position::of_offset(self.text, span.start)),
             item: item.to_string(),
             key: key.to_string(),
-            message: message.into(),
+            message: crate::network::short_numbers(message.into()),
             suggestion: None,
         }
     }
