@@ -1072,6 +1072,18 @@ impl Network {
         Ok(())
     }
 
+    /// check_memory()
+    ///
+    /// Refuses (BuildError, with the numbers) a network the machine cannot hold: cells and
+    /// expected synapses (`exactlif::Network::estimate`; the recordings depend on the run).
+    /// Called before anything large is drawn or built.
+    fn check_memory(&self, py: Python<'_>) -> PyResult<()> {
+        self.net
+            .estimate(0.0)
+            .check(exactlif::io::machine_memory(), "the machine's memory")
+            .map_err(|m| error(py, "simulation", "populations", m))
+    }
+
     /// build(backend="exact", threads=1) -> Simulation
     ///
     /// Validates the network, draws every random value and returns a simulation at t = 0 on
@@ -1095,6 +1107,7 @@ impl Network {
                 s.as_deref(),
             ));
         };
+        self.check_memory(py)?;
         let net = Arc::clone(&self.net);
         let sim = py
             .detach(|| {

@@ -224,6 +224,7 @@ class Projection(common.Projection):
                 net.create("post", post_pop.size, post_pop.celltype.core_name)
             net.connect_rule(pre, post, rule, weight, delay, self.receptor_type,
                              label=self._core_label, **_cells_kw(pre_cells, post_cells))
+            net.check_memory()  # before drawing the connections
             pre_idx, post_idx, w, d = net.connections(0)
         except _core.BuildError as err:
             raise translate_build_error(err) from err

@@ -114,7 +114,7 @@ pub fn check_memory(path: &Path, model: &Model, max_memory: Option<f64>) -> Resu
     let (limit, name) = match max_memory {
         Some(m) => (m, "--max-memory"),
         None => (
-            machine_memory(),
+            exactlif::io::machine_memory(),
             "the machine's memory; --max-memory sets another limit",
         ),
     };
@@ -123,19 +123,6 @@ pub fn check_memory(path: &Path, model: &Model, max_memory: Option<f64>) -> Resu
         .estimate(model.duration)
         .check(limit, name)
         .map_err(|m| AppError::Usage(format!("{}: {m}", path.display())))
-}
-
-/// The machine's memory (bytes): `MemTotal` of `/proc/meminfo`, or unlimited where that
-/// cannot be read.
-pub fn machine_memory() -> f64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kb * 1024.0)
-        })
-        .unwrap_or(f64::INFINITY)
 }
 
 /// A memory size for `--max-memory`: bytes, or a number with a unit `k`, `M`, `G`, `T`
