@@ -137,3 +137,73 @@ fn model_errors_print_huge_numbers_short() {
     let err = refused(&exactlif(&["check", &m]), "got -1e300");
     assert!(err.len() < 200, "{err}");
 }
+
+/// Issue 14's "done when": no abort, panic, time-out or NaN on the adversarial models under an
+/// 8 GB address-space limit (`ulimit -v`): each ends in exit 0 or exit 2 with one line.
+#[test]
+fn adversarial_models_end_cleanly_under_an_8_gb_address_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "[simulation]\ntimestep = 0.1\nduration = 100.0\n\n";
+    let pop = |size: &str, extra: &str| {
+        format!(
+            "[[populations]]\nlabel = \"p\"\nsize = {size}\ncell_type = \"IF_curr_exp\"\n{extra}"
+        )
+    };
+    let models = [
+        ("billion", format!("{head}{}", pop("1000000000", ""))),
+        (
+            "fine_timestep",
+            format!(
+                "[simulation]\ntimestep = 1e-9\nduration = 100.0\n\n{}",
+                pop("10", "record = [\"v\"]\n")
+            ),
+        ),
+        (
+            "long",
+            format!(
+                "[simulation]\ntimestep = 0.1\nduration = 1e7\n\n{}",
+                pop("1000", "record = [\"v\"]\n")
+            ),
+        ),
+        (
+            "rate",
+            format!(
+                "{head}[[populations]]\nlabel = \"noise\"\nsize = 10\ncell_type = \"SpikeSourcePoisson\"\n[populations.parameters]\nrate = 1e12\n"
+            ),
+        ),
+        (
+            "all_to_all",
+            format!(
+                "{head}{}\n[[projections]]\npresynaptic = \"p\"\npostsynaptic = \"p\"\nconnector = {{ type = \"AllToAllConnector\" }}\nsynapse = {{ type = \"StaticSynapse\", weight = 0.1, delay = 1.0 }}\n",
+                pop("200000", "")
+            ),
+        ),
+    ];
+    let bin = env!("CARGO_BIN_EXE_exactlif");
+    for (name, text) in models {
+        let m = write(dir.path(), &format!("{name}.toml"), &text);
+        let out_dir = dir.path().join(format!("out_{name}"));
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v 8388608 && exec timeout 60 \"$0\" run \"$1\" --out \"$2\""
+            ))
+            .args([bin, &m, out_dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(2)),
+            "{name}: {:?} {err}",
+            out.status
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("memory allocation"),
+            "{name}: {err}"
+        );
+        if out.status.code() == Some(2) {
+            assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+            assert!(!out_dir.exists(), "{name}: wrote {}", out_dir.display());
+        }
+    }
+}
