@@ -218,18 +218,122 @@ mod tests {
     use super::*;
     use rand::RngCore;
 
-    /// Value stability: the first draws of a stream are pinned, so a change of generator or
-    /// seeding scheme (which would change every user's results) fails loudly.
+    /// Value stability (a regression pin): the first draws of a few streams, through the code
+    /// that draws them (raw `u64`s, a normal parameter, a uniform initial value, a Poisson
+    /// source's spike times, two connectors' choices), equal literal values recorded from this
+    /// code (rand 0.9, rand_distr 0.5, rand_pcg 0.9, rand_seeder 0.4). A change of the seed
+    /// derivation ([`stream`]) or of those crates' algorithms changes every user's results and
+    /// fails here, loudly. Floats are written as Rust prints them (`{:?}`, the shortest string
+    /// that reads back to the same bits) and compared bit for bit.
     #[test]
     fn stream_value_stability() {
-        let mut a = stream(42, "population:p/parameter:v_rest");
-        let first = a.next_u64();
-        let mut b = stream(42, "population:p/parameter:v_rest");
-        assert_eq!(first, b.next_u64());
-        let mut c = stream(42, "population:p/parameter:v_thresh");
-        assert_ne!(first, c.next_u64());
-        let mut d = stream(43, "population:p/parameter:v_rest");
-        assert_ne!(first, d.next_u64());
+        use crate::engine::{PoissonCell, PoissonStream};
+        use crate::network::connectors::generate;
+        use crate::network::Connector;
+        let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+
+        let mut r = stream(42, "population:exc/parameter:v_rest");
+        assert_eq!(
+            [r.next_u64(), r.next_u64()],
+            [0x7086_2295_7622_46a0, 0x350e_a089_7151_4ffd]
+        );
+        // the same purpose and seed give the same stream; another purpose or seed another one
+        assert_eq!(
+            stream(42, "population:exc/parameter:v_rest").next_u64(),
+            0x7086_2295_7622_46a0
+        );
+        assert_ne!(
+            stream(42, "population:exc/parameter:v_thresh").next_u64(),
+            0x7086_2295_7622_46a0
+        );
+        assert_ne!(
+            stream(43, "population:exc/parameter:v_rest").next_u64(),
+            0x7086_2295_7622_46a0
+        );
+
+        let normal = RandomDistribution::Normal {
+            mu: -65.0,
+            sigma: 2.0,
+        };
+        assert_eq!(
+            bits(&normal.sample_n(42, "population:exc/parameter:v_rest", 3)),
+            bits(&[-65.3193457956347, -65.39314266985689, -66.67748320365699])
+        );
+        let uniform = RandomDistribution::Uniform {
+            low: -55.0,
+            high: -50.0,
+        };
+        assert_eq!(
+            bits(&uniform.sample_n(42, "population:exc/initial:v", 3)),
+            bits(&[-52.18329905879309, -50.637671797208576, -54.590345513946716])
+        );
+
+        // a 20 Hz SpikeSourcePoisson cell: exponential intervals from its own stream
+        let mut poisson = PoissonStream::of(&PoissonCell {
+            cell: 0,
+            rate_hz: 20.0,
+            start: 0.0,
+            duration: f64::INFINITY,
+            rng: stream(42, "population:noise/poisson:0"),
+        });
+        let mut spikes = vec![];
+        let mut t = None;
+        for _ in 0..3 {
+            t = poisson.next(t);
+            spikes.push(t.expect("infinite duration"));
+        }
+        assert_eq!(
+            bits(&spikes),
+            bits(&[5.844037800701048, 12.856819864202262, 76.90116111707246])
+        );
+
+        // connectors: geometric gaps (FixedProbability), index sampling (FixedNumberPre)
+        let cells: Vec<u32> = (0..10).collect();
+        let pairs = |c: &Connector, pre: &[u32], post: &[u32], same: bool, purpose: &str| {
+            generate(c, pre, post, same, &mut stream(42, purpose))
+                .iter()
+                .map(|c| (c.pre, c.post))
+                .collect::<Vec<_>>()
+        };
+        let fixed_probability = Connector::FixedProbability {
+            p_connect: 0.1,
+            allow_self_connections: true,
+        };
+        assert_eq!(
+            pairs(
+                &fixed_probability,
+                &cells,
+                &cells,
+                false,
+                "projection:exc->inh/connector"
+            ),
+            [
+                (0, 4),
+                (1, 8),
+                (2, 2),
+                (3, 0),
+                (4, 9),
+                (7, 0),
+                (7, 7),
+                (7, 8),
+                (8, 2)
+            ]
+        );
+        let fixed_number_pre = Connector::FixedNumberPre {
+            n: 2,
+            allow_self_connections: false,
+            with_replacement: false,
+        };
+        assert_eq!(
+            pairs(
+                &fixed_number_pre,
+                &cells[..5],
+                &cells[..3],
+                true,
+                "projection:exc->exc/connector"
+            ),
+            [(0, 1), (1, 2), (2, 0), (4, 0), (4, 1), (4, 2)]
+        );
     }
 
     #[test]
