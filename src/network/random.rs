@@ -4,26 +4,46 @@
 //! a purpose label by [`stream`]; so adding a population or reordering the model file leaves the
 //! other draws unchanged, and two parameters never share samples.
 
-use rand::Rng;
+use std::hash::Hasher;
+
+use rand::{Rng, RngCore, SeedableRng};
 use rand_distr::{self as rd, Distribution};
 use rand_pcg::Pcg64;
-use rand_seeder::Seeder;
+use rand_seeder::SipHasher;
 use serde::{Deserialize, Serialize};
 
 /// The generator behind every stream: PCG64 (`rand_pcg::Pcg64`), a named generator whose output
 /// is fixed across platforms and versions of `rand_pcg` (unlike `StdRng`).
 pub(crate) type StreamRng = Pcg64;
 
-/// The random stream for one purpose of one model.
+/// The random stream for one purpose of one model (SPEC §2, seeding).
 ///
-/// The stream's seed is SipHash-2-4 (via `rand_seeder`) of the string `"{seed}/{purpose}"`,
-/// e.g. `"42/population:exc/parameter:v_rest"`. Purpose labels are built by the network module:
+/// The stream is a function of the bytes of the key `"{seed}/{purpose}"` (the seed in decimal),
+/// e.g. `"42/population:exc/parameter:v_rest"`, and of nothing else:
+///
+/// 1. SipHash-2-4 with keys (0, 0) (`rand_seeder::SipHasher::new()`) absorbs the key's UTF-8
+///    bytes, then one byte `0xff`;
+/// 2. the hasher's state becomes a generator (`SipHasher::into_rng`, a `SipRng`), which fills
+///    the 32-byte seed of [`StreamRng`] (`fill_bytes`);
+/// 3. the stream is `Pcg64::from_seed` of that seed.
+///
+/// This is exactly what `rand_seeder::Seeder::from(key).into_rng()` did before (issue 14):
+/// that went through std's `Hash for str`, which today writes the bytes and then `0xff` but is
+/// not promised to stay so; the bytes are now written here, so only the named algorithms of
+/// `rand_seeder` and `rand_pcg` decide the streams. `stream_value_stability` pins first draws.
+///
+/// Purpose labels are built by the network module:
 ///
 /// - `population:{label}/parameter:{name}` and `population:{label}/initial:{name}`
 /// - `projection:{label}/connector`, `.../weight`, `.../delay` (label defaults to `pre->post`)
 /// - `population:{label}/poisson:{cell}` for one Poisson source cell
 pub(crate) fn stream(seed: u64, purpose: &str) -> StreamRng {
-    Seeder::from(format!("{seed}/{purpose}").as_str()).into_rng()
+    let mut hasher = SipHasher::new();
+    hasher.write(format!("{seed}/{purpose}").as_bytes());
+    hasher.write_u8(0xff);
+    let mut seed_bytes = <StreamRng as SeedableRng>::Seed::default();
+    hasher.into_rng().fill_bytes(&mut seed_bytes);
+    StreamRng::from_seed(seed_bytes)
 }
 
 /// A random distribution, with PyNN's `RandomDistribution` names and parameters.
@@ -334,6 +354,30 @@ mod tests {
             ),
             [(0, 1), (1, 2), (2, 0), (4, 0), (4, 1), (4, 2)]
         );
+    }
+
+    /// The derivation of [`stream`] gives, key for key, the streams of the former
+    /// `rand_seeder::Seeder::from(key: &str)` (through std's `Hash for str`), for keys of every
+    /// length modulo 8 (SipHash's tail), empty and non-ASCII purposes. Should this fail after a
+    /// toolchain update while `stream_value_stability` passes, std's `Hash for str` changed and
+    /// our streams did not: the comparison can then go.
+    #[test]
+    fn derivation_matches_the_former_seeder() {
+        let label = "population:exc/parameter:v_rest";
+        let mut purposes: Vec<String> = (0..=17).map(|n| label[..n].to_string()).collect();
+        purposes.push("projection:exc->inh/connector".into());
+        purposes.push("population:Äöü 神经元/poisson:17".into());
+        purposes.push("x".repeat(1000));
+        for seed in [0, 1, 42, u64::MAX] {
+            for p in &purposes {
+                let key = format!("{seed}/{p}");
+                let mut former: StreamRng = rand_seeder::Seeder::from(key.as_str()).into_rng();
+                let mut ours = stream(seed, p);
+                for _ in 0..4 {
+                    assert_eq!(ours.next_u64(), former.next_u64(), "{key}");
+                }
+            }
+        }
     }
 
     #[test]
