@@ -62,6 +62,8 @@
 //! | excitation then stronger slower inhibition (`t_h` exists), brief excursion | `brief_excursion_found` |
 //! | `tau_syn == tau_m` | `equal_time_constants_continuous` (property) |
 //! | dense-scan agreement | `never_misses_a_scanned_crossing` (property) |
+//! | grazes: the threshold 1e-9..1e-3 mV below the refined peak, or above the supremum | `grazes_found_and_near_misses_rejected` (property) |
+//! | excursions above threshold shorter than 0.1 ms (fast excitation, slower inhibition) | `sub_step_excursions_found` (property) |
 //! | a finite horizon only cuts | `horizon_only_cuts` (property) |
 //! | a critical point exactly on a bracket-expansion step | `expansion_lands_on_critical_point` |
 //! | `v'` subnormal with a wrong computed sign | `subnormal_derivative_sign_is_not_trusted` |
@@ -782,6 +784,41 @@ mod tests {
         out
     }
 
+    /// `sup_{t >= 0} v(t)` by the oracle: the start, the maxima, and the limit `v_inf`.
+    fn oracle_sup(f: &Free, crit: &[Critical]) -> f64 {
+        crit.iter()
+            .filter(|c| c.is_max)
+            .map(|c| c.v)
+            .fold(f.v0.max(f.v_inf), f64::max)
+    }
+
+    /// The first crossing of `thr` by the oracle: `v` is monotone between consecutive critical
+    /// points, so the first rising piece whose end reaches `thr` holds it; bisection there on
+    /// the computed `v` to adjacent floats. On the last piece `v` moves toward `v_inf`.
+    fn oracle_crossing(f: &Free, thr: f64, crit: &[Critical]) -> Option<f64> {
+        if f.v0 >= thr {
+            return Some(0.0);
+        }
+        let mut a = 0.0;
+        for c in crit {
+            if c.is_max && c.v >= thr {
+                return Some(bisect(a, c.t, |t| f.v(t) < thr));
+            }
+            a = c.t;
+        }
+        if f.v_inf <= thr {
+            return None;
+        }
+        let mut b = a + 1.0;
+        while f.v(b) < thr {
+            b = a + 2.0 * (b - a);
+            if b > 1e9 {
+                return None;
+            }
+        }
+        Some(bisect(a, b, |t| f.v(t) < thr))
+    }
+
     /// A bound on the rounding error of the computed `v` (mV): `64 eps` times the magnitudes
     /// of its terms (`K_X <= tau_m`).
     fn v_rounding(f: &Free) -> f64 {
@@ -789,6 +826,13 @@ mod tests {
             * (f.v_inf.abs()
                 + (f.v0 - f.v_inf).abs()
                 + (f.ie0.abs() + f.ii0.abs()) / f.cm / f.rates.lm)
+    }
+
+    /// How far two first-crossing times may lie apart when both are points where the computed
+    /// `v` reaches `thr` on a rising piece: the rounding of `v` over the slope there, plus a
+    /// few ulps of `t`.
+    fn crossing_tolerance(f: &Free, t: f64) -> f64 {
+        4.0 * v_rounding(f) / f.dv(t).max(1e-300) + 8.0 * f64::EPSILON * t
     }
 
     /// The quadrature value of `ln(1 + x)` is below the logarithm by more than its rounding
@@ -1025,9 +1069,25 @@ mod tests {
             })
     }
 
+    /// [`arb_case`], half of the time started at or below `v_inf` (`v0 = v_inf - s`, `s` in
+    /// 0..10 mV), where excitation makes a peak more often than from an independent `v0`.
+    fn arb_graze_case() -> impl Strategy<Value = (Params, Free)> {
+        (arb_case(), any::<bool>(), 0.0f64..10.0).prop_map(|((p, f), below_v_inf, s)| {
+            let v0 = if below_v_inf { f.v_inf - s } else { f.v0 };
+            (p, Free { v0, ..f })
+        })
+    }
+
+    /// Cases per property: 512, or `EXACTLIF_PROPTEST_CASES` for a deep run.
+    fn cases() -> u32 {
+        std::env::var("EXACTLIF_PROPTEST_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(512)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(
-            std::env::var("EXACTLIF_PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(512)))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
 
         /// Never misses a crossing that a dense scan finds: if any scanned sample is at or above
         /// threshold, the solver reports a crossing no later than that sample; v at the
@@ -1194,6 +1254,94 @@ mod tests {
                         prop_assert!((peak - p.v_thresh).abs() < 1e-6, "{a:?} vs {b:?}");
                     }
                 }
+            }
+        }
+
+        /// Grazes are decided right. The refined-peak oracle ([`critical_points`]) finds the
+        /// trajectory's first maximum; the threshold is put `delta` (log-uniform in 1e-9..1e-3
+        /// mV) below it, where the solver must find the oracle's first crossing (to the
+        /// rounding of `v` over the slope there), before the peak's time and with `v >=
+        /// v_thresh` there; or `delta` above the oracle's supremum of `v`, where it must find
+        /// none. A trajectory with no maximum above `v0` grazes its limit `v_inf` instead, or
+        /// (falling from the start) only gets the threshold just above its supremum.
+        #[test]
+        fn grazes_found_and_near_misses_rejected(
+            (p, f) in arb_graze_case(), log_delta in -9.0f64..-3.0, above in any::<bool>(),
+        ) {
+            let delta = 10f64.powf(log_delta);
+            let crit = critical_points(&f);
+            let sup = oracle_sup(&f, &crit);
+            let rounding = v_rounding(&f);
+            let peak = crit.iter().find(|c| c.is_max).filter(|c| c.v - delta > f.v0 + rounding);
+            let thr = match peak {
+                _ if above => sup + delta,
+                Some(c) => c.v - delta,
+                None if f.v_inf - delta > f.v0 + rounding => f.v_inf - delta,
+                None => sup + delta,
+            };
+            let expected = oracle_crossing(&f, thr, &crit);
+            prop_assert_eq!(expected.is_none(), thr > sup, "oracle: {:?} for {} vs sup {}", expected, thr, sup);
+            let p = Params { v_thresh: thr, ..p };
+            match (solve(&p, &f), expected) {
+                (Crossing::At(t), Some(o)) => {
+                    prop_assert!(f.v(t) >= thr, "v({t}) = {} < {thr}", f.v(t));
+                    let tol = crossing_tolerance(&f, o);
+                    prop_assert!((t - o).abs() <= tol, "solver {t}, oracle {o} (tolerance {tol})");
+                    if let (Some(c), false) = (peak, above) {
+                        prop_assert!(t <= c.t * (1.0 + 4.0 * f64::EPSILON), "crossing {t} after the peak {}", c.t);
+                    }
+                }
+                (Crossing::None, None) => {}
+                (got, want) => prop_assert!(false, "solver {got:?}, oracle {want:?}, v_thresh = peak {} delta {delta}", if above { "+" } else { "-" }),
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            max_global_rejects: 1 << 20,
+            ..ProptestConfig::with_cases(cases())
+        })]
+
+        /// Sub-step excursions are found. Inhibition already present (slow, `tau_syn_I` 2-20
+        /// ms) when a strong excitatory input arrives (fast, `tau_syn_E` 0.2-1.5 ms) makes a
+        /// sharp peak; the threshold is put below it so that `v` stays above it for a target
+        /// time of 1e-3..5e-2 ms (`delta = |v''| w^2 / 8`, at most half the rise from `v0`).
+        /// The oracle measures the excursion (first crossing up, then down): draws without a
+        /// peak, with an excursion of 0.1 ms (a grid step) or more, or with `delta` within
+        /// 1000 times the rounding of `v` are discarded (rare). The solver must find the
+        /// oracle's first crossing, before the peak.
+        #[test]
+        fn sub_step_excursions_found(
+            tau_m in 5.0f64..40.0, tau_e in 0.2f64..1.5, tau_i in 2.0f64..20.0,
+            cm in 0.2f64..1.5, ie0 in 2.0f64..20.0, ratio in 0.3f64..0.95,
+            below_v_inf in 0.0f64..1.0, i_offset in -0.5f64..1.0, log_width in -3.0f64..-1.3,
+        ) {
+            let p = Params { tau_m, tau_syn_E: tau_e, tau_syn_I: tau_i, cm, i_offset, ..Params::default() };
+            let v_inf = p.v_inf(0.0);
+            // v0 <= v_inf and I_E0 + I_I0 > 0: v rises at first
+            let f = Free { v0: v_inf - below_v_inf, ie0, ii0: -ratio * ie0, v_inf, cm, rates: Rates::of(&p) };
+            let crit = critical_points(&f);
+            let Some(&c) = crit.first().filter(|c| c.is_max) else {
+                return Err(TestCaseError::reject("no peak"));
+            };
+            let width = 10f64.powf(log_width);
+            let delta = (f.eval(c.t).d2v.abs() * width * width / 8.0).min(0.5 * (c.v - f.v0));
+            prop_assume!(delta > 1e3 * v_rounding(&f), "delta {} within rounding", delta);
+            let thr = c.v - delta;
+            let up = oracle_crossing(&f, thr, &crit).expect("peak above threshold");
+            let end = crit.get(1).map_or(1e4, |m| m.t);
+            let down = bisect(c.t, end, |t| f.v(t) >= thr);
+            prop_assume!(down - up < 0.1, "excursion of {} ms", down - up);
+            let p = Params { v_thresh: thr, ..p };
+            match solve(&p, &f) {
+                Crossing::At(t) => {
+                    prop_assert!(f.v(t) >= thr);
+                    let tol = crossing_tolerance(&f, up);
+                    prop_assert!((t - up).abs() <= tol, "solver {t}, oracle {up} (tolerance {tol})");
+                    prop_assert!(t <= c.t * (1.0 + 4.0 * f64::EPSILON));
+                }
+                Crossing::None => prop_assert!(false, "missed an excursion of {} ms, {delta} mV high", down - up),
             }
         }
     }
