@@ -56,7 +56,7 @@
 //! `never_when_bounded_below`, `dc_limit` (a zero-amplitude sine gives the exponential
 //! solver's answer), and `ac_grazes_found_and_near_misses_rejected` (property: random drives,
 //! the threshold 1e-9..1e-3 mV below the highest peak found by a refined-peak oracle, or above
-//! the supremum).
+//! the supremum); `forced_never_hits_a_cap` (property: no search reaches a cap).
 
 use super::{newton_sign_change, solve_monotone_by, Pt, SolverStats};
 use crate::model::ac_drive::{Forced, ForcedEval};
@@ -634,6 +634,32 @@ mod tests {
                 (ForcedCrossing::NotBefore(_) | ForcedCrossing::Never, None) => {}
                 (got, want) => prop_assert!(false, "solver {:?}, oracle {:?}, v_thresh = peak {} delta {}", got, want, if above { "+" } else { "-" }, delta),
             }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// No forced search hits a cap (the caps are bug traps: `cap_hits` stays 0), over
+        /// drives wider than the other properties': one to three sines of up to 5 nA and
+        /// 0.1..2000 Hz, currents up to 50 nA, any threshold above `v0`, horizons up to 500 ms,
+        /// and an infinite horizon where the caller may give one (the trajectory settles below
+        /// threshold: `v_inf + R0 < v_thresh`).
+        #[test]
+        fn forced_never_hits_a_cap(
+            sines in proptest::collection::vec((0.0f64..5.0, 0.1f64..2000.0, -180.0f64..180.0, -20.0f64..20.0), 1..=3),
+            v0 in -80.0f64..-50.0, above_v0 in 1e-9f64..30.0,
+            ie in prop_oneof![Just(0.0), 0.0f64..50.0], ii in prop_oneof![Just(0.0), -50.0f64..0.0],
+            tau_m in 1.0f64..50.0, tau_e in 0.1f64..20.0, tau_i in 0.1f64..20.0,
+            dc in -1.0f64..2.0, t0 in 0.0f64..100.0, horizon in 0.0f64..500.0, infinite in any::<bool>(),
+        ) {
+            let p = Params { tau_m, tau_syn_E: tau_e, tau_syn_I: tau_i, v_thresh: v0 + above_v0, ..Params::default() };
+            let drive = Drive { sines: sines.iter().map(|&(a, f, ph, start)| Sine::of_ac_source(a, f, ph, start)).collect() };
+            let fo = Forced::new(free(&p, v0, ie, ii, dc), t0, &drive);
+            let r0 = drive.response_bounds(1.0 / tau_m, p.cm)[0];
+            let settles = fo.base.v_inf + r0 < p.v_thresh - 1e-6;
+            let horizon = if infinite && settles { f64::INFINITY } else { horizon };
+            let (got, stats) = solve(&p, &fo, horizon);
+            prop_assert_eq!(stats.cap_hits, 0, "{:?}", got);
         }
     }
 }

@@ -64,6 +64,7 @@
 //! | dense-scan agreement | `never_misses_a_scanned_crossing` (property) |
 //! | grazes: the threshold 1e-9..1e-3 mV below the refined peak, or above the supremum | `grazes_found_and_near_misses_rejected` (property) |
 //! | excursions above threshold shorter than 0.1 ms (fast excitation, slower inhibition) | `sub_step_excursions_found` (property) |
+//! | no iteration cap is ever hit (the caps are bug traps) | `never_hits_an_iteration_cap` (property) |
 //! | a finite horizon only cuts | `horizon_only_cuts` (property) |
 //! | a critical point exactly on a bracket-expansion step | `expansion_lands_on_critical_point` |
 //! | `v'` subnormal with a wrong computed sign | `subnormal_derivative_sign_is_not_trusted` |
@@ -721,14 +722,17 @@ mod tests {
         }
     }
 
+    /// The solver with an infinite horizon; every search of the tests must stay under the
+    /// iteration caps (`cap_hits == 0`: the caps are bug traps).
     fn solve(p: &Params, f: &Free) -> Crossing {
-        first_crossing(
-            f,
-            p.v_thresh,
-            p.kmax_exc(),
-            f64::INFINITY,
-            &mut SolverStats::default(),
-        )
+        let mut stats = SolverStats::default();
+        let c = first_crossing(f, p.v_thresh, p.kmax_exc(), f64::INFINITY, &mut stats);
+        assert_eq!(
+            stats.cap_hits, 0,
+            "iteration cap hit for {f:?}, v_thresh {}",
+            p.v_thresh
+        );
+        c
     }
 
     /// A critical point of `v` found by [`critical_points`]: time, `v` there, and whether it is
@@ -1294,6 +1298,33 @@ mod tests {
                 (Crossing::None, None) => {}
                 (got, want) => prop_assert!(false, "solver {got:?}, oracle {want:?}, v_thresh = peak {} delta {delta}", if above { "+" } else { "-" }),
             }
+        }
+
+        /// No search hits an iteration cap (the caps are bug traps: `cap_hits` stays 0), over
+        /// trajectories wider than [`arb_case`]'s: time constants from 0.05 to 200 ms (also
+        /// `tau_syn` equal or next to `tau_m`, or a power of it), currents up to 500 nA, any
+        /// threshold above `v0`, finite and infinite horizons.
+        #[test]
+        fn never_hits_an_iteration_cap(
+            tau_m in 0.1f64..200.0, te in 0.05f64..200.0, ti in 0.05f64..200.0,
+            te_kind in 0u8..6, cm in 0.05f64..5.0, i_offset in -5.0f64..5.0,
+            ie0 in prop_oneof![Just(0.0), 0.0f64..500.0], ii0 in prop_oneof![Just(0.0), -500.0f64..0.0],
+            v0 in -100.0f64..-50.0, above_v0 in 1e-9f64..60.0,
+            horizon in prop_oneof![Just(f64::INFINITY), 0.0f64..500.0],
+        ) {
+            let te = match te_kind {
+                1 => tau_m,
+                2 => tau_m * (1.0 + 1e-12),
+                3 => tau_m / 2.0,
+                4 => tau_m / 4.0,
+                5 => ti,
+                _ => te,
+            };
+            let p = Params { tau_m, tau_syn_E: te, tau_syn_I: ti, cm, i_offset, ..Params::default() };
+            let f = Free { v0, ie0, ii0, v_inf: p.v_inf(0.0), cm, rates: Rates::of(&p) };
+            let mut stats = SolverStats::default();
+            first_crossing(&f, v0 + above_v0, p.kmax_exc(), horizon, &mut stats);
+            prop_assert_eq!(stats.cap_hits, 0, "{:?}", f);
         }
     }
 
