@@ -3,6 +3,8 @@
 //! bisection on a cubic Hermite interpolant), the limits where it must equal a DC source bit for
 //! bit, determinism over threads and runs, and the model file's errors.
 
+mod common;
+
 use std::process::Command;
 
 use exactlif::{
@@ -76,7 +78,7 @@ fn network() -> (Network, exactlif::Population) {
 }
 
 fn spikes(sim: &Simulation) -> Vec<Vec<f64>> {
-    sim.get_data().populations[0]
+    common::data(sim).populations[0]
         .spiketrains
         .iter()
         .map(|t| t.times_ms.clone())
@@ -205,7 +207,7 @@ fn single(source: CurrentSource, backend: Backend) -> DataBlock {
     net.record(cells, &[Var::Spikes, Var::V]).unwrap();
     let mut sim = net.build_with(backend).unwrap();
     sim.run(150.0);
-    sim.get_data()
+    common::data(&sim)
 }
 
 fn same_bits(a: &DataBlock, b: &DataBlock) -> bool {
@@ -257,7 +259,7 @@ fn threads_and_chopped_runs_give_the_same_bits() {
         for &t in stops {
             sim.run_until(t);
         }
-        sim.get_data()
+        common::data(&sim)
     };
     let one = run(1, &[200.0]);
     assert!(same_bits(&one, &run(2, &[200.0])));
@@ -267,7 +269,7 @@ fn threads_and_chopped_runs_give_the_same_bits() {
     sim.run(200.0);
     sim.reset();
     sim.run(200.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     for (a, b) in data.populations[0]
         .spiketrains
@@ -294,7 +296,7 @@ fn the_grid_backend_converges_to_the_exact_spikes() {
         net.record(cells, &[Var::Spikes]).unwrap();
         let mut sim = net.build_with(Backend::Grid).unwrap();
         sim.run(150.0);
-        let got = sim.get_data();
+        let got = common::data(&sim);
         let (a, b) = (&exact.populations[0], &got.populations[0]);
         assert_eq!(a.spike_count, b.spike_count, "dt {dt}");
         let err = a

@@ -3,6 +3,8 @@
 //! tau_syn == tau_m), exact delays along a chain, refractoriness with input during it,
 //! tau_refrac = 0, PyNN's flagship DC check, determinism, continuation and reset.
 
+mod common;
+
 use exactlif::DataBlock;
 use exactlif::{
     CellType, Connector, CurrentSource, Network, Population, Receptor, Setup, SpikeTimes,
@@ -60,7 +62,7 @@ fn constant_current_interspike_interval() {
     net.record(p, &[Var::Spikes]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(500.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     for (i, i_offset) in [1.0f64, 1.5, 3.0].into_iter().enumerate() {
         let v_inf = -65.0 + i_offset * 10.0 / 0.5;
         let first = 10.0 * ((v_inf + 65.0) / (v_inf + 55.0)).ln();
@@ -91,7 +93,7 @@ fn zero_refractory_period() {
     net.record(p, &[Var::Spikes, Var::V]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(200.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     let v_inf: f64 = -65.0 + 2.0 * 20.0;
     let isi = 20.0 * ((v_inf + 65.0) / (v_inf + 50.0)).ln();
     let ts = spikes(&data, "p", 0);
@@ -112,7 +114,7 @@ fn free_decay() {
     net.record(p, &[Var::V]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(100.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     let sig = &data.populations[0].signals[0];
     assert_eq!(sig.times_ms.len(), 1001);
     for (k, (&t, &v)) in sig.times_ms.iter().zip(&sig.values[0]).enumerate() {
@@ -187,7 +189,7 @@ fn single_psp_peak_and_amplitude() {
             .unwrap();
             let mut sim = net.build().unwrap();
             sim.run(60.0);
-            let data = sim.get_data();
+            let data = common::data(&sim);
             let ts = spikes(&data, "p", 0);
             if offset == 0.0 {
                 let sig = &data.populations[1].signals[0];
@@ -269,7 +271,7 @@ fn exact_delays_along_a_chain() {
     }
     let mut sim = net.build().unwrap();
     sim.run(100.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     // latency: first s with psp(s) = 5 mV
     let (mut a, mut b) = (0.0, psp_peak(tau_m, tau_s));
     for _ in 0..200 {
@@ -335,7 +337,7 @@ fn refractory_clamp_with_input_during_it() {
     net.record(p, &[Var::V, Var::IsynExc, Var::Spikes]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(t1 + tau_ref + 3.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     let pd = data.population("p").unwrap();
     let ts = &pd.spiketrains[0].times_ms;
     assert!(close(ts[0], t1, 1e-12), "{} vs {t1}", ts[0]);
@@ -406,7 +408,7 @@ fn pynn_flagship_dc_first_spikes() {
     net.record(p, &[Var::Spikes]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(150.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     for (i, &a) in amplitudes.iter().enumerate() {
         let ts = spikes(&data, "cells", i as u32);
         if i == 0 {
@@ -492,7 +494,7 @@ fn determinism_under_a_seed() {
         net.record(noise, &[Var::Spikes]).unwrap();
         let mut sim = net.build().unwrap();
         sim.run(200.0);
-        let mut data = sim.get_data();
+        let mut data = common::data(&sim);
         data.wall_time_s = 0.0;
         data.build_time_s = 0.0;
         data
@@ -535,15 +537,15 @@ fn continuation_and_reset() {
     };
     let mut sim = net.build().unwrap();
     sim.run(100.0);
-    let whole = clean(sim.get_data());
+    let whole = clean(common::data(&sim));
     assert!(whole.populations[1].spike_count > 0);
     sim.reset();
     sim.run(50.0);
     sim.run(50.0);
-    assert_eq!(clean(sim.get_data()), whole);
+    assert_eq!(clean(common::data(&sim)), whole);
     sim.reset();
     sim.run(100.0);
-    assert_eq!(clean(sim.get_data()), whole);
+    assert_eq!(clean(common::data(&sim)), whole);
 }
 
 /// A cell whose initial v is at or above v_thresh spikes at t = 0 (SPEC §1).
@@ -555,7 +557,7 @@ fn initial_v_above_threshold_spikes_at_zero() {
     net.record(p, &[Var::Spikes, Var::V]).unwrap();
     let mut sim = net.build().unwrap();
     sim.run(10.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     assert_eq!(spikes(&data, "p", 0), vec![0.0]);
     // right-continuous sampling: the sample at t = 0 shows v_reset
     assert_eq!(data.populations[0].signal("v").unwrap().values[0][0], -65.0);
@@ -573,7 +575,7 @@ fn tutorial_firing_first_spike_is_correctly_rounded() {
     let model = exactlif::io::model_file::load_model(&path).unwrap();
     let mut sim = model.network.build().unwrap();
     sim.run(30.0);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     let pop = &data.populations[0];
     assert_eq!(pop.spiketrains.len(), 100);
     for s in &pop.spiketrains {

@@ -5,6 +5,8 @@
 //!
 //! Property tests run `EXACTLIF_PROPTEST_CASES` cases each (default 12).
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -231,7 +233,7 @@ impl Spec {
     fn run(&self, backend: Backend, timestep: f64, free: bool) -> DataBlock {
         let mut sim = self.network(timestep, free).build_with(backend).unwrap();
         sim.run(self.steps as f64 * self.h);
-        let d = sim.get_data();
+        let d = common::data(&sim);
         assert_eq!(d.backend, backend.name());
         d
     }
@@ -451,7 +453,7 @@ fn refractoriness_in_whole_steps_rounded_up() {
         for backend in [Backend::Grid, Backend::Euler] {
             let mut sim = net.build_with(backend).unwrap();
             sim.run(20.0);
-            let d = sim.get_data();
+            let d = common::data(&sim);
             let p = d.population("c").unwrap();
             let spikes = &p.spiketrains[0].times_ms;
             assert!(spikes.len() >= 2, "{backend}");
@@ -492,7 +494,7 @@ fn initial_suprathreshold_cell_spikes_at_zero() {
     for backend in [Backend::Exact, Backend::Grid, Backend::Euler] {
         let mut sim = net.build_with(backend).unwrap();
         sim.run(1.0);
-        let d = sim.get_data();
+        let d = common::data(&sim);
         let p = d.population("c").unwrap();
         assert_eq!(p.spiketrains[0].times_ms, vec![0.0], "{backend}");
         assert_eq!(p.signal("v").unwrap().values[0][0], -65.0, "{backend}");
@@ -529,7 +531,7 @@ fn poisson_spikes_are_the_exact_ones_rounded_up_to_the_grid() {
     let run = |b: Backend| {
         let mut sim = net.build_with(b).unwrap();
         sim.run(200.0);
-        sim.get_data()
+        common::data(&sim)
     };
     let (e, g) = (run(Backend::Exact), run(Backend::Grid));
     let (pe, pg) = (
@@ -563,7 +565,7 @@ fn tutorial_firing_grid_spikes_within_one_step() {
         sim.run(model.duration);
         Run {
             dir: b.name().into(),
-            data: sim.get_data(),
+            data: common::data(&sim),
             source: DataSource::DataBin,
         }
     };

@@ -1,6 +1,8 @@
 //! `exactlif compare`: the optimal spike matching, the report of a step backend's missed spike,
 //! the CSV fallback, the gate, and the command line's exit statuses.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -154,7 +156,7 @@ fn brief_excursion_is_a_missed_spike_of_the_grid_run() {
     for b in [Backend::Exact, Backend::Grid] {
         let mut sim = net.build_with(b).unwrap();
         sim.run(5.0);
-        write_results(&dir.path().join(b.name()), &sim.get_data()).unwrap();
+        write_results(&dir.path().join(b.name()), &common::data(&sim)).unwrap();
     }
     let (e, g) = (dir.path().join("exact"), dir.path().join("grid"));
     let o = exactlif(&["compare", s(&e), s(&g), "--json"]);
@@ -206,7 +208,7 @@ fn csv_only_directories_compare_like_data_bin() {
     for b in [Backend::Exact, Backend::Grid] {
         let mut sim = model.network.build_with(b).unwrap();
         sim.run(model.duration);
-        write_results(&dir.path().join(b.name()), &sim.get_data()).unwrap();
+        write_results(&dir.path().join(b.name()), &common::data(&sim)).unwrap();
     }
     let (e, g) = (dir.path().join("exact"), dir.path().join("grid"));
     let with_bin = compare_dirs(&e, &g, None).unwrap();

@@ -11,6 +11,8 @@
 //! Each measurement runs in a child process (this test binary, re-run on that one test), so
 //! that the other tests of this binary and the harness do not count.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -97,7 +99,7 @@ fn cuba_run_stays_within_the_memory_budget() {
         let (synapses, cells) = (sim.n_synapses(), sim.n_cells());
         // as `exactlif run` does it: the network is freed before the figures are drawn
         sim.run_until(model.duration);
-        let data = sim.get_data();
+        let data = common::data(&sim);
         drop(sim);
         let mut files = exactlif::io::output::write_results(&out, &data).unwrap();
         files.extend(exactlif::plot::plot_block(&data, &out).unwrap());

@@ -1,6 +1,8 @@
 //! `exactlif converge`: the convergence study of the step-based backends against the exact run
 //! (src/converge.rs), through the binary as a user runs it and through the library.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -296,7 +298,7 @@ fn exact_runs_per_grid_agree() {
         net.setup.timestep = h;
         let mut sim = net.build().unwrap();
         sim.run_until(model.duration);
-        sim.get_data()
+        common::data(&sim)
     };
     let (a, b) = (run(0.1), run(0.03));
     for (p, q) in a.populations.iter().zip(&b.populations) {

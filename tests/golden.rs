@@ -8,6 +8,8 @@
 //! differs, is missing or is new. A deliberate change of output re-makes the manifest with that
 //! command and says why in its commit.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -96,6 +98,8 @@ fn every_output_matches_the_golden_digests() {
     let tmp_str = tmp.path().to_str().unwrap().to_string();
     let mut got = BTreeMap::new();
     let mut ran = 0;
+    // summary.json files read, each with events.solver_cap_hits == 0
+    let mut summaries = 0;
     for line in cases.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -123,6 +127,7 @@ fn every_output_matches_the_golden_digests() {
         );
         if out.is_dir() {
             digests(&out, &out, &mut got, name);
+            summaries += common::assert_summaries_no_cap_hits(&out);
         }
         if !line.contains("{out}") {
             let stdout = String::from_utf8(r.stdout)
@@ -136,6 +141,10 @@ fn every_output_matches_the_golden_digests() {
         ran += 1;
     }
     assert!(ran >= 60, "only {ran} golden cases ran");
+    assert!(
+        summaries >= 30,
+        "only {summaries} summaries checked for solver cap hits"
+    );
     let mut problems = Vec::new();
     for (k, v) in &expected {
         match got.get(k) {

@@ -6,6 +6,8 @@
 //! tolerance: the two paths locate the same root from different starting points, and a crossing
 //! with a small slope v' is only determined to ~1e-14 mV / v' in f64).
 
+mod common;
+
 use exactlif::internals::ExactEngine;
 use exactlif::{
     CellType, Connector, CurrentSource, Network, RandomDistribution as RD, Receptor, Setup,
@@ -111,6 +113,7 @@ fn spikes(net: &Network, lazy: bool) -> Vec<(u32, Vec<f64>)> {
     let mut e = ExactEngine::new(&data);
     e.set_lazy_predictions(lazy);
     e.run_until(&data, 300.0);
+    common::assert_no_cap_hits(&e.counts(), "lazy_predictions");
     let block = e
         .recorder()
         .data_block("exact", 0, 300.0, Default::default(), 0.0, 0.0);

@@ -2,6 +2,8 @@
 //! exactlif simulates, and the script's results writer turns Neo blocks into the results
 //! layout of SPEC §4.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -240,7 +242,7 @@ fn export_round_trips_the_network() {
     let model = exactlif::io::model_file::load_model(&model_path).unwrap();
     let mut sim = model.network.build().unwrap();
     sim.run_until(model.duration);
-    let data = sim.get_data();
+    let data = common::data(&sim);
 
     let pops = json["populations"].as_array().unwrap();
     assert_eq!(pops.len(), net.layout.len());
@@ -756,7 +758,7 @@ fn runs_on_nest_when_available() {
     let model = exactlif::io::model_file::load_model(&model_path).unwrap();
     let mut sim = model.network.build().unwrap();
     sim.run_until(model.duration);
-    let data = sim.get_data();
+    let data = common::data(&sim);
     let exact_dir = tmp.path().join("exact");
     exactlif::io::output::write_results(&exact_dir, &data).unwrap();
     let exact = read_spikes(&exact_dir.join("spikes.csv"));

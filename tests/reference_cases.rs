@@ -8,6 +8,8 @@
 //! produced by `python3 tests/reference/make_cases.py` (see tests/reference/README.md); no Python
 //! is needed here.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -219,6 +221,7 @@ fn run_case(dir: &Path) -> Vec<String> {
         ));
         return problems;
     }
+    assert_eq!(common::assert_summaries_no_cap_hits(out.path()), 1);
     let exp_dir = dir.join("expected");
     let mut files: Vec<_> = fs::read_dir(&exp_dir)
         .unwrap_or_else(|e| panic!("{}: {e}", exp_dir.display()))

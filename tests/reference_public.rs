@@ -4,6 +4,8 @@
 //! when the shared folder or python3 is not there, except under CI (`CI=true`), where the
 //! shared folder is laid beside the clone and its absence is a failure (issue 14).
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -47,6 +49,7 @@ fn public_reference_cases_pass_check_py() {
             ));
             continue;
         }
+        assert_eq!(common::assert_summaries_no_cap_hits(&out), 1, "{name}");
         let check = Command::new("python3")
             .arg(shared.join("check.py"))
             .arg(&expected)

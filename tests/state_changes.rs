@@ -3,6 +3,8 @@
 //! switched on at `t1` follows `v(t) = v_inf + (v(t1) - v_inf) e^{-(t - t1)/tau_m}` and first
 //! reaches threshold at `t1 + tau_m ln((v_inf - v(t1)) / (v_inf - v_thresh))`.
 
+mod common;
+
 use exactlif::{
     Backend, CellType, Connector, CurrentSource, Network, Receptor, Setup, Simulation, SpikeTimes,
     StateError, StaticSynapse, Var,
@@ -26,7 +28,7 @@ fn cells(n: usize, backend: Backend) -> Simulation {
 }
 
 fn spikes(sim: &Simulation) -> Vec<Vec<f64>> {
-    sim.get_data().populations[0]
+    common::data(sim).populations[0]
         .spiketrains
         .iter()
         .map(|t| t.times_ms.clone())
@@ -45,7 +47,7 @@ fn a_bias_switched_on_between_runs_fires_at_the_closed_form_time() {
     let got = spikes(&sim)[0][0];
     assert!((got - first).abs() < 1e-12, "{got} vs {first}");
     // v on the grid before the first spike
-    let data = sim.get_data();
+    let data = common::data(&sim);
     let v = &data.populations[0].signals[0];
     for (k, &t) in v
         .times_ms
@@ -69,7 +71,7 @@ fn initialize_between_runs_sets_v_now_and_for_reset() {
         sim.run(5.0);
         sim.initialize("cells", Var::V, &[-52.0, -60.0]).unwrap();
         sim.run(10.0);
-        let data = sim.get_data();
+        let data = common::data(&sim);
         let v = &data.populations[0].signals[0];
         assert_eq!(v.times_ms.len(), 151);
         for (k, &t) in v.times_ms.iter().enumerate() {
@@ -95,7 +97,7 @@ fn initialize_between_runs_sets_v_now_and_for_reset() {
         // reset returns to the initialized values
         sim.reset();
         sim.run(0.0);
-        let v = &sim.get_data().populations[0].signals[0];
+        let v = &common::data(&sim).populations[0].signals[0];
         assert_eq!((v.values[0][0], v.values[1][0]), (-52.0, -60.0));
     }
 }
@@ -175,9 +177,12 @@ fn invalid_changes_change_nothing() {
     let untouched = {
         let mut s = cells(2, Backend::Exact);
         s.run(10.0);
-        s.get_data().populations[0].signals[0].values.clone()
+        common::data(&s).populations[0].signals[0].values.clone()
     };
-    assert_eq!(sim.get_data().populations[0].signals[0].values, untouched);
+    assert_eq!(
+        common::data(&sim).populations[0].signals[0].values,
+        untouched
+    );
 }
 
 #[test]
@@ -197,7 +202,7 @@ fn changes_are_bit_identical_on_any_number_of_threads() {
         sim.run(30.0);
         (
             spikes(&sim),
-            sim.get_data().populations[0].signals[0].values.clone(),
+            common::data(&sim).populations[0].signals[0].values.clone(),
         )
     };
     let one = run(1);
@@ -264,8 +269,8 @@ fn a_source_added_between_runs_equals_one_built_in() {
         assert!(!spikes(&built)[0].is_empty());
         assert_eq!(spikes(&late), spikes(&built), "{backend}");
         assert_eq!(
-            late.get_data().populations[0].signals[0].values,
-            built.get_data().populations[0].signals[0].values,
+            common::data(&late).populations[0].signals[0].values,
+            common::data(&built).populations[0].signals[0].values,
             "{backend}"
         );
     }
@@ -342,7 +347,7 @@ fn spike_times_changed_between_runs_equal_a_network_built_with_the_times_to_come
         let (built_net, _) = driven(&[2.0, 12.5, 20.0]);
         let mut built = built_net.build_with(backend).unwrap();
         built.run(30.0);
-        let (a, b) = (sim.get_data(), built.get_data());
+        let (a, b) = (common::data(&sim), common::data(&built));
         assert_eq!(
             a.populations[0].spiketrains[0].times_ms,
             [2.0, 12.5, 20.0],

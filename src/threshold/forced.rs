@@ -53,8 +53,10 @@
 //! `matches_a_fine_scan` (property: the found crossing agrees with a dense scan refined by
 //! bisection, and nothing is missed), `brief_ac_excursion_found` (a peak 1e-9 mV above
 //! threshold, lasting microseconds), `just_below_is_not_a_crossing` (1e-9 mV below),
-//! `never_when_bounded_below`, and `dc_limit` (a zero-amplitude sine gives the exponential
-//! solver's answer).
+//! `never_when_bounded_below`, `dc_limit` (a zero-amplitude sine gives the exponential
+//! solver's answer), and `ac_grazes_found_and_near_misses_rejected` (property: random drives,
+//! the threshold 1e-9..1e-3 mV below the highest peak found by a refined-peak oracle, or above
+//! the supremum); `forced_never_hits_a_cap` (property: no search reaches a cap).
 
 use super::{newton_sign_change, solve_monotone_by, Pt, SolverStats};
 use crate::model::ac_drive::{Forced, ForcedEval};
@@ -496,6 +498,168 @@ mod tests {
                 (_, Some(o)) => prop_assert!(false, "missed the crossing at {}", o),
                 (_, None) => {}
             }
+        }
+    }
+
+    /// A critical point of a forced trajectory: time, `v`, and whether it is a maximum.
+    #[derive(Clone, Copy, Debug)]
+    struct Critical {
+        t: f64,
+        v: f64,
+        is_max: bool,
+    }
+
+    /// The sign of the computed `v'(s)` where it is beyond its rounding bound, else 0.
+    fn dv_sign(f: &Forced, s: f64) -> i8 {
+        let e = f.eval(s);
+        if e.dv > e.err[1] {
+            1
+        } else if e.dv < -e.err[1] {
+            -1
+        } else {
+            0
+        }
+    }
+
+    /// Bisection to adjacent floats: the first point of `(a, b]` where `inside` is false,
+    /// given `inside(a)` and not `inside(b)`.
+    fn bisect(mut a: f64, mut b: f64, inside: impl Fn(f64) -> bool) -> f64 {
+        loop {
+            let m = 0.5 * (a + b);
+            if m <= a || m >= b {
+                return b;
+            }
+            if inside(m) {
+                a = m;
+            } else {
+                b = m;
+            }
+        }
+    }
+
+    /// The refined-peak oracle, independent of the solver's derivative bounds: the critical
+    /// points of `v` on `[0, horizon]`, in order. The sign of the closed form's `v'` is scanned
+    /// with a step of 1/400 of the drive's period (at most 5e-3 ms) and each change between two
+    /// reliable signs is bisected to adjacent floats, where `v` is evaluated.
+    fn critical_points(f: &Forced, horizon: f64) -> Vec<Critical> {
+        let step = (f.drive.shortest_period() / 400.0).min(5e-3);
+        let n = (horizon / step).ceil() as usize;
+        let mut out = Vec::new();
+        let (mut a, mut sa) = (0.0, dv_sign(f, 0.0));
+        for k in 1..=n {
+            let t = (k as f64 * step).min(horizon);
+            let s = dv_sign(f, t);
+            if s != 0 {
+                if sa != 0 && s != sa {
+                    let c = bisect(a, t, |x| dv_sign(f, x) == sa);
+                    out.push(Critical {
+                        t: c,
+                        v: f.eval(c).v,
+                        is_max: sa > 0,
+                    });
+                }
+                (a, sa) = (t, s);
+            }
+        }
+        out
+    }
+
+    /// The first crossing of `thr` in `[0, horizon]` by the oracle: `v` is monotone between
+    /// consecutive critical points (and the ends), so the first rising piece whose end reaches
+    /// `thr` holds it; bisection there on the computed `v` to adjacent floats.
+    fn oracle_crossing(f: &Forced, thr: f64, crit: &[Critical], horizon: f64) -> Option<f64> {
+        let v = |t: f64| f.eval(t).v;
+        if v(0.0) >= thr {
+            return Some(0.0);
+        }
+        let mut a = 0.0;
+        for c in crit {
+            if c.is_max && c.v >= thr {
+                return Some(bisect(a, c.t, |t| v(t) < thr));
+            }
+            a = c.t;
+        }
+        (v(horizon) >= thr).then(|| bisect(a, horizon, |t| v(t) < thr))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Grazes under a sine are decided right (the random version of
+        /// `brief_ac_excursion_found` and `just_below_is_not_a_crossing`). For a random drive
+        /// and start, the refined-peak oracle finds the highest maximum of `v` on `[0, 30]` ms;
+        /// the threshold is put `delta` (log-uniform in 1e-9..1e-3 mV) below it, where the
+        /// solver must find the oracle's first crossing (to the rounding of `v` over the slope
+        /// there), no later than that maximum and with `v >= v_thresh` there; or `delta` above
+        /// the oracle's supremum of `v` on `[0, 30]`, where it must find none. Trajectories
+        /// whose maximum is at an end only get the threshold above.
+        #[test]
+        fn ac_grazes_found_and_near_misses_rejected(
+            v0 in -70.0f64..-50.5, ie in prop_oneof![Just(0.0), 0.0f64..3.0],
+            ii in prop_oneof![Just(0.0), -3.0f64..0.0],
+            tau_m in 5.0f64..30.0, tau_e in 0.5f64..10.0, tau_i in 0.5f64..10.0,
+            dc in 0.0f64..1.2, amp in 0.05f64..1.5, freq in 2.0f64..300.0,
+            phase in -180.0f64..180.0, t0 in 0.0f64..50.0,
+            log_delta in -9.0f64..-3.0, above in any::<bool>(),
+        ) {
+            let p = Params { tau_m, tau_syn_E: tau_e, tau_syn_I: tau_i, ..Params::default() };
+            let drive = Drive { sines: vec![Sine::of_ac_source(amp, freq, phase, 0.0)] };
+            let fo = Forced::new(free(&p, v0, ie, ii, dc), t0, &drive);
+            let horizon = 30.0;
+            let delta = 10f64.powf(log_delta);
+            let crit = critical_points(&fo, horizon);
+            let v = |t: f64| fo.eval(t).v;
+            let sup = crit.iter().filter(|c| c.is_max).map(|c| c.v).fold(v(0.0).max(v(horizon)), f64::max);
+            let rounding = fo.eval(0.0).err[0];
+            let peak = crit.iter().filter(|c| c.is_max).max_by(|a, b| a.v.total_cmp(&b.v))
+                .filter(|c| c.v - delta > v(0.0) + rounding);
+            let thr = match peak {
+                Some(c) if !above => c.v - delta,
+                _ => sup + delta,
+            };
+            let expected = oracle_crossing(&fo, thr, &crit, horizon);
+            prop_assert_eq!(expected.is_none(), thr > sup, "oracle: {:?} for {} vs sup {}", expected, thr, sup);
+            let p = Params { v_thresh: thr, ..p };
+            let (got, stats) = solve(&p, &fo, horizon);
+            prop_assert_eq!(stats.cap_hits, 0);
+            match (got, expected) {
+                (ForcedCrossing::At(t), Some(o)) => {
+                    let e = fo.eval(o);
+                    let tol = 4.0 * e.err[0] / e.dv.max(1e-300) + 8.0 * f64::EPSILON * o;
+                    prop_assert!(v(t) >= thr, "v({}) = {} < {}", t, v(t), thr);
+                    prop_assert!((t - o).abs() <= tol, "solver {}, oracle {} (tolerance {})", t, o, tol);
+                    if let (Some(c), false) = (peak, above) {
+                        prop_assert!(t <= c.t * (1.0 + 4.0 * f64::EPSILON), "crossing {} after the peak {}", t, c.t);
+                    }
+                }
+                (ForcedCrossing::NotBefore(_) | ForcedCrossing::Never, None) => {}
+                (got, want) => prop_assert!(false, "solver {:?}, oracle {:?}, v_thresh = peak {} delta {}", got, want, if above { "+" } else { "-" }, delta),
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// No forced search hits a cap (the caps are bug traps: `cap_hits` stays 0), over
+        /// drives wider than the other properties': one to three sines of up to 5 nA and
+        /// 0.1..2000 Hz, currents up to 50 nA, any threshold above `v0`, horizons up to 500 ms,
+        /// and an infinite horizon where the caller may give one (the trajectory settles below
+        /// threshold: `v_inf + R0 < v_thresh`).
+        #[test]
+        fn forced_never_hits_a_cap(
+            sines in proptest::collection::vec((0.0f64..5.0, 0.1f64..2000.0, -180.0f64..180.0, -20.0f64..20.0), 1..=3),
+            v0 in -80.0f64..-50.0, above_v0 in 1e-9f64..30.0,
+            ie in prop_oneof![Just(0.0), 0.0f64..50.0], ii in prop_oneof![Just(0.0), -50.0f64..0.0],
+            tau_m in 1.0f64..50.0, tau_e in 0.1f64..20.0, tau_i in 0.1f64..20.0,
+            dc in -1.0f64..2.0, t0 in 0.0f64..100.0, horizon in 0.0f64..500.0, infinite in any::<bool>(),
+        ) {
+            let p = Params { tau_m, tau_syn_E: tau_e, tau_syn_I: tau_i, v_thresh: v0 + above_v0, ..Params::default() };
+            let drive = Drive { sines: sines.iter().map(|&(a, f, ph, start)| Sine::of_ac_source(a, f, ph, start)).collect() };
+            let fo = Forced::new(free(&p, v0, ie, ii, dc), t0, &drive);
+            let r0 = drive.response_bounds(1.0 / tau_m, p.cm)[0];
+            let settles = fo.base.v_inf + r0 < p.v_thresh - 1e-6;
+            let horizon = if infinite && settles { f64::INFINITY } else { horizon };
+            let (got, stats) = solve(&p, &fo, horizon);
+            prop_assert_eq!(stats.cap_hits, 0, "{:?}", got);
         }
     }
 }

@@ -62,6 +62,9 @@
 //! | excitation then stronger slower inhibition (`t_h` exists), brief excursion | `brief_excursion_found` |
 //! | `tau_syn == tau_m` | `equal_time_constants_continuous` (property) |
 //! | dense-scan agreement | `never_misses_a_scanned_crossing` (property) |
+//! | grazes: the threshold 1e-9..1e-3 mV below the refined peak, or above the supremum | `grazes_found_and_near_misses_rejected` (property) |
+//! | excursions above threshold shorter than 0.1 ms (fast excitation, slower inhibition) | `sub_step_excursions_found` (property) |
+//! | no iteration cap is ever hit (the caps are bug traps) | `never_hits_an_iteration_cap` (property) |
 //! | a finite horizon only cuts | `horizon_only_cuts` (property) |
 //! | a critical point exactly on a bracket-expansion step | `expansion_lands_on_critical_point` |
 //! | `v'` subnormal with a wrong computed sign | `subnormal_derivative_sign_is_not_trusted` |
@@ -112,9 +115,7 @@ pub fn first_crossing(
     if f.v0 >= v_thresh {
         return Crossing::At(0.0);
     }
-    // Rejection bound: v(t) <= v_inf + max(0, v0 - v_inf) + (I_E0/cm) Kmax_E.
-    let bound = f.v_inf + (f.v0 - f.v_inf).max(0.0) + f.ie0.max(0.0) / f.cm * kmax_e;
-    if bound < v_thresh {
+    if rejection_bound(f, kmax_e) < v_thresh {
         return Crossing::None;
     }
     if horizon <= 0.0 || excitation_only_peak_below(f, v_thresh) {
@@ -213,6 +214,15 @@ pub fn first_crossing(
         Some(b) => Crossing::At(solve_monotone(f, v_thresh, &lo, &Pt::at(f, b), stats)),
         None => Crossing::None,
     }
+}
+
+/// The cheap rejection bound (DESIGN §2): `v(t) <= v_inf + max(0, v0 - v_inf) + (I_E0/cm)
+/// Kmax_E` for all `t >= 0`, since the inhibitory term only lowers `v` and `(v0 - v_inf)
+/// e^{-lm t} <= max(0, v0 - v_inf)` (module doc). [`first_crossing`] rejects when it is below
+/// the threshold (`rejection_bound_is_safe`).
+#[inline]
+fn rejection_bound(f: &Free, kmax_e: f64) -> f64 {
+    f.v_inf + (f.v0 - f.v_inf).max(0.0) + f.ie0.max(0.0) / f.cm * kmax_e
 }
 
 /// The second, exact-peak rejection: true if `v` provably stays below `v_thresh` for all
@@ -712,14 +722,121 @@ mod tests {
         }
     }
 
+    /// The solver with an infinite horizon; every search of the tests must stay under the
+    /// iteration caps (`cap_hits == 0`: the caps are bug traps).
     fn solve(p: &Params, f: &Free) -> Crossing {
-        first_crossing(
-            f,
-            p.v_thresh,
-            p.kmax_exc(),
-            f64::INFINITY,
-            &mut SolverStats::default(),
-        )
+        let mut stats = SolverStats::default();
+        let c = first_crossing(f, p.v_thresh, p.kmax_exc(), f64::INFINITY, &mut stats);
+        assert_eq!(
+            stats.cap_hits, 0,
+            "iteration cap hit for {f:?}, v_thresh {}",
+            p.v_thresh
+        );
+        c
+    }
+
+    /// A critical point of `v` found by [`critical_points`]: time, `v` there, and whether it is
+    /// a maximum (`v'` goes from + to -) or a minimum.
+    #[derive(Clone, Copy, Debug)]
+    struct Critical {
+        t: f64,
+        v: f64,
+        is_max: bool,
+    }
+
+    /// Bisection to adjacent floats: the first point of `(a, b]` where `inside(t)` is false,
+    /// given `inside(a)` and not `inside(b)`.
+    fn bisect(mut a: f64, mut b: f64, inside: impl Fn(f64) -> bool) -> f64 {
+        loop {
+            let m = 0.5 * (a + b);
+            if m <= a || m >= b {
+                return b;
+            }
+            if inside(m) {
+                a = m;
+            } else {
+                b = m;
+            }
+        }
+    }
+
+    /// The refined-peak oracle, which shares nothing with the solver but the closed form of
+    /// `v` and `v'`: the critical points of `v` on `[0, 1e4]` ms, in order. The sign of the
+    /// closed form's `v'` is scanned on a geometric grid (0, then 1e-6 ms to 1e4 ms in steps
+    /// of 0.2 %); each change between two reliable signs is bisected to adjacent floats
+    /// (relative 1e-16), where `v` is evaluated: at a maximum found so, `v` is within
+    /// `dv_err^2 / |v''|` of the true peak, far below `v`'s own rounding.
+    fn critical_points(f: &Free) -> Vec<Critical> {
+        let mut out = Vec::new();
+        let (mut a, mut sa) = (0.0, f.eval(0.0).dv_sign());
+        let mut t = 1e-6;
+        while t <= 1e4 {
+            let s = f.eval(t).dv_sign();
+            if s != 0 {
+                if sa != 0 && s != sa {
+                    let c = bisect(a, t, |x| f.eval(x).dv_sign() == sa);
+                    out.push(Critical {
+                        t: c,
+                        v: f.v(c),
+                        is_max: sa > 0,
+                    });
+                }
+                (a, sa) = (t, s);
+            }
+            t *= 1.002;
+        }
+        out
+    }
+
+    /// `sup_{t >= 0} v(t)` by the oracle: the start, the maxima, and the limit `v_inf`.
+    fn oracle_sup(f: &Free, crit: &[Critical]) -> f64 {
+        crit.iter()
+            .filter(|c| c.is_max)
+            .map(|c| c.v)
+            .fold(f.v0.max(f.v_inf), f64::max)
+    }
+
+    /// The first crossing of `thr` by the oracle: `v` is monotone between consecutive critical
+    /// points, so the first rising piece whose end reaches `thr` holds it; bisection there on
+    /// the computed `v` to adjacent floats. On the last piece `v` moves toward `v_inf`.
+    fn oracle_crossing(f: &Free, thr: f64, crit: &[Critical]) -> Option<f64> {
+        if f.v0 >= thr {
+            return Some(0.0);
+        }
+        let mut a = 0.0;
+        for c in crit {
+            if c.is_max && c.v >= thr {
+                return Some(bisect(a, c.t, |t| f.v(t) < thr));
+            }
+            a = c.t;
+        }
+        if f.v_inf <= thr {
+            return None;
+        }
+        let mut b = a + 1.0;
+        while f.v(b) < thr {
+            b = a + 2.0 * (b - a);
+            if b > 1e9 {
+                return None;
+            }
+        }
+        Some(bisect(a, b, |t| f.v(t) < thr))
+    }
+
+    /// A bound on the rounding error of the computed `v` (mV): `64 eps` times the magnitudes
+    /// of its terms (`K_X <= tau_m`).
+    fn v_rounding(f: &Free) -> f64 {
+        64.0 * f64::EPSILON
+            * (f.v_inf.abs()
+                + (f.v0 - f.v_inf).abs()
+                + (f.ie0.abs() + f.ii0.abs()) / f.cm / f.rates.lm)
+    }
+
+    /// How far two first-crossing times may lie apart when both are points where the computed
+    /// `v` reaches `thr` on a rising piece: the rounding of `v` over the slope there, plus a
+    /// few ulps of `t`.
+    fn crossing_tolerance(f: &Free, t: f64) -> f64 {
+        4.0 * v_rounding(f) / f.dv(t).max(1e-300) + 8.0 * f64::EPSILON * t
     }
 
     /// The quadrature value of `ln(1 + x)` is below the logarithm by more than its rounding
@@ -956,9 +1073,25 @@ mod tests {
             })
     }
 
+    /// [`arb_case`], half of the time started at or below `v_inf` (`v0 = v_inf - s`, `s` in
+    /// 0..10 mV), where excitation makes a peak more often than from an independent `v0`.
+    fn arb_graze_case() -> impl Strategy<Value = (Params, Free)> {
+        (arb_case(), any::<bool>(), 0.0f64..10.0).prop_map(|((p, f), below_v_inf, s)| {
+            let v0 = if below_v_inf { f.v_inf - s } else { f.v0 };
+            (p, Free { v0, ..f })
+        })
+    }
+
+    /// Cases per property: 512, or `EXACTLIF_PROPTEST_CASES` for a deep run.
+    fn cases() -> u32 {
+        std::env::var("EXACTLIF_PROPTEST_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(512)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(
-            std::env::var("EXACTLIF_PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(512)))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
 
         /// Never misses a crossing that a dense scan finds: if any scanned sample is at or above
         /// threshold, the solver reports a crossing no later than that sample; v at the
@@ -999,14 +1132,24 @@ mod tests {
             }
         }
 
-        /// The rejection bound is safe: whenever it rejects, a dense scan finds no crossing.
+        /// The rejection bound is safe: [`rejection_bound`], the function [`first_crossing`]
+        /// rejects with, is at least (less `v`'s rounding) every sample of a dense scan of `v`
+        /// on [0, 200] ms, every maximum of `v` the refined-peak oracle finds, `v0` and
+        /// `v_inf`: so `sup v` over `t >= 0`, and whenever it rejects there is no crossing.
         #[test]
         fn rejection_bound_is_safe((p, f) in arb_case()) {
-            let bound = f.v_inf + (f.v0 - f.v_inf).max(0.0) + f.ie0 / f.cm * p.kmax_exc();
+            let bound = rejection_bound(&f, p.kmax_exc());
+            let slack = v_rounding(&f);
+            for c in critical_points(&f).iter().filter(|c| c.is_max) {
+                prop_assert!(bound + slack >= c.v, "bound {bound} < refined peak {} at {}", c.v, c.t);
+            }
+            prop_assert!(bound + slack >= f.v0.max(f.v_inf), "bound {bound} < v0 or v_inf");
+            for k in 0..20_000 {
+                let t = k as f64 * 0.01;
+                prop_assert!(bound + slack >= f.v(t), "bound {bound} < v({t}) = {}", f.v(t));
+            }
             if bound < p.v_thresh {
-                for k in 0..20_000 {
-                    prop_assert!(f.v(k as f64 * 0.01) < p.v_thresh);
-                }
+                prop_assert_eq!(solve(&p, &f), Crossing::None);
             }
         }
 
@@ -1115,6 +1258,121 @@ mod tests {
                         prop_assert!((peak - p.v_thresh).abs() < 1e-6, "{a:?} vs {b:?}");
                     }
                 }
+            }
+        }
+
+        /// Grazes are decided right. The refined-peak oracle ([`critical_points`]) finds the
+        /// trajectory's first maximum; the threshold is put `delta` (log-uniform in 1e-9..1e-3
+        /// mV) below it, where the solver must find the oracle's first crossing (to the
+        /// rounding of `v` over the slope there), before the peak's time and with `v >=
+        /// v_thresh` there; or `delta` above the oracle's supremum of `v`, where it must find
+        /// none. A trajectory with no maximum above `v0` grazes its limit `v_inf` instead, or
+        /// (falling from the start) only gets the threshold just above its supremum.
+        #[test]
+        fn grazes_found_and_near_misses_rejected(
+            (p, f) in arb_graze_case(), log_delta in -9.0f64..-3.0, above in any::<bool>(),
+        ) {
+            let delta = 10f64.powf(log_delta);
+            let crit = critical_points(&f);
+            let sup = oracle_sup(&f, &crit);
+            let rounding = v_rounding(&f);
+            let peak = crit.iter().find(|c| c.is_max).filter(|c| c.v - delta > f.v0 + rounding);
+            let thr = match peak {
+                _ if above => sup + delta,
+                Some(c) => c.v - delta,
+                None if f.v_inf - delta > f.v0 + rounding => f.v_inf - delta,
+                None => sup + delta,
+            };
+            let expected = oracle_crossing(&f, thr, &crit);
+            prop_assert_eq!(expected.is_none(), thr > sup, "oracle: {:?} for {} vs sup {}", expected, thr, sup);
+            let p = Params { v_thresh: thr, ..p };
+            match (solve(&p, &f), expected) {
+                (Crossing::At(t), Some(o)) => {
+                    prop_assert!(f.v(t) >= thr, "v({t}) = {} < {thr}", f.v(t));
+                    let tol = crossing_tolerance(&f, o);
+                    prop_assert!((t - o).abs() <= tol, "solver {t}, oracle {o} (tolerance {tol})");
+                    if let (Some(c), false) = (peak, above) {
+                        prop_assert!(t <= c.t * (1.0 + 4.0 * f64::EPSILON), "crossing {t} after the peak {}", c.t);
+                    }
+                }
+                (Crossing::None, None) => {}
+                (got, want) => prop_assert!(false, "solver {got:?}, oracle {want:?}, v_thresh = peak {} delta {delta}", if above { "+" } else { "-" }),
+            }
+        }
+
+        /// No search hits an iteration cap (the caps are bug traps: `cap_hits` stays 0), over
+        /// trajectories wider than [`arb_case`]'s: time constants from 0.05 to 200 ms (also
+        /// `tau_syn` equal or next to `tau_m`, or a power of it), currents up to 500 nA, any
+        /// threshold above `v0`, finite and infinite horizons.
+        #[test]
+        fn never_hits_an_iteration_cap(
+            tau_m in 0.1f64..200.0, te in 0.05f64..200.0, ti in 0.05f64..200.0,
+            te_kind in 0u8..6, cm in 0.05f64..5.0, i_offset in -5.0f64..5.0,
+            ie0 in prop_oneof![Just(0.0), 0.0f64..500.0], ii0 in prop_oneof![Just(0.0), -500.0f64..0.0],
+            v0 in -100.0f64..-50.0, above_v0 in 1e-9f64..60.0,
+            horizon in prop_oneof![Just(f64::INFINITY), 0.0f64..500.0],
+        ) {
+            let te = match te_kind {
+                1 => tau_m,
+                2 => tau_m * (1.0 + 1e-12),
+                3 => tau_m / 2.0,
+                4 => tau_m / 4.0,
+                5 => ti,
+                _ => te,
+            };
+            let p = Params { tau_m, tau_syn_E: te, tau_syn_I: ti, cm, i_offset, ..Params::default() };
+            let f = Free { v0, ie0, ii0, v_inf: p.v_inf(0.0), cm, rates: Rates::of(&p) };
+            let mut stats = SolverStats::default();
+            first_crossing(&f, v0 + above_v0, p.kmax_exc(), horizon, &mut stats);
+            prop_assert_eq!(stats.cap_hits, 0, "{:?}", f);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            max_global_rejects: 1 << 20,
+            ..ProptestConfig::with_cases(cases())
+        })]
+
+        /// Sub-step excursions are found. Inhibition already present (slow, `tau_syn_I` 2-20
+        /// ms) when a strong excitatory input arrives (fast, `tau_syn_E` 0.2-1.5 ms) makes a
+        /// sharp peak; the threshold is put below it so that `v` stays above it for a target
+        /// time of 1e-3..5e-2 ms (`delta = |v''| w^2 / 8`, at most half the rise from `v0`).
+        /// The oracle measures the excursion (first crossing up, then down): draws without a
+        /// peak, with an excursion of 0.1 ms (a grid step) or more, or with `delta` within
+        /// 1000 times the rounding of `v` are discarded (rare). The solver must find the
+        /// oracle's first crossing, before the peak.
+        #[test]
+        fn sub_step_excursions_found(
+            tau_m in 5.0f64..40.0, tau_e in 0.2f64..1.5, tau_i in 2.0f64..20.0,
+            cm in 0.2f64..1.5, ie0 in 2.0f64..20.0, ratio in 0.3f64..0.95,
+            below_v_inf in 0.0f64..1.0, i_offset in -0.5f64..1.0, log_width in -3.0f64..-1.3,
+        ) {
+            let p = Params { tau_m, tau_syn_E: tau_e, tau_syn_I: tau_i, cm, i_offset, ..Params::default() };
+            let v_inf = p.v_inf(0.0);
+            // v0 <= v_inf and I_E0 + I_I0 > 0: v rises at first
+            let f = Free { v0: v_inf - below_v_inf, ie0, ii0: -ratio * ie0, v_inf, cm, rates: Rates::of(&p) };
+            let crit = critical_points(&f);
+            let Some(&c) = crit.first().filter(|c| c.is_max) else {
+                return Err(TestCaseError::reject("no peak"));
+            };
+            let width = 10f64.powf(log_width);
+            let delta = (f.eval(c.t).d2v.abs() * width * width / 8.0).min(0.5 * (c.v - f.v0));
+            prop_assume!(delta > 1e3 * v_rounding(&f), "delta {} within rounding", delta);
+            let thr = c.v - delta;
+            let up = oracle_crossing(&f, thr, &crit).expect("peak above threshold");
+            let end = crit.get(1).map_or(1e4, |m| m.t);
+            let down = bisect(c.t, end, |t| f.v(t) >= thr);
+            prop_assume!(down - up < 0.1, "excursion of {} ms", down - up);
+            let p = Params { v_thresh: thr, ..p };
+            match solve(&p, &f) {
+                Crossing::At(t) => {
+                    prop_assert!(f.v(t) >= thr);
+                    let tol = crossing_tolerance(&f, up);
+                    prop_assert!((t - up).abs() <= tol, "solver {t}, oracle {up} (tolerance {tol})");
+                    prop_assert!(t <= c.t * (1.0 + 4.0 * f64::EPSILON));
+                }
+                Crossing::None => prop_assert!(false, "missed an excursion of {} ms, {delta} mV high", down - up),
             }
         }
     }

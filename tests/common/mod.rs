@@ -1,4 +1,6 @@
-//! Helpers shared by the engine's equivalence tests (`parallel.rs`, `batched_delivery.rs`).
+//! Helpers shared by the integration tests: the engine's equivalence tests (`parallel.rs`,
+//! `batched_delivery.rs`), and the check that no run of the suite hits a solver iteration cap
+//! ([`data`], [`assert_no_cap_hits`], [`assert_summaries_no_cap_hits`]; issue 14).
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -6,7 +8,50 @@ use std::path::Path;
 use exactlif::internals::ExactEngine;
 use exactlif::internals::NetData;
 use exactlif::io::model_file::load_model;
-use exactlif::DataBlock;
+use exactlif::{DataBlock, EventCounts, Simulation};
+
+/// The solver's iteration caps are bug traps (a `debug_assert`, compiled out in release, plus a
+/// counter): every run of the test suite asserts that its counter stayed 0.
+pub fn assert_no_cap_hits(events: &EventCounts, what: &str) {
+    assert_eq!(
+        events.solver_cap_hits, 0,
+        "{what}: the threshold solver hit an iteration cap ({events:?})"
+    );
+}
+
+/// `sim.get_data()`, after asserting that no search of the run hit a solver iteration cap.
+pub fn data(sim: &Simulation) -> DataBlock {
+    let d = sim.get_data();
+    assert_no_cap_hits(&d.events, "get_data");
+    d
+}
+
+/// Asserts `events.solver_cap_hits == 0` in every `summary.json` under `dir` (the command
+/// line's runs), and returns how many summaries it read.
+pub fn assert_summaries_no_cap_hits(dir: &Path) -> usize {
+    let mut n = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            n += assert_summaries_no_cap_hits(&path);
+        } else if path.file_name().is_some_and(|f| f == "summary.json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let hits = summary["events"]["solver_cap_hits"].as_u64();
+            assert_eq!(
+                hits,
+                Some(0),
+                "{}: the threshold solver hit an iteration cap (or the counter is missing)",
+                path.display()
+            );
+            n += 1;
+        }
+    }
+    n
+}
 
 /// Runs `net` on `threads` threads up to each of `stops` in turn.
 pub fn run(net: &NetData, threads: usize, stops: &[f64]) -> DataBlock {
@@ -15,6 +60,7 @@ pub fn run(net: &NetData, threads: usize, stops: &[f64]) -> DataBlock {
     for &t in stops {
         e.run_until(net, t);
     }
+    assert_no_cap_hits(&e.counts(), "common::run");
     e.recorder().data_block(
         "exact",
         net.seed,
