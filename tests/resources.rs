@@ -185,9 +185,7 @@ fn adversarial_models_end_cleanly_under_an_8_gb_address_space() {
         let out_dir = dir.path().join(format!("out_{name}"));
         let out = Command::new("sh")
             .arg("-c")
-            .arg(format!(
-                "ulimit -v 8388608 && exec timeout 60 \"$0\" run \"$1\" --out \"$2\""
-            ))
+            .arg("ulimit -v 8388608 && exec timeout 60 \"$0\" run \"$1\" --out \"$2\"")
             .args([bin, &m, out_dir.to_str().unwrap()])
             .output()
             .unwrap();
