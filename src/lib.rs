@@ -82,9 +82,9 @@ mod threshold;
 pub use engine::{Backend, Simulation, StateError, BACKENDS};
 pub use network::build::Diagnostic;
 pub use network::{
-    human_bytes, suggest, BuildError, CellType, Connector, CurrentSource, Network, Population,
-    PopulationView, Projection, RandomDistribution, Receptor, ResourceEstimate, Selection, Setup,
-    SpikeTimes, StaticSynapse, Value, Var,
+    human_bytes, suggest, BuildError, CellType, Connector, ConnectorParams, CurrentSource, Network,
+    Population, PopulationView, Projection, RandomDistribution, Receptor, ResourceEstimate,
+    Selection, Setup, SpikeTimes, StaticSynapse, Value, Var, CONNECTORS,
 };
 pub use recording::{AnalogSignal, DataBlock, EventCounts, PopulationData, SpikeTrain};
 

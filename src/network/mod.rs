@@ -326,7 +326,120 @@ pub enum Connector {
     },
 }
 
+/// PyNN's connector class names, each with the parameters it takes besides `type` (the model
+/// file's connector table and the Python binding's connector dict take exactly these).
+pub const CONNECTORS: [(&str, &[&str]); 7] = [
+    ("AllToAllConnector", &["allow_self_connections"]),
+    ("OneToOneConnector", &[]),
+    (
+        "FixedProbabilityConnector",
+        &["p_connect", "allow_self_connections"],
+    ),
+    (
+        "FixedNumberPreConnector",
+        &["n", "allow_self_connections", "with_replacement"],
+    ),
+    (
+        "FixedNumberPostConnector",
+        &["n", "allow_self_connections", "with_replacement"],
+    ),
+    (
+        "FixedTotalNumberConnector",
+        &["n", "allow_self_connections", "with_replacement"],
+    ),
+    ("FromListConnector", &["conn_list"]),
+];
+
+/// The parameters of a rule connector as a front end has read them (`None`: not given).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ConnectorParams {
+    /// `p_connect` of FixedProbabilityConnector.
+    pub p_connect: Option<f64>,
+    /// `n` of the FixedNumber connectors.
+    pub n: Option<usize>,
+    /// Default true (PyNN's).
+    pub allow_self_connections: Option<bool>,
+    /// Default false, but true for FixedTotalNumberConnector (PyNN's).
+    pub with_replacement: Option<bool>,
+}
+
 impl Connector {
+    /// The rule connector of PyNN's class `name` from `params`, with PyNN's defaults, checked
+    /// (`p_connect` in [0, 1], `n` given). `FromListConnector` is not a rule: each front end
+    /// reads its list its own way. `Err((key, message))` names the key, e.g.
+    /// `connector.p_connect`; an unknown name gives key `connector.type`.
+    ///
+    /// ```
+    /// use exactlif::{Connector, ConnectorParams};
+    /// let c = Connector::from_params("FixedTotalNumberConnector",
+    ///     ConnectorParams { n: Some(5), ..Default::default() }).unwrap();
+    /// assert_eq!(c, Connector::FixedTotalNumber { n: 5, allow_self_connections: true, with_replacement: true });
+    /// let (key, _) = Connector::from_params("FixedProbabilityConnector",
+    ///     ConnectorParams { p_connect: Some(1.5), ..Default::default() }).unwrap_err();
+    /// assert_eq!(key, "connector.p_connect");
+    /// ```
+    pub fn from_params(name: &str, params: ConnectorParams) -> Result<Connector, (String, String)> {
+        let allow_self_connections = params.allow_self_connections.unwrap_or(true);
+        let n = || {
+            params.n.ok_or_else(|| {
+                (
+                    "connector.n".to_string(),
+                    "missing: the number of connections `n`".to_string(),
+                )
+            })
+        };
+        Ok(match name {
+            "AllToAllConnector" => Connector::AllToAll {
+                allow_self_connections,
+            },
+            "OneToOneConnector" => Connector::OneToOne,
+            "FixedProbabilityConnector" => {
+                let key = "connector.p_connect".to_string();
+                let p_connect = params.p_connect.ok_or_else(|| {
+                    (
+                        key.clone(),
+                        "missing: the connection probability `p_connect`".to_string(),
+                    )
+                })?;
+                if !(0.0..=1.0).contains(&p_connect) {
+                    return Err((
+                        key,
+                        format!("is a probability and must be in [0, 1], got {p_connect}"),
+                    ));
+                }
+                Connector::FixedProbability {
+                    p_connect,
+                    allow_self_connections,
+                }
+            }
+            "FixedNumberPreConnector" => Connector::FixedNumberPre {
+                n: n()?,
+                allow_self_connections,
+                with_replacement: params.with_replacement.unwrap_or(false),
+            },
+            "FixedNumberPostConnector" => Connector::FixedNumberPost {
+                n: n()?,
+                allow_self_connections,
+                with_replacement: params.with_replacement.unwrap_or(false),
+            },
+            "FixedTotalNumberConnector" => Connector::FixedTotalNumber {
+                n: n()?,
+                allow_self_connections,
+                with_replacement: params.with_replacement.unwrap_or(true),
+            },
+            other => {
+                let names = CONNECTORS.map(|c| c.0);
+                return Err((
+                    "connector.type".to_string(),
+                    format!(
+                        "unknown connector {other:?}; the connectors are {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        })
+    }
+
     /// PyNN's class name.
     pub fn name(&self) -> &'static str {
         match self {

@@ -12,8 +12,9 @@
 use std::sync::{Arc, Mutex};
 
 use exactlif::{
-    suggest, Backend, CellType, Connector, CurrentSource, Population, RandomDistribution, Receptor,
-    Selection, SpikeTimes, StateError, StaticSynapse, Value, Var, BACKENDS,
+    suggest, Backend, CellType, Connector, ConnectorParams, CurrentSource, Population,
+    RandomDistribution, Receptor, Selection, SpikeTimes, StateError, StaticSynapse, Value, Var,
+    BACKENDS, CONNECTORS,
 };
 use numpy::ndarray::Array2;
 use numpy::{AllowTypeChange, IntoPyArray, PyArrayLike1, PyUntypedArray, PyUntypedArrayMethods};
@@ -472,29 +473,9 @@ fn check_keys(
     Ok(())
 }
 
-const CONNECTORS: [(&str, &[&str]); 6] = [
-    ("AllToAllConnector", &["type", "allow_self_connections"]),
-    ("OneToOneConnector", &["type"]),
-    (
-        "FixedProbabilityConnector",
-        &["type", "p_connect", "allow_self_connections"],
-    ),
-    (
-        "FixedNumberPreConnector",
-        &["type", "n", "allow_self_connections", "with_replacement"],
-    ),
-    (
-        "FixedNumberPostConnector",
-        &["type", "n", "allow_self_connections", "with_replacement"],
-    ),
-    (
-        "FixedTotalNumberConnector",
-        &["type", "n", "allow_self_connections", "with_replacement"],
-    ),
-];
-
-/// A `Connector` from a dict like the model file's connector table (the same defaults:
-/// `allow_self_connections` true, `with_replacement` false but for FixedTotalNumberConnector).
+/// A `Connector` from a dict like the model file's connector table: the names, keys, defaults
+/// and checks are the core's ([`exactlif::CONNECTORS`], [`Connector::from_params`]); here only
+/// the values are read from Python.
 fn connector(py: Python<'_>, d: &Bound<'_, PyDict>, item: &str) -> PyResult<Connector> {
     let name: String = match get(d, "type")? {
         Some(t) => t.extract()?,
@@ -507,17 +488,24 @@ fn connector(py: Python<'_>, d: &Bound<'_, PyDict>, item: &str) -> PyResult<Conn
             ))
         }
     };
-    let names = CONNECTORS.map(|c| c.0);
-    let Some((_, keys)) = CONNECTORS.iter().find(|c| c.0 == name) else {
+    let rules: Vec<&str> = CONNECTORS
+        .iter()
+        .map(|c| c.0)
+        .filter(|&n| n != "FromListConnector")
+        .collect();
+    let Some((_, keys)) = CONNECTORS
+        .iter()
+        .find(|c| c.0 == name && c.0 != "FromListConnector")
+    else {
         let message = if name == "FromListConnector" {
             "a connection list is given with Network.connect, from arrays".to_string()
         } else {
             format!(
                 "unknown connector {name:?}; the connectors are {}",
-                names.join(", ")
+                rules.join(", ")
             )
         };
-        let s = suggest(&name, names);
+        let s = suggest(&name, rules.iter().copied());
         return Err(build_error(
             py,
             format!("{item}: `connector.type`: {message}"),
@@ -527,82 +515,41 @@ fn connector(py: Python<'_>, d: &Bound<'_, PyDict>, item: &str) -> PyResult<Conn
             s.as_deref(),
         ));
     };
-    check_keys(py, d, keys, item, &name)?;
-    let flag = |k: &str, default: bool| -> PyResult<bool> {
-        match get(d, k)? {
-            None => Ok(default),
-            Some(v) => v
-                .extract::<bool>()
-                .map_err(|_| error(py, item, &format!("connector.{k}"), "must be True or False")),
-        }
+    let mut allowed = vec!["type"];
+    allowed.extend_from_slice(keys);
+    check_keys(py, d, &allowed, item, &name)?;
+    let flag = |k: &str| -> PyResult<Option<bool>> {
+        get(d, k)?
+            .map(|v| {
+                v.extract::<bool>().map_err(|_| {
+                    error(py, item, &format!("connector.{k}"), "must be True or False")
+                })
+            })
+            .transpose()
     };
-    let allow_self_connections = flag("allow_self_connections", true)?;
-    let n = || -> PyResult<usize> {
-        match get(d, "n")? {
-            Some(v) => v
-                .extract::<usize>()
-                .map_err(|_| error(py, item, "connector.n", "must be a whole number >= 0")),
-            None => Err(error(
-                py,
-                item,
-                "connector.n",
-                "missing: the number of connections",
-            )),
-        }
-    };
-    Ok(match name.as_str() {
-        "AllToAllConnector" => Connector::AllToAll {
-            allow_self_connections,
-        },
-        "OneToOneConnector" => Connector::OneToOne,
-        "FixedProbabilityConnector" => {
-            let p: f64 = match get(d, "p_connect")? {
-                Some(v) => v.extract().map_err(|_| {
+    let params = ConnectorParams {
+        p_connect: get(d, "p_connect")?
+            .map(|v| {
+                v.extract::<f64>().map_err(|_| {
                     error(
                         py,
                         item,
                         "connector.p_connect",
                         "must be a number in [0, 1]",
                     )
-                })?,
-                None => {
-                    return Err(error(
-                        py,
-                        item,
-                        "connector.p_connect",
-                        "missing: the connection probability",
-                    ))
-                }
-            };
-            if !(0.0..=1.0).contains(&p) {
-                return Err(error(
-                    py,
-                    item,
-                    "connector.p_connect",
-                    format!("is a probability and must be in [0, 1], got {p}"),
-                ));
-            }
-            Connector::FixedProbability {
-                p_connect: p,
-                allow_self_connections,
-            }
-        }
-        "FixedNumberPreConnector" => Connector::FixedNumberPre {
-            n: n()?,
-            allow_self_connections,
-            with_replacement: flag("with_replacement", false)?,
-        },
-        "FixedNumberPostConnector" => Connector::FixedNumberPost {
-            n: n()?,
-            allow_self_connections,
-            with_replacement: flag("with_replacement", false)?,
-        },
-        _ => Connector::FixedTotalNumber {
-            n: n()?,
-            allow_self_connections,
-            with_replacement: flag("with_replacement", true)?,
-        },
-    })
+                })
+            })
+            .transpose()?,
+        n: get(d, "n")?
+            .map(|v| {
+                v.extract::<usize>()
+                    .map_err(|_| error(py, item, "connector.n", "must be a whole number >= 0"))
+            })
+            .transpose()?,
+        allow_self_connections: flag("allow_self_connections")?,
+        with_replacement: flag("with_replacement")?,
+    };
+    Connector::from_params(&name, params).map_err(|(key, message)| error(py, item, &key, message))
 }
 
 #[pymethods]

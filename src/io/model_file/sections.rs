@@ -12,8 +12,8 @@ use super::{Model, ModelError};
 use crate::model::if_curr_exp;
 use crate::network::{
     check_delay, check_poisson_parameter, check_weight_sign, suggest, CellType, Connector,
-    CurrentSource, Network, Population, Receptor, Selection, Setup, SpikeTimes, StaticSynapse,
-    Value, Var, POISSON_PARAMETERS,
+    ConnectorParams, CurrentSource, Network, Population, Receptor, Selection, Setup, SpikeTimes,
+    StaticSynapse, Value, Var, CONNECTORS, POISSON_PARAMETERS,
 };
 
 // Keys of each table.
@@ -43,27 +43,6 @@ const PROJECTION_KEYS: [&str; 9] = [
     "connector",
     "synapse",
     "synapse_type",
-];
-const CONNECTORS: [(&str, &[&str]); 7] = [
-    ("AllToAllConnector", &["allow_self_connections"]),
-    ("OneToOneConnector", &[]),
-    (
-        "FixedProbabilityConnector",
-        &["p_connect", "allow_self_connections"],
-    ),
-    (
-        "FixedNumberPreConnector",
-        &["n", "allow_self_connections", "with_replacement"],
-    ),
-    (
-        "FixedNumberPostConnector",
-        &["n", "allow_self_connections", "with_replacement"],
-    ),
-    (
-        "FixedTotalNumberConnector",
-        &["n", "allow_self_connections", "with_replacement"],
-    ),
-    ("FromListConnector", &["conn_list"]),
 ];
 const CONNECTOR_PARAMETERS: [&str; 5] = [
     "p_connect",
@@ -611,7 +590,7 @@ impl Parser<'_> {
         )?;
         let name = self.string(type_v, item, "connector.type")?;
         let names = CONNECTORS.map(|c| c.0);
-        let Some((_, params)) = CONNECTORS.iter().find(|c| c.0 == name) else {
+        let Some((_, keys)) = CONNECTORS.iter().find(|c| c.0 == name) else {
             let mut e = self.err(
                 type_v.span(),
                 item,
@@ -625,58 +604,41 @@ impl Parser<'_> {
             return Err(e);
         };
         let mut allowed = vec!["type"];
-        allowed.extend_from_slice(params);
+        allowed.extend_from_slice(keys);
         self.check_keys(t, &allowed, name)?;
-        let flag = |k: &str, default: bool| -> Res<bool> {
-            match t.get(k) {
-                None => Ok(default),
-                Some(v) => self.boolean(v, item, &t.key(k)),
-            }
-        };
-        let allow_self_connections = flag("allow_self_connections", true)?;
-        let n = || -> Res<usize> {
-            let v = self.required(t, "n", "the number of connections `n`")?;
-            self.count(v, item, "connector.n")
-        };
-        Ok(match name {
-            "AllToAllConnector" => Connector::AllToAll {
-                allow_self_connections,
-            },
-            "OneToOneConnector" => Connector::OneToOne,
-            "FixedProbabilityConnector" => {
-                let v = self.required(t, "p_connect", "the connection probability `p_connect`")?;
-                let p_connect = self.number(v, item, "connector.p_connect")?;
-                if !(0.0..=1.0).contains(&p_connect) {
-                    return Err(self.err(
-                        v.span(),
-                        item,
-                        "connector.p_connect",
-                        format!("is a probability and must be in [0, 1], got {p_connect}"),
-                    ));
-                }
-                Connector::FixedProbability {
-                    p_connect,
-                    allow_self_connections,
-                }
-            }
-            "FixedNumberPreConnector" => Connector::FixedNumberPre {
-                n: n()?,
-                allow_self_connections,
-                with_replacement: flag("with_replacement", false)?,
-            },
-            "FixedNumberPostConnector" => Connector::FixedNumberPost {
-                n: n()?,
-                allow_self_connections,
-                with_replacement: flag("with_replacement", false)?,
-            },
-            "FixedTotalNumberConnector" => Connector::FixedTotalNumber {
-                n: n()?,
-                allow_self_connections,
-                with_replacement: flag("with_replacement", true)?,
-            },
-            _ => Connector::FromList {
+        if name == "FromListConnector" {
+            return Ok(Connector::FromList {
                 conn_list: self.conn_list(t, receptor, min_delay, n_pre, n_post)?,
-            },
+            });
+        }
+        // the required keys and the values' types here, with their place in the file; the
+        // defaults and the rule's checks are the core's (Connector::from_params)
+        if name == "FixedProbabilityConnector" {
+            self.required(t, "p_connect", "the connection probability `p_connect`")?;
+        }
+        if keys.contains(&"n") {
+            self.required(t, "n", "the number of connections `n`")?;
+        }
+        let flag = |k: &str| -> Res<Option<bool>> {
+            t.get(k)
+                .map(|v| self.boolean(v, item, &t.key(k)))
+                .transpose()
+        };
+        let params = ConnectorParams {
+            p_connect: t
+                .get("p_connect")
+                .map(|v| self.number(v, item, "connector.p_connect"))
+                .transpose()?,
+            n: t.get("n")
+                .map(|v| self.count(v, item, "connector.n"))
+                .transpose()?,
+            allow_self_connections: flag("allow_self_connections")?,
+            with_replacement: flag("with_replacement")?,
+        };
+        Connector::from_params(name, params).map_err(|(key, message)| {
+            let at = key.trim_start_matches("connector.");
+            let span = t.get(at).map_or_else(|| type_v.span(), |v| v.span());
+            self.err(span, item, &key, message)
         })
     }
 
