@@ -529,6 +529,55 @@ pub enum CurrentSource {
 }
 
 impl CurrentSource {
+    /// The scalar parameters of PyNN's `DCSource` and `ACSource` in the order
+    /// [`CurrentSource::from_scalars`] takes them, with their defaults (PyNN's, except `stop`:
+    /// forever where PyNN says 1e12 ms); `None` for another class.
+    pub fn scalar_parameters(kind: &str) -> Option<&'static [(&'static str, f64)]> {
+        match kind {
+            "DCSource" => Some(&[("amplitude", 1.0), ("start", 0.0), ("stop", f64::INFINITY)]),
+            "ACSource" => Some(&[
+                ("amplitude", 1.0),
+                ("offset", 0.0),
+                ("frequency", 10.0),
+                ("phase", 0.0),
+                ("start", 0.0),
+                ("stop", f64::INFINITY),
+            ]),
+            _ => None,
+        }
+    }
+
+    /// The `DCSource` or `ACSource` of the values of [`CurrentSource::scalar_parameters`], in
+    /// its order.
+    ///
+    /// ```
+    /// use exactlif::CurrentSource;
+    /// let values: Vec<f64> = CurrentSource::scalar_parameters("DCSource").unwrap()
+    ///     .iter().map(|&(_, default)| default).collect();
+    /// assert_eq!(CurrentSource::from_scalars("DCSource", &values),
+    ///     Some(CurrentSource::Dc { amplitude: 1.0, start: 0.0, stop: f64::INFINITY }));
+    /// ```
+    pub fn from_scalars(kind: &str, v: &[f64]) -> Option<CurrentSource> {
+        match (kind, v) {
+            ("DCSource", &[amplitude, start, stop]) => Some(CurrentSource::Dc {
+                amplitude,
+                start,
+                stop,
+            }),
+            ("ACSource", &[amplitude, offset, frequency, phase, start, stop]) => {
+                Some(CurrentSource::Ac {
+                    amplitude,
+                    offset,
+                    frequency,
+                    phase,
+                    start,
+                    stop,
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// PyNN's class name.
     pub fn name(&self) -> &'static str {
         match self {

@@ -1088,32 +1088,18 @@ fn current_source(
                 .map_err(|_| error(py, item, k, "must be a number")),
         }
     };
+    if let Some(scalars) = CurrentSource::scalar_parameters(kind) {
+        let keys: Vec<&str> = scalars.iter().map(|&(k, _)| k).collect();
+        check_keys(py, params, &keys, item, kind)?;
+        let values = scalars
+            .iter()
+            .map(|&(k, default)| num(k, default))
+            .collect::<PyResult<Vec<f64>>>()?;
+        // (the values are those of its class's parameters: from_scalars takes them)
+        return CurrentSource::from_scalars(kind, &values)
+            .ok_or_else(|| error(py, item, "type", "internal: parameters of another class"));
+    }
     let source = match kind {
-        "DCSource" => {
-            check_keys(py, params, &["amplitude", "start", "stop"], item, kind)?;
-            CurrentSource::Dc {
-                amplitude: num("amplitude", 1.0)?,
-                start: num("start", 0.0)?,
-                stop: num("stop", f64::INFINITY)?,
-            }
-        }
-        "ACSource" => {
-            check_keys(
-                py,
-                params,
-                &["amplitude", "offset", "frequency", "phase", "start", "stop"],
-                item,
-                kind,
-            )?;
-            CurrentSource::Ac {
-                amplitude: num("amplitude", 1.0)?,
-                offset: num("offset", 0.0)?,
-                frequency: num("frequency", 10.0)?,
-                phase: num("phase", 0.0)?,
-                start: num("start", 0.0)?,
-                stop: num("stop", f64::INFINITY)?,
-            }
-        }
         "StepCurrentSource" => {
             check_keys(py, params, &["times", "amplitudes"], item, kind)?;
             let list = |k: &str| -> PyResult<Vec<f64>> {

@@ -776,22 +776,20 @@ impl Parser<'_> {
                 Some(v) => self.number(v, &item, k),
             }
         };
-        let source = if *name == "DCSource" {
-            CurrentSource::Dc {
-                amplitude: num("amplitude", 1.0)?,
-                start: num("start", 0.0)?,
-                stop: num("stop", f64::INFINITY)?,
-            }
-        } else if *name == "ACSource" {
-            // PyNN's defaults, except stop: forever (PyNN's 1e12 ms)
-            CurrentSource::Ac {
-                amplitude: num("amplitude", 1.0)?,
-                offset: num("offset", 0.0)?,
-                frequency: num("frequency", 10.0)?,
-                phase: num("phase", 0.0)?,
-                start: num("start", 0.0)?,
-                stop: num("stop", f64::INFINITY)?,
-            }
+        let source = if let Some(scalars) = CurrentSource::scalar_parameters(name) {
+            let values = scalars
+                .iter()
+                .map(|&(k, default)| num(k, default))
+                .collect::<Res<Vec<f64>>>()?;
+            // (the values are those of its class's parameters: from_scalars takes them)
+            CurrentSource::from_scalars(name, &values).ok_or_else(|| {
+                self.err(
+                    type_v.span(),
+                    &item,
+                    "type",
+                    "internal: parameters of another class",
+                )
+            })?
         } else {
             let tv = self.required(&t, "times", "the switch times (ms)")?;
             let av = self.required(&t, "amplitudes", "the amplitudes (nA), one per time")?;
