@@ -110,7 +110,7 @@ fn spikes(net: &Network, lazy: bool) -> Vec<(u32, Vec<f64>)> {
     let data = net.materialise().unwrap();
     let mut e = ExactEngine::new(&data);
     e.set_lazy_predictions(lazy);
-    e.run_until(&data, 300.0);
+    e.run_until(&data, 300.0).expect("no runaway");
     let block = e
         .recorder()
         .data_block("exact", 0, 300.0, Default::default(), 0.0, 0.0);

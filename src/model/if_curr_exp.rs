@@ -61,6 +61,17 @@ pub(crate) const PARAMETERS: [(&str, f64, &str); 9] = [
     ("i_offset", 0.0, "nA"),
 ];
 
+/// `x` as short text for a message: `{}` for 0 and `1e-5 <= |x| < 1e16`, the exponent form
+/// otherwise (`1e18`, not 19 digits), as `io::text::number` (a layer above this one) writes it.
+pub(crate) fn num(x: f64) -> String {
+    let a = x.abs();
+    if !x.is_finite() || a == 0.0 || (1e-5..1e16).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// State variable names with PyNN's initial values and units.
 pub(crate) const STATE_VARIABLES: [(&str, f64, &str); 3] = [
     ("v", -65.0, "mV"),
