@@ -1,12 +1,14 @@
-//! Issue 14, "tau_refrac = 0 fires without bound": the exact engine's runaway rule
-//! (`engine::shortest_interval`). One test per defect, named after it: a model that fires
-//! without bound now ends in exit status 2 with one line naming the file, the population, the
-//! cell and the fix, and writes nothing.
+//! Issue 14, "absurd magnitudes" and "tau_refrac = 0 fires without bound": the validity domain
+//! of `src/model/if_curr_exp.rs` (every value the closed form and the solver cover) and the
+//! exact engine's runaway rule (`engine::shortest_interval`). One test per defect, named after
+//! it: each absurd model now ends in exit status 2 with one line naming the file, the item and
+//! the key (with the allowed range) and writes nothing; a model at the edge of the domain runs
+//! exactly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use exactlif::{CellType, Network, Setup, Var};
+use exactlif::{CellType, CurrentSource, Network, Setup, Var};
 
 fn exactlif(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_exactlif"))
@@ -60,6 +62,235 @@ fn refused(dir: &Path, model: &Path, parts: &[&str]) -> String {
         .collect();
     assert_eq!(names, ["model.toml"], "nothing else written");
     stderr
+}
+
+/// Issue 14: `i_offset` near 1e307 passed validation and gave exit status 0 with NaN rows
+/// (`i_offset tau_m / cm` overflows). It is outside the currents of the domain, [-1e6, 1e6] nA.
+#[test]
+fn i_offset_1e307_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(dir.path(), "i_offset = 1e307", "");
+    refused(
+        dir.path(),
+        &m,
+        &[
+            ":11:1: population \"p\": `i_offset`",
+            "[-1e6, 1e6] nA",
+            "1e307",
+        ],
+    );
+}
+
+/// An `i_offset` inside the current range can still take `v_inf = v_rest + i_offset tau_m /
+/// cm` out of [-1e6, 1e6] mV: refused under `i_offset`, with the numbers.
+#[test]
+fn i_offset_with_v_inf_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(dir.path(), "i_offset = 1000.0\ncm = 0.001", "");
+    refused(
+        dir.path(),
+        &m,
+        &[
+            "`i_offset`",
+            "-65 + 1000*20/0.001 = 19999935 mV",
+            "[-1e6, 1e6] mV",
+        ],
+    );
+}
+
+/// Issue 14: a DC amplitude near 1e307 gave exit status 0 with NaN rows. Refused at the
+/// source's `amplitude`; and an amplitude inside the current range that takes a cell's `v_inf`
+/// out of the domain is refused naming the source, the cell and the time it switches on.
+#[test]
+fn dc_amplitude_1e307_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let dc = "[[current_sources]]\ntype = \"DCSource\"\namplitude = 1e307\ninject_into = \"p\"\n";
+    let m = model(dir.path(), "", dc);
+    refused(
+        dir.path(),
+        &m,
+        &["current source 0 (DCSource): `amplitude`", "[-1e6, 1e6] nA"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dc = "[[current_sources]]\ntype = \"DCSource\"\namplitude = 60000.0\nstart = 2.5\n\
+              inject_into = \"p\"\ncells = [1]\n";
+    let m = model(dir.path(), "", dc);
+    refused(
+        dir.path(),
+        &m,
+        &[
+            "current source 0 (DCSource): `amplitude`",
+            "cell 1 of population \"p\" from t = 2.5 ms",
+            "= 1199935 mV",
+            "[-1e6, 1e6] mV",
+        ],
+    );
+}
+
+/// Issue 14: `tau_syn_E >= 1e18` ms missed crossings (v samples stood 4 mV above threshold):
+/// `Kmax_E` rounded to 0. Time constants are refused outside [1e-6, 1e6] ms.
+#[test]
+fn tau_syn_1e18_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(dir.path(), "tau_syn_E = 1e18", "");
+    refused(
+        dir.path(),
+        &m,
+        &["`tau_syn_E`", "[1e-6, 1e6] ms", "got 1e18"],
+    );
+    for (line, key) in [
+        ("tau_m = 1e-7", "`tau_m`"),
+        ("tau_syn_I = 2e6", "`tau_syn_I`"),
+        ("cm = 1e-9", "`cm`"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let m = model(dir.path(), line, "");
+        refused(dir.path(), &m, &[key]);
+    }
+}
+
+/// The slow edge of the domain: `tau_syn_E = 1e6` ms (the current stays almost constant) with
+/// `tau_m = 20` ms is simulated exactly. A 4 nA input at 2 ms holds `v_inf` near -65 + 4 * 20
+/// = 15 mV, above threshold: the cell fires where the closed form first reaches -50 mV.
+#[test]
+fn slow_synapse_at_the_domain_edge_fires() {
+    use exactlif::{Connector, Receptor, SpikeTimes, StaticSynapse};
+    let mut net = Network::new(Setup {
+        timestep: 0.1,
+        seed: 1,
+        min_delay: None,
+    });
+    let src = net.create("src", 1, CellType::SpikeSourceArray).unwrap();
+    net.set_spike_times(&src, SpikeTimes::Same(vec![1.0]))
+        .unwrap();
+    let cell = net.create("cell", 1, CellType::IfCurrExp).unwrap();
+    net.set(&cell, "tau_syn_E", 1e6).unwrap();
+    net.connect(
+        src,
+        cell,
+        Connector::OneToOne,
+        StaticSynapse::new(4.0, 1.0),
+        Receptor::Excitatory,
+        None,
+    )
+    .unwrap();
+    net.record(cell, &[Var::Spikes]).unwrap();
+    let mut sim = net.build().unwrap();
+    sim.run(50.0);
+    let data = sim.get_data();
+    let t = &data.populations[1].spiketrains[0].times_ms;
+    // v(s) = -65 + 4 K(s), K(s) = (e^{-s/20} - e^{-s/1e6}) / (1/1e6 - 1/20), s after 2 ms
+    let (lm, le) = (1.0 / 20.0, 1e-6);
+    let v = |s: f64| -65.0 + 4.0 * ((-lm * s).exp() - (-le * s).exp()) / (le - lm);
+    let (mut a, mut b) = (0.0, 20.0);
+    for _ in 0..200 {
+        let m = 0.5 * (a + b);
+        if v(m) >= -50.0 {
+            b = m
+        } else {
+            a = m
+        }
+    }
+    assert!(!t.is_empty(), "the crossing is found");
+    assert!((t[0] - (2.0 + b)).abs() < 1e-9, "{} vs {}", t[0], 2.0 + b);
+}
+
+/// Issue 14: v(0) was written as 0.0 when |v_rest| was near 1e308. Potentials are refused
+/// outside [-1e6, 1e6] mV, initial values too.
+#[test]
+fn v_rest_1e308_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(dir.path(), "v_rest = -1e308\nv_reset = -1e308", "");
+    refused(
+        dir.path(),
+        &m,
+        &["`v_rest`", "[-1e6, 1e6] mV", "got -1e308"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(
+        dir.path(),
+        "",
+        "[populations.initial_values]\nv = 2e6\nisyn_exc = 1e9\n",
+    );
+    refused(dir.path(), &m, &["`v`", "initial value", "got 2000000 mV"]);
+}
+
+/// A weight beyond the current range (1e307 nA gave NaN as `isyn_exc` overflowed `v`) is
+/// refused at the projection's `weight`, as a wrong sign is.
+#[test]
+fn weight_1e307_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = "[[populations]]\nlabel = \"src\"\nsize = 1\ncell_type = \"SpikeSourceArray\"\n\
+                [populations.parameters]\nspike_times = [1.0]\n\n[[projections]]\n\
+                presynaptic = \"src\"\npostsynaptic = \"p\"\n\
+                connector = { type = \"AllToAllConnector\" }\n\
+                synapse = { type = \"StaticSynapse\", weight = 1e307, delay = 1.0 }\n";
+    let m = model(dir.path(), "", proj);
+    refused(
+        dir.path(),
+        &m,
+        &["projection \"src->p\": `synapse.weight`", "[-1e6, 1e6] nA"],
+    );
+}
+
+/// The library refuses the same values between runs: `set_parameter`, `initialize` and a
+/// current source whose injection takes `v_inf` out of the domain; nothing changes.
+#[test]
+fn changes_between_runs_stay_in_the_domain() {
+    let mut net = Network::new(Setup {
+        timestep: 0.1,
+        seed: 1,
+        min_delay: None,
+    });
+    let cells = net.create("cells", 2, CellType::IfCurrExp).unwrap();
+    net.record(cells, &[Var::V]).unwrap();
+    net.inject(
+        CurrentSource::Dc {
+            amplitude: 10.0,
+            start: 0.0,
+            stop: f64::INFINITY,
+        },
+        cells.view(&[1]),
+    )
+    .unwrap();
+    let mut sim = net.build().unwrap();
+    sim.run(1.0);
+    for (name, x) in [
+        ("tau_syn_E", 1e18),
+        ("v_rest", -1e308),
+        ("i_offset", 1e307),
+        ("cm", 1e-9),
+    ] {
+        let e = sim.set_parameter("cells", name, &[x]).unwrap_err();
+        assert!(e.to_string().contains(name), "{e}");
+    }
+    // 10 nA injected into cell 1: cm = 1e-3 gives v_inf = -65 + 10 * 20 / 1e-3 = 199935 mV,
+    // in range; cm = 1e-4 gives 1999935 mV with the DC, out of range (cell 0 alone would do)
+    sim.set_parameter("cells", "cm", &[1e-3]).unwrap();
+    let e = sim.set_parameter("cells", "cm", &[1e-4]).unwrap_err();
+    assert!(
+        e.to_string().contains("cell 1") && e.to_string().contains("injected"),
+        "{e}"
+    );
+    let e = sim.initialize("cells", Var::V, &[-1e308]).unwrap_err();
+    assert!(e.to_string().contains("[-1e6, 1e6] mV"), "{e}");
+    let e = sim.initialize("cells", Var::IsynExc, &[1e300]).unwrap_err();
+    assert!(e.to_string().contains("[-1e6, 1e6] nA"), "{e}");
+    net.inject(
+        CurrentSource::Dc {
+            amplitude: 1e6,
+            start: 0.0,
+            stop: f64::INFINITY,
+        },
+        cells,
+    )
+    .unwrap();
+    // cell 0 comes first, and its first (only) source is the new one
+    let e = net.update_current_sources(&mut sim).unwrap_err();
+    assert!(e.to_string().contains("current source 1"), "{e}");
+    sim.run(1.0);
+    let v = &sim.get_data().populations[0].signals[0];
+    assert!(v.values.iter().flatten().all(|x| x.is_finite()));
 }
 
 /// A model whose cell 1 has no refractory period, a reset 1 nV below threshold and

@@ -9,7 +9,9 @@ use super::exact::ExactEngine;
 use super::grid::{Scheme, StepEngine};
 use super::{shortest_interval, Backend, CellChange, NetData, RunawaySpike, Switch};
 use crate::model::ac_drive::Drive;
-use crate::model::if_curr_exp::{num, ParamError, Params, State, PARAMETERS};
+use crate::model::if_curr_exp::{
+    self, check_current, num, ParamError, Params, State, PARAMETERS, V_MAX,
+};
 use crate::recording::{DataBlock, EventCounts, PopulationLayout, Recorder, Var};
 
 /// Why a change between runs was refused; nothing was changed.
@@ -431,17 +433,27 @@ impl Simulation {
             });
         };
         let values = per_cell(population, values, size)?;
+        let injected = self.injected_currents(offset..offset + size);
         let mut changes = Vec::with_capacity(size);
         for (cell, &x) in values.iter().enumerate() {
             let g = offset + cell;
             let mut all = self.net.params[g].values();
             all[index] = x;
             let p = Params::from_values(&all);
-            p.validate().map_err(|source| StateError::Invalid {
+            let invalid = |source| StateError::Invalid {
                 population: population.into(),
                 cell,
                 source,
-            })?;
+            };
+            p.validate().map_err(invalid)?;
+            for &(i_inj, ac) in &injected[cell] {
+                if_curr_exp::check_v_inf(&p, p.i_offset + i_inj, ac).map_err(|message| {
+                    invalid(ParamError {
+                        name: PARAMETERS[index].0,
+                        message: format!("with the current injected into it: {message}"),
+                    })
+                })?;
+            }
             changes.push((g as u32, CellChange::Params(p)));
         }
         for (g, change) in &changes {
@@ -495,6 +507,30 @@ impl Simulation {
                 value,
             });
         }
+        // the validity domain of the state (`State::validate`)
+        for (cell, &x) in values.iter().enumerate() {
+            let message = if var == Var::V {
+                (x.abs() > V_MAX).then(|| {
+                    format!(
+                        "must be within [-1e6, 1e6] mV (the range exactlif's solver covers), \
+                         got {} mV",
+                        num(x)
+                    )
+                })
+            } else {
+                check_current(x).err()
+            };
+            if let Some(message) = message {
+                return Err(StateError::Invalid {
+                    population: population.into(),
+                    cell,
+                    source: ParamError {
+                        name: var.name(),
+                        message,
+                    },
+                });
+            }
+        }
         let mut changes = Vec::with_capacity(size);
         for (cell, &x) in values.iter().enumerate() {
             let g = offset + cell;
@@ -546,6 +582,23 @@ impl Simulation {
         self.net.array_ranges = ranges;
         self.net.array_times = times;
         self.engine.replace_spike_arrays(&self.net);
+    }
+
+    /// For each cell of `cells` (global indices), the injected currents it receives at its
+    /// switches: `(constant current nA, total amplitude of the sines nA)`.
+    fn injected_currents(&self, cells: std::ops::Range<usize>) -> Vec<Vec<(f64, f64)>> {
+        let mut out = vec![Vec::new(); cells.len()];
+        for s in &self.net.current_switches {
+            if cells.contains(&(s.cell as usize)) {
+                let ac = self
+                    .net
+                    .drives
+                    .get(s.drive as usize)
+                    .map_or(0.0, |d| d.sines.iter().map(|s| s.amplitude.abs()).sum());
+                out[s.cell as usize - cells.start].push((s.i_inj, ac));
+            }
+        }
+        out
     }
 
     /// The first global cell and the size of the `IF_curr_exp` population `label`.
