@@ -3,7 +3,7 @@
 //! exact engine's runaway rule (`engine::shortest_interval`). One test per defect, named after
 //! it: each absurd model now ends in exit status 2 with one line naming the file, the item and
 //! the key (with the allowed range) and writes nothing; a model at the edge of the domain runs
-//! exactly.
+//! exactly; and no NaN or infinite value ever reaches a results file (`io::output`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -500,4 +500,64 @@ fn runaway_is_the_same_on_any_number_of_threads() {
     }
     assert_eq!(reports[0].cell, 3, "{}", reports[0]);
     assert!(reports.iter().all(|r| *r == reports[0]), "{reports:?}");
+}
+
+/// Issue 14: NaN rows reached the results files with exit status 0. The writer refuses any NaN
+/// or infinite value and writes nothing. No valid model gives one on the exact backend; forward
+/// Euler does, where the timestep (1 ms) is more than twice tau_syn_E (0.1 ms): `isyn_exc`
+/// grows by -9 per step to infinity. Exit status 1 (not bad input: the scheme diverged), one
+/// line naming the results directory, the value and the cause.
+#[test]
+fn nan_never_reaches_a_results_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "[[populations]]\nlabel = \"src\"\nsize = 1\ncell_type = \"SpikeSourceArray\"\n\
+               [populations.parameters]\nspike_times = [1.0]\n\n[[projections]]\n\
+               presynaptic = \"src\"\npostsynaptic = \"p\"\n\
+               connector = { type = \"AllToAllConnector\" }\n\
+               synapse = { type = \"StaticSynapse\", weight = 1.0, delay = 1.0 }\n";
+    let m = model(dir.path(), "tau_syn_E = 0.1", src);
+    let text = std::fs::read_to_string(&m)
+        .unwrap()
+        .replace(
+            "timestep = 0.1\nduration = 10.0",
+            "timestep = 1.0\nduration = 500.0",
+        )
+        .replace("record = [\"v\", ", "record = [\"v\", \"isyn_exc\", ");
+    std::fs::write(&m, text).unwrap();
+    let out = dir.path().join("out");
+    let run = |backend: &str| {
+        exactlif(
+            &[
+                "run",
+                m.to_str().unwrap(),
+                "--backend",
+                backend,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let o = run("euler");
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for part in [
+        &format!("error: {}: forward Euler diverged", out.display()),
+        "isyn_exc of population \"p\", cell 0, at t = ",
+        "so nothing was written",
+    ] {
+        assert!(stderr.contains(part), "{part:?} not in {stderr}");
+    }
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the model"
+    );
+    // the exact backend runs the same model to finite values
+    let o = run("exact");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = std::fs::read_to_string(out.join("isyn_exc.csv")).unwrap();
+    assert!(!v.contains("NaN") && !v.contains("inf"));
 }

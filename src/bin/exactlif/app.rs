@@ -187,7 +187,18 @@ pub fn finish(
         });
     }
     drop(p);
-    let files = write(staged.path(), data, plot)?;
+    // an error names the results directory, not the staging directory it would go through
+    let files = write(staged.path(), data, plot).map_err(|e| match e {
+        AppError::Output(OutputError::NotFinite {
+            what, value, cause, ..
+        }) => AppError::Output(OutputError::NotFinite {
+            dir: staged.target().to_path_buf(),
+            what,
+            value,
+            cause,
+        }),
+        e => e,
+    })?;
     let staging = staged.path().to_path_buf();
     let out = staged.commit().map_err(|e| OutputError::Io {
         path: e.path,
