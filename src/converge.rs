@@ -98,6 +98,10 @@ pub enum ConvergeError {
     /// Writing the study failed.
     #[error("{0}")]
     Output(#[from] OutputError),
+    /// A cell of the exact run fired without bound (an invalid model: exit status 2 on the
+    /// command line).
+    #[error("{0}")]
+    Runaway(#[from] crate::Runaway),
 }
 
 impl From<ModelError> for ConvergeError {
@@ -285,6 +289,9 @@ fn run_at(model: &Model, backend: Backend, h: f64) -> Result<DataBlock, Converge
     net.setup.timestep = h;
     let mut sim = net.build_with(backend).map_err(|e| model.build_error(e))?;
     sim.run_until(model.duration);
+    if let Some(r) = sim.runaway() {
+        return Err(r.clone().into());
+    }
     Ok(sim.get_data())
 }
 

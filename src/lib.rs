@@ -79,7 +79,7 @@ pub mod plot;
 mod recording;
 mod threshold;
 
-pub use engine::{Backend, Simulation, StateError, BACKENDS};
+pub use engine::{Backend, Runaway, Simulation, StateError, BACKENDS};
 pub use network::build::Diagnostic;
 pub use network::{
     human_bytes, suggest, BuildError, CellType, Connector, ConnectorParams, CurrentSource, Network,
@@ -96,7 +96,7 @@ pub use recording::{AnalogSignal, DataBlock, EventCounts, PopulationData, SpikeT
 pub mod internals {
     pub use crate::engine::exact::ExactEngine;
     pub use crate::engine::grid::step_at_or_after;
-    pub use crate::engine::{CellKind, NetData, Switch, INHIBITORY_BIT, NO_DRIVE};
+    pub use crate::engine::{CellKind, NetData, RunawaySpike, Switch, INHIBITORY_BIT, NO_DRIVE};
     pub use crate::model::ac_drive::{Drive, Forced, ForcedEval, Sine};
     pub use crate::model::if_curr_exp::{Free, Params, Rates};
     pub use crate::threshold::{

@@ -112,7 +112,7 @@ fn spikes(net: &Network, lazy: bool) -> Vec<(u32, Vec<f64>)> {
     let data = net.materialise().unwrap();
     let mut e = ExactEngine::new(&data);
     e.set_lazy_predictions(lazy);
-    e.run_until(&data, 300.0);
+    e.run_until(&data, 300.0).expect("no runaway");
     common::assert_no_cap_hits(&e.counts(), "lazy_predictions");
     let block = e
         .recorder()

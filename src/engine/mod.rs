@@ -7,7 +7,7 @@ pub(crate) mod grid;
 mod propagators;
 mod simulation;
 
-pub use simulation::{Simulation, StateError};
+pub use simulation::{Runaway, Simulation, StateError};
 
 use rand_distr::{Distribution, Exp};
 use rand_pcg::Pcg64;
@@ -86,6 +86,50 @@ impl PoissonStream {
         let ts = from + isi.sample(&mut self.rng);
         (ts < self.end).then_some(ts)
     }
+}
+
+/// The most spikes of one cell per timestep the exact engine follows: a cell that fires again
+/// less than `timestep / RUNAWAY_SPIKES_PER_STEP` after its previous spike runs away
+/// ([`shortest_interval`]).
+pub(crate) const RUNAWAY_SPIKES_PER_STEP: f64 = 1024.0;
+
+/// The shortest interval (ms) between two spikes of one cell that the exact engine follows,
+/// for a spike at `t` (ms) with a recording grid of `timestep` (ms): `timestep / 1024`, and
+/// at least `2^-42 t` (1024 to 2048 ulps of `t`: below that, the few ulps by which each spike
+/// time is rounded are more than 0.1 % of the interval, which f64 times no longer resolve).
+///
+/// NEST's precise models refuse a `t_ref` shorter than one step ("Refractory time must be at
+/// least one time step", `models/iaf_psc_exp_ps.cpp`, nest/nest-simulator; tested by
+/// `testsuite/pytests/sli2py_regressions/test_ticket_638.py`), and its grid `iaf_psc_exp`,
+/// like Brian 2 (`docs_sphinx/user/refractoriness.rst`, brian-team/brian2: the threshold is
+/// tested once per time step, refractoriness counted in steps), fires at most once per step.
+/// The exact engine keeps `tau_refrac = 0` (SPEC §1: `tau_refrac >= 0`) and exact spike times
+/// within a step, and stops a cell that fires faster than this instead of following it
+/// without bound: with `tau_refrac = 0` and `v_inf` far above `v_thresh` the interval
+/// `tau_m ln(1 + (v_thresh - v_reset)/(v_inf - v_thresh))` falls to any size, below one ulp of
+/// `t`, where the next spike would come at the same `t` forever.
+#[inline]
+pub(crate) fn shortest_interval(timestep: f64, t: f64) -> f64 {
+    (timestep / RUNAWAY_SPIKES_PER_STEP).max(t * RUNAWAY_RELATIVE)
+}
+
+/// `2^-42`: see [`shortest_interval`].
+pub(crate) const RUNAWAY_RELATIVE: f64 = 1.0 / 4_398_046_511_104.0;
+
+/// A cell that fired again within [`shortest_interval`] of its previous spike: where the exact
+/// engine stopped, and why.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunawaySpike {
+    /// Global cell index.
+    pub cell: u32,
+    /// The spike time (ms) at which it was stopped (the spike is not emitted).
+    pub t: f64,
+    /// The interval since its previous spike (ms).
+    pub interval: f64,
+    /// Its `v_inf` then, with the injected current (mV).
+    pub v_inf: f64,
+    /// Its excitatory synaptic current then (nA).
+    pub isyn_exc: f64,
 }
 
 /// High bit of a synapse target: set for inhibitory synapses.
@@ -214,5 +258,25 @@ impl Backend {
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The runaway interval is timestep/1024, and 1024 to 2048 ulps of `t` where that is longer
+    /// (from `t = 2^32 timestep` on).
+    #[test]
+    fn shortest_interval_is_a_1024th_step_or_1024_ulps() {
+        assert_eq!(shortest_interval(0.1, 0.0), 0.1 / 1024.0);
+        assert_eq!(shortest_interval(0.1, 1e4), 0.1 / 1024.0);
+        let t: f64 = 1e12;
+        let ulp = f64::from_bits(t.to_bits() + 1) - t;
+        let s = shortest_interval(0.1, t);
+        assert!(
+            s > 0.1 / 1024.0 && s >= 1024.0 * ulp && s < 2048.0 * ulp,
+            "{s} {ulp}"
+        );
     }
 }

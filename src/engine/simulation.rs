@@ -7,9 +7,11 @@ use std::time::Instant;
 
 use super::exact::ExactEngine;
 use super::grid::{Scheme, StepEngine};
-use super::{Backend, CellChange, NetData, Switch};
+use super::{shortest_interval, Backend, CellChange, NetData, RunawaySpike, Switch};
 use crate::model::ac_drive::Drive;
-use crate::model::if_curr_exp::{ParamError, Params, State, PARAMETERS};
+use crate::model::if_curr_exp::{
+    self, check_current, num, ParamError, Params, State, PARAMETERS, V_MAX,
+};
 use crate::recording::{DataBlock, EventCounts, PopulationLayout, Recorder, Var};
 
 /// Why a change between runs was refused; nothing was changed.
@@ -76,12 +78,92 @@ pub enum StateError {
     },
 }
 
+/// A cell that fired again sooner than the exact backend follows ([`Simulation::runaway`]):
+/// `tau_refrac` below `timestep / 1024` with a drive that fires it faster than that. The run
+/// stopped at its spike.
+///
+/// NEST's precise `iaf_psc_exp_ps` refuses a `t_ref` below one time step, and NEST's grid
+/// models and Brian 2 fire at most once per step; the exact backend follows up to 1024 spikes
+/// of a cell per timestep, at their exact times, and stops with this error beyond that
+/// (README, "Runaway firing").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Runaway {
+    /// The population's label.
+    pub population: String,
+    /// The cell (index in the population).
+    pub cell: usize,
+    /// The time of the spike at which the run stopped (ms); it was not emitted.
+    pub t_ms: f64,
+    /// The interval since the cell's previous spike (ms).
+    pub interval_ms: f64,
+    /// The shortest interval the exact backend follows there (ms): `timestep / 1024`, or
+    /// `2^-42 t_ms` (1024 to 2048 ulps of it) if that is longer.
+    pub min_interval_ms: f64,
+    /// The cell's `v_inf = v_rest + (i_offset + injected) tau_m / cm` then (mV).
+    pub v_inf: f64,
+    /// Its excitatory synaptic current then (nA).
+    pub isyn_exc: f64,
+    /// Its threshold (mV).
+    pub v_thresh: f64,
+    /// Its reset potential (mV).
+    pub v_reset: f64,
+    /// Its refractory period (ms).
+    pub tau_refrac_ms: f64,
+}
+
+/// One line: the cell, the interval, the cause and the fix.
+impl std::fmt::Display for Runaway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let min = num(self.min_interval_ms);
+        write!(
+            f,
+            "population \"{}\", cell {} fires without bound: at t = {} ms it fired again {} ms \
+             after its previous spike, sooner than {min} ms, the shortest interval the exact \
+             backend follows (timestep/1024, or 2^-42 t if longer); {}, and tau_refrac = {} ms \
+             does not bound its \
+             rate (v_reset = {} mV). Give it tau_refrac >= {min} ms (PyNN's default is 0.1 \
+             ms) or less drive",
+            self.population,
+            self.cell,
+            num(self.t_ms),
+            num(self.interval_ms),
+            self.cause(),
+            num(self.tau_refrac_ms),
+            num(self.v_reset),
+        )
+    }
+}
+
+impl std::error::Error for Runaway {}
+
+impl Runaway {
+    /// What drives the cell: `v_inf` above threshold, or its synaptic input.
+    fn cause(&self) -> String {
+        if self.v_inf >= self.v_thresh {
+            format!(
+                "its v_inf = {} mV is above v_thresh = {} mV",
+                num(self.v_inf),
+                num(self.v_thresh)
+            )
+        } else {
+            format!(
+                "its synaptic current isyn_exc = {} nA drives it above v_thresh = {} mV \
+                 (v_inf = {} mV)",
+                num(self.isyn_exc),
+                num(self.v_thresh),
+                num(self.v_inf)
+            )
+        }
+    }
+}
+
 /// What every backend does: advance to a time, return to t = 0, and hand over what it
 /// recorded. The engines keep no copy of the network; the simulation passes it in.
 pub(crate) trait Engine: Send {
     /// Processes every event with `t <= t_stop` (ms) and samples every tick up to
-    /// `round(t_stop / timestep)`.
-    fn run_until(&mut self, net: &NetData, t_stop: f64);
+    /// `round(t_stop / timestep)`; stops at a runaway cell (only the exact engine has them:
+    /// the step-based ones fire a cell at most once per step).
+    fn run_until(&mut self, net: &NetData, t_stop: f64) -> Result<(), RunawaySpike>;
     /// Returns to t = 0 with the same network and the same random streams.
     fn reset(&mut self, net: &NetData);
     /// Current simulation time (ms).
@@ -107,7 +189,7 @@ pub(crate) trait Engine: Send {
 }
 
 impl Engine for ExactEngine {
-    fn run_until(&mut self, net: &NetData, t_stop: f64) {
+    fn run_until(&mut self, net: &NetData, t_stop: f64) -> Result<(), RunawaySpike> {
         ExactEngine::run_until(self, net, t_stop)
     }
     fn reset(&mut self, net: &NetData) {
@@ -144,8 +226,9 @@ impl Engine for ExactEngine {
 }
 
 impl Engine for StepEngine {
-    fn run_until(&mut self, net: &NetData, t_stop: f64) {
-        StepEngine::run_until(self, net, t_stop)
+    fn run_until(&mut self, net: &NetData, t_stop: f64) -> Result<(), RunawaySpike> {
+        StepEngine::run_until(self, net, t_stop);
+        Ok(())
     }
     fn reset(&mut self, net: &NetData) {
         StepEngine::reset(self, net)
@@ -188,6 +271,8 @@ pub struct Simulation {
     backend: Backend,
     build_time_s: f64,
     wall_time_s: f64,
+    /// The cell that ran away, if one did: the run stopped there, until a reset.
+    runaway: Option<Runaway>,
 }
 
 impl Simulation {
@@ -205,29 +290,92 @@ impl Simulation {
             backend,
             build_time_s,
             wall_time_s: 0.0,
+            runaway: None,
         }
     }
 
     /// Runs for `ms` more milliseconds (PyNN's `run`): events at `t <= time() + ms` are
-    /// processed and the ticks up to `round((time() + ms)/timestep)` sampled.
+    /// processed and the ticks up to `round((time() + ms)/timestep)` sampled. A cell that
+    /// runs away stops the run ([`Simulation::runaway`]).
     pub fn run(&mut self, ms: f64) {
         let t_stop = self.time() + ms;
         self.run_until(t_stop);
     }
 
     /// Runs until the absolute time `t_stop` (ms).
+    ///
+    /// On the exact backend a cell that fires again less than `timestep / 1024` after its
+    /// previous spike (`tau_refrac = 0` with a strong drive can make the interval shrink
+    /// below the resolution of `t`, so that the cell would fire forever at one instant) stops
+    /// the run at that spike: [`Simulation::runaway`] then names the cell, [`Simulation::time`]
+    /// is the time of the spike, the recordings end before it (at most `min_delay` before),
+    /// and further runs do nothing until [`Simulation::reset`].
+    ///
+    /// ```
+    /// use exactlif::{CellType, Network, Setup};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let cells = net.create("cells", 1, CellType::IfCurrExp)?;
+    /// // v_inf = -65 + 1000 * 20 / 1 mV, 1 nV of reset below threshold, no refractoriness:
+    /// // an interval of about 1e-11 ms
+    /// net.set(&cells, "i_offset", 1000.0)?;
+    /// net.set(&cells, "tau_refrac", 0.0)?;
+    /// net.set(&cells, "v_reset", -50.000001)?;
+    /// let mut sim = net.build()?;
+    /// sim.run(10.0);
+    /// let r = sim.runaway().expect("it runs away");
+    /// assert_eq!((r.population.as_str(), r.cell), ("cells", 0));
+    /// assert!(sim.time() < 1.0 && r.to_string().contains("tau_refrac >= 0.00009765625 ms"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_until(&mut self, t_stop: f64) {
+        if self.runaway.is_some() {
+            return;
+        }
         let t0 = Instant::now();
         if t_stop >= self.time() {
-            self.engine.run_until(&self.net, t_stop);
+            if let Err(r) = self.engine.run_until(&self.net, t_stop) {
+                self.runaway = Some(self.runaway_of(&r));
+            }
         }
         self.wall_time_s += t0.elapsed().as_secs_f64();
     }
 
-    /// Returns to t = 0 with the same network, clearing recordings (PyNN's `reset`).
+    /// The cell that ran away and stopped the run, if one did (see
+    /// [`Simulation::run_until`]); `None` again after [`Simulation::reset`].
+    pub fn runaway(&self) -> Option<&Runaway> {
+        self.runaway.as_ref()
+    }
+
+    /// The engine's report of a runaway, in the network's terms.
+    fn runaway_of(&self, r: &RunawaySpike) -> Runaway {
+        let pop = self
+            .net
+            .layout
+            .iter()
+            .rfind(|l| l.offset <= r.cell)
+            .expect("a cell belongs to a population");
+        let p = &self.net.params[r.cell as usize];
+        Runaway {
+            population: pop.label.clone(),
+            cell: (r.cell - pop.offset) as usize,
+            t_ms: r.t,
+            interval_ms: r.interval,
+            min_interval_ms: shortest_interval(self.net.timestep, r.t),
+            v_inf: r.v_inf,
+            isyn_exc: r.isyn_exc,
+            v_thresh: p.v_thresh,
+            v_reset: p.v_reset,
+            tau_refrac_ms: p.tau_refrac,
+        }
+    }
+
+    /// Returns to t = 0 with the same network, clearing recordings (PyNN's `reset`) and a
+    /// runaway.
     pub fn reset(&mut self) {
         self.engine.reset(&self.net);
         self.wall_time_s = 0.0;
+        self.runaway = None;
     }
 
     /// Current time (ms).
@@ -242,6 +390,7 @@ impl Simulation {
     /// the simulation now uses.
     pub fn set_threads(&mut self, threads: usize) -> usize {
         self.wall_time_s = 0.0;
+        self.runaway = None;
         self.engine.set_threads(&self.net, threads)
     }
 
@@ -284,17 +433,27 @@ impl Simulation {
             });
         };
         let values = per_cell(population, values, size)?;
+        let injected = self.injected_currents(offset..offset + size);
         let mut changes = Vec::with_capacity(size);
         for (cell, &x) in values.iter().enumerate() {
             let g = offset + cell;
             let mut all = self.net.params[g].values();
             all[index] = x;
             let p = Params::from_values(&all);
-            p.validate().map_err(|source| StateError::Invalid {
+            let invalid = |source| StateError::Invalid {
                 population: population.into(),
                 cell,
                 source,
-            })?;
+            };
+            p.validate().map_err(invalid)?;
+            for &(i_inj, ac) in &injected[cell] {
+                if_curr_exp::check_v_inf(&p, p.i_offset + i_inj, ac).map_err(|message| {
+                    invalid(ParamError {
+                        name: PARAMETERS[index].0,
+                        message: format!("with the current injected into it: {message}"),
+                    })
+                })?;
+            }
             changes.push((g as u32, CellChange::Params(p)));
         }
         for (g, change) in &changes {
@@ -348,6 +507,30 @@ impl Simulation {
                 value,
             });
         }
+        // the validity domain of the state (`State::validate`)
+        for (cell, &x) in values.iter().enumerate() {
+            let message = if var == Var::V {
+                (x.abs() > V_MAX).then(|| {
+                    format!(
+                        "must be within [-1e6, 1e6] mV (the range exactlif's solver covers), \
+                         got {} mV",
+                        num(x)
+                    )
+                })
+            } else {
+                check_current(x).err()
+            };
+            if let Some(message) = message {
+                return Err(StateError::Invalid {
+                    population: population.into(),
+                    cell,
+                    source: ParamError {
+                        name: var.name(),
+                        message,
+                    },
+                });
+            }
+        }
         let mut changes = Vec::with_capacity(size);
         for (cell, &x) in values.iter().enumerate() {
             let g = offset + cell;
@@ -399,6 +582,23 @@ impl Simulation {
         self.net.array_ranges = ranges;
         self.net.array_times = times;
         self.engine.replace_spike_arrays(&self.net);
+    }
+
+    /// For each cell of `cells` (global indices), the injected currents it receives at its
+    /// switches: `(constant current nA, total amplitude of the sines nA)`.
+    fn injected_currents(&self, cells: std::ops::Range<usize>) -> Vec<Vec<(f64, f64)>> {
+        let mut out = vec![Vec::new(); cells.len()];
+        for s in &self.net.current_switches {
+            if cells.contains(&(s.cell as usize)) {
+                let ac = self
+                    .net
+                    .drives
+                    .get(s.drive as usize)
+                    .map_or(0.0, |d| d.sines.iter().map(|s| s.amplitude.abs()).sum());
+                out[s.cell as usize - cells.start].push((s.i_inj, ac));
+            }
+        }
+        out
     }
 
     /// The first global cell and the size of the `IF_curr_exp` population `label`.

@@ -86,6 +86,25 @@ pub enum OutputError {
         /// The serializer's error.
         source: serde_json::Error,
     },
+    /// The data hold a NaN or infinite value, which no results file may hold. On the exact
+    /// and grid backends a valid model never gives one (an internal error, or a signal
+    /// recorded over only part of a run); forward Euler diverges where the timestep is more
+    /// than twice a time constant. Nothing was written.
+    #[error(
+        "{}: {cause}: {what} is {value}; a results file never holds a NaN or infinite value, \
+         so nothing was written",
+        dir.display()
+    )]
+    NotFinite {
+        /// The results directory.
+        dir: PathBuf,
+        /// Which value: population, cell, variable and time.
+        what: String,
+        /// The value (`NaN`, `inf` or `-inf`).
+        value: f64,
+        /// "internal error", or on the euler backend what diverged.
+        cause: &'static str,
+    },
 }
 
 impl From<AtomicError> for OutputError {
@@ -110,7 +129,26 @@ where
 /// Writes the data files of the results directory of SPEC §4 into `dir` (created if needed):
 /// `spikes.csv`, a `<var>.csv` per state variable recorded by any population, `summary.json`
 /// and `data.bin`. Returns the paths written. The figures are drawn by `plot::plot_block`.
+///
+/// Every number is checked first: a NaN or infinite value (a spike time, a sample, a time of
+/// the grid, the duration) is [`OutputError::NotFinite`], and nothing is written. The
+/// validity domain of the model keeps every value of an exact or grid run finite; forward
+/// Euler can diverge; a signal recorded over only part of a run (PyNN's `record()` between
+/// runs) has NaN samples, and is not written to files.
 pub fn write_results(dir: &Path, block: &DataBlock) -> Result<Vec<PathBuf>, OutputError> {
+    if let Some((what, value)) = first_non_finite(block) {
+        return Err(OutputError::NotFinite {
+            dir: dir.to_path_buf(),
+            what,
+            value,
+            cause: if block.backend == "euler" {
+                "forward Euler diverged (the euler backend is unstable where the timestep is \
+                 more than twice a time constant)"
+            } else {
+                "internal error"
+            },
+        });
+    }
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
@@ -160,6 +198,62 @@ pub fn write_results(dir: &Path, block: &DataBlock) -> Result<Vec<PathBuf>, Outp
             })
     })?);
     Ok(written)
+}
+
+/// The first NaN or infinite number of `block` that a results file would hold, and where it
+/// is: the run's numbers, then every population's spike times, then its signals (sample
+/// times, then values cell by cell).
+fn first_non_finite(block: &DataBlock) -> Option<(String, f64)> {
+    for (name, x) in [
+        ("duration_ms", block.duration_ms),
+        ("timestep_ms", block.timestep_ms),
+        ("wall_time_s", block.wall_time_s),
+        ("build_time_s", block.build_time_s),
+    ] {
+        if !x.is_finite() {
+            return Some((format!("the run's {name}"), x));
+        }
+    }
+    for pop in &block.populations {
+        for train in &pop.spiketrains {
+            if let Some(&t) = train.times_ms.iter().find(|t| !t.is_finite()) {
+                return Some((
+                    format!(
+                        "a spike time of population \"{}\", cell {}",
+                        pop.label, train.neuron
+                    ),
+                    t,
+                ));
+            }
+        }
+        for sig in &pop.signals {
+            if let Some(&t) = sig.times_ms.iter().find(|t| !t.is_finite()) {
+                return Some((
+                    format!(
+                        "a sample time of {} of population \"{}\"",
+                        sig.name, pop.label
+                    ),
+                    t,
+                ));
+            }
+            for (i, values) in sig.values.iter().enumerate() {
+                if let Some(k) = values.iter().position(|x| !x.is_finite()) {
+                    let cell = sig.neurons.get(i).map_or(i as u32, |&n| n);
+                    let t = sig.times_ms.get(k).copied().unwrap_or(f64::NAN);
+                    return Some((
+                        format!(
+                            "{} of population \"{}\", cell {cell}, at t = {} ms",
+                            sig.name,
+                            pop.label,
+                            crate::io::text::number(t)
+                        ),
+                        values[k],
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Whether a file of an existing results directory may be replaced by a new run: the files
@@ -797,6 +891,42 @@ mod tests {
             err.contains("data format version 2") && err.contains("reads version 1"),
             "{err}"
         );
+    }
+
+    /// Issue 14: NaN samples (from i_offset = 1e307) were written as thousands of `NaN` rows,
+    /// exit status 0. The writer refuses any NaN or infinite value, names it, and writes no
+    /// file at all.
+    #[test]
+    fn nan_or_inf_never_reaches_a_results_file() {
+        let mut cases: Vec<(DataBlock, &str)> = Vec::new();
+        let mut b = tiny();
+        b.populations[0].signals[0].values[1][2] = f64::NAN;
+        cases.push((b, "v of population \"a\", cell 0, at t = 0.2 ms is NaN"));
+        let mut b = tiny();
+        b.populations[2].signals[1].values[0][0] = f64::NEG_INFINITY;
+        cases.push((
+            b,
+            "isyn_exc of population \"c\", cell 0, at t = 0 ms is -inf",
+        ));
+        let mut b = tiny();
+        b.populations[1].spiketrains[1].times_ms[0] = f64::INFINITY;
+        cases.push((b, "a spike time of population \"b\", cell 1 is inf"));
+        let mut b = tiny();
+        b.duration_ms = f64::NAN;
+        cases.push((b, "the run's duration_ms is NaN"));
+        for (block, what) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("out");
+            let err = write_results(&out, &block).unwrap_err();
+            assert!(matches!(err, OutputError::NotFinite { .. }), "{err}");
+            let msg = err.to_string();
+            assert!(
+                msg.contains(what) && msg.contains("internal error"),
+                "{msg}"
+            );
+            assert!(!msg.contains('\n'), "one line: {msg}");
+            assert!(!out.exists(), "nothing written for: {what}");
+        }
     }
 
     #[test]

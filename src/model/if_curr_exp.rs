@@ -45,6 +45,22 @@
 //! | i_offset | 0.0 | nA | constant injected current |
 //!
 //! State variables and initial values: `v` = -65.0 mV, `isyn_exc` = 0 nA, `isyn_inh` = 0 nA.
+//!
+//! # Validity domain
+//!
+//! The closed form and the threshold solver are exact (to rounding, never missing a crossing)
+//! for every value in these ranges; a value outside them is refused when the network is built
+//! (SPEC §5), naming the item and key, never simulated into NaN or a missed spike. Why these
+//! bounds: [`crate::threshold`], "Which ranges the guarantee covers".
+//!
+//! | quantity | range | rule |
+//! |---|---|---|
+//! | `tau_m`, `tau_syn_E`, `tau_syn_I` | `[1e-6, 1e6]` ms | [`TAU_RANGE`] |
+//! | `cm` | `[1e-6, 1e6]` nF | [`CM_RANGE`] |
+//! | `tau_refrac` | `>= 0` ms, finite | |
+//! | `v_rest`, `v_reset`, `v_thresh`, initial `v` | `[-1e6, 1e6]` mV | [`V_MAX`] |
+//! | `v_inf = v_rest + (i_offset + i_inj) tau_m / cm`, any injected `i_inj` (plus the amplitudes of sines) | `[-1e6, 1e6]` mV | [`check_v_inf`] |
+//! | currents: `i_offset`, injected amplitudes and offsets, weights, initial `isyn_exc`, `isyn_inh` | `[-1e6, 1e6]` nA | [`I_MAX`], [`check_current`] |
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +77,81 @@ pub(crate) const PARAMETERS: [(&str, f64, &str); 9] = [
     ("i_offset", 0.0, "nA"),
 ];
 
+/// The time constants `tau_m`, `tau_syn_E`, `tau_syn_I` lie in `[TAU_RANGE[0], TAU_RANGE[1]]`
+/// (ms): rates up to 1e6 /ms, and ratios of two time constants up to 1e12, far from the 2^52
+/// at which `1 + (lE - lm)/lm` rounds to 0 (`tau_syn_E = 1e18` ms with `tau_m = 20` ms made
+/// `Kmax_E` 0, and PSP crossings were missed).
+pub(crate) const TAU_RANGE: [f64; 2] = [1e-6, 1e6];
+
+/// The membrane capacitance `cm` lies in `[CM_RANGE[0], CM_RANGE[1]]` (nF), so a current of
+/// at most [`I_MAX`] moves `v` by at most 1e12 mV/ms.
+pub(crate) const CM_RANGE: [f64; 2] = [1e-6, 1e6];
+
+/// Largest magnitude of a potential (mV): `v_rest`, `v_reset`, `v_thresh`, the initial `v`,
+/// and `v_inf` with any injected current ([`check_v_inf`]). `v` then stays within it (plus
+/// the synaptic input), and its rounding within ~2e-10 mV of the closed form.
+pub(crate) const V_MAX: f64 = 1e6;
+
+/// Largest magnitude of a current (nA): `i_offset`, the amplitudes and offsets of current
+/// sources, synaptic weights and initial synaptic currents ([`check_current`]). With
+/// [`CM_RANGE`] and [`TAU_RANGE`], one such current moves `v` by at most 1e18 mV, and every
+/// intermediate of the closed form and the solver stays below ~1e40, far from overflow.
+pub(crate) const I_MAX: f64 = 1e6;
+
+/// `x` as short text for a message: `{}` for 0 and `1e-5 <= |x| < 1e16`, the exponent form
+/// otherwise (`1e18`, not 19 digits), as `io::text::number` (a layer above this one) writes it.
+pub(crate) fn num(x: f64) -> String {
+    let a = x.abs();
+    if !x.is_finite() || a == 0.0 || (1e-5..1e16).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// The rule for one current (nA) of the validity domain: finite and `|x| <= I_MAX`. The
+/// message names the range; the caller names the item and key.
+pub(crate) fn check_current(x: f64) -> Result<(), String> {
+    if !x.is_finite() {
+        return Err(format!("must be a finite number, got {}", num(x)));
+    }
+    if x.abs() > I_MAX {
+        return Err(format!(
+            "must be within [-1e6, 1e6] nA (the range exactlif's solver covers), got {} nA",
+            num(x)
+        ));
+    }
+    Ok(())
+}
+
+/// The rule for `v_inf` of the validity domain: with a constant current `i` (nA: `i_offset`
+/// plus the injected current) and sines of total amplitude `ac` (nA, 0 without),
+/// `v_inf = v_rest + i tau_m/cm` and `v_inf +- ac tau_m/cm` stay within [`V_MAX`]. The
+/// message gives the numbers.
+pub(crate) fn check_v_inf(p: &Params, i: f64, ac: f64) -> Result<(), String> {
+    let r_m = p.tau_m / p.cm;
+    let v_inf = p.v_rest + i * r_m;
+    let swing = ac.abs() * r_m;
+    if v_inf.is_finite() && v_inf.abs() + swing <= V_MAX {
+        return Ok(());
+    }
+    let sines = if ac != 0.0 {
+        format!(" (its sines add up to +-{} mV)", num(swing))
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "v_inf = v_rest + (i_offset + injected) tau_m/cm = {} + {}*{}/{} = {} mV{sines} is \
+         outside [-1e6, 1e6] mV, the range exactlif's solver covers: the current is too \
+         strong for this membrane",
+        num(p.v_rest),
+        num(i),
+        num(p.tau_m),
+        num(p.cm),
+        num(v_inf)
+    ))
+}
+
 /// State variable names with PyNN's initial values and units.
 pub(crate) const STATE_VARIABLES: [(&str, f64, &str); 3] = [
     ("v", -65.0, "mV"),
@@ -72,23 +163,23 @@ pub(crate) const STATE_VARIABLES: [(&str, f64, &str); 3] = [
 #[allow(non_snake_case)]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Params {
-    /// Membrane capacitance (nF), > 0.
+    /// Membrane capacitance (nF), in [`CM_RANGE`].
     pub cm: f64,
-    /// Membrane time constant (ms), > 0.
+    /// Membrane time constant (ms), in [`TAU_RANGE`].
     pub tau_m: f64,
-    /// Decay time constant of the excitatory synaptic current (ms), > 0.
+    /// Decay time constant of the excitatory synaptic current (ms), in [`TAU_RANGE`].
     pub tau_syn_E: f64,
-    /// Decay time constant of the inhibitory synaptic current (ms), > 0.
+    /// Decay time constant of the inhibitory synaptic current (ms), in [`TAU_RANGE`].
     pub tau_syn_I: f64,
     /// Refractory period (ms), >= 0.
     pub tau_refrac: f64,
-    /// Resting potential (mV).
+    /// Resting potential (mV), within [`V_MAX`].
     pub v_rest: f64,
-    /// Reset potential after a spike (mV), < v_thresh.
+    /// Reset potential after a spike (mV), < v_thresh, within [`V_MAX`].
     pub v_reset: f64,
-    /// Spike threshold (mV).
+    /// Spike threshold (mV), within [`V_MAX`].
     pub v_thresh: f64,
-    /// Constant injected current (nA).
+    /// Constant injected current (nA), within [`I_MAX`]; `v_inf` within [`V_MAX`].
     pub i_offset: f64,
 }
 
@@ -140,7 +231,9 @@ impl Params {
         ]
     }
 
-    /// Checks SPEC §5: finite values, cm > 0, tau_* > 0, tau_refrac >= 0, v_reset < v_thresh.
+    /// Checks SPEC §5 and the validity domain ([`check_values`]): finite values, `cm` and the
+    /// time constants in range, tau_refrac >= 0, potentials and `i_offset` in range, v_reset <
+    /// v_thresh, `v_inf` in range.
     pub fn validate(&self) -> Result<(), ParamError> {
         check_values(&self.values().map(Some))
     }
@@ -170,11 +263,14 @@ impl Params {
     }
 }
 
-/// The rules of SPEC §5 for a valid `IF_curr_exp` parameter set, the one place they are
-/// written: `values` in the order of [`PARAMETERS`], `None` for a value not known yet (drawn
-/// at random when the network is built), whose rules are then left out. Checked in order:
-/// every value finite; `cm`, `tau_m`, `tau_syn_E`, `tau_syn_I` > 0; `tau_refrac` >= 0;
-/// `v_reset` < `v_thresh` (reported under `v_reset`).
+/// The rules of SPEC §5 and of the validity domain (module doc) for a valid `IF_curr_exp`
+/// parameter set, the one place they are written: `values` in the order of [`PARAMETERS`],
+/// `None` for a value not known yet (drawn at random when the network is built), whose rules
+/// are then left out. Checked in order: every value finite; `cm` in [`CM_RANGE`];
+/// `tau_m`, `tau_syn_E`, `tau_syn_I` in [`TAU_RANGE`]; `tau_refrac` >= 0; `v_rest`,
+/// `v_reset`, `v_thresh` within [`V_MAX`]; `i_offset` within [`I_MAX`]; `v_reset` <
+/// `v_thresh` (reported under `v_reset`); `v_inf` without injected current within [`V_MAX`]
+/// ([`check_v_inf`], reported under `i_offset`).
 pub(crate) fn check_values(values: &[Option<f64>; 9]) -> Result<(), ParamError> {
     let named = || {
         PARAMETERS
@@ -188,28 +284,58 @@ pub(crate) fn check_values(values: &[Option<f64>; 9]) -> Result<(), ParamError> 
             message: format!("must be a finite number, got {x}"),
         });
     }
+    let outside = |x: f64, [lo, hi]: [f64; 2]| !(lo..=hi).contains(&x);
     for (name, x) in named() {
-        let strictly_positive = matches!(name, "cm" | "tau_m" | "tau_syn_E" | "tau_syn_I");
-        if strictly_positive && x <= 0.0 {
-            return Err(ParamError {
-                name,
-                message: format!("must be > 0, got {x}"),
-            });
-        }
-        if name == "tau_refrac" && x < 0.0 {
-            return Err(ParamError {
-                name,
-                message: format!("must be >= 0, got {x}"),
-            });
-        }
+        let message = match name {
+            "cm" if outside(x, CM_RANGE) => format!(
+                "must be in [1e-6, 1e6] nF (> 0, and in the range exactlif's solver covers), \
+                 got {}",
+                num(x)
+            ),
+            "tau_m" | "tau_syn_E" | "tau_syn_I" if outside(x, TAU_RANGE) => format!(
+                "must be in [1e-6, 1e6] ms (> 0, and in the range exactlif's solver covers), \
+                 got {}",
+                num(x)
+            ),
+            "tau_refrac" if x < 0.0 => format!("must be >= 0, got {}", num(x)),
+            "v_rest" | "v_reset" | "v_thresh" if x.abs() > V_MAX => format!(
+                "must be within [-1e6, 1e6] mV (the range exactlif's solver covers), got {} mV",
+                num(x)
+            ),
+            "i_offset" => match check_current(x) {
+                Err(m) => m,
+                Ok(()) => continue,
+            },
+            _ => continue,
+        };
+        return Err(ParamError { name, message });
     }
     if let (Some(v_reset), Some(v_thresh)) = (values[6], values[7]) {
         if v_reset >= v_thresh {
             return Err(ParamError {
                 name: "v_reset",
-                message: format!("v_reset ({v_reset} mV) must be below v_thresh ({v_thresh} mV)"),
+                message: format!(
+                    "v_reset ({} mV) must be below v_thresh ({} mV)",
+                    num(v_reset),
+                    num(v_thresh)
+                ),
             });
         }
+    }
+    if let (Some(cm), Some(tau_m), Some(v_rest), Some(i_offset)) =
+        (values[0], values[1], values[5], values[8])
+    {
+        let p = Params {
+            cm,
+            tau_m,
+            v_rest,
+            i_offset,
+            ..Params::default()
+        };
+        check_v_inf(&p, i_offset, 0.0).map_err(|message| ParamError {
+            name: "i_offset",
+            message,
+        })?;
     }
     Ok(())
 }
@@ -238,8 +364,9 @@ impl Default for State {
 }
 
 impl State {
-    /// Checks an initial state: finite values, `isyn_exc` >= 0 nA, `isyn_inh` <= 0 nA (the
-    /// signs of SPEC §1's currents).
+    /// Checks an initial state: finite values, `v` within [`V_MAX`] and the currents within
+    /// [`I_MAX`] (the validity domain), `isyn_exc` >= 0 nA, `isyn_inh` <= 0 nA (the signs of
+    /// SPEC §1's currents).
     pub fn validate(&self) -> Result<(), ParamError> {
         for (name, x) in [
             ("v", self.v),
@@ -251,6 +378,20 @@ impl State {
                     name,
                     message: format!("initial value must be finite, got {x}"),
                 });
+            }
+            let message = if name == "v" {
+                (x.abs() > V_MAX).then(|| {
+                    format!(
+                        "initial value must be within [-1e6, 1e6] mV (the range exactlif's \
+                         solver covers), got {} mV",
+                        num(x)
+                    )
+                })
+            } else {
+                check_current(x).err().map(|m| format!("initial value {m}"))
+            };
+            if let Some(message) = message {
+                return Err(ParamError { name, message });
             }
         }
         if self.isyn_exc < 0.0 {
@@ -680,6 +821,115 @@ mod tests {
             .name,
             "tau_refrac"
         );
+    }
+
+    /// Issue 14 (absurd magnitudes): each rule of the validity domain accepts its bounds and
+    /// refuses beyond them, naming the parameter; a value not known yet (random) is left out.
+    #[test]
+    fn the_validity_domain_refuses_absurd_magnitudes() {
+        let ok = |name: &str, x: f64| {
+            let mut v = Params::default().values().map(Some);
+            let k = PARAMETERS.iter().position(|p| p.0 == name).unwrap();
+            v[k] = Some(x);
+            check_values(&v)
+        };
+        for name in ["tau_m", "tau_syn_E", "tau_syn_I", "cm"] {
+            assert!(ok(name, 1e-6).is_ok() && ok(name, 1e6).is_ok(), "{name}");
+            for bad in [0.0, -1.0, 0.99e-6, 1.01e6, 1e18] {
+                assert_eq!(ok(name, bad).unwrap_err().name, name, "{name} = {bad}");
+            }
+        }
+        assert!(ok("v_rest", -1e6).is_ok() && ok("v_thresh", 1e6).is_ok());
+        for name in ["v_rest", "v_reset", "v_thresh"] {
+            assert_eq!(ok(name, -1.5e6).unwrap_err().name, name);
+        }
+        assert_eq!(ok("v_thresh", 1e308).unwrap_err().name, "v_thresh");
+        let e = ok("i_offset", 1e307).unwrap_err();
+        assert!(
+            e.name == "i_offset" && e.message.contains("got 1e307 nA"),
+            "{e}"
+        );
+        assert!(
+            ok("tau_refrac", 1e300).is_ok(),
+            "tau_refrac has no upper bound"
+        );
+        // i_offset in range, v_inf = -65 + 5e4 * 20 / 1 = 999935 mV: in; 6e4: out
+        assert!(ok("i_offset", 5e4).is_ok());
+        let e = ok("i_offset", 6e4).unwrap_err();
+        assert!(
+            e.name == "i_offset" && e.message.contains("= 1199935 mV"),
+            "{e}"
+        );
+        // v_inf needs cm, tau_m, v_rest and i_offset: with one random, it is left to the build
+        let mut v = Params::default().values().map(Some);
+        v[8] = Some(6e4);
+        v[0] = None;
+        assert!(check_values(&v).is_ok());
+        // the state
+        let s = State::default();
+        assert!(State { v: 1e6, ..s }.validate().is_ok());
+        assert_eq!(State { v: -1e308, ..s }.validate().unwrap_err().name, "v");
+        assert_eq!(
+            State {
+                isyn_exc: 1e307,
+                ..s
+            }
+            .validate()
+            .unwrap_err()
+            .name,
+            "isyn_exc"
+        );
+        // check_v_inf counts the sines' amplitudes
+        let p = Params::default();
+        assert!(check_v_inf(&p, 0.0, 4e4).is_ok());
+        assert!(check_v_inf(&p, 0.0, 6e4).is_err());
+    }
+
+    /// `Kmax_E` is the peak of `K_E` (a dense log-spaced scan never exceeds it), positive and
+    /// at most `min(tau_m, tau_syn_E)`, over the whole domain of time constants, its corners
+    /// included (ratios up to 1e12). Beyond it (`tau_syn_E = 1e18` ms with `tau_m = 20` ms,
+    /// issue 14) the peak time's `ln_1p` argument rounds to -1 and `Kmax_E` to 0: the rejection
+    /// bound would ignore excitation, which is why such values are refused.
+    #[test]
+    fn kmax_is_the_peak_over_the_whole_domain() {
+        let taus = [1e-6, 1e-3, 0.5, 5.0, 20.0, 1e3, 1e6];
+        for &tau_m in &taus {
+            for &tau_syn in &taus {
+                let p = Params {
+                    tau_m,
+                    tau_syn_E: tau_syn,
+                    ..Params::default()
+                };
+                let kmax = p.kmax_exc();
+                let (lm, le) = (1.0 / tau_m, 1.0 / tau_syn);
+                let lo = tau_m.min(tau_syn);
+                assert!(
+                    kmax > 0.0 && kmax <= lo * (1.0 + 1e-12),
+                    "{tau_m} {tau_syn}"
+                );
+                let hi = tau_m.max(tau_syn);
+                let n = 4000;
+                let scan = (0..=n)
+                    .map(|k| {
+                        let t = lo * 1e-3 * (hi * 1e5 / lo).powf(k as f64 / n as f64);
+                        kernel(lm, le, t)
+                    })
+                    .fold(0.0, f64::max);
+                assert!(
+                    scan <= kmax * (1.0 + 1e-12),
+                    "{tau_m} {tau_syn}: scan {scan} > Kmax {kmax}"
+                );
+                assert!(
+                    scan >= kmax * (1.0 - 1e-3),
+                    "{tau_m} {tau_syn}: a coarse scan"
+                );
+            }
+        }
+        let outside = Params {
+            tau_syn_E: 1e18,
+            ..Params::default()
+        };
+        assert_eq!(outside.kmax_exc(), 0.0);
     }
 
     /// Free decay: with no input, v(t) = v_inf + (v0 - v_inf) e^{-t/tau_m}.

@@ -262,8 +262,9 @@ pub enum Receptor {
 }
 
 impl Receptor {
-    /// The weight rule of SPEC §1 for this receptor (finite; excitatory >= 0, inhibitory
-    /// <= 0), with the message a build gives for a weight that breaks it.
+    /// The weight rule of SPEC §1 for this receptor (finite, within [-1e6, 1e6] nA, the
+    /// validity domain; excitatory >= 0, inhibitory <= 0), with the message a build gives for
+    /// a weight that breaks it.
     ///
     /// ```
     /// use exactlif::Receptor;
@@ -1194,13 +1195,8 @@ impl Network {
                 stop,
                 ..
             } => {
-                if !amplitude.is_finite() {
-                    return Err(BuildError::new(
-                        item,
-                        "amplitude",
-                        format!("must be a finite number, got {amplitude}"),
-                    ));
-                }
+                if_curr_exp::check_current(*amplitude)
+                    .map_err(|m| BuildError::new(&item, "amplitude", m))?;
                 if let CurrentSource::Ac {
                     offset,
                     frequency,
@@ -1208,20 +1204,26 @@ impl Network {
                     ..
                 } = &source
                 {
-                    for (key, x) in [("offset", offset), ("phase", phase)] {
-                        if !x.is_finite() {
-                            return Err(BuildError::new(
-                                item,
-                                key,
-                                format!("must be a finite number, got {x}"),
-                            ));
-                        }
+                    if_curr_exp::check_current(*offset)
+                        .map_err(|m| BuildError::new(&item, "offset", m))?;
+                    if !phase.is_finite() {
+                        return Err(BuildError::new(
+                            item,
+                            "phase",
+                            format!("must be a finite number, got {phase}"),
+                        ));
                     }
-                    if !frequency.is_finite() || *frequency < 0.0 {
+                    // a period of at least 1e-6 ms, the shortest time constant of the validity
+                    // domain: the solver's derivative bounds grow as frequency^4
+                    if !frequency.is_finite() || *frequency < 0.0 || *frequency > AC_MAX_HZ {
                         return Err(BuildError::new(
                             item,
                             "frequency",
-                            format!("must be a finite number >= 0 Hz, got {frequency}"),
+                            format!(
+                                "must be in [0, 1e9] Hz (the range exactlif's solver covers), \
+                                 got {}",
+                                if_curr_exp::num(*frequency)
+                            ),
                         ));
                     }
                 }
@@ -1271,12 +1273,10 @@ impl Network {
                         ));
                     }
                 }
-                if let Some((i, a)) = amplitudes.iter().enumerate().find(|(_, a)| !a.is_finite()) {
-                    return Err(BuildError::new(
-                        item,
-                        "amplitudes",
-                        format!("amplitude {i} must be a finite number, got {a}"),
-                    ));
+                for (i, &a) in amplitudes.iter().enumerate() {
+                    if_curr_exp::check_current(a).map_err(|m| {
+                        BuildError::new(&item, "amplitudes", format!("amplitude {i} {m}"))
+                    })?;
                 }
             }
         }
@@ -1285,11 +1285,10 @@ impl Network {
     }
 }
 
-/// Weight sign rule of SPEC §1: excitatory >= 0, inhibitory <= 0.
+/// Weight rule of SPEC §1 and of the validity domain: finite, within [-1e6, 1e6] nA
+/// (`if_curr_exp::check_current`), excitatory >= 0, inhibitory <= 0.
 pub(crate) fn check_weight_sign(w: f64, receptor: Receptor) -> Result<(), String> {
-    if !w.is_finite() {
-        return Err(format!("must be a finite number, got {w}"));
-    }
+    if_curr_exp::check_current(w)?;
     match receptor {
         Receptor::Excitatory if w < 0.0 => Err(format!(
             "excitatory weights must be >= 0 nA, got {w}; use receptor_type = \"inhibitory\" for negative weights"
@@ -1301,6 +1300,10 @@ pub(crate) fn check_weight_sign(w: f64, receptor: Receptor) -> Result<(), String
         _ => Ok(()),
     }
 }
+
+/// Highest `ACSource` frequency (Hz) of the validity domain: a period of at least 1e-6 ms,
+/// the shortest time constant.
+const AC_MAX_HZ: f64 = 1e9;
 
 /// Delay rule of SPEC §1: a delay `d` (ms) is finite and >= min_delay (ms).
 pub(crate) fn check_delay(d: f64, min_delay: f64) -> Result<(), String> {

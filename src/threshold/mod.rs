@@ -69,6 +69,43 @@
 //! | a critical point exactly on a bracket-expansion step | `expansion_lands_on_critical_point` |
 //! | `v'` subnormal with a wrong computed sign | `subnormal_derivative_sign_is_not_trusted` |
 //!
+//! # Which ranges the guarantee covers
+//!
+//! The argument above is exact in real arithmetic; in f64 it holds where nothing overflows and
+//! where every rounding margin below is relative to the magnitudes involved. The model's
+//! validity domain (`model::if_curr_exp`, enforced when a network is built and between runs;
+//! SPEC §1 units) is chosen so that both hold:
+//!
+//! - `tau_m`, `tau_syn_E`, `tau_syn_I` in `[1e-6, 1e6]` ms: rates up to `1e6` /ms and ratios of
+//!   two time constants up to `1e12`. The peak times of `K_E` ([`crate::model::if_curr_exp::Params::kmax_exc`])
+//!   and of [`excitation_only_peak_below`] take `ln_1p((lE - lm)/lm)`, whose argument tends to
+//!   `-1` as `tau_syn_E / tau_m` grows: at `1e12` the sum `1 + x` still has 2e-4 relative
+//!   precision, which only moves the peak time (the value there changes at second order);
+//!   from `2^52` on it rounds to 0, the logarithm to `-inf`, and `Kmax_E` to 0 (issue 14:
+//!   `tau_syn_E = 1e18` ms made the rejection bound ignore every excitatory input).
+//! - `cm` in `[1e-6, 1e6]` nF; potentials (`v_rest`, `v_reset`, `v_thresh`, the initial `v`,
+//!   and `v_inf` with any injected current) within `1e6` mV; currents (`i_offset`, injected
+//!   amplitudes, weights, initial synaptic currents) within `1e6` nA. Then `|I|/cm <= 1e12`
+//!   mV/ms, one current moves `v` by at most `1e18` mV (`Kmax <= min(tau_m, tau_syn)`), `v'`
+//!   and `v''` stay below about `1e24` mV/ms and `1e30` mV/ms^2 (a rate times such a
+//!   potential), and the largest intermediate, a product of two potentials in [`gauss2`],
+//!   near `1e37`: far from the f64 overflow at `1.8e308` (issue 14: `i_offset = 1e307` nA
+//!   overflowed `i_offset tau_m / cm` into NaN samples). Synaptic currents that add up over
+//!   many inputs stay as far from it (they would need more than 1e250 inputs).
+//! - Inside these ranges every margin is relative, or absolute and only conservative: the
+//!   rounding bounds of `v'` ([`crate::model::if_curr_exp::Free::eval`], `8 eps` of the terms),
+//!   the `64 eps` of the magnitudes in [`excitation_only_peak_below`] (which also covers the
+//!   `24 b delta^2 <= 2.4e-15 b` of [`power_peak_bound`] for any `b`, since `b <= c/lm`), the
+//!   slack of [`crossing_lower_bound`]; the `1e-9` mV margin and the `1e-300` floor of `v'`
+//!   can only send a case to the full search or split a piece, never skip a crossing.
+//! - Times: a run's times `t` must resolve the time constants (`ulp(t) = 2.2e-16 t` far below
+//!   `1e-6` ms), which holds up to `t ~ 1e9` ms.
+//!
+//! What the domain does not bound is the firing rate of a cell with `tau_refrac = 0` (or below
+//! the resolution of `t`): its interval `tau_m ln(1 + (v_thresh - v_reset)/(v_inf - v_thresh))`
+//! can be any size. The solver finds those crossings exactly; the engine stops a cell that
+//! fires again within `timestep / 1024` (`engine::shortest_interval`).
+//!
 //! The cheap rejection bound comes first (DESIGN §2): since the inhibitory term only lowers `v`
 //! and `(v0 - v_inf) e^{-lm t} <= max(0, v0 - v_inf)`,
 //! `v(t) <= v_inf + max(0, v0 - v_inf) + (I_E0/cm) Kmax_E` for all `t >= 0`.

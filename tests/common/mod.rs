@@ -58,7 +58,7 @@ pub fn run(net: &NetData, threads: usize, stops: &[f64]) -> DataBlock {
     let mut e = ExactEngine::with_threads(net, threads);
     assert_eq!(e.threads(), threads.min(net.n_cells()));
     for &t in stops {
-        e.run_until(net, t);
+        e.run_until(net, t).expect("no runaway");
     }
     assert_no_cap_hits(&e.counts(), "common::run");
     e.recorder().data_block(

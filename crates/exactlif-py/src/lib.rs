@@ -1254,7 +1254,12 @@ impl Simulation {
         }
         let sim = self.sim();
         py.detach(|| sim.run_until(t_stop));
-        Ok(())
+        // a cell that fires without bound stopped the run (RuntimeError naming the cell and
+        // the fix); the simulation does nothing more until reset()
+        match sim.runaway() {
+            Some(r) => Err(pyo3::exceptions::PyRuntimeError::new_err(r.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// reset()

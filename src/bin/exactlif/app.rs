@@ -39,6 +39,15 @@ pub enum AppError {
     /// printed first).
     #[error("the candidate fails the --fail-over gate")]
     GateFailed,
+    /// A cell fired without bound and stopped the run: an invalid model (exit status 2),
+    /// nothing is written.
+    #[error("{}: {runaway}", model.display())]
+    Runaway {
+        /// The model file.
+        model: PathBuf,
+        /// The cell and why.
+        runaway: Box<exactlif::Runaway>,
+    },
 }
 
 impl From<exactlif::converge::ConvergeError> for AppError {
@@ -60,12 +69,16 @@ impl From<ModelError> for AppError {
 }
 
 impl AppError {
-    /// 2 for invalid models or arguments (bad input: a model, an option, a directory that is
-    /// not a results directory, from any command), 1 for everything else (a file that cannot
+    /// 2 for invalid models or arguments (bad input: a model, a model whose cells fire without
+    /// bound, an option, a directory that is not a results directory, from any command), 1
+    /// for everything else (a file that cannot
     /// be read or written, a figure that cannot be drawn, a failed `--fail-over` gate).
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::Invalid(_) | AppError::Usage(_) | AppError::NotResults(_) => 2,
+            AppError::Invalid(_)
+            | AppError::Usage(_)
+            | AppError::NotResults(_)
+            | AppError::Runaway { .. } => 2,
             AppError::Compare(CompareError::Io { .. }) => 1,
             AppError::Compare(_) => 2,
             _ => 1,
@@ -175,7 +188,8 @@ pub fn check_backend(name: &str) -> Result<Backend, AppError> {
 }
 
 /// Runs a prepared model for its duration, calling `progress(t, t_stop)` between chunks of
-/// simulated time, and returns the recorded data.
+/// simulated time, and returns the recorded data. A cell that runs away stops the run
+/// ([`exactlif::Simulation::runaway`]); [`finish`] then refuses to write.
 ///
 /// Chunk boundaries are recording ticks `k * timestep`, so chunking changes nothing in the
 /// results (the engine continues exactly where it stopped).
@@ -186,7 +200,7 @@ pub fn simulate(p: &mut Prepared, progress: &mut dyn FnMut(f64, f64)) -> DataBlo
     let chunks = 200u64.min(last.max(1));
     for c in 1..chunks {
         let t = (c * last / chunks) as f64 * dt;
-        if t < duration {
+        if t < duration && p.sim.runaway().is_none() {
             p.sim.run_until(t);
             progress(t, duration);
         }
@@ -208,15 +222,33 @@ pub fn write(out: &Path, data: &DataBlock, plot: &PlotOptions) -> Result<Vec<Pat
 /// old one as a whole; returns the files at their final paths. The network is freed first
 /// (only `data` is needed from here on), so that the peak memory of a run is the larger of the
 /// simulation's and the figures', not their sum (CUBA: 13.0 -> 10.3 MB,
-/// `tests/construction_memory.rs`).
+/// `tests/construction_memory.rs`). A run stopped by a runaway cell writes nothing
+/// ([`AppError::Runaway`]; the staged directory is removed, the old one stays).
 pub fn finish(
     p: Prepared,
     staged: StagedDir,
     data: &DataBlock,
     plot: &PlotOptions,
 ) -> Result<Vec<PathBuf>, AppError> {
+    if let Some(r) = p.sim.runaway() {
+        return Err(AppError::Runaway {
+            model: p.model.path.clone(),
+            runaway: Box::new(r.clone()),
+        });
+    }
     drop(p);
-    let files = write(staged.path(), data, plot)?;
+    // an error names the results directory, not the staging directory it would go through
+    let files = write(staged.path(), data, plot).map_err(|e| match e {
+        AppError::Output(OutputError::NotFinite {
+            what, value, cause, ..
+        }) => AppError::Output(OutputError::NotFinite {
+            dir: staged.target().to_path_buf(),
+            what,
+            value,
+            cause,
+        }),
+        e => e,
+    })?;
     let staging = staged.path().to_path_buf();
     let out = staged.commit().map_err(|e| OutputError::Io {
         path: e.path,

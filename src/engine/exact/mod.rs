@@ -76,7 +76,7 @@ use ordered_float::OrderedFloat;
 
 use self::cell::CellParams;
 use self::shard::{Delivery, Shard, Window};
-use super::{CellChange, NetData};
+use super::{CellChange, NetData, RunawaySpike};
 use crate::model::if_curr_exp::State;
 use crate::recording::{EventCounts, Recorder};
 
@@ -94,6 +94,8 @@ pub struct ExactEngine {
     /// Everything else the coordinating thread keeps between windows.
     exchange: Exchange,
     started: bool,
+    /// The cell that ran away, if one did: the engine stopped there ([`ExactEngine::run_until`]).
+    halted: Option<RunawaySpike>,
 }
 
 /// A window as the coordinating thread publishes it.
@@ -345,6 +347,7 @@ impl ExactEngine {
                 recorder: net.recorder(),
             },
             started: false,
+            halted: None,
         }
     }
 
@@ -369,6 +372,7 @@ impl ExactEngine {
         self.exchange.deliveries.clear();
         self.exchange.recorder.clear();
         self.started = false;
+        self.halted = None;
     }
 
     /// Records what `net.layout` says from the current time on
@@ -468,7 +472,17 @@ impl ExactEngine {
 
     /// Runs until `t_stop` (ms): processes every event with `t <= t_stop`, in min_delay
     /// windows, and samples every tick up to `round(t_stop / timestep)`.
-    pub fn run_until(&mut self, net: &NetData, t_stop: f64) {
+    ///
+    /// A cell that fires again within [`crate::engine::shortest_interval`] of its previous
+    /// spike stops the run: the error names it, the engine's time is the runaway spike's, and
+    /// what was recorded ends before the window holding it (at most min_delay earlier). The
+    /// engine then stays stopped (every later call gives the same error) until
+    /// [`ExactEngine::reset`]. Of several runaway cells in one window, the first in the
+    /// order of events (time, then cell) is named, whatever the number of threads.
+    pub fn run_until(&mut self, net: &NetData, t_stop: f64) -> Result<(), RunawaySpike> {
+        if let Some(r) = self.halted {
+            return Err(r);
+        }
         if !self.started {
             self.started = true;
             for s in &self.shards {
@@ -478,23 +492,31 @@ impl ExactEngine {
         let last_tick = net.last_tick(t_stop);
         let (shards, params, spec, ex) =
             (&self.shards, &self.params, &self.spec, &mut self.exchange);
-        if shards.len() == 1 {
+        let halted = if shards.len() == 1 {
             loop {
                 let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
                 if ex
                     .next_window(shards, &mut w, net, t_stop, last_tick)
                     .is_none()
                 {
-                    break;
+                    break None;
                 }
                 lock(&shards[0]).run_window(net, params, &w.window());
+                if let Some(r) = first_runaway(shards) {
+                    break Some(r);
+                }
                 ex.collect(shards, net);
                 if w.closed {
-                    break;
+                    break None;
                 }
             }
         } else {
-            run_threaded(shards, params, spec, ex, net, (t_stop, last_tick));
+            run_threaded(shards, params, spec, ex, net, (t_stop, last_tick))
+        };
+        if let Some(r) = halted {
+            self.halted = Some(r);
+            self.t = r.t;
+            return Err(r);
         }
         // the ticks after the last event, up to the last one of the run
         let rec = &mut self.exchange.recorder;
@@ -512,11 +534,21 @@ impl ExactEngine {
             }
         }
         self.t = t_stop;
+        Ok(())
     }
 }
 
+/// The runaway cell of the window just run, if any: the first by (time, cell) over the shards,
+/// the one a single shard would have stopped at (within a window the shards are independent).
+fn first_runaway(shards: &[Mutex<Shard>]) -> Option<RunawaySpike> {
+    shards
+        .iter()
+        .filter_map(|s| lock(s).runaway)
+        .min_by(|a, b| a.t.total_cmp(&b.t).then(a.cell.cmp(&b.cell)))
+}
+
 /// The window loop with shard 0 on the calling thread and every other shard on a thread of
-/// its own (scoped to this call).
+/// its own (scoped to this call). Returns the runaway cell that stopped it, if one did.
 fn run_threaded(
     shards: &[Mutex<Shard>],
     params: &[CellParams],
@@ -524,7 +556,7 @@ fn run_threaded(
     ex: &mut Exchange,
     net: &NetData,
     (t_stop, last_tick): (f64, u64),
-) {
+) -> Option<RunawaySpike> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let handoff = Handoff {
         spins: if shards.len() <= cores { 2000 } else { 0 },
@@ -553,7 +585,7 @@ fn run_threaded(
                     .next_window(shards, &mut w, net, t_stop, last_tick)
                     .is_none()
                 {
-                    break;
+                    break None;
                 }
                 w.closed
             };
@@ -568,14 +600,17 @@ fn run_threaded(
                     || handles.iter().any(|h| h.is_finished())
             });
             if handoff.done.load(Ordering::Acquire) != workers {
-                break; // a shard thread panicked: the scope re-raises it
+                break None; // a shard thread panicked: the scope re-raises it
+            }
+            if let Some(r) = first_runaway(shards) {
+                break Some(r);
             }
             ex.collect(shards, net);
             if closed {
-                break;
+                break None;
             }
         }
-    });
+    })
 }
 
 /// Sets [`Handoff::stop`] when dropped.

@@ -6,7 +6,10 @@
 use super::cell::{Cell, CellParams};
 use super::memory;
 use super::queue::EventQueue;
-use crate::engine::{CellKind, NetData, PoissonStream, Switch, INHIBITORY_BIT, NO_DRIVE};
+use crate::engine::{
+    CellKind, NetData, PoissonStream, RunawaySpike, Switch, INHIBITORY_BIT, NO_DRIVE,
+    RUNAWAY_RELATIVE, RUNAWAY_SPIKES_PER_STEP,
+};
 use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::{Free, State};
 use crate::recording::EventCounts;
@@ -98,6 +101,12 @@ pub(super) struct Shard {
     pub ticks: u64,
     pub counts: EventCounts,
     pub solver: SolverStats,
+    /// `timestep / RUNAWAY_SPIKES_PER_STEP` (ms): with `t * RUNAWAY_RELATIVE`, the shortest
+    /// interval between two spikes of a cell ([`crate::engine::shortest_interval`]).
+    min_interval: f64,
+    /// The first cell of the current window that fired again within the shortest interval:
+    /// the shard stopped there, and the window is not to be collected.
+    pub runaway: Option<RunawaySpike>,
 }
 
 impl Shard {
@@ -161,6 +170,8 @@ impl Shard {
             ticks: 0,
             counts: EventCounts::default(),
             solver: SolverStats::default(),
+            min_interval: net.timestep / RUNAWAY_SPIKES_PER_STEP,
+            runaway: None,
         };
         s.reset(net, params);
         s
@@ -186,6 +197,7 @@ impl Shard {
         self.ticks = 0;
         self.counts = EventCounts::default();
         self.solver = SolverStats::default();
+        self.runaway = None;
     }
 
     #[cfg(feature = "internals")]
@@ -731,7 +743,12 @@ impl Shard {
             };
             self.sample_ticks(params, net, w, te, false);
             match rank {
-                0 => self.own_event(net, params, te),
+                0 => {
+                    self.own_event(net, params, te);
+                    if self.runaway.is_some() {
+                        return;
+                    }
+                }
                 1 => {
                     let sw = self.switches[self.switch_cursor];
                     self.switch_cursor += 1;
@@ -776,6 +793,11 @@ impl Shard {
     /// The entry is not popped: whatever comes next for the cell (its next prediction or
     /// source spike, or nothing) replaces it in place, which saves the queue a removal and an
     /// insertion for every alarm that is re-armed.
+    ///
+    /// A neuron that crosses again less than [`crate::engine::shortest_interval`] after its
+    /// previous spike runs away: the spike is not emitted, [`Shard::runaway`] says where, and
+    /// the shard stops. Its previous spike is `ref_until - tau_refrac` (`-inf` before the
+    /// first), so the test costs a subtraction and a compare per spike.
     fn own_event(&mut self, net: &NetData, params: &[CellParams], te: f64) {
         let (_, i) = self.own.peek().expect("peeked");
         let g = self.lo + i;
@@ -801,7 +823,19 @@ impl Shard {
                 return;
             }
         }
+        let min_interval = self.min_interval;
         let c = self.cell(g);
+        let interval = te - (c.ref_until - p.tau_refrac);
+        if interval < min_interval.max(te * RUNAWAY_RELATIVE) {
+            self.runaway = Some(RunawaySpike {
+                cell: g,
+                t: te,
+                interval,
+                v_inf: c.v_inf,
+                isyn_exc: c.ie,
+            });
+            return;
+        }
         c.v = p.v_reset;
         c.ref_until = te + p.tau_refrac;
         self.spikes.push((te, g));

@@ -61,7 +61,9 @@
 //! What the loader checks itself, besides the shape of the file: the `[simulation]` values;
 //! labels of populations named by projections and current sources; `SpikeSourcePoisson`
 //! `rate`, `start`, `duration` >= 0; `IF_curr_exp` values given as numbers or lists: `cm`,
-//! `tau_m`, `tau_syn_E`, `tau_syn_I` > 0, `tau_refrac` >= 0, `v_reset` < `v_thresh`;
+//! `tau_m`, `tau_syn_E`, `tau_syn_I` > 0 and in the validity domain (1e-6 to 1e6 ms or nF),
+//! `tau_refrac` >= 0, potentials within 1e6 mV, `i_offset` within 1e6 nA and `v_inf` within
+//! 1e6 mV, `v_reset` < `v_thresh` (`crate::model::if_curr_exp`'s rules);
 //! `p_connect` in [0, 1]; cell indices in range; `conn_list` rows (indices, weight signs,
 //! delays >= min_delay). Everything else (list lengths, sorted spike and step times, weight
 //! signs and delays of the synapse, spike sources receiving input, ...) is checked by the

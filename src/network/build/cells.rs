@@ -219,23 +219,33 @@ impl Network {
     /// recomputed as the sum, in source order, of the amplitudes (and `ACSource` offsets)
     /// active there, so no rounding accumulates; the `ACSource`s active there make the drive
     /// (identical drives are stored once).
-    pub(crate) fn current_switches(&self, offsets: &[u32]) -> (Vec<Switch>, Vec<Drive>) {
+    ///
+    /// `params` holds every cell's parameters: each switch's `v_inf` (with the sines'
+    /// amplitudes) must stay in the validity domain ([`if_curr_exp::check_v_inf`]); the first
+    /// that does not is an error naming the first source injected into the cell.
+    pub(crate) fn current_switches(
+        &self,
+        offsets: &[u32],
+        params: &[Params],
+    ) -> Result<(Vec<Switch>, Vec<Drive>), BuildError> {
         use std::collections::BTreeMap;
-        let mut per_cell: BTreeMap<u32, Vec<&CurrentSource>> = BTreeMap::new();
-        for (src, sel) in &self.current_sources {
+        let mut per_cell: BTreeMap<u32, Vec<(usize, &CurrentSource)>> = BTreeMap::new();
+        for (k, (src, sel)) in self.current_sources.iter().enumerate() {
             let size = self.populations[sel.population].size as u32;
             let cells = sel.cells.clone().unwrap_or_else(|| (0..size).collect());
             for c in cells {
                 per_cell
                     .entry(offsets[sel.population] + c)
                     .or_default()
-                    .push(src);
+                    .push((k, src));
             }
         }
         let mut out = Vec::new();
         let mut drives: Vec<Drive> = Vec::new();
         let mut drive_index: BTreeMap<Vec<[u64; 4]>, u32> = BTreeMap::new();
-        for (cell, sources) in per_cell {
+        for (cell, indexed) in per_cell {
+            let first_source = indexed[0].0;
+            let sources: Vec<&CurrentSource> = indexed.into_iter().map(|(_, s)| s).collect();
             let mut times: Vec<f64> = Vec::new();
             for s in &sources {
                 match s {
@@ -254,6 +264,10 @@ impl Network {
             for t in times {
                 let i_inj: f64 = sources.iter().map(|s| amplitude_at(s, t)).sum();
                 let sines: Vec<Sine> = sources.iter().filter_map(|s| sine_at(s, t)).collect();
+                let p = &params[cell as usize];
+                let ac: f64 = sines.iter().map(|s| s.amplitude.abs()).sum();
+                if_curr_exp::check_v_inf(p, p.i_offset + i_inj, ac)
+                    .map_err(|m| self.injection_error(first_source, offsets, cell, t, m))?;
                 let drive = if sines.is_empty() {
                     NO_DRIVE
                 } else {
@@ -275,7 +289,37 @@ impl Network {
             }
         }
         out.sort_by(|a, b| a.t.total_cmp(&b.t).then(a.cell.cmp(&b.cell)));
-        (out, drives)
+        Ok((out, drives))
+    }
+
+    /// The error of a `v_inf` out of the validity domain at time `t` in global cell `cell`,
+    /// named after current source `source` (the first one injected into the cell) and its
+    /// amplitude.
+    fn injection_error(
+        &self,
+        source: usize,
+        offsets: &[u32],
+        cell: u32,
+        t: f64,
+        message: String,
+    ) -> BuildError {
+        let (src, _) = &self.current_sources[source];
+        let pop = offsets.partition_point(|&o| o <= cell) - 1;
+        let key = match src {
+            CurrentSource::Step { .. } => "amplitudes",
+            _ => "amplitude",
+        };
+        BuildError::new(
+            format!("current source {source} ({})", src.name()),
+            key,
+            format!(
+                "in cell {} of population \"{}\" from t = {} ms, with every current injected \
+                 there: {message}",
+                cell - offsets[pop],
+                self.populations[pop].label,
+                if_curr_exp::num(t)
+            ),
+        )
     }
 }
 

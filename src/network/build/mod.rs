@@ -58,7 +58,7 @@ impl Network {
         };
         let offsets = self.cells(&mut net)?;
         self.synapses(&offsets, &mut net)?;
-        (net.current_switches, net.drives) = self.current_switches(&offsets);
+        (net.current_switches, net.drives) = self.current_switches(&offsets, &net.params)?;
         Ok(net)
     }
 
@@ -88,7 +88,8 @@ impl Network {
     /// network) from its current time on: PyNN's changes to a current source between runs
     /// (an amplitude, a start or stop time, a new source). What happened before now stays; a
     /// cell whose injected current now differs takes the new one at once, exactly, and the
-    /// later switches follow. Populations must be as they were at the build.
+    /// later switches follow. Populations must be as they were at the build. A current that
+    /// takes a cell's `v_inf` out of the validity domain changes nothing and is an error.
     ///
     /// ```
     /// use exactlif::{CellType, CurrentSource, Network, Setup, Var};
@@ -108,7 +109,7 @@ impl Network {
     /// ```
     pub fn update_current_sources(&self, sim: &mut Simulation) -> Result<(), BuildError> {
         let offsets = self.offsets_of(sim)?;
-        let (switches, drives) = self.current_switches(&offsets);
+        let (switches, drives) = self.current_switches(&offsets, &sim.net().params)?;
         sim.replace_current_switches(switches, drives);
         Ok(())
     }
