@@ -102,6 +102,9 @@ pub struct ExactEngine {
     started: bool,
     /// Whether the windows run on threads now ([`Pacing`]).
     pacing: Pacing,
+    /// The machine's cores (asked once: the answer takes tens of microseconds on Linux, which
+    /// reads it from the cgroup files).
+    cores: usize,
 }
 
 /// A window as the coordinating thread publishes it.
@@ -277,9 +280,9 @@ type Ctx<'a> = (
 );
 
 impl Handoff {
-    /// The hand-off of `shards` shards, coordinated by the calling thread.
-    fn new(shards: usize) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// The hand-off of `shards` shards on a machine of `cores` cores, coordinated by the
+    /// calling thread.
+    fn new(shards: usize, cores: usize) -> Self {
         Handoff {
             epoch: AtomicU64::new(0),
             claimed: (0..shards).map(|_| AtomicU64::new(0)).collect(),
@@ -459,11 +462,8 @@ impl ExactEngine {
     /// core), with the cells split into that many shards of about equal synaptic input. The
     /// results do not depend on the number of threads.
     pub fn with_threads(net: &NetData, threads: usize) -> Self {
-        let threads = if threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            threads
-        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = if threads == 0 { cores } else { threads };
         let n = net.n_cells();
         let mut params = Vec::new();
         let mut index: HashMap<[u64; 10], u32> = HashMap::new();
@@ -514,6 +514,7 @@ impl ExactEngine {
             },
             started: false,
             pacing: Pacing::default(),
+            cores,
         }
     }
 
@@ -651,7 +652,8 @@ impl ExactEngine {
         if shards.len() == 1 {
             run_serial(ctx, ex, (t_stop, last_tick));
         } else {
-            run_threaded(ctx, ex, &mut self.pacing, (t_stop, last_tick));
+            let pacing = (&mut self.pacing, self.cores);
+            run_threaded(ctx, ex, pacing, (t_stop, last_tick));
         }
         // the ticks after the last event, up to the last one of the run
         let rec = &mut self.exchange.recorder;
@@ -699,10 +701,15 @@ fn run_serial(
 /// The window loop with shard 0 on the calling thread and every other shard on a thread of
 /// its own (scoped to this call), handed off as [`Handoff`] says, once [`Pacing`] says
 /// threads pay off; until then the calling thread runs every shard.
-fn run_threaded(ctx: Ctx, ex: &mut Exchange, pacing: &mut Pacing, (t_stop, last_tick): (f64, u64)) {
-    let (shards, _, spec, net) = ctx;
+fn run_threaded(
+    ctx: Ctx,
+    ex: &mut Exchange,
+    (pacing, cores): (&mut Pacing, usize),
+    (t_stop, last_tick): (f64, u64),
+) {
+    let (shards, params, spec, net) = ctx;
     let n = shards.len();
-    let handoff = Handoff::new(n);
+    let handoff = Handoff::new(n, cores);
     let mut waiter = Waiter::new(&handoff);
     // what the threads have cost this thread; unparking them is not counted: when the
     // woken thread takes this thread's core, it runs its shard meanwhile
@@ -730,26 +737,32 @@ fn run_threaded(ctx: Ctx, ex: &mut Exchange, pacing: &mut Pacing, (t_stop, last_
                 threads = true;
                 cost += t.elapsed();
             }
-            let closed = {
-                let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
-                if ex
-                    .next_window(shards, &mut w, net, t_stop, last_tick)
-                    .is_none()
-                {
-                    break;
+            let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
+            if ex
+                .next_window(shards, &mut w, net, t_stop, last_tick)
+                .is_none()
+            {
+                break;
+            }
+            let closed = w.closed;
+            if threads {
+                drop(w);
+                // no worker touches `done` before it claims a shard of the new epoch
+                handoff.done.store(0, Ordering::Relaxed);
+                let epoch = handoff.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+                stop.workers.iter().for_each(Thread::unpark);
+                handoff.run_shards(0, epoch, ctx);
+                cost += waiter.wait_until(|| {
+                    handoff.done.load(Ordering::Acquire) == n
+                        || handoff.failed.load(Ordering::Acquire)
+                });
+                if handoff.failed.load(Ordering::Acquire) {
+                    break; // a shard thread panicked: the scope re-raises it
                 }
-                w.closed
-            };
-            // no worker touches `done` before it claims a shard of the new epoch
-            handoff.done.store(0, Ordering::Relaxed);
-            let epoch = handoff.epoch.fetch_add(1, Ordering::AcqRel) + 1;
-            stop.workers.iter().for_each(Thread::unpark);
-            handoff.run_shards(0, epoch, ctx);
-            cost += waiter.wait_until(|| {
-                handoff.done.load(Ordering::Acquire) == n || handoff.failed.load(Ordering::Acquire)
-            });
-            if handoff.failed.load(Ordering::Acquire) {
-                break; // a shard thread panicked: the scope re-raises it
+            } else {
+                for s in shards {
+                    lock(s).run_window(net, params, &w.window());
+                }
             }
             ex.collect(shards, net);
             if closed {
