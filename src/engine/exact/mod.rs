@@ -415,24 +415,25 @@ fn worker(own: usize, ctx: Ctx, handoff: &Handoff) {
 /// machine that costs tens of microseconds; when other processes hold the cores, a new thread
 /// may wait milliseconds for one, and so does the call that stops it, which made CUBA in the
 /// 200 calls of `exactlif run` slower on two threads than on one (BENCHMARKS.md, "Threads
-/// under load"). So a
-/// threaded call counts what the threads cost the calling thread (starting them, waiting for
-/// a shard one of them is running, stopping them) against what they saved it (their time
-/// running shards). When the cost is larger, the windows run on the calling thread alone for
-/// a while ([`Pacing::MIN_BACKOFF`], four times longer after each further loss, up to
-/// [`Pacing::MAX_BACKOFF`]); then threads are tried again, within a call too. Within a call
-/// threads cost little even under load, as no thread waits for a shard nobody has started
-/// ([`Handoff`]). The results do not depend on any of this.
+/// under load"). So a threaded call counts what the threads cost the calling thread (starting
+/// them, waiting for a shard one of them is running, stopping them) against what they saved
+/// it (their time running shards). When the cost is larger, the windows run on the calling
+/// thread alone for [`Pacing::PENALTY`] times the time lost (at most [`Pacing::MAX_BACKOFF`]),
+/// then threads are tried again, within a call too: trying costs about 2 % of the time, and a
+/// try that lost by chance on an idle machine (a thread slow to start: tens of microseconds)
+/// gives up threads for a few milliseconds only. Within a call threads cost little even under
+/// load, as no thread waits for a shard nobody has started ([`Handoff`]). The results do not
+/// depend on any of this.
 #[derive(Default)]
 struct Pacing {
     /// Until then, windows run on the calling thread alone.
     serial_until: Option<Instant>,
-    /// How long the last serial stretch lasted.
-    backoff: Duration,
 }
 
 impl Pacing {
-    const MIN_BACKOFF: Duration = Duration::from_millis(50);
+    /// After a loss, the windows run serially for this many times the time lost ...
+    const PENALTY: u32 = 50;
+    /// ... but at most this long.
     const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
     /// Whether windows run on threads at `now`.
@@ -440,15 +441,11 @@ impl Pacing {
         self.serial_until.is_none_or(|t| now >= t)
     }
 
-    /// Judges a threaded call at its end, `now`.
+    /// Judges a threaded call at its end, `now`: `cost` is what its threads cost the calling
+    /// thread, `saved` what they saved it.
     fn judge(&mut self, now: Instant, cost: Duration, saved: Duration) {
-        if cost <= saved {
-            self.backoff = Duration::ZERO;
-            self.serial_until = None;
-        } else {
-            self.backoff = (self.backoff * 4).clamp(Self::MIN_BACKOFF, Self::MAX_BACKOFF);
-            self.serial_until = Some(now + self.backoff);
-        }
+        self.serial_until =
+            (cost > saved).then(|| now + ((cost - saved) * Self::PENALTY).min(Self::MAX_BACKOFF));
     }
 }
 
