@@ -254,12 +254,14 @@ fn tiny_windows_on_more_threads_than_cores_complete_bit_identical() {
 
 /// Issue 14, item 4: `--threads 2` was 3-4x slower than one thread when anything else loaded
 /// the machine (the window hand-off spun and yielded, and every `run_until` call waited for
-/// its threads to get a core to start and to stop). With a busy thread per core competing,
-/// CUBA (1 s, in the 200 calls `exactlif run` makes) on two threads takes no longer than on
-/// one: median of 5 runs each, interleaved, with 10 % for the noise of a shared machine.
-/// Timing depends on the machine, so this runs by hand
-/// (`cargo test --release --test parallel -- --ignored --nocapture`); BENCHMARKS.md has the
-/// measurements.
+/// its threads to get a core to start and to stop): 13-16x with a busy loop per core. With a
+/// busy thread per core competing, CUBA (1 s, in the 200 calls `exactlif run` makes) on two
+/// threads takes about as long as on one: median of 15 runs each, interleaved, within 25 %.
+/// Not within less: running two shards on one thread (what two threads fall back to under
+/// load) costs 5-9 % over one shard, trying threads again about 3 %, and the ratio of the
+/// medians moved between 0.87 and 1.22 over 16 invocations (median 1.03; BENCHMARKS.md,
+/// "Threads under load"). Timing depends on the machine, so this runs by hand
+/// (`cargo test --release --test parallel -- --ignored --nocapture`).
 #[test]
 #[ignore = "timing: run by hand on an otherwise idle machine"]
 fn threads_do_not_lose_to_one_thread_under_load() {
@@ -279,7 +281,7 @@ fn threads_do_not_lose_to_one_thread_under_load() {
     };
     let _load = Load::new(cores());
     let (mut one, mut two) = (Vec::new(), Vec::new());
-    for round in 0..5 {
+    for round in 0..15 {
         // alternate which goes first
         if round % 2 == 0 {
             one.push(time(1));
@@ -296,7 +298,7 @@ fn threads_do_not_lose_to_one_thread_under_load() {
         two / one
     );
     assert!(
-        two <= 1.1 * one,
+        two <= 1.25 * one,
         "2 threads took {two:.3} s, 1 thread {one:.3} s (medians)"
     );
 }
