@@ -419,7 +419,7 @@ fn worker(own: usize, ctx: Ctx, handoff: &Handoff) {
 /// them, waiting for a shard one of them is running, stopping them) against what they saved
 /// it (their time running shards). When the cost is larger, the windows run on the calling
 /// thread alone for [`Pacing::PENALTY`] times the time lost (at most [`Pacing::MAX_BACKOFF`]),
-/// then threads are tried again, within a call too: trying costs about 2 % of the time, and a
+/// then threads are tried again, within a call too: trying costs 2-3 % of the time, and a
 /// try that lost by chance on an idle machine (a thread slow to start: tens of microseconds)
 /// gives up threads for a few milliseconds only. Within a call threads cost little even under
 /// load, as no thread waits for a shard nobody has started ([`Handoff`]). The results do not
