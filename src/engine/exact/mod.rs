@@ -60,7 +60,11 @@
 //! then the shards' spikes are merged in `(t, cell)` order — the order one shard would have
 //! emitted them — recorded, and turned into deliveries. Each cell sees the same events in the
 //! same order whatever the number of shards, so results are bit-identical for any thread count
-//! (`tests/parallel.rs`).
+//! (`tests/parallel.rs`). Nor do they depend on which thread runs a shard: a thread runs any
+//! shard no other has claimed yet, so a thread that has lost its core holds no window up;
+//! a thread with nothing to do spins briefly, then parks ([`Handoff`]); and when threads cost
+//! more than they save (other processes hold the cores), the windows run on the calling
+//! thread alone for a while ([`Pacing`]).
 
 mod cell;
 mod memory;
@@ -71,6 +75,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
 
 use ordered_float::OrderedFloat;
 
@@ -96,6 +102,11 @@ pub struct ExactEngine {
     started: bool,
     /// The cell that ran away, if one did: the engine stopped there ([`ExactEngine::run_until`]).
     halted: Option<RunawaySpike>,
+    /// Whether the windows run on threads now ([`Pacing`]).
+    pacing: Pacing,
+    /// The machine's cores (asked once: the answer takes tens of microseconds on Linux, which
+    /// reads it from the cgroup files).
+    cores: usize,
 }
 
 /// A window as the coordinating thread publishes it.
@@ -228,58 +239,215 @@ impl Exchange {
     }
 }
 
-/// The hand-off between the coordinating thread and the shards' threads: a window starts
-/// when `epoch` moves on, and is done when `done` counts every worker. Windows are short (a
-/// few microseconds of work on CUBA), so both sides spin briefly before yielding rather than
-/// sleeping on a condition variable, whose wake-up would cost more than the window. With more
-/// threads than cores a spinning thread would hold a core another thread needs, so then they
-/// yield at once.
-#[derive(Default)]
+/// The hand-off between the threads of a run, once per window.
+///
+/// The coordinating thread publishes a window by moving `epoch` on; then every thread claims
+/// shards, its own first, and runs them; the window is done when `done` counts every shard.
+/// A shard is claimed by raising its entry in `claimed` to the window's epoch, so each runs
+/// exactly once per window, on whichever thread claims it first: a thread that has lost its
+/// core to another process holds nobody up, the others run its shard. Which thread runs a
+/// shard changes nothing in the results (a shard's window depends only on the shard and the
+/// window).
+///
+/// A thread with nothing left to claim waits for the others ([`Waiter`]): it spins for a
+/// bounded time (windows are short, a few microseconds of work on CUBA, and waking a sleeping
+/// thread costs more), then parks, giving its core away, until the thread it waits for
+/// unparks it: the coordinating thread after publishing a window, the thread that finishes a
+/// window's last shard.
 struct Handoff {
+    /// The window being run; moved on by the coordinating thread when it publishes one.
     epoch: AtomicU64,
+    /// Per shard, the last epoch in which a thread claimed it.
+    claimed: Vec<AtomicU64>,
+    /// Shards finished in the current window.
     done: AtomicUsize,
+    /// Nanoseconds the workers have spent running shards (for [`Pacing`]).
+    helped_ns: AtomicU64,
+    /// Set when the run ends (also by a panic): the workers return.
     stop: AtomicBool,
-    /// Spins before yielding.
-    spins: u32,
+    /// Set by a worker that panics: the coordinating thread stops waiting for it.
+    failed: AtomicBool,
+    /// The coordinating thread (shard 0's).
+    coordinator: Thread,
+    /// The longest spin of a waiting thread ([`Waiter`]).
+    spin: Duration,
 }
 
+/// What every thread of a run needs to run a shard's window.
+type Ctx<'a> = (
+    &'a [Mutex<Shard>],
+    &'a [CellParams],
+    &'a RwLock<WindowSpec>,
+    &'a NetData,
+);
+
 impl Handoff {
-    /// Spins until `ready()` (at most `spins` times), then yields the core between tries.
-    fn wait_until(&self, ready: impl Fn() -> bool) {
-        let mut spins = 0u32;
-        while !ready() {
-            if spins < self.spins {
-                std::hint::spin_loop();
-                spins += 1;
+    /// The hand-off of `shards` shards on a machine of `cores` cores, coordinated by the
+    /// calling thread.
+    fn new(shards: usize, cores: usize) -> Self {
+        Handoff {
+            epoch: AtomicU64::new(0),
+            claimed: (0..shards).map(|_| AtomicU64::new(0)).collect(),
+            done: AtomicUsize::new(0),
+            helped_ns: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            coordinator: std::thread::current(),
+            spin: if shards <= cores {
+                Waiter::SPIN
             } else {
-                std::thread::yield_now();
+                Duration::ZERO
+            },
+        }
+    }
+
+    /// Claims and runs the shards of window `epoch` that no thread has claimed yet, shard
+    /// `own` first, then the following ones cyclically; unparks the coordinating thread if
+    /// one of them was the window's last. Returns the number run. A stale `epoch` (the
+    /// window is over) claims nothing: every shard has been claimed in it.
+    fn run_shards(&self, own: usize, epoch: u64, (shards, params, spec, net): Ctx) -> usize {
+        let n = shards.len();
+        let mut ran = 0;
+        for i in (own..n).chain(0..own) {
+            if self.claimed[i].fetch_max(epoch, Ordering::AcqRel) >= epoch {
+                continue;
+            }
+            {
+                let spec = spec.read().unwrap_or_else(|e| e.into_inner());
+                lock(&shards[i]).run_window(net, params, &spec.window());
+            }
+            ran += 1;
+            if self.done.fetch_add(1, Ordering::AcqRel) + 1 == n && own != 0 {
+                self.coordinator.unpark();
             }
         }
+        ran
     }
 }
 
-/// A worker thread: runs its shard on every window published until told to stop.
-fn worker(
-    shard: &Mutex<Shard>,
-    params: &[CellParams],
-    spec: &RwLock<WindowSpec>,
-    net: &NetData,
-    handoff: &Handoff,
-) {
+/// A thread's way of waiting: spin, then park.
+///
+/// It spins for at most [`Waiter::SPIN`] (about as long as the hand-off spun before it
+/// learnt to park), then parks. Each wait that ends parked halves the spin of the next, and a
+/// wait that ends while spinning restores it: when other processes hold the cores, the thread
+/// waited for has usually lost its own, and spinning would only take the core from a thread
+/// that has work (BENCHMARKS.md, "Threads under load", measures this). With more shards than
+/// cores a spinning thread would hold a core one of its own run needs, so then it parks at
+/// once (after a few spins).
+struct Waiter {
+    /// Spin at most this long before parking.
+    spin: Duration,
+    /// The longest spin: [`Waiter::SPIN`], or zero with more shards than cores.
+    max: Duration,
+}
+
+impl Waiter {
+    const SPIN: Duration = Duration::from_micros(50);
+
+    /// A waiter for one of the threads of `handoff`.
+    fn new(handoff: &Handoff) -> Self {
+        Waiter {
+            spin: handoff.spin,
+            max: handoff.spin,
+        }
+    }
+
+    /// Returns once `ready()`, checking it while spinning, then at every wake-up from
+    /// parking (the thread that makes it true unparks this one). Returns how long it waited.
+    fn wait_until(&mut self, ready: impl Fn() -> bool) -> Duration {
+        if ready() {
+            return Duration::ZERO;
+        }
+        let start = Instant::now();
+        loop {
+            for _ in 0..32 {
+                std::hint::spin_loop();
+                if ready() {
+                    self.spin = self.max;
+                    return start.elapsed();
+                }
+            }
+            if start.elapsed() >= self.spin {
+                break;
+            }
+        }
+        self.spin /= 2;
+        while !ready() {
+            std::thread::park();
+        }
+        start.elapsed()
+    }
+}
+
+/// A worker thread: runs shard `own` (and any other shard nobody has claimed yet) on every
+/// window published, until told to stop.
+fn worker(own: usize, ctx: Ctx, handoff: &Handoff) {
+    // tells the coordinating thread when this thread panics, so that it stops waiting
+    struct Failed<'a>(&'a Handoff);
+    impl Drop for Failed<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.failed.store(true, Ordering::Release);
+                self.0.coordinator.unpark();
+            }
+        }
+    }
+    let _failed = Failed(handoff);
+    let mut waiter = Waiter::new(handoff);
     let mut seen = 0;
     loop {
-        handoff.wait_until(|| {
+        waiter.wait_until(|| {
             handoff.epoch.load(Ordering::Acquire) != seen || handoff.stop.load(Ordering::Acquire)
         });
         if handoff.stop.load(Ordering::Acquire) {
             return;
         }
         seen = handoff.epoch.load(Ordering::Acquire);
-        {
-            let spec = spec.read().unwrap_or_else(|e| e.into_inner());
-            lock(shard).run_window(net, params, &spec.window());
+        let t = Instant::now();
+        if handoff.run_shards(own, seen, ctx) > 0 {
+            let ns = t.elapsed().as_nanos() as u64;
+            handoff.helped_ns.fetch_add(ns, Ordering::Relaxed);
         }
-        handoff.done.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Whether threads pay off on this machine now, judged from the last threaded `run_until`.
+///
+/// Each call starts its threads and stops them (they are scoped to the call). On an idle
+/// machine that costs tens of microseconds; when other processes hold the cores, a new thread
+/// may wait milliseconds for one, and so does the call that stops it, which made CUBA in the
+/// 200 calls of `exactlif run` slower on two threads than on one (BENCHMARKS.md, "Threads
+/// under load"). So a threaded call counts what the threads cost the calling thread (starting
+/// them, waiting for a shard one of them is running, stopping them) against what they saved
+/// it (their time running shards). When the cost is larger, the windows run on the calling
+/// thread alone for [`Pacing::PENALTY`] times the time lost (at most [`Pacing::MAX_BACKOFF`]),
+/// then threads are tried again, within a call too: trying costs 2-3 % of the time, and a
+/// try that lost by chance on an idle machine (a thread slow to start: tens of microseconds)
+/// gives up threads for a few milliseconds only. Within a call threads cost little even under
+/// load, as no thread waits for a shard nobody has started ([`Handoff`]). The results do not
+/// depend on any of this.
+#[derive(Default)]
+struct Pacing {
+    /// Until then, windows run on the calling thread alone.
+    serial_until: Option<Instant>,
+}
+
+impl Pacing {
+    /// After a loss, the windows run serially for this many times the time lost ...
+    const PENALTY: u32 = 50;
+    /// ... but at most this long.
+    const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+    /// Whether windows run on threads at `now`.
+    fn threads_at(&self, now: Instant) -> bool {
+        self.serial_until.is_none_or(|t| now >= t)
+    }
+
+    /// Judges a threaded call at its end, `now`: `cost` is what its threads cost the calling
+    /// thread, `saved` what they saved it.
+    fn judge(&mut self, now: Instant, cost: Duration, saved: Duration) {
+        self.serial_until =
+            (cost > saved).then(|| now + ((cost - saved) * Self::PENALTY).min(Self::MAX_BACKOFF));
     }
 }
 
@@ -293,11 +461,8 @@ impl ExactEngine {
     /// core), with the cells split into that many shards of about equal synaptic input. The
     /// results do not depend on the number of threads.
     pub fn with_threads(net: &NetData, threads: usize) -> Self {
-        let threads = if threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            threads
-        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = if threads == 0 { cores } else { threads };
         let n = net.n_cells();
         let mut params = Vec::new();
         let mut index: HashMap<[u64; 10], u32> = HashMap::new();
@@ -348,6 +513,8 @@ impl ExactEngine {
             },
             started: false,
             halted: None,
+            pacing: Pacing::default(),
+            cores,
         }
     }
 
@@ -492,26 +659,12 @@ impl ExactEngine {
         let last_tick = net.last_tick(t_stop);
         let (shards, params, spec, ex) =
             (&self.shards, &self.params, &self.spec, &mut self.exchange);
+        let ctx: Ctx = (shards, params, spec, net);
         let halted = if shards.len() == 1 {
-            loop {
-                let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
-                if ex
-                    .next_window(shards, &mut w, net, t_stop, last_tick)
-                    .is_none()
-                {
-                    break None;
-                }
-                lock(&shards[0]).run_window(net, params, &w.window());
-                if let Some(r) = first_runaway(shards) {
-                    break Some(r);
-                }
-                ex.collect(shards, net);
-                if w.closed {
-                    break None;
-                }
-            }
+            run_serial(ctx, ex, (t_stop, last_tick))
         } else {
-            run_threaded(shards, params, spec, ex, net, (t_stop, last_tick))
+            let pacing = (&mut self.pacing, self.cores);
+            run_threaded(ctx, ex, pacing, (t_stop, last_tick))
         };
         if let Some(r) = halted {
             self.halted = Some(r);
@@ -547,78 +700,133 @@ fn first_runaway(shards: &[Mutex<Shard>]) -> Option<RunawaySpike> {
         .min_by(|a, b| a.t.total_cmp(&b.t).then(a.cell.cmp(&b.cell)))
 }
 
-/// The window loop with shard 0 on the calling thread and every other shard on a thread of
-/// its own (scoped to this call). Returns the runaway cell that stopped it, if one did.
-fn run_threaded(
-    shards: &[Mutex<Shard>],
-    params: &[CellParams],
-    spec: &RwLock<WindowSpec>,
+/// The window loop with every shard on the calling thread. Returns the runaway cell that
+/// stopped it, if one did.
+fn run_serial(
+    (shards, params, spec, net): Ctx,
     ex: &mut Exchange,
-    net: &NetData,
     (t_stop, last_tick): (f64, u64),
 ) -> Option<RunawaySpike> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let handoff = Handoff {
-        spins: if shards.len() <= cores { 2000 } else { 0 },
-        ..Handoff::default()
-    };
-    let workers = shards.len() - 1;
+    loop {
+        let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
+        if ex
+            .next_window(shards, &mut w, net, t_stop, last_tick)
+            .is_none()
+        {
+            break None;
+        }
+        for s in shards {
+            lock(s).run_window(net, params, &w.window());
+        }
+        if let Some(r) = first_runaway(shards) {
+            break Some(r);
+        }
+        ex.collect(shards, net);
+        if w.closed {
+            break None;
+        }
+    }
+}
+
+/// The window loop with shard 0 on the calling thread and every other shard on a thread of
+/// its own (scoped to this call), handed off as [`Handoff`] says, once [`Pacing`] says
+/// threads pay off; until then the calling thread runs every shard. Returns the runaway cell
+/// that stopped it, if one did.
+fn run_threaded(
+    ctx: Ctx,
+    ex: &mut Exchange,
+    (pacing, cores): (&mut Pacing, usize),
+    (t_stop, last_tick): (f64, u64),
+) -> Option<RunawaySpike> {
+    let (shards, params, spec, net) = ctx;
+    let n = shards.len();
+    let handoff = Handoff::new(n, cores);
+    let mut waiter = Waiter::new(&handoff);
+    // what the threads have cost this thread; unparking them is not counted: when the
+    // woken thread takes this thread's core, it runs its shard meanwhile
+    let mut cost = Duration::ZERO;
+    let mut threads = false;
+    let mut loop_end = None;
+    let mut halted = None;
     std::thread::scope(|scope| {
         // tells the workers to stop when this closure ends, also by a panic (the scope waits
         // for them before it re-raises)
-        let _stop = StopOnDrop(&handoff);
-        let handles: Vec<_> = shards[1..]
-            .iter()
-            .enumerate()
-            .map(|(i, shard)| {
-                let handoff = &handoff;
-                std::thread::Builder::new()
-                    .name(format!("exactlif-shard-{}", i + 1))
-                    .spawn_scoped(scope, move || worker(shard, params, spec, net, handoff))
-                    .expect("a shard thread")
-            })
-            .collect();
+        let mut stop = StopOnDrop {
+            handoff: &handoff,
+            workers: Vec::new(),
+        };
         loop {
-            let closed = {
-                let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
-                if ex
-                    .next_window(shards, &mut w, net, t_stop, last_tick)
-                    .is_none()
-                {
-                    break None;
+            if !threads && pacing.threads_at(Instant::now()) {
+                let t = Instant::now();
+                for own in 1..n {
+                    let handoff = &handoff;
+                    let handle = std::thread::Builder::new()
+                        .name(format!("exactlif-shard-{own}"))
+                        .spawn_scoped(scope, move || worker(own, ctx, handoff))
+                        .expect("a shard thread");
+                    stop.workers.push(handle.thread().clone());
                 }
-                w.closed
-            };
-            handoff.done.store(0, Ordering::Release);
-            handoff.epoch.fetch_add(1, Ordering::AcqRel);
-            {
-                let w = spec.read().unwrap_or_else(|e| e.into_inner());
-                lock(&shards[0]).run_window(net, params, &w.window());
+                threads = true;
+                cost += t.elapsed();
             }
-            handoff.wait_until(|| {
-                handoff.done.load(Ordering::Acquire) == workers
-                    || handles.iter().any(|h| h.is_finished())
-            });
-            if handoff.done.load(Ordering::Acquire) != workers {
-                break None; // a shard thread panicked: the scope re-raises it
+            let mut w = spec.write().unwrap_or_else(|e| e.into_inner());
+            if ex
+                .next_window(shards, &mut w, net, t_stop, last_tick)
+                .is_none()
+            {
+                break;
+            }
+            let closed = w.closed;
+            if threads {
+                drop(w);
+                // no worker touches `done` before it claims a shard of the new epoch
+                handoff.done.store(0, Ordering::Relaxed);
+                let epoch = handoff.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+                stop.workers.iter().for_each(Thread::unpark);
+                handoff.run_shards(0, epoch, ctx);
+                cost += waiter.wait_until(|| {
+                    handoff.done.load(Ordering::Acquire) == n
+                        || handoff.failed.load(Ordering::Acquire)
+                });
+                if handoff.failed.load(Ordering::Acquire) {
+                    break; // a shard thread panicked: the scope re-raises it
+                }
+            } else {
+                for s in shards {
+                    lock(s).run_window(net, params, &w.window());
+                }
             }
             if let Some(r) = first_runaway(shards) {
-                break Some(r);
+                halted = Some(r);
+                break;
             }
             ex.collect(shards, net);
             if closed {
-                break None;
+                break;
             }
         }
-    })
+        loop_end = Some(Instant::now());
+    });
+    if let (true, Some(end)) = (threads, loop_end) {
+        // stopping the workers counts too
+        let now = Instant::now();
+        cost += now - end;
+        let saved = Duration::from_nanos(handoff.helped_ns.load(Ordering::Relaxed));
+        pacing.judge(now, cost, saved);
+    }
+    halted
 }
 
-/// Sets [`Handoff::stop`] when dropped.
-struct StopOnDrop<'a>(&'a Handoff);
+/// Sets [`Handoff::stop`] and wakes the workers when dropped.
+struct StopOnDrop<'a> {
+    handoff: &'a Handoff,
+    workers: Vec<Thread>,
+}
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.stop.store(true, Ordering::Release);
+        self.handoff.stop.store(true, Ordering::Release);
+        self.workers.iter().for_each(Thread::unpark);
     }
 }
 
