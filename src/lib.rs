@@ -79,7 +79,8 @@ pub mod plot;
 mod recording;
 mod threshold;
 
-pub use engine::{Backend, Runaway, Simulation, StateError, BACKENDS};
+pub use engine::comm::{Comm, Solo, ThreadRanks};
+pub use engine::{Backend, RankBalance, Runaway, Simulation, StateError, BACKENDS};
 pub use network::build::Diagnostic;
 pub use network::{
     human_bytes, suggest, BuildError, CellType, Connector, ConnectorParams, CurrentSource, Network,

@@ -240,6 +240,9 @@ pub struct Recorder {
     active: Vec<PopulationLayout>,
     /// Per population, per signal of `layout`, per cell: whether it is sampled now.
     sampled: Vec<Vec<Vec<bool>>>,
+    /// The cells whose samples this recorder holds (every cell, unless it is one rank's of a
+    /// simulation over several: [`Recorder::set_owned`]).
+    owned: std::ops::Range<u32>,
 }
 
 impl Recorder {
@@ -293,7 +296,48 @@ impl Recorder {
             pop_starts,
             samples,
             n_ticks: 0,
+            owned: 0..n_cells as u32,
         }
+    }
+
+    /// Holds the samples of the cells `owned` only (one rank's cells): the others' signals
+    /// stay empty until [`Recorder::absorb_samples`] fills them in.
+    pub fn set_owned(&mut self, owned: std::ops::Range<u32>) {
+        self.owned = owned;
+    }
+
+    /// The samples of the cells of `cells` (a subrange of the owned cells), in the order
+    /// population, signal, cell, tick: what [`Recorder::absorb_samples`] takes.
+    pub fn samples_of(&self, cells: std::ops::Range<u32>) -> Vec<f64> {
+        let mut out = Vec::new();
+        for (pi, p) in self.layout.iter().enumerate() {
+            for (si, (_, cs)) in p.signals.iter().enumerate() {
+                for (ci, &c) in cs.iter().enumerate() {
+                    if cells.contains(&(p.offset + c)) {
+                        out.extend_from_slice(&self.samples[pi][si][ci]);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Takes the samples of the cells `cells`, as [`Recorder::samples_of`] gave them on the
+    /// recorder that held them (another rank's, with the same layout and ticks).
+    pub fn absorb_samples(&mut self, cells: std::ops::Range<u32>, values: &[f64]) {
+        let n = self.n_ticks as usize;
+        let mut at = 0;
+        for (pi, p) in self.layout.iter().enumerate() {
+            for (si, (_, cs)) in p.signals.iter().enumerate() {
+                for (ci, &c) in cs.iter().enumerate() {
+                    if cells.contains(&(p.offset + c)) {
+                        self.samples[pi][si][ci] = values[at..at + n].to_vec();
+                        at += n;
+                    }
+                }
+            }
+        }
+        assert_eq!(at, values.len(), "samples of the same layout and ticks");
     }
 
     /// The population layout: everything recorded since the start.
@@ -358,7 +402,9 @@ impl Recorder {
                         let j = old_cells.iter().position(|x| x == c)?;
                         Some(std::mem::take(&mut self.samples[pi][i][j]))
                     });
-                    values.push(kept.unwrap_or_else(|| vec![f64::NAN; n]));
+                    let g = old.offset + c;
+                    let fresh = if self.owned.contains(&g) { n } else { 0 };
+                    values.push(kept.unwrap_or_else(|| vec![f64::NAN; fresh]));
                     on.push(now.is_some_and(|cs| cs.contains(c)));
                 }
                 signals.push((var, cells));
@@ -433,6 +479,9 @@ impl Recorder {
         for (pi, p) in self.layout.iter().enumerate() {
             for (si, (var, cells)) in p.signals.iter().enumerate() {
                 for (ci, &c) in cells.iter().enumerate() {
+                    if !self.owned.contains(&(p.offset + c)) {
+                        continue;
+                    }
                     if !self.sampled[pi][si][ci] {
                         self.samples[pi][si][ci].push(f64::NAN);
                         continue;
@@ -457,11 +506,12 @@ impl Recorder {
 
     /// Clears everything recorded (for `reset`).
     pub fn clear(&mut self) {
-        let fresh = Recorder::new(
+        let mut fresh = Recorder::new(
             std::mem::take(&mut self.active),
             self.spike_slot.len(),
             self.timestep,
         );
+        fresh.owned = self.owned.clone();
         *self = fresh;
     }
 

@@ -2,11 +2,13 @@
 //! All of them run the same flat, validated network description, [`NetData`], built by
 //! [`crate::network`], and fill the same [`Recorder`].
 
+pub(crate) mod comm;
 pub(crate) mod exact;
 pub(crate) mod grid;
 mod propagators;
 mod simulation;
 
+pub use exact::RankBalance;
 pub use simulation::{Runaway, Simulation, StateError};
 
 use rand_distr::{Distribution, Exp};
@@ -216,6 +218,66 @@ impl NetData {
     /// Index of the last tick of a run ending at `t_stop`: `round(t_stop / timestep)`.
     pub fn last_tick(&self, t_stop: f64) -> u64 {
         (t_stop / self.timestep).round() as u64
+    }
+
+    /// This network with only the synapses onto `cells` (what one rank of a simulation over
+    /// several needs): the delay groups left without a synapse are dropped; everything per
+    /// cell is kept. The synapses keep their order.
+    pub fn part(&self, cells: std::ops::Range<u32>) -> NetData {
+        let n = self.n_cells();
+        let mut group_offsets = Vec::with_capacity(n + 1);
+        let (mut group_delay, mut syn_offsets) = (Vec::new(), vec![0u32]);
+        let (mut syn_target, mut syn_weight) = (Vec::new(), Vec::new());
+        group_offsets.push(0u32);
+        for g in 0..n {
+            for k in self.group_offsets[g] as usize..self.group_offsets[g + 1] as usize {
+                let before = syn_target.len();
+                for s in self.syn_offsets[k] as usize..self.syn_offsets[k + 1] as usize {
+                    let t = self.syn_target[s];
+                    if cells.contains(&(t & !INHIBITORY_BIT)) {
+                        syn_target.push(t);
+                        syn_weight.push(self.syn_weight[s]);
+                    }
+                }
+                if syn_target.len() > before {
+                    group_delay.push(self.group_delay[k]);
+                    syn_offsets.push(syn_target.len() as u32);
+                }
+            }
+            group_offsets.push(group_delay.len() as u32);
+        }
+        NetData {
+            group_offsets,
+            group_delay,
+            syn_offsets,
+            syn_target,
+            syn_weight,
+            ..self.clone_cells()
+        }
+    }
+
+    /// Everything per cell, without synapses.
+    fn clone_cells(&self) -> NetData {
+        NetData {
+            timestep: self.timestep,
+            min_delay: self.min_delay,
+            seed: self.seed,
+            kinds: self.kinds.clone(),
+            params: self.params.clone(),
+            init: self.init.clone(),
+            array_ranges: self.array_ranges.clone(),
+            array_times: self.array_times.clone(),
+            poisson: self.poisson.clone(),
+            current_switches: self.current_switches.clone(),
+            drives: self.drives.clone(),
+            group_offsets: Vec::new(),
+            group_delay: Vec::new(),
+            syn_offsets: Vec::new(),
+            syn_target: Vec::new(),
+            syn_weight: Vec::new(),
+            layout: self.layout.clone(),
+            receives_input: self.receives_input.clone(),
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 
 use std::time::Instant;
 
-use super::exact::ExactEngine;
+use super::comm::Comm;
+use super::exact::{ExactEngine, RankBalance};
 use super::grid::{Scheme, StepEngine};
 use super::{shortest_interval, Backend, CellChange, NetData, RunawaySpike, Switch};
 use crate::model::ac_drive::Drive;
@@ -186,6 +187,24 @@ pub(crate) trait Engine: Send {
     fn replace_spike_arrays(&mut self, net: &NetData);
     /// Records what `net.layout` says from the current time on.
     fn replace_recording(&mut self, net: &NetData);
+    /// With several ranks, brings the recordings to rank 0 (every rank must call it).
+    fn gather(&self) -> Gathered {
+        Gathered::Alone
+    }
+    /// With several ranks, how evenly their work was spread.
+    fn rank_balance(&self) -> Option<RankBalance> {
+        None
+    }
+}
+
+/// What [`Engine::gather`] gives.
+pub(crate) enum Gathered {
+    /// One rank: its own recorder is everything.
+    Alone,
+    /// Rank 0 of several: the whole network's recorder and counters.
+    Root(Box<Recorder>, EventCounts),
+    /// Another rank: rank 0 has everything.
+    Other,
 }
 
 impl Engine for ExactEngine {
@@ -205,7 +224,7 @@ impl Engine for ExactEngine {
         ExactEngine::counts(self)
     }
     fn set_threads(&mut self, net: &NetData, threads: usize) -> usize {
-        *self = ExactEngine::with_threads(net, threads);
+        *self = self.rebuilt(net, threads);
         self.threads()
     }
     fn state_now(&self, g: u32) -> State {
@@ -222,6 +241,18 @@ impl Engine for ExactEngine {
     }
     fn replace_recording(&mut self, net: &NetData) {
         ExactEngine::replace_recording(self, net)
+    }
+    fn gather(&self) -> Gathered {
+        if self.rank_balance().is_none() {
+            return Gathered::Alone;
+        }
+        match ExactEngine::gather(self) {
+            Some((rec, counts)) => Gathered::Root(Box::new(rec), counts),
+            None => Gathered::Other,
+        }
+    }
+    fn rank_balance(&self) -> Option<RankBalance> {
+        ExactEngine::rank_balance(self)
     }
 }
 
@@ -650,15 +681,54 @@ impl Simulation {
     }
 
     /// Everything recorded so far (PyNN's `get_data`); `backend` names the backend.
+    ///
+    /// On a rank of a simulation over several ([`crate::Network::build_rank`]) every rank must
+    /// call it: rank 0 gets the whole network's data, the other ranks their own cells' samples
+    /// only (rank 0 records the spikes).
     pub fn get_data(&self) -> DataBlock {
-        self.engine.recorder().data_block(
-            self.backend.name(),
-            self.net.seed,
-            self.time(),
-            self.engine.counts(),
-            self.wall_time_s,
-            self.build_time_s,
-        )
+        let block = |rec: &Recorder, counts| {
+            rec.data_block(
+                self.backend.name(),
+                self.net.seed,
+                self.time(),
+                counts,
+                self.wall_time_s,
+                self.build_time_s,
+            )
+        };
+        match self.engine.gather() {
+            Gathered::Root(rec, counts) => block(&rec, counts),
+            Gathered::Alone | Gathered::Other => {
+                block(self.engine.recorder(), self.engine.counts())
+            }
+        }
+    }
+
+    /// On a rank of a simulation over several, how evenly the ranks' work was spread so far
+    /// (the same on every rank); `None` otherwise.
+    pub fn rank_balance(&self) -> Option<RankBalance> {
+        self.engine.rank_balance()
+    }
+
+    /// The rank of a simulation over several: this rank's simulation at t = 0 of `net` (which
+    /// holds at least the synapses onto `cells`), running the cells `cells` on `threads`
+    /// threads and exchanging spikes through `comm` ([`ExactEngine::for_rank`]).
+    pub(crate) fn for_rank(
+        net: NetData,
+        cells: std::ops::Range<u32>,
+        threads: usize,
+        comm: std::sync::Arc<dyn Comm>,
+        build_time_s: f64,
+    ) -> Self {
+        let engine = ExactEngine::for_rank(&net, cells, threads, comm);
+        Simulation {
+            net,
+            engine: Box::new(engine),
+            backend: Backend::Exact,
+            build_time_s,
+            wall_time_s: 0.0,
+            runaway: None,
+        }
     }
 }
 

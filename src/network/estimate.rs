@@ -113,7 +113,7 @@ fn human_count(x: f64) -> String {
 
 /// The mean of a value over its cells where it can be known without drawing: a number, or
 /// the mean of a list. `None` for a distribution.
-fn mean_of(v: &Value) -> Option<f64> {
+pub(super) fn mean_of(v: &Value) -> Option<f64> {
     match v {
         Value::Scalar(x) => Some(*x),
         Value::PerCell(xs) if !xs.is_empty() => Some(xs.iter().sum::<f64>() / xs.len() as f64),

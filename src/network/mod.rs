@@ -20,6 +20,7 @@
 pub(crate) mod build;
 pub(crate) mod connectors;
 pub(crate) mod estimate;
+pub(crate) mod partition;
 pub(crate) mod random;
 
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,10 @@ use std::path::Path;
 use exactlif::internals::ExactEngine;
 use exactlif::internals::NetData;
 use exactlif::io::model_file::load_model;
-use exactlif::{DataBlock, EventCounts, Simulation};
+use exactlif::{
+    CellType, Connector, CurrentSource, DataBlock, EventCounts, Network, RandomDistribution as RD,
+    Receptor, Setup, Simulation, SpikeTimes, StaticSynapse, Var,
+};
 
 /// The solver's iteration caps are bug traps (a `debug_assert`, compiled out in release, plus a
 /// counter): every run of the test suite asserts that its counter stayed 0.
@@ -121,4 +124,120 @@ pub fn reversed_groups(net: &NetData) -> NetData {
         r.syn_weight[g].reverse();
     }
     r
+}
+
+/// A network with every event kind at once: spike-source arrays with simultaneous spikes,
+/// Poisson sources, a step current and a DC source switching mid-run, random off-grid delays
+/// and weights, a FromListConnector with duplicate pairs, recorded v, isyn_exc and isyn_inh.
+pub fn every_event_kind() -> Network {
+    let mut net = Network::new(Setup {
+        timestep: 0.1,
+        seed: 7,
+        min_delay: Some(0.5),
+    });
+    let arr = net.create("arr", 6, CellType::SpikeSourceArray).unwrap();
+    net.set_spike_times(
+        &arr,
+        SpikeTimes::PerCell(
+            (0..6)
+                .map(|i| {
+                    (0..40)
+                        .map(|k| 2.0 + 5.0 * k as f64 + (i % 2) as f64 * 0.5)
+                        .collect()
+                })
+                .collect(),
+        ),
+    )
+    .unwrap();
+    let noise = net
+        .create("noise", 20, CellType::SpikeSourcePoisson)
+        .unwrap();
+    net.set(&noise, "rate", 50.0).unwrap();
+    let cells = net.create("cells", 60, CellType::IfCurrExp).unwrap();
+    net.set(&cells, "tau_syn_I", 8.0).unwrap();
+    net.set(&cells, "tau_refrac", 1.5).unwrap();
+    net.set(
+        &cells,
+        "tau_m",
+        RD::Uniform {
+            low: 8.0,
+            high: 25.0,
+        },
+    )
+    .unwrap();
+    net.initialize(
+        &cells,
+        "v",
+        RD::Uniform {
+            low: -65.0,
+            high: -52.0,
+        },
+    )
+    .unwrap();
+    let delay = RD::Uniform {
+        low: 0.5,
+        high: 3.0,
+    };
+    let exc = |net: &mut Network, pre, w: f64, label| {
+        net.connect(
+            pre,
+            cells,
+            Connector::FixedProbability {
+                p_connect: 0.3,
+                allow_self_connections: false,
+            },
+            StaticSynapse::new(
+                RD::Uniform {
+                    low: 0.5 * w,
+                    high: w,
+                },
+                delay.clone(),
+            ),
+            Receptor::Excitatory,
+            Some(label),
+        )
+        .unwrap();
+    };
+    exc(&mut net, &noise, 0.6, "noise");
+    exc(&mut net, &arr, 0.8, "arr");
+    exc(&mut net, &cells, 0.3, "rec_e");
+    net.connect(
+        cells.slice(40..60),
+        cells,
+        Connector::FromList {
+            conn_list: (0..20u32)
+                .flat_map(|i| {
+                    [
+                        (i, (i * 7) % 60, None, None),
+                        (i, (i * 7) % 60, Some(-0.4), Some(0.75)),
+                    ]
+                })
+                .collect(),
+        },
+        StaticSynapse::new(-0.8, 0.5),
+        Receptor::Inhibitory,
+        Some("rec_i"),
+    )
+    .unwrap();
+    net.inject(
+        CurrentSource::Step {
+            times: vec![20.0, 60.0, 61.5, 150.0],
+            amplitudes: vec![0.6, 0.1, 0.9, 0.0],
+        },
+        cells.slice(0..30),
+    )
+    .unwrap();
+    net.inject(
+        CurrentSource::Dc {
+            amplitude: 0.4,
+            start: 33.3,
+            stop: 120.0,
+        },
+        cells.slice(25..60),
+    )
+    .unwrap();
+    net.record(cells, &[Var::Spikes, Var::V, Var::IsynExc, Var::IsynInh])
+        .unwrap();
+    net.record(arr, &[Var::Spikes]).unwrap();
+    net
 }

@@ -73,8 +73,9 @@ mod shard;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -82,6 +83,7 @@ use ordered_float::OrderedFloat;
 
 use self::cell::CellParams;
 use self::shard::{Delivery, Shard, Window};
+use super::comm::Comm;
 use super::{CellChange, NetData, RunawaySpike};
 use crate::model::if_curr_exp::State;
 use crate::recording::{EventCounts, Recorder};
@@ -141,6 +143,129 @@ struct Exchange {
     /// (`(u32::MAX, _)` for cells not sampled; empty if nothing is sampled).
     sample_slot: Vec<(u32, u32)>,
     recorder: Recorder,
+    /// With several ranks, this rank's side of the exchange ([`ExactEngine::for_rank`]).
+    rank: Option<RankPart>,
+}
+
+/// One rank's part of a simulation over several ranks: its cells, and how it talks to the
+/// others ([`Comm`]).
+struct RankPart {
+    comm: Arc<dyn Comm>,
+    /// This rank's cells.
+    cells: Range<u32>,
+    /// Scratch of the exchange: this rank's message, everyone's, and their lengths.
+    mine: Vec<u64>,
+    all: Vec<u64>,
+    lens: Vec<usize>,
+    /// When this rank's current window began (after the window's start was agreed).
+    window_began: Option<Instant>,
+    /// The load balance so far ([`RankBalance`]).
+    balance: RankBalance,
+}
+
+/// How evenly the ranks' work was spread, over the windows so far: each window, every rank
+/// reports the time it spent running its shards (from the window's start to the exchange);
+/// the slowest rank sets the pace, so `sum over windows of the slowest rank's time` against
+/// `sum of the mean rank's time` is the imbalance (1: perfect; 1.25: a quarter of the time the
+/// ranks wait for the slowest). Every rank holds the same figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RankBalance {
+    /// Windows exchanged.
+    pub windows: u64,
+    /// Sum over windows of the slowest rank's compute time (s).
+    pub slowest_s: f64,
+    /// Sum over windows of the mean rank's compute time (s).
+    pub mean_s: f64,
+}
+
+impl RankBalance {
+    /// `slowest_s / mean_s` (1 with no windows).
+    pub fn imbalance(&self) -> f64 {
+        if self.mean_s > 0.0 {
+            self.slowest_s / self.mean_s
+        } else {
+            1.0
+        }
+    }
+}
+
+/// A rank's message after a window: `[compute time (ns), spike count, runaway flag, runaway
+/// (5 words, if the flag is 1), spikes (time bits, cell) ...]`, the spikes of its shards in
+/// shard order.
+fn encode_window(
+    shards: &[Mutex<Shard>],
+    compute_ns: u64,
+    runaway: Option<RunawaySpike>,
+    out: &mut Vec<u64>,
+) {
+    out.clear();
+    out.extend_from_slice(&[compute_ns, 0]);
+    match runaway {
+        Some(r) => out.extend_from_slice(&[
+            1,
+            r.cell as u64,
+            r.t.to_bits(),
+            r.interval.to_bits(),
+            r.v_inf.to_bits(),
+            r.isyn_exc.to_bits(),
+        ]),
+        None => out.push(0),
+    }
+    let mut n = 0;
+    for s in shards {
+        let s = lock(s);
+        n += s.spikes.len();
+        for &(t, g) in &s.spikes {
+            out.extend_from_slice(&[t.to_bits(), g as u64]);
+        }
+    }
+    out[1] = n as u64;
+}
+
+/// The ranks' messages of [`encode_window`], concatenated (`lens`: each one's length): their
+/// spikes, appended to `spikes`, and the first of their runaway cells by `(t, cell)`; their
+/// compute times are added to `balance`.
+fn decode_windows(
+    all: &[u64],
+    lens: &[usize],
+    spikes: &mut Vec<(f64, u32)>,
+    balance: &mut RankBalance,
+) -> Option<RunawaySpike> {
+    let mut runaway: Option<RunawaySpike> = None;
+    let mut at = 0;
+    let (mut slowest, mut sum) = (0u64, 0u64);
+    for &len in lens {
+        let m = &all[at..at + len];
+        at += len;
+        slowest = slowest.max(m[0]);
+        sum += m[0];
+        let m = &m[1..];
+        let n = m[0] as usize;
+        let mut i = 2;
+        if m[1] == 1 {
+            let r = RunawaySpike {
+                cell: m[2] as u32,
+                t: f64::from_bits(m[3]),
+                interval: f64::from_bits(m[4]),
+                v_inf: f64::from_bits(m[5]),
+                isyn_exc: f64::from_bits(m[6]),
+            };
+            if runaway.is_none_or(|q| r.t.total_cmp(&q.t).then(r.cell.cmp(&q.cell)).is_lt()) {
+                runaway = Some(r);
+            }
+            i = 7;
+        }
+        debug_assert_eq!(m.len(), i + 2 * n);
+        spikes.extend(
+            m[i..]
+                .chunks_exact(2)
+                .map(|w| (f64::from_bits(w[0]), w[1] as u32)),
+        );
+    }
+    balance.windows += 1;
+    balance.slowest_s += slowest as f64 * 1e-9;
+    balance.mean_s += sum as f64 * 1e-9 / lens.len() as f64;
+    runaway
 }
 
 /// Locks a shard. Only one thread ever works on a shard at a time, so this never waits; a
@@ -166,8 +291,17 @@ impl Exchange {
             .iter()
             .filter_map(|s| lock(s).next_time())
             .chain(del)
-            .min_by(f64::total_cmp)
-            .filter(|&t| t <= t_stop)?;
+            .min_by(f64::total_cmp);
+        // with several ranks, every rank starts the window at the earliest of them all
+        let start = match &mut self.rank {
+            Some(r) => {
+                let start = r.comm.all_min(start.unwrap_or(f64::INFINITY));
+                r.window_began = Some(Instant::now());
+                Some(start)
+            }
+            None => start,
+        }
+        .filter(|&t| t <= t_stop)?;
         let end = start + net.min_delay;
         let (end, closed) = if end > t_stop {
             (t_stop, true)
@@ -189,9 +323,34 @@ impl Exchange {
         Some(())
     }
 
-    /// After a window: records the samples of its ticks and its spikes (merged across shards
-    /// in `(t, cell)` order) and queues the deliveries of those spikes.
-    fn collect(&mut self, shards: &[Mutex<Shard>], net: &NetData) {
+    /// After a window: the runaway cell that stops the run, if any (the first by `(t, cell)`
+    /// over the shards, and over the ranks); otherwise records the samples of the window's
+    /// ticks and its spikes (merged across shards and ranks in `(t, cell)` order) and queues
+    /// the deliveries of those spikes.
+    fn finish_window(&mut self, shards: &[Mutex<Shard>], net: &NetData) -> Option<RunawaySpike> {
+        let runaway = first_runaway(shards);
+        self.merged.clear();
+        let mut sort = shards.len() > 1;
+        if let Some(r) = &mut self.rank {
+            let compute = r
+                .window_began
+                .take()
+                .map_or(0, |t| t.elapsed().as_nanos() as u64);
+            encode_window(shards, compute, runaway, &mut r.mine);
+            r.comm.all_gather(&r.mine, &mut r.all, &mut r.lens);
+            let runaway = decode_windows(&r.all, &r.lens, &mut self.merged, &mut r.balance);
+            if let Some(runaway) = runaway {
+                return Some(runaway);
+            }
+            sort |= r.lens.len() > 1;
+        } else {
+            if runaway.is_some() {
+                return runaway;
+            }
+            for s in shards {
+                self.merged.extend_from_slice(&lock(s).spikes);
+            }
+        }
         let ticks = lock(&shards[0]).ticks;
         debug_assert!(shards.iter().all(|s| lock(s).ticks == ticks));
         if self.recorder.samples_anything() {
@@ -208,11 +367,7 @@ impl Exchange {
         } else {
             (0..ticks).for_each(|_| self.recorder.skip_tick());
         }
-        self.merged.clear();
-        for s in shards {
-            self.merged.extend_from_slice(&lock(s).spikes);
-        }
-        if shards.len() > 1 {
+        if sort {
             self.merged
                 .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         }
@@ -225,8 +380,12 @@ impl Exchange {
             touched ^= net.group_delay.get(k).map_or(0, |d| d.to_bits());
         }
         std::hint::black_box(touched);
+        // with several ranks, every rank has every spike; rank 0 records them
+        let records = self.rank.as_ref().is_none_or(|r| r.comm.rank() == 0);
         for &(t, g) in &self.merged {
-            self.recorder.spike(g, t);
+            if records {
+                self.recorder.spike(g, t);
+            }
             let gi = g as usize;
             for k in net.group_offsets[gi]..net.group_offsets[gi + 1] {
                 self.deliveries.push(Reverse((
@@ -236,6 +395,7 @@ impl Exchange {
                 )));
             }
         }
+        None
     }
 }
 
@@ -461,6 +621,37 @@ impl ExactEngine {
     /// core), with the cells split into that many shards of about equal synaptic input. The
     /// results do not depend on the number of threads.
     pub fn with_threads(net: &NetData, threads: usize) -> Self {
+        Self::build(net, 0..net.n_cells() as u32, threads, None)
+    }
+
+    /// A new engine at t = 0 for rank `comm.rank()` of a simulation over `comm.size()` ranks,
+    /// which runs the cells `cells` (a contiguous range; the ranks' ranges, in rank order, cover
+    /// every cell) on `threads` threads (`0`: one per core). `net` needs to hold only the
+    /// synapses onto `cells` (`NetData::part`); everything per cell must be the whole network's.
+    ///
+    /// Every rank must make the same calls (`run_until` with the same times, `reset`); each
+    /// call exchanges with the other ranks. Rank 0 records every spike; each rank samples its
+    /// own cells ([`ExactEngine::gather`] brings the samples to rank 0). The results are those
+    /// of one engine over the whole network, bit for bit, for any number of ranks and threads.
+    pub fn for_rank(net: &NetData, cells: Range<u32>, threads: usize, comm: Arc<dyn Comm>) -> Self {
+        Self::build(net, cells, threads, Some(comm))
+    }
+
+    /// A new engine at t = 0 like this one (the same rank of the same ranks, if it is one),
+    /// on `threads` threads.
+    pub fn rebuilt(&self, net: &NetData, threads: usize) -> Self {
+        match &self.exchange.rank {
+            Some(r) => Self::build(net, r.cells.clone(), threads, Some(Arc::clone(&r.comm))),
+            None => Self::with_threads(net, threads),
+        }
+    }
+
+    fn build(
+        net: &NetData,
+        cells: Range<u32>,
+        threads: usize,
+        comm: Option<Arc<dyn Comm>>,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = if threads == 0 { cores } else { threads };
         let n = net.n_cells();
@@ -488,7 +679,8 @@ impl ExactEngine {
             .collect();
         sampled.sort_unstable();
         sampled.dedup();
-        let bounds = shard_bounds(net, threads.min(n.max(1)));
+        let own = cells.len();
+        let bounds = shard_bounds(net, cells.clone(), threads.min(own.max(1)));
         let sorted = targets_sorted(net);
         let shards: Vec<Shard> = bounds
             .windows(2)
@@ -509,7 +701,20 @@ impl ExactEngine {
                 deliveries: BinaryHeap::new(),
                 merged: Vec::new(),
                 sample_slot,
-                recorder: net.recorder(),
+                recorder: {
+                    let mut rec = net.recorder();
+                    rec.set_owned(cells.clone());
+                    rec
+                },
+                rank: comm.map(|comm| RankPart {
+                    comm,
+                    cells,
+                    mine: Vec::new(),
+                    all: Vec::new(),
+                    lens: Vec::new(),
+                    window_began: None,
+                    balance: RankBalance::default(),
+                }),
             },
             started: false,
             halted: None,
@@ -523,9 +728,55 @@ impl ExactEngine {
         self.shards.len()
     }
 
-    /// The recorded data.
+    /// The recorded data (with several ranks, this rank's: see [`ExactEngine::gather`]).
     pub fn recorder(&self) -> &Recorder {
         &self.exchange.recorder
+    }
+
+    /// With several ranks ([`ExactEngine::for_rank`]), brings every rank's samples and work
+    /// counters to rank 0: `Some` whole-network recorder and counters there, `None` on the
+    /// other ranks. Every rank must call it. With one rank, `Some` copy of its own.
+    pub fn gather(&self) -> Option<(Recorder, EventCounts)> {
+        let counts = self.counts();
+        let Some(r) = &self.exchange.rank else {
+            return Some((self.exchange.recorder.clone(), counts));
+        };
+        // [4 counters, cells.start, cells.end, samples (f64 bits) ...], little-endian u64s
+        let mut words = vec![
+            counts.synaptic_inputs,
+            counts.spikes,
+            counts.predictions,
+            counts.solver_cap_hits,
+            r.cells.start as u64,
+            r.cells.end as u64,
+        ];
+        let samples = self.exchange.recorder.samples_of(r.cells.clone());
+        words.extend(samples.iter().map(|x| x.to_bits()));
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let parts = r.comm.gather_to_root(&bytes)?;
+        let mut rec = self.exchange.recorder.clone();
+        let mut total = EventCounts::default();
+        for (rank, part) in parts.iter().enumerate() {
+            let w: Vec<u64> = part
+                .chunks_exact(8)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+                .collect();
+            total.synaptic_inputs += w[0];
+            total.spikes += w[1];
+            total.predictions += w[2];
+            total.solver_cap_hits += w[3];
+            if rank != 0 {
+                let values: Vec<f64> = w[6..].iter().map(|&b| f64::from_bits(b)).collect();
+                rec.absorb_samples(w[4] as u32..w[5] as u32, &values);
+            }
+        }
+        Some((rec, total))
+    }
+
+    /// With several ranks, how evenly their work was spread so far ([`RankBalance`]; the same
+    /// on every rank); `None` with one.
+    pub fn rank_balance(&self) -> Option<RankBalance> {
+        self.exchange.rank.as_ref().map(|r| r.balance)
     }
 
     /// Returns to t = 0 with the same network (and the same random streams).
@@ -718,10 +969,9 @@ fn run_serial(
         for s in shards {
             lock(s).run_window(net, params, &w.window());
         }
-        if let Some(r) = first_runaway(shards) {
+        if let Some(r) = ex.finish_window(shards, net) {
             break Some(r);
         }
-        ex.collect(shards, net);
         if w.closed {
             break None;
         }
@@ -796,11 +1046,10 @@ fn run_threaded(
                     lock(s).run_window(net, params, &w.window());
                 }
             }
-            if let Some(r) = first_runaway(shards) {
+            if let Some(r) = ex.finish_window(shards, net) {
                 halted = Some(r);
                 break;
             }
-            ex.collect(shards, net);
             if closed {
                 break;
             }
@@ -833,26 +1082,29 @@ impl Drop for StopOnDrop<'_> {
 /// Splits the cells into `n` contiguous ranges of about equal work, the work of a cell being
 /// its synaptic in-degree plus one. Returns the boundaries (`n + 1` of them unless cells are
 /// fewer than shards).
-fn shard_bounds(net: &NetData, n: usize) -> Vec<u32> {
-    let cells = net.n_cells();
+fn shard_bounds(net: &NetData, cells: Range<u32>, n: usize) -> Vec<u32> {
+    let lo = cells.start;
     if n <= 1 {
-        return vec![0, cells as u32];
+        return vec![lo, cells.end];
     }
-    let mut work = vec![1u64; cells];
+    let mut work = vec![1u64; cells.len()];
     for &t in &net.syn_target {
-        work[(t & !super::INHIBITORY_BIT) as usize] += 1;
+        let g = t & !super::INHIBITORY_BIT;
+        if cells.contains(&g) {
+            work[(g - lo) as usize] += 1;
+        }
     }
     let total: u64 = work.iter().sum();
-    let mut bounds = vec![0u32];
+    let mut bounds = vec![lo];
     let mut acc = 0u64;
-    for (g, w) in work.iter().enumerate() {
+    for (i, w) in work.iter().enumerate() {
         acc += w;
         let next = bounds.len() as u64;
         if next < n as u64 && acc * n as u64 >= total * next {
-            bounds.push(g as u32 + 1);
+            bounds.push(lo + i as u32 + 1);
         }
     }
-    bounds.push(cells as u32);
+    bounds.push(cells.end);
     bounds.dedup();
     bounds
 }

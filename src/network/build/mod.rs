@@ -10,6 +10,7 @@
 use std::time::Instant;
 
 use super::{BuildError, CellType, Network, Setup};
+use crate::engine::comm::Comm;
 use crate::engine::Simulation;
 use crate::engine::{Backend, NetData, INHIBITORY_BIT};
 
@@ -268,6 +269,57 @@ impl Network {
     /// Builds the network and returns a simulation at t = 0 on the exact backend.
     pub fn build(&self) -> Result<Simulation, BuildError> {
         self.build_with(Backend::Exact)
+    }
+
+    /// Builds rank `comm.rank()` of a simulation over `comm.size()` ranks on the exact
+    /// backend, its windows on `threads` threads (`0`: one per core): the rank runs the cells
+    /// [`Network::partition`] gives it for a run of `duration_ms` (which only weighs the
+    /// division), and holds only the synapses onto them. Every rank of `comm` must build the
+    /// same network and then make the same calls; the results are those of one process, bit
+    /// for bit, for any number of ranks and threads.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Network, Setup, ThreadRanks, Var};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let cells = net.create("cells", 10, CellType::IfCurrExp)?;
+    /// net.set(&cells, "i_offset", 1.0)?;
+    /// net.record(cells, &[Var::Spikes, Var::V])?;
+    /// let whole = { let mut sim = net.build()?; sim.run(50.0); sim.get_data() };
+    /// let ranks = ThreadRanks::new(3);
+    /// let blocks: Vec<_> = std::thread::scope(|s| {
+    ///     let runs: Vec<_> = ranks.into_iter().map(|comm| {
+    ///         let net = &net;
+    ///         s.spawn(move || {
+    ///             let mut sim = net.build_rank(std::sync::Arc::new(comm), 1, 50.0).unwrap();
+    ///             sim.run(50.0);
+    ///             sim.get_data()
+    ///         })
+    ///     }).collect();
+    ///     runs.into_iter().map(|h| h.join().unwrap()).collect()
+    /// });
+    /// assert_eq!(blocks[0].populations, whole.populations); // rank 0 has everything
+    /// # Ok::<(), exactlif::BuildError>(())
+    /// ```
+    pub fn build_rank(
+        &self,
+        comm: std::sync::Arc<dyn Comm>,
+        threads: usize,
+        duration_ms: f64,
+    ) -> Result<Simulation, BuildError> {
+        let t0 = Instant::now();
+        let bounds = self.partition(comm.size(), duration_ms);
+        let r = comm.rank();
+        let cells = bounds[r]..bounds[r + 1];
+        let net = self.materialise()?.part(cells.clone());
+        let build_time_s = t0.elapsed().as_secs_f64();
+        Ok(Simulation::for_rank(
+            net,
+            cells,
+            threads,
+            comm,
+            build_time_s,
+        ))
     }
 
     /// Builds the network and returns a simulation at t = 0 on `backend`.
