@@ -192,8 +192,8 @@ pub(crate) mod tests {
 
     /// An event-list reference stepper of the rules of the module doc, for one cell: inputs
     /// `(arrival time, weight mV)` in any order; returns the spike times up to `t_end` and `v`
-    /// sampled at `samples` (taken after every event at the same time). Between events `v`
-    /// follows the closed form; a drift crossing is found by [`first_crossing`].
+    /// sampled at `samples` (taken after every event at the same time). Between inputs `v`
+    /// follows the closed form from the last input or reset (samples do not restart it); a drift crossing is found by [`first_crossing`].
     pub(crate) fn simulate(
         p: &Params,
         v_init: f64,
@@ -233,32 +233,40 @@ pub(crate) mod tests {
                         continue;
                     }
                 }
-                v = f.v(next - t);
             }
             if last_stretch {
                 return (spikes, vs);
             }
-            t = next;
-            if refractory_until == Some(t) {
-                refractory_until = None;
-                v = p.v_reset;
-            }
-            let mut ws = Vec::new();
-            while k < inputs.len() && inputs[k].0 == t {
-                if input_applies(t, last, p.tau_refrac) && refractory_until.is_none() {
-                    ws.push(inputs[k].1);
+            // v at `next`; the trajectory's start (t, v) moves only at a refractory end or an
+            // input, not at a sample (as in the engine, which samples the closed form)
+            let v_next = if refractory_until.is_none() {
+                Free::new(p, v, 0.0).v(next - t)
+            } else {
+                v
+            };
+            if next == next_in || next == next_r {
+                (t, v) = (next, v_next);
+                if refractory_until == Some(t) {
+                    refractory_until = None;
+                    v = p.v_reset;
                 }
-                k += 1;
-            }
-            if !ws.is_empty() {
-                let (nv, fires) = jump(v, &ws, p.v_thresh);
-                v = nv;
-                if fires {
-                    (last, refractory_until) = fire(t, &mut v, &mut spikes);
+                let mut ws = Vec::new();
+                while k < inputs.len() && inputs[k].0 == t {
+                    if input_applies(t, last, p.tau_refrac) && refractory_until.is_none() {
+                        ws.push(inputs[k].1);
+                    }
+                    k += 1;
+                }
+                if !ws.is_empty() {
+                    let (nv, fires) = jump(v, &ws, p.v_thresh);
+                    v = nv;
+                    if fires {
+                        (last, refractory_until) = fire(t, &mut v, &mut spikes);
+                    }
                 }
             }
-            while s < samples.len() && samples[s] == t {
-                vs.push(v);
+            while s < samples.len() && samples[s] == next {
+                vs.push(if t == next { v } else { v_next });
                 s += 1;
             }
         }
