@@ -59,10 +59,10 @@
 //! ```
 //!
 //! (and `L(t)` with the negative parts), decreasing for `t >= 2/lmin`: `v_inf - L(t) <= v(t) <=
-//! v_inf + U(t)`. With `m` a rounding margin (`64 eps` of the magnitudes): if `v_inf < v_thresh
-//! - 2m`, doubling finds `T` with `U(T) <= v_thresh - v_inf - m`, and no crossing comes after
-//! `T`; if `v_inf > v_thresh + 2m`, `T` with `L(T) <= v_inf - v_thresh - m`, where `v(T) >=
-//! v_thresh + m`, so the first crossing is in `[0, T]`. In between (`v_inf` within rounding of
+//! v_inf + U(t)`. With `m` a rounding margin (`64 eps` of the magnitudes): if
+//! `v_inf < v_thresh - 2m`, doubling finds `T` with `U(T) <= v_thresh - v_inf - m`, and no
+//! crossing comes after `T`; if `v_inf > v_thresh + 2m`, `T` with `L(T) <= v_inf - v_thresh -
+//! m`, where `v(T) >= v_thresh + m`, so the first crossing is in `[0, T]`. In between (`v_inf` within rounding of
 //! the threshold), `T` with `U(T), L(T) <= m`: after it `v` is within rounding of the threshold
 //! and an approach from below is not a crossing (the resolution of every graze).
 //!
