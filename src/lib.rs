@@ -99,7 +99,12 @@ pub mod internals {
     pub use crate::engine::grid::step_at_or_after;
     pub use crate::engine::{CellKind, NetData, RunawaySpike, Switch, INHIBITORY_BIT, NO_DRIVE};
     pub use crate::model::ac_drive::{Drive, Forced, ForcedEval, Sine};
+    pub use crate::model::if_curr_alpha::{
+        input_jump as alpha_input_jump, Derived as AlphaDerived, Free as AlphaFree,
+        Params as AlphaParams, State as AlphaState, Syn as AlphaSyn,
+    };
     pub use crate::model::if_curr_exp::{Free, Params, Rates};
+    pub use crate::threshold::alpha::first_crossing as first_crossing_alpha;
     pub use crate::threshold::{
         crossing_lower_bound, first_crossing, first_crossing_forced, Crossing, ForcedCrossing,
         SolverStats,

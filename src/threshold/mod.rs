@@ -112,6 +112,9 @@
 
 use crate::model::if_curr_exp::{decay_power, decay_with, kernel_with, Free};
 
+// IF_curr_alpha and IF_curr_delta: the engine integration is pending.
+pub(crate) mod alpha;
+pub(crate) mod delta;
 mod forced;
 pub use forced::{first_crossing_forced, ForcedCrossing};
 

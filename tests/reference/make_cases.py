@@ -720,6 +720,176 @@ def write_case(name, desc, m, check, quiet=False):
     return miss, slope
 
 
+# --------------------------------------------------------------------------------------------
+# IF_curr_alpha and IF_curr_delta (SPEC section 8): single cells driven by SpikeSourceArrays.
+# They are written as cell.toml, not model.toml, while the engine does not run these cell
+# types yet: tests/reference_cases.rs runs only model.toml, and the crate's unit test
+# model::reference_cells checks the closed forms and solvers against them cell by cell.
+# --------------------------------------------------------------------------------------------
+
+def typed_cells(m, label, size, ctype, params, init=None, record=None):
+    p = cells(m, label, size, params, init,
+              record=record or (["v", "spikes"] if ctype == "IF_curr_delta" else ALL_VARS))
+    p["cell_type"] = ctype
+    return p
+
+
+def alpha_graze():
+    """One alpha PSP per cell; thresholds 1e-6 mV below / above the 50-digit peak, with tau_syn
+    far from, equal to, and within 1e-9 of tau_m."""
+    m = model(60.0)
+    ssa(m, "src", [2.0], record=())
+    tm = 20.0
+    params = {"tau_m": [20.0, 20.0, 10.0, 10.0, tm, tm],
+              "tau_syn_E": [0.5, 0.5, 10.0, 10.0, tm * (1 + 1e-9), tm * (1 - 1e-9)],
+              "cm": [1.0, 1.0, 0.5, 0.5, 1.0, 1.0], "v_thresh": HIGH}
+    typed_cells(m, "cell", 6, "IF_curr_alpha", params)
+    w = [3.0, 3.0, 1.0, 1.0, 0.6, 0.6]
+    fromlist(m, "src", "cell", "excitatory", [[0, i, w[i], 1.0] for i in range(6)])
+    sim = probe(m)
+    th = []
+    for i in range(6):
+        (t, v), = local_maxima(sim, "cell", i)
+        if i == 2:  # tau_syn == tau_m: peak (w e / (tau cm)) 2 tau^2 e^{-2} at 2 tau after input
+            peak = -65 + mpf(1.0) * mp.e / 10 / mpf(0.5) * 2 * 100 * mp.exp(-2)
+            assert abs(peak - v) < mpf("1e-40") and abs(t - 3 - 20) < mpf("1e-30"), (peak, v, t)
+        th.append(float(v + (-1 if i % 2 == 0 else 1) * mpf("1e-6")))
+    m = with_thresh(m, "cell", th)
+    desc = """IF_curr_alpha PSPs grazing the threshold by 1e-6 mV: even cells threshold = peak - 1e-6
+(one spike each), odd cells peak + 1e-6 (none).  Cells 0, 1: PyNN defaults (tau_syn 0.5), w 3;
+2, 3: tau_syn_E == tau_m = 10, cm 0.5 (peak closed form, t^2 e^{-t/tau_m}); 4: tau_syn_E =
+tau_m (1 + 1e-9); 5: tau_m (1 - 1e-9)."""
+    return "alpha_graze", desc, m, lambda s: expect_counts(s, {"cell": [1, 0, 1, 0, 1, 0]})
+
+
+def alpha_excursion():
+    """A fast excitatory alpha current on top of slower inhibition: v is above threshold for
+    0.03 ms (cell 0), for the excursion of a 1e-6 mV graze (cell 1), never (cell 2, +1e-6)."""
+    m = model(40.0)
+    ssa(m, "inh_in", [8.0], record=())
+    ssa(m, "exc_in", [10.0], record=())
+    params = {"tau_m": 10.0, "tau_syn_E": 0.1, "tau_syn_I": 3.0, "v_thresh": HIGH}
+    typed_cells(m, "cell", 3, "IF_curr_alpha", params)
+    alltoall(m, "inh_in", "cell", "inhibitory", -4.0, 1.0)
+    alltoall(m, "exc_in", "cell", "excitatory", 40.0, 0.4321)
+    sim = probe(m)
+    (tp, vp), = [(t, v) for t, v in local_maxima(sim, "cell", 0) if t > 10.4321]
+    t0, t1, terms = segment_at(sim, "cell", 0, tp)
+
+    def window(delta):
+        xs = [t0 + x for x in level_crossings(terms, vp - delta, t1 - t0)]
+        return max(x for x in xs if x < tp), min(x for x in xs if x > tp)
+
+    lo, hi = mpf("1e-12"), mpf(1)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        a, b = window(mid)
+        lo, hi = (mid, hi) if b - a <= mpf("0.03") else (lo, mid)
+    a, b = window(lo)
+    assert b - a < mpf("0.05") and a > t0, (a, b)
+    a2, b2 = window(mpf("1e-6"))
+    m = with_thresh(m, "cell", [float(vp - lo), float(vp - mpf("1e-6")), float(vp + mpf("1e-6"))])
+    desc = f"""IF_curr_alpha sub-step excursions: inhibition (tau_syn_I 3) from 9, then a fast strong
+excitatory alpha current (tau_syn_E 0.1, w 40) from 10.4321: v peaks at {float(tp)!r}.
+Cell 0: above threshold for 0.03 ms [{float(a)!r}, {float(b)!r}] -> spike.  Cell 1: threshold
+1e-6 mV under the peak (excursion {float(b2 - a2):.3g} ms) -> spike.  Cell 2: 1e-6 mV over -> none."""
+    return "alpha_excursion", desc, m, lambda s: expect_counts(s, {"cell": [1, 1, 0]})
+
+
+def alpha_trains():
+    """Trains of inputs, spikes and refractoriness with tau_syn == tau_m and nearly equal."""
+    m = model(80.0)
+    ssa(m, "exc_in", [5.0, 5.5, 6.0, 6.2, 20.0, 21.5, 22.0, 40.0, 41.0, 41.7], record=())
+    ssa(m, "inh_in", [7.0, 22.5, 39.5], record=())
+    tm = 10.0
+    params = {"tau_m": tm, "tau_syn_E": [tm, tm * (1 + 1e-9), tm * (1 - 1e-9), 2.0],
+              "tau_syn_I": [tm, 3.0, tm * (1 + 1e-9), 5.0], "v_thresh": -57.0,
+              "tau_refrac": [2.0, 4.0, 3.0, 5.0], "cm": [1.0, 1.0, 1.0, 0.5],
+              "i_offset": [0.0, 0.2, 0.0, 0.1]}
+    typed_cells(m, "cell", 4, "IF_curr_alpha", params, init={"isyn_exc": [0.0, 0.5, 0.0, 0.0]})
+    fromlist(m, "exc_in", "cell", "excitatory",
+             [[0, 0, 0.7, 1.0], [0, 1, 0.6, 0.8], [0, 2, 0.7, 1.3], [0, 3, 2.5, 0.6]])
+    fromlist(m, "inh_in", "cell", "inhibitory",
+             [[0, 0, -0.4, 1.0], [0, 1, -0.5, 0.3], [0, 2, -0.3, 1.1], [0, 3, -1.5, 0.9]])
+
+    def check(s):
+        c = counts(s, "cell")
+        assert all(x >= 1 for x in c), c
+    desc = """IF_curr_alpha input trains with spikes and refractory periods (inputs arrive while v is
+clamped and keep charging the currents).  Cell 0: tau_syn_E == tau_syn_I == tau_m = 10; cell 1:
+tau_syn_E = tau_m (1 + 1e-9), initial isyn_exc 0.5, i_offset 0.2; cell 2: tau_syn_E = tau_m
+(1 - 1e-9), tau_syn_I = tau_m (1 + 1e-9); cell 3: tau_syn_E 2, cm 0.5."""
+    return "alpha_trains", desc, m, check
+
+
+def delta_rules():
+    """The IF_curr_delta rules, each cell one of them."""
+    m = model(400.0)
+    # arrivals are f64 sums s + 1.0 that are exact: 5, 6, 7, ...
+    ssa(m, "src", [[4.0, 5.0, 6.0, 30.0], [2.0], [4.0], [4.0]], record=())
+    ssa(m, "drift_in", [10.0], record=())
+    params = {"tau_refrac": [2.0, 2.0, 0.1, 0.1, 0.1, 0.1, 0.1],
+              "i_offset": [0.0, 0.0, 0.0, 0.0, 0.9, 0.0, 0.0],
+              "v_rest": [-65.0, -65.0, -65.0, -65.0, -65.0, -50.0 + 1e-6, -50.0 - 1e-6]}
+    typed_cells(m, "cell", 7, "IF_curr_delta", params,
+                init={"v": [-65.0, -65.0, -65.0, -65.0, -65.0, -65.0, -50.0]})
+    # two projections from the same sources: inputs at one time through both are summed
+    m["projections"].append({"presynaptic": "src", "postsynaptic": "cell",
+                             "receptor_type": "excitatory",
+                             "connector": {"type": "FromListConnector", "conn_list": [
+                                 [0, 0, 8.0, 1.0], [1, 1, 7.5, 1.0], [2, 2, 8.0, 1.0],
+                                 [3, 3, 8.0, 1.0]]}})
+    m["projections"].append({"presynaptic": "src", "postsynaptic": "cell",
+                             "receptor_type": "excitatory",
+                             "connector": {"type": "FromListConnector", "conn_list": [
+                                 [0, 0, 8.0, 1.0], [1, 1, 7.5, 1.0], [2, 2, 8.0, 1.0],
+                                 [3, 3, 8.0, 1.0]]}})
+    fromlist(m, "src", "cell", "inhibitory", [[3, 3, -2.0, 1.0]])
+    fromlist(m, "drift_in", "cell", "inhibitory", [[0, 4, -5.0, 1.0]])
+
+    def check(s):
+        sp = {i: [t for lab, j, t in s.spike_list() if lab == "cell" and j == i] for i in range(7)}
+        assert sp[0] == [5, 7, 31], sp[0]          # summed 8 + 8 fires at 5; 6 lost; 7 applied
+        assert sp[1] == [3], sp[1]                 # 7.5 + 7.5 reaches exactly -50: fires
+        assert sp[2] == [5], sp[2]                 # 8 + 8 fires at 5 (tau_refrac 0.1)
+        assert sp[3] == [], sp[3]                  # 8 + 8 - 2 at 5: -51, no spike
+        assert len(sp[4]) > 5                      # drift spikes (v_inf = -47)
+        assert len(sp[5]) == 1 and sp[5][0] > 300  # v_inf 1e-6 mV above threshold
+        assert sp[6] == [0], sp[6]                 # initial v at threshold; v_inf 1e-6 below
+    desc = """IF_curr_delta rules (tau_m 20, v_thresh -50, jumps in mV).
+Cell 0 (tau_refrac 2): 8 + 8 mV at 5, 6, 7 and 31: spike at 5; the inputs at 6 (refractory)
+discarded; those at exactly 7 = 5 + tau_refrac applied -> spike at 7; spike at 31.
+Cell 1: 7.5 + 7.5 mV at 3 reach -50 exactly -> spike at 3.  Cell 2: 8 + 8 at 5 -> spike.
+Cell 3: 8 + 8 - 2 mV at 5 -> -51, no spike.  Cell 4: i_offset 0.9 (v_inf -47): drift spikes
+every 2 + 20 ln 6 ms, an inhibitory -5 mV at 11.  Cell 5: v_inf = v_thresh + 1e-6: one drift
+spike near 330 ms.  Cell 6: initial v = v_thresh -> spike at 0; then v_inf = v_thresh - 1e-6:
+none."""
+    return "delta_rules", desc, m, check
+
+
+CELL_CASES = [alpha_graze, alpha_excursion, alpha_trains, delta_rules]
+
+
+def write_cell_case(name, desc, m, check):
+    """As write_case, for a model the engine does not run yet: written as cell.toml."""
+    d = os.path.join(CASES_DIR, name)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(os.path.join(d, "expected"))
+    path = os.path.join(d, "cell.toml")
+    with open(path, "w") as fh:
+        fh.write(to_toml(m, f"{name}: {desc}\n\nExpected results: tests/reference/make_cases.py "
+                            f"(ref_sim.py, 50 digits).  cell.toml, not model.toml: the engine "
+                            f"does not run this cell type yet (src/model/reference_cells.rs "
+                            f"checks the closed forms and solvers against it)."))
+    loaded = ref_sim.load(path)
+    sim = ref_sim.Sim(loaded, probe=True).run()
+    assert not sim.ambiguities()
+    check(sim)
+    sim.write(os.path.join(d, "expected"))
+    print(f"{name:24s} spikes {counts(sim, 'cell')}", flush=True)
+
+
 HAND = [lambda: graze(-1), lambda: graze(+1), graze_slow, graze_second_hump, excursion, tau_equal, tau_near, second_flank,
         refractory_inputs, refrac_zero, chain, recurrent, init_above, grid_spikes, dc_switch,
         simultaneous, vinf_threshold]
@@ -732,6 +902,11 @@ def main():
     ap.add_argument("--no-hand", action="store_true")
     ap.add_argument("--n-random", type=int, default=10)
     a = ap.parse_args()
+    for f in [] if a.no_hand else CELL_CASES:
+        name, desc, m, check = f()
+        if a.only and name not in a.only:
+            continue
+        write_cell_case(name, desc, m, check)
     for f in [] if a.no_hand else HAND:
         name, desc, m, check = f()
         if a.only and name not in a.only:

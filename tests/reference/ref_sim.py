@@ -4,14 +4,26 @@
     python3 ref_sim.py MODEL.toml --out DIR
 
 Written from SPEC.md section 1 alone (it shares no code and no algorithm with the Rust engine).
-It reads a subset of the model-file TOML: IF_curr_exp populations with scalar or per-cell-list
-parameters and initial values; SpikeSourceArray; DCSource and StepCurrentSource; AllToAll,
+It reads a subset of the model-file TOML: IF_curr_exp, IF_curr_alpha and IF_curr_delta
+populations (SPEC sections 1 and 8) with scalar or per-cell-list parameters and initial values; SpikeSourceArray; DCSource and StepCurrentSource; AllToAll,
 OneToOne and FromList connectors with scalar weights and delays (no random values at all).
 It writes spikes.csv, v.csv, isyn_exc.csv, isyn_inh.csv (those recorded) and info.json in the
 SPEC section 4 layout; every number is the repr of the double nearest to the 50-digit value.
 
 Semantics (SPEC section 1, with the tie rules of the acceptance brief):
 
+* IF_curr_alpha (NEST iaf_psc_alpha): each receptor carries I(tau) = (I0 + A tau) e^{-tau/tau_syn},
+  A = dI/dt + I/tau_syn; an input of weight w adds w e/tau_syn to dI/dt (so to A).  Its part of
+  v is (I0 K1 + A K2)/cm with K1 = int e^{-(tau-s)/tau_m} e^{-s/tau_syn} ds and
+  K2 = int e^{-(tau-s)/tau_m} s e^{-s/tau_syn} ds, written below as exponential-polynomial terms
+  (t and t^2 e^{-t/tau_m} at tau_syn == tau_m; coefficients 1/d and 1/d^2 otherwise, d =
+  1/tau_syn - 1/tau_m: at tau_syn = tau_m (1 + 1e-9) they cancel from ~1e20, leaving ~30 of the
+  50 digits).  While refractory v is held and the currents evolve and receive input.
+* IF_curr_delta (NEST iaf_psc_delta_ps): an input of weight w moves v by w mV; inputs at equal
+  times are all applied before the threshold test (deliveries at one time are applied together,
+  then the cell is searched: a v >= v_thresh fires at that time); inputs that arrive while
+  refractory (t_s <= t < t_s + tau_refrac) are discarded, and one at exactly t_s + tau_refrac is
+  applied (the refractory end comes first at equal times).
 * Between events every cell evolves by the closed form.  Over a free segment starting at t0 the
   membrane potential is an *exponential polynomial* in tau = t - t0:
 
@@ -69,6 +81,13 @@ IF_DEFAULTS = {
     "v_rest": -65.0, "v_reset": -65.0, "v_thresh": -50.0, "i_offset": 0.0,
 }
 INIT_DEFAULTS = {"v": -65.0, "isyn_exc": 0.0, "isyn_inh": 0.0}
+# per cell type: (parameter defaults, initial-value defaults), PyNN's (SPEC section 8)
+CELL_TYPES = {
+    "IF_curr_exp": (IF_DEFAULTS, INIT_DEFAULTS),
+    "IF_curr_alpha": (dict(IF_DEFAULTS, tau_syn_E=0.5, tau_syn_I=0.5), INIT_DEFAULTS),
+    "IF_curr_delta": ({k: v for k, v in IF_DEFAULTS.items() if not k.startswith("tau_syn")},
+                      {"v": -65.0}),
+}
 
 # event kinds, in the order they are applied at equal times (crossings come before all of them)
 K_SWITCH, K_REFR_END, K_DELIVERY = 1, 2, 3
@@ -248,7 +267,7 @@ ARRIVAL = "exact"
 
 
 class Cell:
-    __slots__ = ("pop", "idx", "cm", "tm", "te", "ti", "trefr", "vrest", "vreset", "vth",
+    __slots__ = ("kind", "ae0", "ai0", "pop", "idx", "cm", "tm", "te", "ti", "trefr", "vrest", "vreset", "vth",
                  "ioff", "amps", "t0", "v0", "ie0", "ii0", "refr_until", "cross", "dirty",
                  "terms", "out", "segments")
 
@@ -288,20 +307,26 @@ class Sim:
         rec = list(p.get("record", []))
         pop = {"label": label, "size": size, "type": ctype, "record": rec, "index": pi,
                "cells": [], "src_times": None, "src_out": [[] for _ in range(size)]}
-        if ctype == "IF_curr_exp":
+        if ctype in CELL_TYPES:
+            defaults, init_defaults = CELL_TYPES[ctype]
             for k in params:
-                if k not in IF_DEFAULTS:
+                if k not in defaults:
                     raise ModelError(f"population {label}: unknown parameter {k}")
             for k in init:
-                if k not in INIT_DEFAULTS:
+                if k not in init_defaults:
                     raise ModelError(f"population {label}: unknown initial value {k}")
-            pv = {k: per_cell(params.get(k, d), size, f"{label}.{k}") for k, d in IF_DEFAULTS.items()}
-            iv = {k: per_cell(init.get(k, d), size, f"{label}.{k}") for k, d in INIT_DEFAULTS.items()}
+            pv = {k: per_cell(params.get(k, d), size, f"{label}.{k}") for k, d in defaults.items()}
+            iv = {k: per_cell(init.get(k, d), size, f"{label}.{k}")
+                  for k, d in INIT_DEFAULTS.items()}
             for i in range(size):
                 c = Cell()
+                c.kind = {"IF_curr_exp": "exp", "IF_curr_alpha": "alpha",
+                          "IF_curr_delta": "delta"}[ctype]
                 c.pop, c.idx = pi, i
                 c.cm, c.tm = mpf(pv["cm"][i]), mpf(pv["tau_m"][i])
-                c.te, c.ti = mpf(pv["tau_syn_E"][i]), mpf(pv["tau_syn_I"][i])
+                # (a delta cell has no synaptic time constants nor currents; 1 is a placeholder)
+                c.te = mpf(pv["tau_syn_E"][i]) if "tau_syn_E" in pv else mpf(1)
+                c.ti = mpf(pv["tau_syn_I"][i]) if "tau_syn_I" in pv else mpf(1)
                 c.trefr = mpf(pv["tau_refrac"][i])
                 c.vrest, c.vreset = mpf(pv["v_rest"][i]), mpf(pv["v_reset"][i])
                 c.vth, c.ioff = mpf(pv["v_thresh"][i]), mpf(pv["i_offset"][i])
@@ -309,6 +334,8 @@ class Sim:
                 c.t0 = ZERO
                 c.v0 = mpf(iv["v"][i])
                 c.ie0, c.ii0 = mpf(iv["isyn_exc"][i]), mpf(iv["isyn_inh"][i])
+                # alpha: A = dI/dt + I/tau_syn, with dI/dt = 0 initially
+                c.ae0, c.ai0 = c.ie0 / c.te, c.ii0 / c.ti
                 c.refr_until = None
                 c.cross = None
                 c.dirty = True
@@ -331,8 +358,8 @@ class Sim:
 
     def _add_projection(self, pr):
         pre, post = self.by_label[pr["presynaptic"]], self.by_label[pr["postsynaptic"]]
-        if post["type"] != "IF_curr_exp":
-            raise ModelError("postsynaptic population must be IF_curr_exp")
+        if post["type"] not in CELL_TYPES:
+            raise ModelError("postsynaptic population must be a cell population")
         rt = pr.get("receptor_type", "excitatory")
         if rt not in ("excitatory", "inhibitory"):
             raise ModelError(f"receptor_type {rt}")
@@ -372,7 +399,7 @@ class Sim:
             if rt == "excitatory" and w < 0 or rt == "inhibitory" and w > 0:
                 raise ModelError(f"weight {w} has the wrong sign for {rt}")
             syn_t = (post["cells"][j], rt == "excitatory", mpf(w), d)
-            if pre["type"] == "IF_curr_exp":
+            if pre["type"] in CELL_TYPES:
                 pre["cells"][i].out.append(syn_t)
             else:
                 pre["src_out"][i].append(syn_t)
@@ -421,27 +448,52 @@ class Sim:
         by_tau = {}
 
         def add(tau, cs):
-            cur = by_tau.setdefault(tau, [ZERO, ZERO])
+            cur = by_tau.setdefault(tau, [ZERO, ZERO, ZERO])
             for k, x in enumerate(cs):
                 cur[k] += x
         add(c.tm, [c.v0 - vinf])
-        for I, tx in ((c.ie0, c.te), (c.ii0, c.ti)):
-            if I == 0:
-                continue
-            a = I / c.cm
-            if tx == c.tm:
-                add(c.tm, [ZERO, a])
-            else:
-                d = 1 / tx - 1 / c.tm
-                add(c.tm, [a / d])
-                add(tx, [-a / d])
+        if c.kind == "exp":
+            for I, tx in ((c.ie0, c.te), (c.ii0, c.ti)):
+                if I == 0:
+                    continue
+                a = I / c.cm
+                if tx == c.tm:
+                    add(c.tm, [ZERO, a])
+                else:
+                    d = 1 / tx - 1 / c.tm
+                    add(c.tm, [a / d])
+                    add(tx, [-a / d])
+        elif c.kind == "alpha":
+            # (I0 K1 + A K2)/cm with, for d = 1/tx - 1/tm != 0,
+            #   K1 = (e^{-t/tm} - e^{-t/tx})/d,  K2 = (e^{-t/tm} - e^{-t/tx} - d t e^{-t/tx})/d^2
+            # and K1 = t e^{-t/tm}, K2 = t^2/2 e^{-t/tm} at tx == tm
+            for I, A, tx in ((c.ie0, c.ae0, c.te), (c.ii0, c.ai0, c.ti)):
+                if I == 0 and A == 0:
+                    continue
+                i, a = I / c.cm, A / c.cm
+                if tx == c.tm:
+                    add(c.tm, [ZERO, i, a / 2])
+                else:
+                    d = 1 / tx - 1 / c.tm
+                    add(c.tm, [i / d + a / d ** 2])
+                    add(tx, [-i / d - a / d ** 2, -a / d])
         terms = [(ZERO, [vinf])] + [(1 / tau, cs) for tau, cs in by_tau.items()]
         return ep_clean(terms)
 
+    def currents_at(self, c, t):
+        """(I_E, I_I, A_E, A_I) at t: exp: I e^{-tau/tx}; alpha: (I0 + A tau) e^{-tau/tx} and
+        A e^{-tau/tx}; delta: none."""
+        tau = t - c.t0
+        if c.kind == "delta":
+            return ZERO, ZERO, ZERO, ZERO
+        ee, ei = mp.exp(-tau / c.te), mp.exp(-tau / c.ti)
+        if c.kind == "exp":
+            return c.ie0 * ee, c.ii0 * ei, ZERO, ZERO
+        return (c.ie0 + c.ae0 * tau) * ee, (c.ii0 + c.ai0 * tau) * ei, c.ae0 * ee, c.ai0 * ei
+
     def state_at(self, c, t):
         tau = t - c.t0
-        ie = c.ie0 * mp.exp(-tau / c.te) if c.ie0 != 0 else ZERO
-        ii = c.ii0 * mp.exp(-tau / c.ti) if c.ii0 != 0 else ZERO
+        ie, ii, _, _ = self.currents_at(c, t)
         if c.refr_until is not None:
             v = c.vreset
         else:
@@ -455,9 +507,10 @@ class Sim:
         if t == c.t0:
             return
         v, ie, ii = self.state_at(c, t)
+        _, _, ae, ai = self.currents_at(c, t)
         if self.probe and c.refr_until is None:
             c.segments.append((c.t0, t, c.terms))
-        c.t0, c.v0, c.ie0, c.ii0 = t, v, ie, ii
+        c.t0, c.v0, c.ie0, c.ii0, c.ae0, c.ai0 = t, v, ie, ii, ae, ai
         c.terms = None
         c.dirty = True
 
@@ -497,7 +550,15 @@ class Sim:
         else:
             c, exc, w = payload
             self.advance(c, t)
-            if exc:
+            if c.kind == "delta":
+                if c.refr_until is None:  # discarded while refractory
+                    c.v0 += w
+            elif c.kind == "alpha":
+                if exc:
+                    c.ae0 += w * mp.e / c.te
+                else:
+                    c.ai0 += w * mp.e / c.ti
+            elif exc:
                 c.ie0 += w
             else:
                 c.ii0 += w
@@ -507,7 +568,7 @@ class Sim:
     def sample(self, k, t):
         tf = k * self.dt
         for pop in self.pops:
-            if pop["type"] != "IF_curr_exp":
+            if pop["type"] not in CELL_TYPES:
                 continue
             for c in pop["cells"]:
                 v, ie, ii = self.state_at(c, t)
@@ -516,7 +577,7 @@ class Sim:
                         self.records.setdefault(var, {}).setdefault((pop["index"], c.idx), []).append((tf, x))
 
     def run(self):
-        cells = [c for p in self.pops if p["type"] == "IF_curr_exp" for c in p["cells"]]
+        cells = [c for p in self.pops if p["type"] in CELL_TYPES for c in p["cells"]]
         for pop in self.pops:
             if pop["type"] != "SpikeSourceArray":
                 continue
