@@ -23,7 +23,7 @@
 //! ```
 //! use exactlif::{CellType, Network, Setup, Var};
 //!
-//! let mut net = Network::new(Setup { timestep: 0.1, seed: 42, min_delay: None });
+//! let mut net = Network::new(Setup { timestep: 0.1, seed: 42, min_delay: None, seeding: Default::default() });
 //! let cells = net.create("cells", 10, CellType::IfCurrExp)?;
 //! net.set(&cells, "i_offset", 1.0)?; // v_inf = -65 + 1.0 * 20 / 1 = -45 mV > v_thresh
 //! net.record(cells, &[Var::Spikes, Var::V])?;
@@ -84,7 +84,7 @@ pub use network::build::Diagnostic;
 pub use network::{
     human_bytes, suggest, BuildError, CellType, Connector, ConnectorParams, CurrentSource, Network,
     Population, PopulationView, Projection, RandomDistribution, Receptor, ResourceEstimate,
-    Selection, Setup, SpikeTimes, StaticSynapse, Value, Var, CONNECTORS,
+    Seeding, Selection, Setup, SpikeTimes, StaticSynapse, Value, Var, CONNECTORS,
 };
 pub use recording::{AnalogSignal, DataBlock, EventCounts, PopulationData, SpikeTrain};
 

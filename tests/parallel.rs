@@ -53,6 +53,7 @@ fn every_event_kind_is_bit_identical() {
         timestep: 0.1,
         seed: 7,
         min_delay: Some(0.5),
+        seeding: Default::default(),
     });
     let arr = net.create("arr", 6, CellType::SpikeSourceArray).unwrap();
     net.set_spike_times(

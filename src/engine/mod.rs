@@ -213,6 +213,61 @@ impl NetData {
     pub fn recorder(&self) -> Recorder {
         Recorder::new(self.layout.clone(), self.n_cells(), self.timestep)
     }
+    /// The part of this network that a process owning the global cells `cells` needs
+    /// (SPEC §7): the same network, except that only the synapses whose target lies in
+    /// `cells` are kept and the delay groups left without a synapse are dropped (every group
+    /// stays non-empty, the offsets consistent, and each group keeps its order). Everything
+    /// per cell, and `receives_input`, stays as it is. `Network::materialise_part` builds the
+    /// same part without building the whole.
+    pub fn part(&self, cells: std::ops::Range<u32>) -> NetData {
+        let target = |t: u32| t & !INHIBITORY_BIT;
+        let mut group_offsets = Vec::with_capacity(self.group_offsets.len());
+        let mut group_delay = Vec::new();
+        let mut syn_offsets = vec![0u32];
+        let mut syn_target = Vec::new();
+        let mut syn_weight = Vec::new();
+        group_offsets.push(0u32);
+        for g in 0..self.n_cells() {
+            for k in self.group_offsets[g] as usize..self.group_offsets[g + 1] as usize {
+                let (start, end) = (
+                    self.syn_offsets[k] as usize,
+                    self.syn_offsets[k + 1] as usize,
+                );
+                // a group is sorted by target cell
+                let group = &self.syn_target[start..end];
+                let lo = start + group.partition_point(|&t| target(t) < cells.start);
+                let hi = start + group.partition_point(|&t| target(t) < cells.end);
+                if lo < hi {
+                    syn_target.extend_from_slice(&self.syn_target[lo..hi]);
+                    syn_weight.extend_from_slice(&self.syn_weight[lo..hi]);
+                    group_delay.push(self.group_delay[k]);
+                    syn_offsets.push(syn_target.len() as u32);
+                }
+            }
+            group_offsets.push(group_delay.len() as u32);
+        }
+        NetData {
+            timestep: self.timestep,
+            min_delay: self.min_delay,
+            seed: self.seed,
+            kinds: self.kinds.clone(),
+            params: self.params.clone(),
+            init: self.init.clone(),
+            array_ranges: self.array_ranges.clone(),
+            array_times: self.array_times.clone(),
+            poisson: self.poisson.clone(),
+            current_switches: self.current_switches.clone(),
+            drives: self.drives.clone(),
+            group_offsets,
+            group_delay,
+            syn_offsets,
+            syn_target,
+            syn_weight,
+            layout: self.layout.clone(),
+            receives_input: self.receives_input.clone(),
+        }
+    }
+
     /// Index of the last tick of a run ending at `t_stop`: `round(t_stop / timestep)`.
     pub fn last_tick(&self, t_stop: f64) -> u64 {
         (t_stop / self.timestep).round() as u64
