@@ -31,7 +31,7 @@ impl Network {
     }
 
     /// The part of the network that a process owning the global cells `cells` needs (SPEC §7):
-    /// the same [`NetData`] as [`materialise`](Self::materialise), except that only the synapses
+    /// the same `NetData` as [`materialise`](Self::materialise), except that only the synapses
     /// whose target lies in `cells` are kept, and the delay groups left without a synapse are
     /// dropped. Everything per cell (parameters, initial values, kinds, spike sources, current
     /// switches, recording layout) and `receives_input` stay the whole network's; `cells` may
