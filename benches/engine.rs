@@ -57,6 +57,7 @@ fn network(w_exc: f64, w_inh: f64) -> Network {
         timestep: 0.1,
         seed: 7,
         min_delay: Some(1.0),
+        seeding: Default::default(),
     });
     let exc_src = net
         .create("exc_inputs", N_EXC_SRC, CellType::SpikeSourceArray)

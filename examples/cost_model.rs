@@ -91,6 +91,7 @@ fn network(n: usize, bg: f64) -> Result<Network, exactlif::BuildError> {
         timestep: 0.1,
         seed: 20260101,
         min_delay: Some(1.0),
+        seeding: Default::default(),
     });
     let n_exc = n * 4 / 5;
     let n_inh = n - n_exc;

@@ -16,6 +16,7 @@ fn tutorial_network(i_offset: f64, heterogeneous: bool) -> Result<Network, exact
         timestep: 0.1,
         seed: 42,
         min_delay: None,
+        seeding: Default::default(),
     });
     let cells = net.create("Population 1", 100, CellType::IfCurrExp)?;
     for (name, value) in [

@@ -23,7 +23,7 @@
 //! ```
 //! use exactlif::{CellType, Network, Setup, Var};
 //!
-//! let mut net = Network::new(Setup { timestep: 0.1, seed: 42, min_delay: None });
+//! let mut net = Network::new(Setup { timestep: 0.1, seed: 42, min_delay: None, seeding: Default::default() });
 //! let cells = net.create("cells", 10, CellType::IfCurrExp)?;
 //! net.set(&cells, "i_offset", 1.0)?; // v_inf = -65 + 1.0 * 20 / 1 = -45 mV > v_thresh
 //! net.record(cells, &[Var::Spikes, Var::V])?;
@@ -79,13 +79,18 @@ pub mod plot;
 mod recording;
 mod threshold;
 
-pub use engine::comm::{Comm, Solo, ThreadRanks};
+#[cfg(feature = "mpi")]
+pub use engine::comm::MpiComm;
+pub use engine::comm::{launcher_size, Comm, Solo, ThreadRanks};
 pub use engine::{Backend, RankBalance, Runaway, Simulation, StateError, BACKENDS};
+/// The MPI library's bindings (rsmpi), for `mpi::initialize()` (feature `mpi`).
+#[cfg(feature = "mpi")]
+pub use mpi;
 pub use network::build::Diagnostic;
 pub use network::{
     human_bytes, suggest, BuildError, CellType, Connector, ConnectorParams, CurrentSource, Network,
     Population, PopulationView, Projection, RandomDistribution, Receptor, ResourceEstimate,
-    Selection, Setup, SpikeTimes, StaticSynapse, Value, Var, CONNECTORS,
+    Seeding, Selection, Setup, SpikeTimes, StaticSynapse, Value, Var, CONNECTORS,
 };
 pub use recording::{AnalogSignal, DataBlock, EventCounts, PopulationData, SpikeTrain};
 

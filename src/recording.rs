@@ -158,7 +158,7 @@ impl PopulationData {
     /// ```
     /// use exactlif::{CellType, Network, Setup, Var};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 2, CellType::IfCurrExp)?;
     /// net.set(&cells, "i_offset", vec![0.0, 1.0])?; // only cell 1 reaches threshold
     /// net.record(cells, &[Var::Spikes, Var::V])?;

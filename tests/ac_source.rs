@@ -54,6 +54,7 @@ fn network() -> (Network, exactlif::Population) {
         timestep: 0.1,
         seed: 9,
         min_delay: None,
+        seeding: Default::default(),
     });
     let cells = net.create("cells", 3, CellType::IfCurrExp).unwrap();
     net.set(&cells, "tau_refrac", T_REF).unwrap();
@@ -200,6 +201,7 @@ fn single(source: CurrentSource, backend: Backend) -> DataBlock {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     let cells = net.create("cells", 2, CellType::IfCurrExp).unwrap();
     net.set(&cells, "i_offset", vec![0.3, 0.8]).unwrap();
@@ -289,6 +291,7 @@ fn the_grid_backend_converges_to_the_exact_spikes() {
             timestep: dt,
             seed: 1,
             min_delay: Some(0.1),
+            seeding: Default::default(),
         });
         let cells = net.create("cells", 2, CellType::IfCurrExp).unwrap();
         net.set(&cells, "i_offset", vec![0.3, 0.8]).unwrap();

@@ -16,6 +16,7 @@ fn setup(timestep: f64) -> Network {
         timestep,
         seed: 7,
         min_delay: None,
+        seeding: Default::default(),
     })
 }
 
@@ -434,6 +435,7 @@ fn determinism_under_a_seed() {
             timestep: 0.1,
             seed,
             min_delay: None,
+            seeding: Default::default(),
         });
         let noise = net
             .create("noise", 20, CellType::SpikeSourcePoisson)

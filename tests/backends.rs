@@ -163,6 +163,7 @@ impl Spec {
             timestep,
             seed: 1,
             min_delay: Some(h),
+            seeding: Default::default(),
         });
         let src = net
             .create("src", self.sources.len(), CellType::SpikeSourceArray)
@@ -445,6 +446,7 @@ fn refractoriness_in_whole_steps_rounded_up() {
             timestep: 0.1,
             seed: 1,
             min_delay: None,
+            seeding: Default::default(),
         });
         let c = net.create("c", 1, CellType::IfCurrExp).unwrap();
         net.set(&c, "i_offset", 5.0).unwrap(); // v_inf far above threshold
@@ -487,6 +489,7 @@ fn initial_suprathreshold_cell_spikes_at_zero() {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     let c = net.create("c", 1, CellType::IfCurrExp).unwrap();
     net.initialize(&c, "v", -50.0).unwrap();
@@ -509,6 +512,7 @@ fn poisson_spikes_are_the_exact_ones_rounded_up_to_the_grid() {
         timestep: 0.1,
         seed: 9,
         min_delay: None,
+        seeding: Default::default(),
     });
     let p = net
         .create("noise", 20, CellType::SpikeSourcePoisson)

@@ -39,6 +39,7 @@ fn repeated_targets_batched_equals_one_input_at_a_time() {
         timestep: 0.1,
         seed: 11,
         min_delay: Some(0.5),
+        seeding: Default::default(),
     });
     let src = net.create("src", 4, CellType::SpikeSourceArray).unwrap();
     net.set_spike_times(

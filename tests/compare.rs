@@ -126,6 +126,7 @@ fn excursion_network() -> Network {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     let src = net.create("src", 1, CellType::SpikeSourceArray).unwrap();
     net.set_spike_times(&src, SpikeTimes::Same(vec![1.0]))

@@ -7,6 +7,7 @@ fn diagnostic(size: usize) -> String {
         timestep: 0.1,
         seed: 0,
         min_delay: None,
+        seeding: Default::default(),
     });
     let p = net.create("cells", size, CellType::IfCurrExp).unwrap();
     net.set(&p, "i_offset", 0.1).unwrap(); // v_inf = -65 + 0.1 * 20 = -63 mV < -50 mV

@@ -164,3 +164,104 @@ fn every_output_matches_the_golden_digests() {
         problems.join("\n")
     );
 }
+
+/// `[simulation] seeding = 1` keeps the outputs of before seeding version 2 (SPEC §7): three
+/// fixtures with random connectors (FixedProbabilityConnector: small_network and cuba;
+/// FixedNumberPreConnector: input_stream), copied with `seeding = 1` added to their
+/// `[simulation]` table, write byte for byte what they wrote when per-projection streams were
+/// the only seeding. The digests are those of tests/golden/manifest.txt as made by commit
+/// 166ba68 (before seeding version 2), copied here.
+#[test]
+fn seeding_1_writes_the_outputs_of_before_seeding_2() {
+    let old: BTreeMap<&str, &str> = [
+        (
+            "cuba/data.bin",
+            "8971660eadea135cbf2add756a40b6e114fcfd461b3cfd52492aaafa3f8f852d",
+        ),
+        (
+            "cuba/exc.png",
+            "e7a505e404102ff6dee0d6088b34f1dd9073d294ddfd91fcf338521c941ead6b",
+        ),
+        (
+            "cuba/inh.png",
+            "90c5714aac41da6b7a45bccb202330cd72bcb2a5d1adf4a22a74e8f82a4eeafc",
+        ),
+        (
+            "cuba/spikes.csv",
+            "44e3267d91b752e9681f17337bc5c66ed705dea65ceb51073288cd02b51e9479",
+        ),
+        (
+            "cuba/summary.json",
+            "7ada0b5f527d0f90201538612bb5f91eaa51a51839846cfc95c7cb87a5e3327c",
+        ),
+        (
+            "input_stream/cells.png",
+            "b5bdb95abbca52eea3b1cb1b38f06ebf6affff981ebbd4f3f72a7bae70d24ec0",
+        ),
+        (
+            "input_stream/data.bin",
+            "907d62e68bab32f92ea4dc2750790dc8586a3dfbebf3b3f39c3937a64b6a5aa9",
+        ),
+        (
+            "input_stream/spikes.csv",
+            "8c94b9b79d60c07e1d691972735f50acd9c30a293bb9d16a2d27b9bd26b92a62",
+        ),
+        (
+            "input_stream/summary.json",
+            "13d41dbed42b04531878575cf453f38300dbcfb28264c22439b35ec29af29320",
+        ),
+        (
+            "small_network/data.bin",
+            "54934ad69536514d8b6679a062ba4a451bcd7350548db79f86a012b56079fe17",
+        ),
+        (
+            "small_network/exc.png",
+            "bddbd23e2523f2fa410c1abaa1bd47a919aaae90d6de77bb9adcfba6402609fa",
+        ),
+        (
+            "small_network/inh.png",
+            "6bf14a84a029737e090f97e993f130b9640fe200ede4803fb4ad509bfe2be084",
+        ),
+        (
+            "small_network/spikes.csv",
+            "b1859ad464fb479a9c8d80e403d84a118939ae534e8c57698e78d489b748ddc2",
+        ),
+        (
+            "small_network/summary.json",
+            "fdb19ca5ae85fa461f2f62a9122d78d971d3059867fd49080c5c6b89425d7fcb",
+        ),
+        (
+            "small_network/v.csv",
+            "a1417eda98f3385d717b52271dca679b87639526ca94b7d21c8f1d8b3bb332e4",
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut got = BTreeMap::new();
+    for name in ["cuba", "input_stream", "small_network"] {
+        let text = fs::read_to_string(root().join(format!("fixtures/{name}.toml"))).unwrap();
+        assert!(!text.contains("seeding"), "{name} sets its seeding already");
+        let text = text.replacen("[simulation]\n", "[simulation]\nseeding = 1\n", 1);
+        let model = tmp.path().join(format!("{name}.toml"));
+        fs::write(&model, text).unwrap();
+        let out = tmp.path().join(name);
+        let r = Command::new(env!("CARGO_BIN_EXE_exactlif"))
+            .args([
+                "run",
+                model.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            r.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        digests(&out, &out, &mut got, name);
+    }
+    let got: BTreeMap<&str, &str> = got.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(got, old);
+}

@@ -20,6 +20,7 @@ fn network(seed: u64, n: usize, p_inh: f64, tau_e: f64, tau_i: f64, w_e: f64, w_
         timestep: 0.1,
         seed,
         min_delay: Some(0.3),
+        seeding: Default::default(),
     });
     let noise = net
         .create("noise", 10, CellType::SpikeSourcePoisson)

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use exactlif::io::model_file::{from_build, load_model, parse_model, ModelError, Position};
 use exactlif::{
-    BuildError, CellType, Connector, CurrentSource, RandomDistribution, Receptor, SpikeTimes,
-    Value, Var,
+    BuildError, CellType, Connector, CurrentSource, RandomDistribution, Receptor, Seeding,
+    SpikeTimes, Value, Var,
 };
 
 const SIM: &str = "[simulation]\ntimestep = 0.1\nduration = 10.0\n";
@@ -249,6 +249,14 @@ fn defaults_of_the_simulation_table() {
     let m = parse_ok("[simulation]\ntimestep = 0.1\nduration = 10.0\nmin_delay = 0.5\nseed = 3\n");
     assert_eq!(m.network.setup.min_delay(), 0.5);
     assert!(m.seed_given);
+    // seeding version 2 unless the file asks for 1
+    assert_eq!(parse_ok(SIM).network.setup.seeding, Seeding::V2);
+    for n in [1, 2] {
+        let m = parse_ok(&format!(
+            "[simulation]\ntimestep = 0.1\nduration = 10.0\nseeding = {n}\n"
+        ));
+        assert_eq!(m.network.setup.seeding.number(), n);
+    }
 }
 
 /// (what, model text, fragments the message must contain)
@@ -289,6 +297,21 @@ fn bad_models() -> Vec<(&'static str, String, Vec<&'static str>)> {
             "unknown key in [simulation]",
             "[simulation]\ntimestep = 0.1\nduration = 10.0\nsed = 1\n".to_string(),
             vec!["bad.toml:4:1", "simulation", "`sed`", "did you mean `seed`"],
+        ),
+        (
+            "seeding version 3",
+            "[simulation]\ntimestep = 0.1\nduration = 10.0\nseeding = 3\n".to_string(),
+            vec!["bad.toml:4:", "simulation", "`seeding`", "must be 1", "or 2", "got 3"],
+        ),
+        (
+            "seeding as a string",
+            "[simulation]\ntimestep = 0.1\nduration = 10.0\nseeding = \"2\"\n".to_string(),
+            vec!["bad.toml:4:", "`seeding`", "whole number"],
+        ),
+        (
+            "misspelt seeding",
+            "[simulation]\ntimestep = 0.1\nduration = 10.0\nseding = 1\n".to_string(),
+            vec!["`seding`", "did you mean `seeding`"],
         ),
         (
             "unknown key in a population",

@@ -179,6 +179,7 @@ fn a_runaway_stops_every_rank_alike() {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     let cells = net.create("cells", 4, CellType::IfCurrExp).unwrap();
     net.set(&cells, "tau_refrac", 0.0).unwrap();

@@ -116,6 +116,7 @@ fn building_too_many_cells_is_an_error_not_an_abort() {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     net.create("huge", 2_000_000_000, CellType::IfCurrExp)
         .unwrap();

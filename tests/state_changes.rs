@@ -21,6 +21,7 @@ fn cells(n: usize, backend: Backend) -> Simulation {
         timestep: 0.1,
         seed: 3,
         min_delay: None,
+        seeding: Default::default(),
     });
     let p = net.create("cells", n, CellType::IfCurrExp).unwrap();
     net.record(p, &[Var::V, Var::Spikes]).unwrap();
@@ -118,6 +119,7 @@ fn a_parameter_change_holds_after_reset_and_equals_a_network_built_with_it() {
         timestep: 0.1,
         seed: 3,
         min_delay: None,
+        seeding: Default::default(),
     });
     let p = net.create("cells", 3, CellType::IfCurrExp).unwrap();
     net.set(&p, "i_offset", vec![0.8, 0.9, 1.0]).unwrap();
@@ -217,6 +219,7 @@ fn with_dc(amplitude: f64) -> (Network, exactlif::Population) {
         timestep: 0.1,
         seed: 3,
         min_delay: None,
+        seeding: Default::default(),
     });
     let p = net.create("cells", 1, CellType::IfCurrExp).unwrap();
     net.record(p, &[Var::V, Var::Spikes]).unwrap();
@@ -283,6 +286,7 @@ fn current_changes_are_bit_identical_on_any_number_of_threads() {
             timestep: 0.1,
             seed: 3,
             min_delay: None,
+            seeding: Default::default(),
         });
         let p = net.create("cells", 6, CellType::IfCurrExp).unwrap();
         net.record(p, &[Var::Spikes]).unwrap();
@@ -312,6 +316,7 @@ fn driven(times: &[f64]) -> (Network, exactlif::Population) {
         timestep: 0.1,
         seed: 3,
         min_delay: None,
+        seeding: Default::default(),
     });
     let src = net.create("src", 1, CellType::SpikeSourceArray).unwrap();
     net.set_spike_times(&src, SpikeTimes::Same(times.to_vec()))
@@ -371,6 +376,7 @@ fn recording_started_between_runs_samples_from_then_on() {
             timestep: 0.1,
             seed: 3,
             min_delay: None,
+            seeding: Default::default(),
         });
         let p = net.create("cells", 6, CellType::IfCurrExp).unwrap();
         net.set(&p, "i_offset", vec![0.2, 0.9, 1.1, 1.3, 0.0, 2.0])

@@ -159,6 +159,7 @@ fn slow_synapse_at_the_domain_edge_fires() {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     let src = net.create("src", 1, CellType::SpikeSourceArray).unwrap();
     net.set_spike_times(&src, SpikeTimes::Same(vec![1.0]))
@@ -241,6 +242,7 @@ fn changes_between_runs_stay_in_the_domain() {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     let cells = net.create("cells", 2, CellType::IfCurrExp).unwrap();
     net.record(cells, &[Var::V]).unwrap();
@@ -408,6 +410,7 @@ fn runaway_stops_the_simulation_until_reset() {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     let cells = net.create("cells", 3, CellType::IfCurrExp).unwrap();
     net.set(&cells, "tau_refrac", 0.0).unwrap();
@@ -479,6 +482,7 @@ fn runaway_is_the_same_on_any_number_of_threads() {
         timestep: 0.1,
         seed: 1,
         min_delay: None,
+        seeding: Default::default(),
     });
     let cells = net.create("cells", 4, CellType::IfCurrExp).unwrap();
     net.set(&cells, "tau_refrac", 0.0).unwrap();

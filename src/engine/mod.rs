@@ -220,9 +220,12 @@ impl NetData {
         (t_stop / self.timestep).round() as u64
     }
 
-    /// This network with only the synapses onto `cells` (what one rank of a simulation over
-    /// several needs): the delay groups left without a synapse are dropped; everything per
-    /// cell is kept. The synapses keep their order.
+    /// The part of this network that a process owning the global cells `cells` needs
+    /// (SPEC §7): the same network, except that only the synapses whose target lies in
+    /// `cells` are kept and the delay groups left without a synapse are dropped (every group
+    /// stays non-empty, the offsets consistent, and each group keeps its order). Everything
+    /// per cell, and `receives_input`, stays as it is. `Network::materialise_part` builds the
+    /// same part without building the whole.
     pub fn part(&self, cells: std::ops::Range<u32>) -> NetData {
         let n = self.n_cells();
         let mut group_offsets = Vec::with_capacity(n + 1);

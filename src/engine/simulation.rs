@@ -345,7 +345,7 @@ impl Simulation {
     /// ```
     /// use exactlif::{CellType, Network, Setup};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 1, CellType::IfCurrExp)?;
     /// // v_inf = -65 + 1000 * 20 / 1 mV, 1 nV of reset below threshold, no refractoriness:
     /// // an interval of about 1e-11 ms
@@ -435,7 +435,7 @@ impl Simulation {
     /// ```
     /// use exactlif::{CellType, Network, Setup, Var};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 2, CellType::IfCurrExp)?;
     /// net.record(cells, &[Var::Spikes])?;
     /// let mut sim = net.build()?;
@@ -504,7 +504,7 @@ impl Simulation {
     /// ```
     /// use exactlif::{CellType, Network, Setup, Var};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 3, CellType::IfCurrExp)?;
     /// net.record(cells, &[Var::V])?;
     /// let mut sim = net.build()?;

@@ -7,9 +7,9 @@
 //!
 //! - `DIR/model.py`: the PyNN script (the same for every model; it reads the files below).
 //!   `python DIR/model.py nest` (or `neuron`, `brian2`) writes `DIR/results_<simulator>/`.
-//! - `DIR/network.json`: the simulation settings; every population with every per-cell
-//!   parameter and initial value as drawn by exactlif (a number when all cells share it, else
-//!   one value per cell); the spike times of every spike source, one list per cell, where every
+//! - `DIR/network.json`: the simulation settings (with the seeding version the connections were
+//!   drawn with); every population with every per-cell parameter and initial value as drawn by
+//!   exactlif (a number when all cells share it, else one value per cell); the spike times of every spike source, one list per cell, where every
 //!   `SpikeSourcePoisson` is replaced by a `SpikeSourceArray` holding the very spikes exactlif's
 //!   Poisson streams produce up to the model's duration (`poisson_times`); what each
 //!   population records (`"all"` or a list of cells); the projections with the files of their
@@ -132,6 +132,8 @@ struct SimulationOut {
     duration: f64,
     min_delay: f64,
     seed: u64,
+    /// The seeding version the connections were drawn with (informative: they are written out).
+    seeding: u32,
 }
 
 #[derive(Serialize)]
@@ -586,6 +588,7 @@ pub fn export_pynn(model: &Model, net: &NetData, dir: &Path) -> Result<Vec<PathB
             duration: model.duration,
             min_delay: net.min_delay,
             seed: net.seed,
+            seeding: model.network.setup.seeding.number(),
         },
         populations: populations(net, model.duration),
         projections,
@@ -649,6 +652,7 @@ mod tests {
             timestep: 0.1,
             seed: 7,
             min_delay: None,
+            seeding: Default::default(),
         });
         let noise = net
             .create("noise", 6, CellType::SpikeSourcePoisson)

@@ -6,5 +6,3 @@ pub(crate) mod ac_drive;
 pub(crate) mod if_curr_alpha;
 pub(crate) mod if_curr_delta;
 pub(crate) mod if_curr_exp;
-#[cfg(test)]
-mod reference_cells;

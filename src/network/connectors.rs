@@ -54,7 +54,7 @@ use rand::seq::index;
 use rand::Rng;
 use rand_distr::{Distribution, Geometric};
 
-use super::random::StreamRng;
+use super::random::{CellStreams, Side, StreamRng};
 use super::Connector;
 
 /// One connection, in population indices. A weight and delay can come only from a
@@ -102,12 +102,31 @@ pub(crate) struct Connections {
     /// `FromListConnector` entry index of each connection, parallel to `post`; empty for other
     /// connectors.
     entry: Vec<u32>,
+    /// `(pre cell, count)`, pre cells ascending: how many connections of that cell onto targets
+    /// before the kept ones were drawn and not kept ([`generate_by_cell`] of a
+    /// `FixedNumberPostConnector`, whose weights and delays are drawn per source: the kept
+    /// connections' values come after those). Empty otherwise.
+    skipped: Vec<(u32, u32)>,
 }
 
 impl Connections {
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.post.is_empty()
+    }
+
     /// Number of connections.
     pub(crate) fn len(&self) -> usize {
         self.post.len()
+    }
+
+    /// How many connections of `pre`, onto targets before the kept ones, were drawn and not
+    /// kept (see `skipped`).
+    pub(crate) fn skipped(&self, pre: u32) -> u32 {
+        match self.skipped.binary_search_by_key(&pre, |&(p, _)| p) {
+            Ok(k) => self.skipped[k].1,
+            Err(_) => 0,
+        }
     }
 
     /// Every pre cell with connections, ascending, with the post cells of its connections.
@@ -238,7 +257,12 @@ impl Unsorted {
                 }
             }
         }
-        Connections { rows, post, entry }
+        Connections {
+            rows,
+            post,
+            entry,
+            skipped: Vec::new(),
+        }
     }
 }
 
@@ -535,6 +559,328 @@ pub(crate) fn generate(
         }
     };
     out.into_sorted()
+}
+
+/// The connections of `c` under seeding version 2 (SPEC §7): like [`generate`] (same selections,
+/// same laws, same output order), but drawn from one stream per cell, so that the connections
+/// onto a cell do not depend on which other cells are drawn; only connections onto the post
+/// cells in `keep` (indices in the post population) are made. `purpose` is the projection's
+/// `projection:{label}/connector`; the streams are those of `network::random::stream`:
+///
+/// - `FixedProbabilityConnector`: each kept target position, from the stream
+///   `{purpose}/post:{j}` (`j` its cell), walks the pre positions 0, 1, ... in geometric jumps
+///   (one Bernoulli(p) trial per pre position, as in [`generate`]: the law of the set is that of
+///   independent trials, the work proportional to the connections). Excluded self-pairs are
+///   walked over and not made.
+/// - `FixedNumberPreConnector`: each kept target position draws its `n` pre positions from
+///   `{purpose}/post:{j}`, as [`generate`] draws them from the projection's stream.
+/// - `FixedNumberPostConnector`: every source position draws its `n` post positions from
+///   `{purpose}/pre:{i}` (`i` its cell); only connections onto kept targets are made, and the
+///   number of each source's connections onto targets before `keep` is kept
+///   ([`Connections::skipped`]: its weights and delays are drawn per source, and the kept
+///   connections' come after those). So drawing a part of the targets still draws for every
+///   source: O(n_pre · n) work on every part, but the memory is only the kept connections'.
+/// - `FixedTotalNumberConnector`: the `n` pairs are a draw among all pairs, inherently global:
+///   drawn from the one stream `purpose` exactly as [`generate`] draws them (so as under
+///   seeding version 1), on every part, then only the kept targets' connections are made.
+/// - `AllToAllConnector`, `OneToOneConnector`, `FromListConnector`: no draws; the kept targets'
+///   connections.
+///
+/// A cell listed at several positions of a selection draws for each position in turn, in
+/// selection order, from its one stream (so a view repeating a cell does not repeat its
+/// draws). Drawing every target cell (`keep` covering the population) and then keeping those of
+/// a range gives exactly the connections drawn for that range alone.
+pub(crate) fn generate_by_cell(
+    c: &Connector,
+    pre_cells: &[u32],
+    post_cells: &[u32],
+    same_population: bool,
+    keep: std::ops::Range<u32>,
+    seed: u64,
+    purpose: &str,
+) -> Connections {
+    let kept = |post: u32| keep.contains(&post);
+    let is_self = |allow_self: bool| {
+        let excl = same_population && !allow_self;
+        move |pre: u32, post: u32| excl && pre == post
+    };
+    let n_pre = pre_cells.len();
+    let targets = by_cell(post_cells, &keep);
+    let out = match c {
+        Connector::AllToAll {
+            allow_self_connections,
+        } => {
+            let is_self = is_self(*allow_self_connections);
+            let mut out = Unsorted::with_capacity(n_pre.saturating_mul(targets.len()), false);
+            for &(post, _) in &targets {
+                for &pre in pre_cells {
+                    if !is_self(pre, post) {
+                        out.push(pre, post);
+                    }
+                }
+            }
+            out
+        }
+        Connector::OneToOne => {
+            let mut out = Unsorted::with_capacity(targets.len(), false);
+            for (&pre, &post) in pre_cells.iter().zip(post_cells) {
+                if kept(post) {
+                    out.push(pre, post);
+                }
+            }
+            out
+        }
+        Connector::FixedProbability {
+            p_connect,
+            allow_self_connections,
+        } => {
+            let is_self = is_self(*allow_self_connections);
+            let p = p_connect.clamp(0.0, 1.0);
+            let total = n_pre as f64 * targets.len() as f64;
+            let mean = total * p;
+            let room = (mean + 6.0 * (mean * (1.0 - p)).sqrt() + 16.0).min(total);
+            let mut out = Unsorted::with_capacity(room as usize, false);
+            let mut streams = CellStreams::new(seed, purpose, Side::Post);
+            for_each_in_turn(&targets, &mut streams, |post, rng| {
+                bernoulli_walk(*p_connect, n_pre, rng, |i| {
+                    let pre = pre_cells[i];
+                    if !is_self(pre, post) {
+                        out.push(pre, post);
+                    }
+                    true
+                });
+            });
+            out
+        }
+        Connector::FixedNumberPre {
+            n,
+            allow_self_connections,
+            with_replacement,
+        } => {
+            let pre_at = Positions::new(pre_cells, same_population && !allow_self_connections);
+            let mut out = Unsorted::with_capacity(n.saturating_mul(targets.len()), false);
+            let mut streams = CellStreams::new(seed, purpose, Side::Post);
+            for_each_in_turn(&targets, &mut streams, |post, rng| {
+                for i in draw(n_pre as u64, pre_at.of(post), *n, *with_replacement, rng) {
+                    out.push(pre_cells[i as usize], post);
+                }
+            });
+            out
+        }
+        Connector::FixedNumberPost {
+            n,
+            allow_self_connections,
+            with_replacement,
+        } => {
+            let n_post = post_cells.len();
+            let post_at = Positions::new(post_cells, same_population && !allow_self_connections);
+            // the kept share of the connections, expected
+            let share = targets.len() as f64 / n_post.max(1) as f64;
+            let room = (n.saturating_mul(n_pre) as f64 * share * 1.1) as usize + 16;
+            let mut out = Unsorted::with_capacity(room, false);
+            let sources = by_cell(pre_cells, &(0..u32::MAX));
+            let mut streams = CellStreams::new(seed, purpose, Side::Pre);
+            let mut skipped: Vec<(u32, u32)> = Vec::new();
+            for_each_in_turn(&sources, &mut streams, |pre, rng| {
+                let mut before = 0;
+                for j in draw(n_post as u64, post_at.of(pre), *n, *with_replacement, rng) {
+                    let post = post_cells[j as usize];
+                    if kept(post) {
+                        out.push(pre, post);
+                    } else if post < keep.start {
+                        before += 1;
+                    }
+                }
+                match skipped.last_mut() {
+                    _ if before == 0 => {}
+                    Some((p, count)) if *p == pre => *count += before,
+                    _ => skipped.push((pre, before)),
+                }
+            });
+            let mut conns = out.into_sorted();
+            conns.skipped = skipped;
+            return conns;
+        }
+        Connector::FixedTotalNumber { .. } => {
+            // a global draw, as under seeding version 1, then the kept targets
+            let all = generate(
+                c,
+                pre_cells,
+                post_cells,
+                same_population,
+                &mut super::random::stream(seed, purpose),
+            );
+            if post_cells.iter().all(|&post| kept(post)) {
+                return all;
+            }
+            let mut out = Unsorted::with_capacity(0, false);
+            for (pre, posts) in all.rows() {
+                for &post in posts.iter().filter(|&&post| kept(post)) {
+                    out.push(pre, post);
+                }
+            }
+            out
+        }
+        Connector::FromList { conn_list } => {
+            let mut out = Unsorted::with_capacity(conn_list.len().min(1 << 20), true);
+            for (k, &(i, j, _, _)) in conn_list.iter().enumerate() {
+                if let (Some(&pre), Some(&post)) =
+                    (pre_cells.get(i as usize), post_cells.get(j as usize))
+                {
+                    if kept(post) {
+                        out.push(pre, post);
+                        out.entry.push(k as u32);
+                    }
+                }
+            }
+            out
+        }
+    };
+    out.into_sorted()
+}
+
+/// Whether `c` makes at least one connection between the whole selections under seeding
+/// version 2: `!generate_by_cell(c, ..., keep = every post cell).is_empty()`, without drawing
+/// the connections (only `FixedProbabilityConnector` draws, target after target until one
+/// connects). A part of a network needs it to say, as the whole network does, whether a
+/// population receives synaptic input.
+pub(crate) fn connects_any(
+    c: &Connector,
+    pre_cells: &[u32],
+    post_cells: &[u32],
+    same_population: bool,
+    seed: u64,
+    purpose: &str,
+) -> bool {
+    let (n_pre, n_post) = (pre_cells.len(), post_cells.len());
+    // some pair is allowed: with self-connections excluded, unless every cell is one cell
+    let some_pair = |allow_self: bool| {
+        n_pre > 0
+            && n_post > 0
+            && (!same_population
+                || allow_self
+                || !pre_cells
+                    .iter()
+                    .chain(post_cells)
+                    .all(|&cell| cell == pre_cells[0]))
+    };
+    match c {
+        Connector::AllToAll {
+            allow_self_connections,
+        } => some_pair(*allow_self_connections),
+        Connector::OneToOne => n_pre.min(n_post) > 0,
+        Connector::FromList { conn_list } => conn_list
+            .iter()
+            .any(|&(i, j, _, _)| (i as usize) < n_pre && (j as usize) < n_post),
+        Connector::FixedNumberPre {
+            n,
+            allow_self_connections,
+            ..
+        } => {
+            let pre_at = Positions::new(pre_cells, same_population && !allow_self_connections);
+            *n > 0 && post_cells.iter().any(|&post| pre_at.of(post).len() < n_pre)
+        }
+        Connector::FixedNumberPost {
+            n,
+            allow_self_connections,
+            ..
+        } => {
+            let post_at = Positions::new(post_cells, same_population && !allow_self_connections);
+            *n > 0 && pre_cells.iter().any(|&pre| post_at.of(pre).len() < n_post)
+        }
+        Connector::FixedTotalNumber {
+            n,
+            allow_self_connections,
+            ..
+        } => {
+            let post_at = Positions::new(post_cells, same_population && !allow_self_connections);
+            let excluded: u64 = pre_cells
+                .iter()
+                .map(|&pre| post_at.of(pre).len() as u64)
+                .sum();
+            *n > 0 && (n_pre as u64 * n_post as u64) > excluded
+        }
+        Connector::FixedProbability {
+            p_connect,
+            allow_self_connections,
+        } => {
+            let excl = same_population && !allow_self_connections;
+            if *p_connect <= 0.0 {
+                return false;
+            }
+            if *p_connect >= 1.0 {
+                return some_pair(*allow_self_connections);
+            }
+            let targets = by_cell(post_cells, &(0..u32::MAX));
+            let mut streams = CellStreams::new(seed, purpose, Side::Post);
+            let mut any = false;
+            for cell in targets.chunk_by(|a, b| a.0 == b.0) {
+                let post = cell[0].0;
+                let mut rng = streams.of(post);
+                for _ in cell {
+                    bernoulli_walk(*p_connect, n_pre, &mut rng, |i| {
+                        any = !(excl && pre_cells[i] == post);
+                        !any
+                    });
+                    if any {
+                        return true;
+                    }
+                }
+            }
+            false
+        }
+    }
+}
+
+/// The positions of `selection` whose cell is in `keep`, as `(cell, position)`, sorted by cell
+/// then position: the order in which seeding version 2 draws them.
+fn by_cell(selection: &[u32], keep: &std::ops::Range<u32>) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = (selection.iter().enumerate())
+        .filter(|&(_, cell)| keep.contains(cell))
+        .map(|(k, &cell)| (cell, k as u32))
+        .collect();
+    if !out.is_sorted() {
+        out.sort_unstable();
+    }
+    out
+}
+
+/// Calls `f(cell, stream)` for each of `positions` (from [`by_cell`]), the stream of the cell
+/// made once and shared, in turn, by the positions of that cell.
+fn for_each_in_turn(
+    positions: &[(u32, u32)],
+    streams: &mut CellStreams,
+    mut f: impl FnMut(u32, &mut StreamRng),
+) {
+    for cell in positions.chunk_by(|a, b| a.0 == b.0) {
+        let mut rng = streams.of(cell[0].0);
+        for _ in cell {
+            f(cell[0].0, &mut rng);
+        }
+    }
+}
+
+/// One Bernoulli(`p`) trial for each of the positions `0..n`, in order, in geometric jumps (the
+/// number of failures before the next success is Geometric(p)): calls `hit(i)` for each
+/// success `i` while it returns true. `p >= 1`: every position, `p <= 0`: none, and no draws.
+fn bernoulli_walk(p: f64, n: usize, rng: &mut StreamRng, mut hit: impl FnMut(usize) -> bool) {
+    let n = n as u64;
+    if p >= 1.0 {
+        for i in 0..n {
+            if !hit(i as usize) {
+                return;
+            }
+        }
+    } else if p > 0.0 {
+        let gap = Geometric::new(p).expect("p_connect in (0, 1)");
+        let mut k = gap.sample(rng);
+        while k < n {
+            if !hit(k as usize) {
+                return;
+            }
+            k = k.saturating_add(1).saturating_add(gap.sample(rng));
+        }
+    }
 }
 
 /// Where each cell sits in a selection (sorted by cell, then position), to find the positions
@@ -890,6 +1236,97 @@ mod tests {
             let a = run(&c, &pre, &post, true, 11);
             assert_eq!(a, run(&c, &pre, &post, true, 11), "{c:?}");
             assert_ne!(a, run(&c, &pre, &post, true, 12), "{c:?}");
+        }
+    }
+
+    /// Seeding version 2 draws per cell: the connections drawn onto the targets of any range
+    /// are exactly the whole network's connections onto them, so contiguous parts together
+    /// give the whole; and [`connects_any`] says whether the whole has a connection.
+    #[test]
+    fn by_cell_parts_make_the_whole() {
+        let conns = |c: &Connector, pre: &[u32], post: &[u32], keep, seed| -> Vec<Connection> {
+            generate_by_cell(c, pre, post, true, keep, seed, "projection:p/connector")
+                .iter()
+                .collect()
+        };
+        let views: [(&[u32], &[u32]); 3] = [
+            (
+                &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+                &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            ),
+            (&[9, 2, 2, 5, 0, 7], &[3, 3, 8, 1, 0, 9, 2]),
+            (&[4], &[4]),
+        ];
+        for seed in 0..6 {
+            for c in [
+                fprob(0.3, false),
+                fprob(0.05, true),
+                fprob(1.0, false),
+                fprob(0.0, true),
+                fnpre(3, false, false),
+                fnpre(4, true, true),
+                fnpost(2, false, false),
+                fnpost(5, false, true),
+                ftotal(12, false, false),
+                ftotal(30, true, true),
+                Connector::AllToAll {
+                    allow_self_connections: false,
+                },
+                Connector::OneToOne,
+            ] {
+                for (pre, post) in views {
+                    if validate(&c, pre.len(), post.len(), true).is_err()
+                        && !matches!(c, Connector::OneToOne)
+                    {
+                        continue;
+                    }
+                    let whole = conns(&c, pre, post, 0..u32::MAX, seed);
+                    let any = connects_any(&c, pre, post, true, seed, "projection:p/connector");
+                    assert_eq!(any, !whole.is_empty(), "{c:?} {pre:?} {post:?}");
+                    for cuts in [[0, 0, 12], [0, 4, 12], [0, 9, 12], [3, 5, 7]] {
+                        let mut parts = conns(&c, pre, post, cuts[0]..cuts[1], seed);
+                        parts.extend(conns(&c, pre, post, cuts[1]..cuts[2], seed));
+                        let in_range = |x: &Connection| (cuts[0]..cuts[2]).contains(&x.post);
+                        let mut expected: Vec<_> = whole.iter().copied().filter(in_range).collect();
+                        let key = |x: &Connection| (x.post, x.pre);
+                        // each part is sorted; together, compare cell by cell
+                        parts.sort_by_key(key);
+                        expected.sort_by_key(key);
+                        assert_eq!(parts, expected, "{c:?} {pre:?} {post:?} {cuts:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Seeding version 2's `FixedProbabilityConnector` (a stream per target, geometric jumps
+    /// over the pre cells) gives every pair probability p, whatever its place.
+    #[test]
+    fn by_cell_fixed_probability_is_uniform_over_pairs() {
+        let (p, reps) = (0.3, 4000);
+        let mut hits = [[0usize; 6]; 5];
+        for seed in 0..reps {
+            let out = generate_by_cell(
+                &fprob(p, true),
+                &cells(5),
+                &cells(6),
+                false,
+                0..6,
+                seed,
+                "c",
+            );
+            for c in out.iter() {
+                hits[c.pre as usize][c.post as usize] += 1;
+            }
+        }
+        let sd = (reps as f64 * p * (1.0 - p)).sqrt();
+        for row in hits {
+            for h in row {
+                assert!(
+                    (h as f64 - reps as f64 * p).abs() <= 5.0 * sd,
+                    "{h} of {reps}"
+                );
+            }
         }
     }
 

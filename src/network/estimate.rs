@@ -127,7 +127,7 @@ impl Network {
     ///
     /// ```
     /// use exactlif::{CellType, Network, Setup, Var};
-    /// let mut net = Network::new(Setup { timestep: 1e-6, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 1e-6, seed: 1, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 1000, CellType::IfCurrExp)?;
     /// net.record(cells, &[Var::V])?;
     /// let e = net.estimate(1000.0); // 1e9 ticks of 1000 cells: 8 TB of samples
@@ -201,6 +201,7 @@ mod tests {
             timestep: 0.1,
             seed: 1,
             min_delay: None,
+            seeding: Default::default(),
         });
         let a = net.create("a", 100, CellType::IfCurrExp).unwrap();
         let src = net.create("src", 10, CellType::SpikeSourcePoisson).unwrap();

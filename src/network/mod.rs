@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use exactlif::{Network, Setup, CellType, Var};
-//! let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+//! let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
 //! let cells = net
 //!     .create("cells", 2, CellType::IfCurrExp)
 //!     .unwrap();
@@ -40,6 +40,55 @@ pub struct Setup {
     pub seed: u64,
     /// Smallest allowed delay (ms); `None` means `timestep`.
     pub min_delay: Option<f64>,
+    /// Which streams the connections, weights and delays draw from (SPEC §7).
+    pub seeding: Seeding,
+}
+
+/// The seeding version: which random streams a projection's connections, weights and delays
+/// draw from (SPEC §7; the model file's `[simulation] seeding`). Everything else (parameters,
+/// initial values, Poisson sources) draws from the same streams under both.
+///
+/// ```
+/// use exactlif::Seeding;
+/// assert_eq!(Seeding::default(), Seeding::V2);
+/// assert_eq!(Seeding::from_number(1), Some(Seeding::V1));
+/// assert_eq!(Seeding::V2.number(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Seeding {
+    /// Version 1: one stream per projection and purpose (`projection:{label}/connector`,
+    /// `.../weight`, `.../delay`), drawn in connection order; the results of exactlif before
+    /// seeding version 2.
+    V1,
+    /// Version 2 (the default): streams keyed by the target cell (the source cell for
+    /// `FixedNumberPostConnector`), so that results do not depend on how cells are divided
+    /// among threads or processes, and a process can draw only the synapses onto its own
+    /// cells ([`Network::materialise_part`]). The labels are listed on
+    /// `network::random::stream`.
+    #[default]
+    V2,
+}
+
+impl Seeding {
+    /// The versions, as numbers (for error messages).
+    pub const NUMBERS: [u32; 2] = [1, 2];
+
+    /// The version's number (1 or 2), as in the model file.
+    pub fn number(self) -> u32 {
+        match self {
+            Seeding::V1 => 1,
+            Seeding::V2 => 2,
+        }
+    }
+
+    /// The version with this number, if any.
+    pub fn from_number(n: i64) -> Option<Seeding> {
+        match n {
+            1 => Some(Seeding::V1),
+            2 => Some(Seeding::V2),
+            _ => None,
+        }
+    }
 }
 
 impl Setup {
@@ -885,7 +934,7 @@ impl Network {
     ///
     /// ```
     /// use exactlif::{CellType, Network, RandomDistribution, Setup, Value, Var};
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 5, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 5, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 4, CellType::IfCurrExp)?;
     /// let d = RandomDistribution::Uniform { low: -65.0, high: -55.0 };
     /// let drawn = net.draw_values(&cells, "v", &d, true)?;

@@ -124,6 +124,7 @@ mod tests {
             timestep: 0.1,
             seed: 1,
             min_delay: None,
+            seeding: Default::default(),
         });
         net.create("quiet", 100, CellType::IfCurrExp).unwrap();
         let busy = net.create("busy", 100, CellType::IfCurrExp).unwrap();

@@ -35,15 +35,75 @@ pub(crate) type StreamRng = Pcg64;
 /// Purpose labels are built by the network module:
 ///
 /// - `population:{label}/parameter:{name}` and `population:{label}/initial:{name}`
-/// - `projection:{label}/connector`, `.../weight`, `.../delay` (label defaults to `pre->post`)
 /// - `population:{label}/poisson:{cell}` for one Poisson source cell
+/// - seeding version 1 (`[simulation] seeding = 1`): `projection:{label}/connector`,
+///   `.../weight`, `.../delay` (label defaults to `pre->post`), one stream per projection and
+///   purpose, drawn in connection order;
+/// - seeding version 2 (the default, SPEC §7): one stream per projection, purpose and cell,
+///   `projection:{label}/connector/post:{j}`, `projection:{label}/weight/post:{j}` and
+///   `projection:{label}/delay/post:{j}`, where `j` is the target cell's index in the post
+///   *population* (not its position in a view), e.g. `"42/projection:e2i/weight/post:17"`;
+///   `FixedNumberPostConnector`, which draws per source, uses `.../pre:{i}` instead, `i` the
+///   source's index in the pre population, for its connections and for their weights and
+///   delays. `FixedTotalNumberConnector` draws its `n` pairs from the one stream
+///   `projection:{label}/connector` (a global draw), its weights and delays per target. What is
+///   drawn from each stream, in which order, is written in `network::connectors` (the
+///   connections) and `network::build::synapses` (weights and delays). [`CellStreams`] makes
+///   these streams without building the label each time.
 pub(crate) fn stream(seed: u64, purpose: &str) -> StreamRng {
+    from_key(&format!("{seed}/{purpose}"))
+}
+
+/// The stream of the key `"{seed}/{purpose}"` (see [`stream`]).
+fn from_key(key: &str) -> StreamRng {
     let mut hasher = SipHasher::new();
-    hasher.write(format!("{seed}/{purpose}").as_bytes());
+    hasher.write(key.as_bytes());
     hasher.write_u8(0xff);
     let mut seed_bytes = <StreamRng as SeedableRng>::Seed::default();
     hasher.into_rng().fill_bytes(&mut seed_bytes);
     StreamRng::from_seed(seed_bytes)
+}
+
+/// Which cell of a connection keys a seeding-version-2 stream: the target (`post`), or the
+/// source (`pre`, for `FixedNumberPostConnector`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// Keyed by the presynaptic cell: `.../pre:{i}`.
+    Pre,
+    /// Keyed by the postsynaptic cell: `.../post:{j}`.
+    Post,
+}
+
+/// The streams `{purpose}/{side}:{cell}` of one purpose, one per cell (seeding version 2, see
+/// [`stream`]): `CellStreams::new(seed, purpose, side).of(cell)` is
+/// `stream(seed, &format!("{purpose}/{side}:{cell}"))`, with the key's prefix formatted once
+/// (a stream then costs one SipHash of a short key and no allocation).
+pub(crate) struct CellStreams {
+    /// `"{seed}/{purpose}/{side}:"`, then the cell of the last stream made.
+    key: String,
+    /// Length of the prefix.
+    prefix: usize,
+}
+
+impl CellStreams {
+    /// The streams of `purpose` keyed by cells of `side`.
+    pub(crate) fn new(seed: u64, purpose: &str, side: Side) -> Self {
+        let side = match side {
+            Side::Pre => "pre",
+            Side::Post => "post",
+        };
+        let key = format!("{seed}/{purpose}/{side}:");
+        let prefix = key.len();
+        CellStreams { key, prefix }
+    }
+
+    /// The stream of `cell` (an index in its population).
+    pub(crate) fn of(&mut self, cell: u32) -> StreamRng {
+        use std::fmt::Write;
+        self.key.truncate(self.prefix);
+        write!(self.key, "{cell}").expect("writing to a String");
+        from_key(&self.key)
+    }
 }
 
 /// A random distribution, with PyNN's `RandomDistribution` names and parameters.
@@ -305,6 +365,23 @@ mod tests {
             bits(&spikes),
             bits(&[5.844037800701048, 12.856819864202262, 76.90116111707246])
         );
+    }
+
+    /// [`CellStreams`] gives the streams of [`stream`] with the documented labels.
+    #[test]
+    fn cell_streams_are_the_labelled_streams() {
+        let mut post = CellStreams::new(42, "projection:e2i/weight", Side::Post);
+        let mut pre = CellStreams::new(7, "projection:a->b/connector", Side::Pre);
+        for cell in [0, 1, 17, 9999, u32::MAX] {
+            assert_eq!(
+                post.of(cell).next_u64(),
+                stream(42, &format!("projection:e2i/weight/post:{cell}")).next_u64()
+            );
+            assert_eq!(
+                pre.of(cell).next_u64(),
+                stream(7, &format!("projection:a->b/connector/pre:{cell}")).next_u64()
+            );
+        }
     }
 
     /// The derivation of [`stream`] gives, key for key, the streams of the former

@@ -116,6 +116,8 @@ use crate::model::if_curr_exp::{decay_power, decay_with, kernel_with, Free};
 pub(crate) mod alpha;
 pub(crate) mod delta;
 mod forced;
+#[cfg(test)]
+mod reference_cells;
 pub use forced::{first_crossing_forced, ForcedCrossing};
 
 /// The outcome of a search: no crossing up to the horizon, or the first crossing.

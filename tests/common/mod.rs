@@ -134,6 +134,7 @@ pub fn every_event_kind() -> Network {
         timestep: 0.1,
         seed: 7,
         min_delay: Some(0.5),
+        seeding: Default::default(),
     });
     let arr = net.create("arr", 6, CellType::SpikeSourceArray).unwrap();
     net.set_spike_times(

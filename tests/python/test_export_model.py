@@ -92,7 +92,7 @@ def test_export_model_round_trip(tmp_path):
         with open(model, "rb") as f:
             parsed = tomllib.load(f)
         assert parsed["simulation"] == {"timestep": 0.1, "duration": 200.0, "seed": 23,
-                                        "min_delay": 0.5}
+                                        "seeding": 2, "min_delay": 0.5}
         pops = {p["label"]: p for p in parsed["populations"]}
         assert pops["exc"]["parameters"]["tau_m"] == list(exc._parameters["tau_m"])
         assert pops["exc"]["parameters"]["i_offset"] == 0.3
@@ -161,3 +161,30 @@ def test_export_model_noisy_current_source(tmp_path):
     subprocess.run([str(BINARY), "run", str(tmp_path / "m.toml"), "--out", str(out)],
                    check=True, capture_output=True)
     assert file_spikes(out) == spikes
+
+
+def test_setup_seeding_is_exported_and_checked(tmp_path):
+    # setup(seeding=1) keeps the per-projection streams: the native connections drawn differ
+    # from version 2's, and the exported file says which version drew them
+    drawn = {}
+    for seeding in (1, 2):
+        sim.setup(timestep=0.1, seed=9, seeding=seeding)
+        try:
+            a = sim.Population(40, sim.IF_curr_exp(), label="a")
+            prj = sim.Projection(a, a, sim.FixedProbabilityConnector(0.2, rng=sim.NativeRNG()),
+                                 sim.StaticSynapse(weight=0.1, delay=1.0), label="aa")
+            drawn[seeding] = sorted((int(c[0]), int(c[1])) for c in prj.get("weight", format="list"))
+            sim.export_model(tmp_path / f"s{seeding}.toml")
+        finally:
+            sim.end()
+        with open(tmp_path / f"s{seeding}.toml", "rb") as f:
+            assert tomllib.load(f)["simulation"]["seeding"] == seeding
+    assert drawn[1] != drawn[2]
+    for bad in (0, 3, "2", True):
+        with pytest.raises(ValueError, match="seeding must be 1 .* or 2"):
+            sim.setup(timestep=0.1, seeding=bad)
+    from exactlif import _core
+    assert _core.Network(0.1, seed=1, seeding=1).seeding == 1
+    assert _core.Network(0.1).seeding == 2
+    with pytest.raises(_core.BuildError, match="seeding"):
+        _core.Network(0.1, seeding=3)

@@ -5,7 +5,7 @@ For each model file of the project (``fixtures/*.toml``, ``tests/reference/cases
 and the public reference models ``../shared/reference/models/*.toml``):
 
 1. ``build_from_model`` writes "a PyNN script of the file": ``setup()`` with its time step,
-   min_delay and seed; the populations in file order under the same labels; numbers as
+   min_delay, seed and seeding version; the populations in file order under the same labels; numbers as
    numbers, lists as arrays, distribution tables as ``RandomDistribution(...,
    rng=sim.NativeRNG())``; the projections in file order with PyNN's connector of the same
    name and parameters (``rng=sim.NativeRNG()``), ``StaticSynapse`` with the same weight and
@@ -115,7 +115,7 @@ def build_from_model(model):
     """The network of the parsed model file `model`, built with PyNN calls (after a
     ``setup()``). Returns the populations in file order with what each records."""
     simulation = model["simulation"]
-    options = {k: simulation[k] for k in ("seed", "min_delay") if k in simulation}
+    options = {k: simulation[k] for k in ("seed", "min_delay", "seeding") if k in simulation}
     if off_grid_step_times(model):
         options["step_current_times"] = "exact"
     sim.setup(timestep=simulation["timestep"], **options)
@@ -430,14 +430,18 @@ inject_into = "exc"
 """
 
 
-def test_every_feature_of_the_model_file_round_trips(tmp_path):
+@pytest.mark.parametrize("seeding", [None, 1, 2], ids=["default", "seeding1", "seeding2"])
+def test_every_feature_of_the_model_file_round_trips(tmp_path, seeding):
     # 40 synapses of cell 0 of stim onto cells 0..3 of exc, weights all different: the sum of
     # the inputs one spike brings at once depends on their order in the last bit
     rng = np.random.default_rng(7)
     rows = ", ".join(f"[0, {int(post)}, {float(w)!r}, 1.0]"
                      for post, w in zip(rng.integers(0, 4, 40), rng.uniform(0.5, 1.0, 40)))
     path = tmp_path / "every_feature.toml"
-    path.write_text(EVERY_FEATURE % rows)
+    text = EVERY_FEATURE % rows
+    if seeding is not None:
+        text = text.replace("min_delay = 0.5\n", f"min_delay = 0.5\nseeding = {seeding}\n", 1)
+    path.write_text(text)
     spikes, signals = round_trip(path, tmp_path)
     populations = {k for _, k, _ in spikes}
     assert populations == {0, 1, 2, 3}, "every population fires"

@@ -554,15 +554,35 @@ fn connector(py: Python<'_>, d: &Bound<'_, PyDict>, item: &str) -> PyResult<Conn
 
 #[pymethods]
 impl Network {
-    /// Network(timestep, seed=0, min_delay=None)
+    /// Network(timestep, seed=0, min_delay=None, seeding=2)
     ///
     /// An empty network (PyNN's `setup`): `timestep` (ms) is the recording grid and the step of
     /// the step-based backends; `seed` seeds every random choice (each from its own stream,
     /// named by population and projection labels, so a script and a model file describing the
-    /// same network draw the same values); `min_delay` (ms) defaults to `timestep`.
+    /// same network draw the same values); `min_delay` (ms) defaults to `timestep`; `seeding`
+    /// is the seeding version of the connections, weights and delays (the model file's
+    /// `[simulation] seeding`): 2, streams per target cell, or 1, the per-projection streams of
+    /// earlier versions.
     #[new]
-    #[pyo3(signature = (timestep, seed = 0, min_delay = None))]
-    fn new(py: Python<'_>, timestep: f64, seed: u64, min_delay: Option<f64>) -> PyResult<Self> {
+    #[pyo3(signature = (timestep, seed = 0, min_delay = None, seeding = 2))]
+    fn new(
+        py: Python<'_>,
+        timestep: f64,
+        seed: u64,
+        min_delay: Option<f64>,
+        seeding: i64,
+    ) -> PyResult<Self> {
+        let seeding = exactlif::Seeding::from_number(seeding).ok_or_else(|| {
+            error(
+                py,
+                "simulation",
+                "seeding",
+                format!(
+                    "must be 1 (the per-projection streams of earlier versions) or 2 (streams \
+                     per target cell, the default), got {seeding}"
+                ),
+            )
+        })?;
         for (key, x) in [("timestep", Some(timestep)), ("min_delay", min_delay)] {
             if let Some(x) = x {
                 if !(x.is_finite() && x > 0.0) {
@@ -580,6 +600,7 @@ impl Network {
                 timestep,
                 seed,
                 min_delay,
+                seeding,
             })),
         })
     }
@@ -600,6 +621,12 @@ impl Network {
     #[getter]
     fn seed(&self) -> u64 {
         self.net.setup.seed
+    }
+
+    /// The seeding version (1 or 2).
+    #[getter]
+    fn seeding(&self) -> u32 {
+        self.net.setup.seeding.number()
     }
 
     /// The number of populations created.

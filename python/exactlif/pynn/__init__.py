@@ -47,7 +47,10 @@ Design
 - **Randomness**: ``setup(seed=...)`` seeds the core's draws (Poisson
   streams, native connectors, and parameters and initial values from a
   ``RandomDistribution`` with ``NativeRNG`` or no rng, as a model file draws
-  them); ``reset()`` replays the same Poisson streams.
+  them); ``reset()`` replays the same Poisson streams. ``setup(seeding=1)``
+  draws native connections, weights and delays from the per-projection
+  streams of earlier versions (a model file's ``seeding = 1``) instead of
+  the default version 2's streams per target cell.
   ``NoisyCurrentSource`` draws from its rng's seed, or the setup seed for
   ``NativeRNG``/no rng, one stream per target cell; ``reset()`` replays it.
 - ``setup()`` accepts and ignores NEST-only keys (``t_flush``,

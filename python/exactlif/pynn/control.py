@@ -15,8 +15,8 @@ IGNORED_SETUP_KEYS = frozenset({
 })
 
 #: ``setup()`` keys of exactlif itself.
-EXACTLIF_SETUP_KEYS = frozenset({"seed", "backend", "n_threads", "step_current_times",
-                                 "max_delay", "rank", "num_processes"})
+EXACTLIF_SETUP_KEYS = frozenset({"seed", "seeding", "backend", "n_threads",
+                                 "step_current_times", "max_delay", "rank", "num_processes"})
 
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
@@ -27,6 +27,10 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     time step). exactlif's own keys:
 
     - ``seed`` (int, default 0): seed of the core's random draws (Poisson streams);
+    - ``seeding`` (1 or 2, default 2): the seeding version of the connections, weights and
+      delays the core draws, the model file's ``[simulation] seeding``: 2 draws them from
+      streams per target cell (results independent of how cells are divided among threads
+      or processes), 1 from the per-projection streams of earlier versions (their results);
     - ``backend`` ("exact", default; or the core's step-based "grid" / "euler");
     - ``n_threads`` (int, default 1; 0 = one per core): results are identical for any value;
     - ``step_current_times`` ("grid", default, as PyNN's other backends: the times of
@@ -49,6 +53,10 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
                       UserWarning, stacklevel=2)
     if extra_params.get("step_current_times", "grid") not in ("grid", "exact"):
         raise ValueError("step_current_times must be 'grid' or 'exact'")
+    seeding = extra_params.get("seeding", 2)
+    if isinstance(seeding, bool) or seeding not in (1, 2):
+        raise ValueError(f"seeding must be 1 (the per-projection streams of earlier versions) "
+                         f"or 2 (streams per target cell, the default), got {seeding!r}")
     common.setup(timestep, min_delay, **extra_params)
     state = simulator.state
     state.clear()
@@ -56,6 +64,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     state.min_delay = min_delay
     state.max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     state.seed = int(extra_params.get("seed", 0))
+    state.seeding = int(seeding)
     state.backend = extra_params.get("backend", "exact")
     state.threads = int(extra_params.get("n_threads", 1))
     state.step_current_times = extra_params.get("step_current_times", "grid")

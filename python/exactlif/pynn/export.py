@@ -61,7 +61,7 @@ def model_text(duration=None):
                          f"got {duration}")
     out = ["# written by pyNN.exactlif.export_model", "", "[simulation]",
            f"timestep = {_float(state.dt)}", f"duration = {_float(duration)}",
-           f"seed = {int(state.seed)}"]
+           f"seed = {int(state.seed)}", f"seeding = {int(state.seeding)}"]
     if state.min_delay != "auto":
         out.append(f"min_delay = {_float(state.min_delay)}")
     for population in state.populations:

@@ -42,6 +42,7 @@ class State(common.control.BaseState):
         self.min_delay = "auto"
         self.max_delay = "auto"
         self.seed = 0
+        self.seeding = 2
         self.backend = "exact"
         self.threads = 1
         self.step_current_times = "grid"
@@ -139,9 +140,10 @@ class State(common.control.BaseState):
             self._version += 1
 
     def new_core_network(self):
-        """An empty core network with this setup's time step, seed and min_delay."""
+        """An empty core network with this setup's time step, seed, min_delay and seeding."""
         min_delay = None if self.min_delay == "auto" else float(self.min_delay)
-        return core().Network(float(self.dt), seed=int(self.seed), min_delay=min_delay)
+        return core().Network(float(self.dt), seed=int(self.seed), min_delay=min_delay,
+                              seeding=int(self.seeding))
 
     def apply_changes(self):
         """Hand the current sources and spike times changed while running, as described

@@ -94,7 +94,8 @@ pub struct Model {
     /// The file it was read from (for [`parse_model`], the `file` name given).
     pub path: PathBuf,
     /// The network, ready for [`Network::build`]. Its `setup` holds the timestep, the seed
-    /// (0 when the file gives none) and min_delay.
+    /// (0 when the file gives none), min_delay and the seeding version (2 when the file gives
+    /// none).
     pub network: Network,
     /// Simulated time (ms).
     pub duration: f64,

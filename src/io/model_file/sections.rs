@@ -12,8 +12,8 @@ use super::{Model, ModelError};
 use crate::model::if_curr_exp;
 use crate::network::{
     check_delay, check_poisson_parameter, check_weight_sign, suggest, CellType, Connector,
-    ConnectorParams, CurrentSource, Network, Population, Receptor, Selection, Setup, SpikeTimes,
-    StaticSynapse, Value, Var, CONNECTORS, POISSON_PARAMETERS,
+    ConnectorParams, CurrentSource, Network, Population, Receptor, Seeding, Selection, Setup,
+    SpikeTimes, StaticSynapse, Value, Var, CONNECTORS, POISSON_PARAMETERS,
 };
 
 // Keys of each table.
@@ -24,7 +24,7 @@ const TOP_KEYS: [&str; 4] = [
     "projections",
     "current_sources",
 ];
-const SIMULATION_KEYS: [&str; 4] = ["timestep", "duration", "seed", "min_delay"];
+const SIMULATION_KEYS: [&str; 5] = ["timestep", "duration", "seed", "min_delay", "seeding"];
 const POPULATION_KEYS: [&str; 6] = [
     "label",
     "size",
@@ -195,11 +195,29 @@ impl Parser<'_> {
                 Some(d)
             }
         };
+        let seeding = match t.get("seeding") {
+            None => Seeding::default(),
+            Some(v) => {
+                let n = self.integer(v, item, "seeding")?;
+                Seeding::from_number(n).ok_or_else(|| {
+                    self.err(
+                        v.span(),
+                        item,
+                        "seeding",
+                        format!(
+                            "must be 1 (the per-projection streams of earlier versions) or 2 \
+                             (streams per target cell, the default), got {n}"
+                        ),
+                    )
+                })?
+            }
+        };
         Ok((
             Setup {
                 timestep,
                 seed,
                 min_delay,
+                seeding,
             },
             duration,
             t.get("seed").is_some(),

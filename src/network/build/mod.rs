@@ -7,9 +7,10 @@
 //! - `synapses`: connectors drawn into compressed rows of synapses;
 //! - `diagnostics`: warnings about a valid network (populations that can never fire).
 
+use std::ops::Range;
 use std::time::Instant;
 
-use super::{BuildError, CellType, Network, Setup};
+use super::{BuildError, CellType, Network, Seeding, Setup};
 use crate::engine::comm::Comm;
 use crate::engine::Simulation;
 use crate::engine::{Backend, NetData, INHIBITORY_BIT};
@@ -27,6 +28,52 @@ impl Network {
     /// simulation settings, then the cells population by population, then the synapses
     /// projection by projection.
     pub fn materialise(&self) -> Result<NetData, BuildError> {
+        self.materialise_cells(None)
+    }
+
+    /// The part of the network that a process owning the global cells `cells` needs (SPEC §7):
+    /// the same `NetData` as [`materialise`](Self::materialise), except that only the synapses
+    /// whose target lies in `cells` are kept, and the delay groups left without a synapse are
+    /// dropped. Everything per cell (parameters, initial values, kinds, spike sources, current
+    /// switches, recording layout) and `receives_input` stay the whole network's; `cells` may
+    /// be empty or reach past the last cell.
+    ///
+    /// With seeding version 2 (the default) only what those targets need is drawn, from their
+    /// own streams, so the parts of any division of the cells hold exactly the whole network's
+    /// synapses, and each part's synapse arrays only its own share (memory per process falls
+    /// as 1/N). Two connectors still draw for every target on every part, keeping only the
+    /// local connections: `FixedNumberPostConnector`, which draws per source (O(n_pre · n)
+    /// work, replicated), and `FixedTotalNumberConnector`, a global draw of its `n` pairs. With
+    /// seeding version 1 the whole network is built, then filtered.
+    ///
+    /// Weights and delays are checked only for the part's synapses: a part may build where
+    /// another part, or the whole network, fails on a bad random weight; and the error of a
+    /// part names its own first bad connection. A caller running parts in several processes
+    /// must fail when any part fails.
+    ///
+    /// ```
+    /// use exactlif::{CellType, Connector, Network, Receptor, Setup, StaticSynapse};
+    ///
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 3, min_delay: None, seeding: Default::default() });
+    /// let a = net.create("a", 50, CellType::IfCurrExp)?;
+    /// let rule = Connector::FixedProbability { p_connect: 0.2, allow_self_connections: false };
+    /// net.connect(a, a, rule, StaticSynapse::new(0.1, 1.0), Receptor::Excitatory, None)?;
+    /// let whole = net.materialise()?;
+    /// let (left, right) = (net.materialise_part(0..20)?, net.materialise_part(20..50)?);
+    /// assert_eq!(left.n_synapses() + right.n_synapses(), whole.n_synapses());
+    /// assert_eq!(left.syn_target, whole.part(0..20).syn_target);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn materialise_part(&self, cells: Range<u32>) -> Result<NetData, BuildError> {
+        match self.setup.seeding {
+            Seeding::V1 => Ok(self.materialise()?.part(cells)),
+            Seeding::V2 => self.materialise_cells(Some(cells)),
+        }
+    }
+
+    /// [`materialise`](Self::materialise), or with `part` (seeding version 2 only)
+    /// [`materialise_part`](Self::materialise_part).
+    fn materialise_cells(&self, part: Option<Range<u32>>) -> Result<NetData, BuildError> {
         let min_delay = self.check_setup()?;
         let n_cells = self.n_cells()?;
         // the per-cell arrays, allocated fallibly: a network too large for the machine is a
@@ -58,7 +105,7 @@ impl Network {
             receives_input: Vec::new(),
         };
         let offsets = self.cells(&mut net)?;
-        self.synapses(&offsets, &mut net)?;
+        self.synapses(&offsets, &mut net, part)?;
         (net.current_switches, net.drives) = self.current_switches(&offsets, &net.params)?;
         Ok(net)
     }
@@ -95,7 +142,7 @@ impl Network {
     /// ```
     /// use exactlif::{CellType, CurrentSource, Network, Setup, Var};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 1, CellType::IfCurrExp)?;
     /// net.record(cells, &[Var::Spikes])?;
     /// let mut sim = net.build()?;
@@ -123,7 +170,7 @@ impl Network {
     /// ```
     /// use exactlif::{CellType, Network, Setup, SpikeTimes, Var};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let src = net.create("src", 1, CellType::SpikeSourceArray)?;
     /// net.set_spike_times(&src, SpikeTimes::Same(vec![2.0, 8.0]))?;
     /// net.record(src, &[Var::Spikes])?;
@@ -164,7 +211,7 @@ impl Network {
     /// ```
     /// use exactlif::{CellType, Connector, Network, Receptor, Setup, SpikeTimes, StaticSynapse, Var};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let src = net.create("src", 1, CellType::SpikeSourceArray)?;
     /// net.set_spike_times(&src, SpikeTimes::Same(vec![5.0, 25.0]))?;
     /// let cell = net.create("cell", 1, CellType::IfCurrExp)?;
@@ -174,7 +221,7 @@ impl Network {
     /// let mut sim = net.build()?;
     /// sim.run(20.0); // the input at 6 ms does not make it fire
     /// // a weight of 30 nA from now on: the input at 26 ms does
-    /// let mut stronger = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut stronger = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let src = stronger.create("src", 1, CellType::SpikeSourceArray)?;
     /// stronger.set_spike_times(&src, SpikeTimes::Same(vec![5.0, 25.0]))?;
     /// let cell = stronger.create("cell", 1, CellType::IfCurrExp)?;
@@ -219,7 +266,7 @@ impl Network {
     /// ```
     /// use exactlif::{CellType, Network, Setup, Var};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 2, CellType::IfCurrExp)?;
     /// net.record(cells, &[Var::V])?;
     /// let mut sim = net.build()?;
@@ -281,7 +328,7 @@ impl Network {
     /// ```
     /// use exactlif::{CellType, Network, Setup, ThreadRanks, Var};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 1, min_delay: None, seeding: Default::default() });
     /// let cells = net.create("cells", 10, CellType::IfCurrExp)?;
     /// net.set(&cells, "i_offset", 1.0)?;
     /// net.record(cells, &[Var::Spikes, Var::V])?;
@@ -311,7 +358,19 @@ impl Network {
         let bounds = self.partition(comm.size(), duration_ms);
         let r = comm.rank();
         let cells = bounds[r]..bounds[r + 1];
-        let net = self.materialise()?.part(cells.clone());
+        // a part checks only its own synapses' random weights and delays: the ranks agree
+        // that every one built before any of them runs (a rank that failed says why)
+        let built = self.materialise_part(cells.clone());
+        if comm.all_min(if built.is_ok() { 1.0 } else { 0.0 }) < 1.0 {
+            return Err(built.err().unwrap_or_else(|| {
+                BuildError::new(
+                    "simulation",
+                    "ranks",
+                    "another rank refused the network (its error says why)",
+                )
+            }));
+        }
+        let net = built?;
         let build_time_s = t0.elapsed().as_secs_f64();
         Ok(Simulation::for_rank(
             net,

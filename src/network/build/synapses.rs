@@ -1,43 +1,142 @@
 //! The synapses of a network: each projection's connections drawn, their weights and delays
 //! checked, and laid out as [`NetData`]'s compressed rows (by presynaptic cell, one group per
 //! delay, each group sorted by target cell).
+//!
+//! # Weights and delays
+//!
+//! A random weight or delay is drawn per connection, every connection taking its draw (even
+//! where a connection list overrides it):
+//!
+//! - seeding version 1: from the projection's stream `projection:{label}/weight` (`.../delay`),
+//!   one value per connection in connection order (by presynaptic cell, then target cell,
+//!   repeated pairs in draw or list order);
+//! - seeding version 2 (SPEC §7): from the stream of the connection's target,
+//!   `projection:{label}/weight/post:{j}` (`j` the target's index in the post population), the
+//!   target's connections taking its values one after another in connection order, i.e. by
+//!   presynaptic cell, repeated pairs in draw or list order; for `FixedNumberPostConnector`
+//!   from the stream of its source, `.../weight/pre:{i}`, the source's connections in order of
+//!   target cell. So the values of a target's synapses do not depend on which other targets
+//!   are built ([`Network::materialise_part`]).
 
 use std::convert::Infallible;
+use std::ops::Range;
 
 use super::super::connectors::{self, Connection, Connections};
-use super::super::random::stream;
+use super::super::random::{stream, CellStreams, RandomDistribution, Side, StreamRng};
 use super::super::{
-    check_delay, check_weight_sign, BuildError, Connector, Network, Projection, Receptor, Value,
+    check_delay, check_weight_sign, BuildError, Connector, Network, Projection, Receptor, Seeding,
+    Value,
 };
 use crate::engine::{NetData, INHIBITORY_BIT};
 
 /// The weights or the delays of one projection's connections, one after another in connection
-/// order: one number shared by all, or a value each, drawn from the stream of its purpose as it
-/// is needed (nothing stored per connection). A fresh `PerConnection` gives the same values again.
+/// order: one number shared by all, or a value each, drawn from the stream of its purpose (or of
+/// its cell) as it is needed (nothing stored per connection). A fresh `PerConnection` gives the
+/// same values again.
 enum PerConnection<'a> {
     Same(f64),
     Each(Box<dyn Iterator<Item = f64> + 'a>),
+    /// Seeding version 2, keyed by the target: the stream of target `post` is
+    /// `streams[post - first]`, made at its first connection.
+    ByTarget {
+        dist: &'a RandomDistribution,
+        cells: CellStreams,
+        first: u32,
+        streams: Vec<Option<StreamRng>>,
+    },
+    /// Seeding version 2, keyed by the source: the connections of a source are consecutive, so
+    /// one stream at a time.
+    BySource {
+        dist: &'a RandomDistribution,
+        cells: CellStreams,
+        current: Option<(u32, StreamRng)>,
+        /// The connections: a source's values begin after those of its connections not built
+        /// ([`Connections::skipped`]).
+        conns: &'a Connections,
+    },
 }
 
 impl<'a> PerConnection<'a> {
-    /// The values of `value` (random values from the stream `purpose`).
-    fn new(value: &'a Value, seed: u64, purpose: &str) -> Self {
-        match value {
-            Value::Scalar(x) => PerConnection::Same(*x),
+    /// The values of `value` for the connections `conns` (random values from the stream
+    /// `purpose`, or its streams per cell).
+    fn new(
+        value: &'a Value,
+        seed: u64,
+        purpose: &str,
+        keyed: Option<&Keyed>,
+        conns: &'a Connections,
+    ) -> Self {
+        match (value, keyed) {
+            (Value::Scalar(x), _) => PerConnection::Same(*x),
             // a per-cell list is rejected by Network::connect
-            Value::PerCell(xs) => PerConnection::Each(Box::new(xs.iter().copied())),
-            Value::Random(d) => PerConnection::Each(Box::new(d.samples(seed, purpose))),
+            (Value::PerCell(xs), _) => PerConnection::Each(Box::new(xs.iter().copied())),
+            (Value::Random(d), None) => PerConnection::Each(Box::new(d.samples(seed, purpose))),
+            (Value::Random(dist), Some(k)) => {
+                let cells = CellStreams::new(seed, purpose, k.side);
+                match k.side {
+                    Side::Post => PerConnection::ByTarget {
+                        dist,
+                        cells,
+                        first: k.targets.start,
+                        streams: Vec::new(),
+                    },
+                    Side::Pre => PerConnection::BySource {
+                        dist,
+                        cells,
+                        current: None,
+                        conns,
+                    },
+                }
+            }
         }
     }
 
-    /// The value of the next connection.
+    /// The value of the next connection, `c`.
     #[inline]
-    fn next(&mut self) -> f64 {
+    fn next(&mut self, c: Connection) -> f64 {
         match self {
             PerConnection::Same(x) => *x,
             PerConnection::Each(xs) => xs.next().expect("a value for each connection"),
+            PerConnection::ByTarget {
+                dist,
+                cells,
+                first,
+                streams,
+            } => {
+                let k = (c.post - *first) as usize;
+                if k >= streams.len() {
+                    streams.resize_with(k + 1, || None);
+                }
+                let rng = streams[k].get_or_insert_with(|| cells.of(c.post));
+                dist.sample(rng)
+            }
+            PerConnection::BySource {
+                dist,
+                cells,
+                current,
+                conns,
+            } => {
+                if current.as_ref().is_none_or(|(pre, _)| *pre != c.pre) {
+                    let mut rng = cells.of(c.pre);
+                    // the values of the source's connections onto earlier targets, not built
+                    for _ in 0..conns.skipped(c.pre) {
+                        dist.sample(&mut rng);
+                    }
+                    *current = Some((c.pre, rng));
+                }
+                let (_, rng) = current.as_mut().expect("made above");
+                dist.sample(rng)
+            }
         }
     }
+}
+
+/// How a projection's streams are keyed under seeding version 2.
+struct Keyed {
+    /// By target, or by source (`FixedNumberPostConnector`).
+    side: Side,
+    /// The post cells (indices in the post population) whose connections are drawn.
+    targets: Range<u32>,
 }
 
 /// One projection's connections, drawn and counted, waiting to be placed.
@@ -47,6 +146,8 @@ struct Drawn<'a> {
     /// Global index of the first cell of the pre and of the post population.
     pre_off: u32,
     post_off: u32,
+    /// Seeding version 2: how the weight and delay streams are keyed; `None`: version 1.
+    keyed: Option<Keyed>,
 }
 
 impl Drawn<'_> {
@@ -74,7 +175,7 @@ impl Drawn<'_> {
 
     /// The projection's synapses in connection order, as (global pre cell, delay, target with
     /// [`INHIBITORY_BIT`] for an inhibitory receptor, weight). Weights and delays come from
-    /// fresh streams, so every call gives the same values.
+    /// fresh streams (see the module docs), so every call gives the same values.
     fn for_each_synapse<E>(
         &self,
         seed: u64,
@@ -82,12 +183,14 @@ impl Drawn<'_> {
     ) -> Result<(), E> {
         let proj = self.proj;
         let purpose = |what: &str| format!("projection:{}/{what}", proj.label);
-        let mut weights = PerConnection::new(&proj.synapse.weight, seed, &purpose("weight"));
-        let mut delays = PerConnection::new(&proj.synapse.delay, seed, &purpose("delay"));
+        let keyed = self.keyed.as_ref();
+        let (w, d) = (&proj.synapse.weight, &proj.synapse.delay);
+        let mut weights = PerConnection::new(w, seed, &purpose("weight"), keyed, &self.conns);
+        let mut delays = PerConnection::new(d, seed, &purpose("delay"), keyed, &self.conns);
         let inh = self.inhibitory_bit();
         for c in self.conns.iter() {
             // every connection takes its draw, even where the list overrides it
-            let (w, d) = (weights.next(), delays.next());
+            let (w, d) = (weights.next(c), delays.next(c));
             let w = c.weight(&proj.connector).unwrap_or(w);
             let d = c.delay(&proj.connector).unwrap_or(d);
             f(
@@ -103,10 +206,12 @@ impl Drawn<'_> {
 }
 
 impl Network {
-    /// Draws, checks and lays out every synapse ([`NetData`]'s compressed rows by presynaptic
+    /// Draws, checks and lays out the synapses ([`NetData`]'s compressed rows by presynaptic
     /// cell, one group per delay, delays increasing) into `net`, whose cells are there
-    /// already and whose populations start at `offsets`. Fails on the first bad weight or
-    /// delay, in projection and connection order.
+    /// already and whose populations start at `offsets`: every synapse, or with `part` (seeding
+    /// version 2 only) those onto the global cells of `part`, drawing only what they need. Fails
+    /// on the first bad weight or delay, in projection and connection order (of the synapses
+    /// built: a part checks only its own).
     ///
     /// Each projection is drawn once and kept until placed as [`Connections`] (4 bytes a
     /// connection). Then the synapses of every (pre cell, delay) group are counted, the final
@@ -115,7 +220,13 @@ impl Network {
     /// them) and its connections freed, and last each group is sorted by target cell with a
     /// stable sort. So a group holds its synapses by target, ties in projection order then
     /// connection order; the peak is the final 12 bytes a synapse plus 4 per connection.
-    pub(super) fn synapses(&self, offsets: &[u32], net: &mut NetData) -> Result<(), BuildError> {
+    /// `receives_input` is the whole network's, part or not.
+    pub(super) fn synapses(
+        &self,
+        offsets: &[u32],
+        net: &mut NetData,
+        part: Option<Range<u32>>,
+    ) -> Result<(), BuildError> {
         let seed = self.setup.seed;
         let n_cells = net.n_cells();
         let mut receives_input = vec![false; self.populations.len()];
@@ -124,10 +235,12 @@ impl Network {
         let mut drawn = Vec::with_capacity(self.projections.len());
         let mut counts: Vec<(u32, f64, u32)> = Vec::new();
         for proj in &self.projections {
-            let pending = self.draw(proj, offsets);
+            let pending = self.draw(proj, offsets, part.clone());
             self.count(&pending, &mut counts)?;
-            if pending.conns.len() > 0 {
-                receives_input[proj.post.population] = true;
+            let post = proj.post.population;
+            if !receives_input[post] {
+                receives_input[post] =
+                    !pending.conns.is_empty() || (part.is_some() && self.connects_any(proj));
             }
             drawn.push(pending);
         }
@@ -162,7 +275,7 @@ impl Network {
     /// ```
     /// use exactlif::{CellType, Connector, Network, Receptor, Setup, StaticSynapse};
     ///
-    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 7, min_delay: None });
+    /// let mut net = Network::new(Setup { timestep: 0.1, seed: 7, min_delay: None, seeding: Default::default() });
     /// let a = net.create("a", 20, CellType::IfCurrExp)?;
     /// let b = net.create("b", 10, CellType::IfCurrExp)?;
     /// let rule = Connector::FixedNumberPre { n: 3, allow_self_connections: true, with_replacement: false };
@@ -184,7 +297,7 @@ impl Network {
             ));
         };
         let zeros = vec![0; self.populations.len()];
-        let drawn = self.draw(proj, &zeros);
+        let drawn = self.draw(proj, &zeros, None);
         let mut out = Vec::with_capacity(drawn.conns.len());
         drawn
             .for_each_synapse(self.setup.seed, |_, pre, delay, target, weight| {
@@ -195,23 +308,92 @@ impl Network {
         Ok(out)
     }
 
-    /// The connections of `proj` (from its stream `projection:{label}/connector`), not yet
-    /// placed; its populations start at `offsets`.
-    fn draw<'a>(&self, proj: &'a Projection, offsets: &[u32]) -> Drawn<'a> {
+    /// The pre and post selections of `proj` (population indices) and whether they are views of
+    /// one population.
+    fn selections(&self, proj: &Projection) -> (Vec<u32>, Vec<u32>, bool) {
         let all = |n: usize| (0..n as u32).collect::<Vec<_>>();
         let pre_size = self.populations[proj.pre.population].size;
         let post_size = self.populations[proj.post.population].size;
         let pre_cells = proj.pre.cells.clone().unwrap_or_else(|| all(pre_size));
         let post_cells = proj.post.cells.clone().unwrap_or_else(|| all(post_size));
         let same = proj.pre.population == proj.post.population;
+        (pre_cells, post_cells, same)
+    }
+
+    /// The connections of `proj` (seeding version 1: from its stream
+    /// `projection:{label}/connector`; version 2: see `connectors::generate_by_cell`), not yet
+    /// placed; its populations start at `offsets`. With `part` (global cells; seeding version 2
+    /// only), only the connections onto those cells.
+    fn draw<'a>(
+        &self,
+        proj: &'a Projection,
+        offsets: &[u32],
+        part: Option<Range<u32>>,
+    ) -> Drawn<'a> {
+        let (pre_cells, post_cells, same) = self.selections(proj);
         let purpose = format!("projection:{}/connector", proj.label);
-        let mut rng = stream(self.setup.seed, &purpose);
+        let seed = self.setup.seed;
+        let post_off = offsets[proj.post.population];
+        let (conns, keyed) = match self.setup.seeding {
+            Seeding::V1 => {
+                assert!(
+                    part.is_none(),
+                    "seeding version 1 builds whole networks only"
+                );
+                let mut rng = stream(seed, &purpose);
+                let conns =
+                    connectors::generate(&proj.connector, &pre_cells, &post_cells, same, &mut rng);
+                (conns, None)
+            }
+            Seeding::V2 => {
+                let size = self.populations[proj.post.population].size as u32;
+                // the part's cells as indices in the post population
+                let targets = match part {
+                    None => 0..size,
+                    Some(r) => {
+                        let lo = r.start.clamp(post_off, post_off + size) - post_off;
+                        let hi = r.end.clamp(post_off, post_off + size) - post_off;
+                        lo..hi.max(lo)
+                    }
+                };
+                let side = match proj.connector {
+                    Connector::FixedNumberPost { .. } => Side::Pre,
+                    _ => Side::Post,
+                };
+                let conns = connectors::generate_by_cell(
+                    &proj.connector,
+                    &pre_cells,
+                    &post_cells,
+                    same,
+                    targets.clone(),
+                    seed,
+                    &purpose,
+                );
+                (conns, Some(Keyed { side, targets }))
+            }
+        };
         Drawn {
             proj,
-            conns: connectors::generate(&proj.connector, &pre_cells, &post_cells, same, &mut rng),
+            conns,
             pre_off: offsets[proj.pre.population],
-            post_off: offsets[proj.post.population],
+            post_off,
+            keyed,
         }
+    }
+
+    /// Whether `proj` makes a connection in the whole network (seeding version 2), without
+    /// drawing it all (`connectors::connects_any`).
+    fn connects_any(&self, proj: &Projection) -> bool {
+        let (pre_cells, post_cells, same) = self.selections(proj);
+        let purpose = format!("projection:{}/connector", proj.label);
+        connectors::connects_any(
+            &proj.connector,
+            &pre_cells,
+            &post_cells,
+            same,
+            self.setup.seed,
+            &purpose,
+        )
     }
 
     /// Checks the weights and delays of `pending`'s synapses and adds to `counts` one
@@ -388,9 +570,7 @@ fn count_delays(counts: &mut Vec<(u32, f64, u32)>, cell: Option<u32>, delays: &m
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::network::{
-        CellType, Population, RandomDistribution, Selection, Setup, StaticSynapse,
-    };
+    use crate::network::{CellType, RandomDistribution, Selection, Setup, StaticSynapse};
 
     /// Each synapse of `net` as `(pre cell, delay, target, inhibitory, weight)`, in storage order.
     fn synapses(net: &NetData) -> Vec<(usize, f64, u32, bool, f64)> {
@@ -457,6 +637,7 @@ mod tests {
             timestep: 0.1,
             seed: 1,
             min_delay: None,
+            seeding: Default::default(),
         });
         let src = net.create("src", 2, CellType::SpikeSourcePoisson).unwrap();
         let dst = net.create("dst", 4, CellType::IfCurrExp).unwrap();
@@ -507,8 +688,11 @@ mod tests {
     }
 
     /// The synapses of `net` by definition, in the order of [`synapses`]: each projection's
-    /// connections with their weights and delays (values drawn from the streams of SPEC §2 in
-    /// connection order), all of them sorted stably by (pre cell, delay, target cell).
+    /// connections with their weights and delays (values drawn from the streams of SPEC §2 and
+    /// §7: under seeding version 1 from the projection's stream in connection order; under
+    /// version 2 from the stream of each connection's target, or source for
+    /// `FixedNumberPostConnector`, the connections of that cell in connection order), all of
+    /// them sorted stably by (pre cell, delay, target cell).
     fn reference(net: &Network) -> Vec<(usize, f64, u32, bool, f64)> {
         let seed = net.setup.seed;
         let mut offsets = vec![0];
@@ -523,19 +707,55 @@ mod tests {
             };
             let (pre, post) = (proj.pre.population, proj.post.population);
             let purpose = |what: &str| format!("projection:{}/{what}", proj.label);
-            let conns: Vec<Connection> = connectors::generate(
-                &proj.connector,
-                &cells(pre, &proj.pre.cells),
-                &cells(post, &proj.post.cells),
-                pre == post,
-                &mut stream(seed, &purpose("connector")),
-            )
+            let (pre_cells, post_cells) =
+                (cells(pre, &proj.pre.cells), cells(post, &proj.post.cells));
+            let conns: Vec<Connection> = match net.setup.seeding {
+                Seeding::V1 => connectors::generate(
+                    &proj.connector,
+                    &pre_cells,
+                    &post_cells,
+                    pre == post,
+                    &mut stream(seed, &purpose("connector")),
+                ),
+                Seeding::V2 => connectors::generate_by_cell(
+                    &proj.connector,
+                    &pre_cells,
+                    &post_cells,
+                    pre == post,
+                    0..u32::MAX,
+                    seed,
+                    &purpose("connector"),
+                ),
+            }
             .iter()
             .collect();
-            let values = |v: &Value, what: &str| match v {
-                Value::Scalar(x) => vec![*x; conns.len()],
-                Value::Random(d) => d.sample_n(seed, &purpose(what), conns.len()),
-                Value::PerCell(xs) => xs.clone(),
+            let by_source = matches!(proj.connector, Connector::FixedNumberPost { .. });
+            let values = |v: &Value, what: &str| match (v, net.setup.seeding) {
+                (Value::Scalar(x), _) => vec![*x; conns.len()],
+                (Value::Random(d), Seeding::V1) => d.sample_n(seed, &purpose(what), conns.len()),
+                (Value::Random(d), Seeding::V2) => {
+                    // the connections of each cell, in connection order, take its stream's
+                    // values one after another
+                    let key = |c: &Connection| if by_source { c.pre } else { c.post };
+                    let side = if by_source { "pre" } else { "post" };
+                    let mut drawn = std::collections::BTreeMap::new();
+                    for c in &conns {
+                        *drawn.entry(key(c)).or_insert(0) += 1;
+                    }
+                    let mut values: std::collections::BTreeMap<u32, std::vec::IntoIter<f64>> =
+                        drawn
+                            .into_iter()
+                            .map(|(cell, n)| {
+                                let purpose = purpose(&format!("{what}/{side}:{cell}"));
+                                (cell, d.sample_n(seed, &purpose, n).into_iter())
+                            })
+                            .collect();
+                    conns
+                        .iter()
+                        .map(|c| values.get_mut(&key(c)).unwrap().next().unwrap())
+                        .collect()
+                }
+                (Value::PerCell(xs), _) => xs.clone(),
             };
             let weights = values(&proj.synapse.weight, "weight");
             let delays = values(&proj.synapse.delay, "delay");
@@ -553,27 +773,47 @@ mod tests {
         all
     }
 
+    /// `net` built whole, and in parts (seeding version 2 draws only each part's synapses):
+    /// every part is the whole's part ([`NetData::part`]), synapse for synapse, and the parts
+    /// together hold every synapse.
+    fn assert_parts(net: &Network, built: &NetData) {
+        let n = built.n_cells() as u32;
+        for cuts in [vec![0, n], vec![0, n / 3, n], vec![0, 1, n / 2, n - 1, n]] {
+            let mut total = 0;
+            for w in cuts.windows(2) {
+                let part = net.materialise_part(w[0]..w[1]).unwrap();
+                let expected = built.part(w[0]..w[1]);
+                assert_layout(&part);
+                assert_eq!(synapses(&part), synapses(&expected), "{:?}", w);
+                assert_eq!(part.receives_input, built.receives_input);
+                total += part.n_synapses();
+            }
+            assert_eq!(total, built.n_synapses());
+        }
+    }
+
     /// Random connectors, weights and delays, views in any order, several projections onto one
     /// population with a shared delay: the layout holds and the synapses are those of the
     /// definition ([`reference`]), in its order.
     #[test]
     fn random_networks_match_the_definition() {
-        for seed in 0..4 {
+        for (seed, seeding) in (0..4).flat_map(|s| [(s, Seeding::V1), (s, Seeding::V2)]) {
             let mut net = Network::new(Setup {
                 timestep: 0.1,
                 seed,
                 min_delay: Some(0.2),
+                seeding,
             });
             let a = net.create("a", 60, CellType::IfCurrExp).unwrap();
             let b = net.create("b", 30, CellType::IfCurrExp).unwrap();
             let uniform = |low, high| RandomDistribution::Uniform { low, high };
             let exc = Receptor::Excitatory;
-            let mut connect = |pre: Population, post: Selection, c, w: Value, d: Value, r| {
+            let mut connect = |pre: Selection, post: Selection, c, w: Value, d: Value, r| {
                 net.connect(pre, post, c, StaticSynapse::new(w, d), r, None)
                     .unwrap();
             };
             connect(
-                a,
+                a.into(),
                 a.view(&[5, 1, 1, 40, 7]),
                 Connector::FixedNumberPre {
                     n: 4,
@@ -585,7 +825,7 @@ mod tests {
                 exc,
             );
             connect(
-                a,
+                a.into(),
                 a.into(),
                 Connector::FixedProbability {
                     p_connect: 0.1,
@@ -596,7 +836,7 @@ mod tests {
                 Receptor::Inhibitory,
             );
             connect(
-                b,
+                b.into(),
                 a.into(),
                 Connector::FixedTotalNumber {
                     n: 300,
@@ -614,7 +854,7 @@ mod tests {
                 exc,
             );
             connect(
-                a,
+                a.into(),
                 b.into(),
                 Connector::FixedNumberPost {
                     n: 5,
@@ -626,7 +866,7 @@ mod tests {
                 exc,
             );
             connect(
-                b,
+                b.into(),
                 b.view(&[3, 9, 2]),
                 Connector::AllToAll {
                     allow_self_connections: false,
@@ -635,10 +875,35 @@ mod tests {
                 uniform(0.2, 0.5).into(),
                 exc,
             );
+            connect(
+                b.into(),
+                a.view(&[7, 3, 7, 0]),
+                Connector::FromList {
+                    conn_list: vec![
+                        (4, 2, None, None),
+                        (1, 0, Some(0.5), None),
+                        (4, 2, None, Some(0.8)),
+                        (0, 3, None, None),
+                        (2, 1, None, None),
+                    ],
+                },
+                uniform(0.0, 0.1).into(),
+                uniform(0.2, 0.5).into(),
+                exc,
+            );
+            connect(
+                a.view(&[1, 2, 3, 4]),
+                b.view(&[29, 0, 11, 12]),
+                Connector::OneToOne,
+                uniform(0.0, 0.1).into(),
+                uniform(0.2, 0.5).into(),
+                exc,
+            );
             let built = net.materialise().unwrap();
             assert_layout(&built);
             assert_eq!(synapses(&built), reference(&net));
             assert!(synapses(&built).iter().filter(|s| s.3).count() > 0);
+            assert_parts(&net, &built);
         }
     }
 
@@ -650,6 +915,7 @@ mod tests {
             timestep: 0.1,
             seed: 98765,
             min_delay: Some(0.2),
+            seeding: Default::default(),
         });
         let exc = net.create("exc", 3200, CellType::IfCurrExp).unwrap();
         let inh = net.create("inh", 800, CellType::IfCurrExp).unwrap();

@@ -11,8 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::if_curr_alpha::{self as alpha, input_jump, propagate, Derived, Free, State};
-use super::if_curr_delta as delta;
+use crate::model::if_curr_alpha::{self as alpha, input_jump, propagate, Derived, Free, State};
+use crate::model::if_curr_delta as delta;
+use crate::threshold::delta::rule_tests;
 use crate::threshold::{alpha::first_crossing, Crossing, SolverStats};
 
 const TOL: f64 = 1e-9;
@@ -248,7 +249,7 @@ fn run_delta(
     };
     p.validate().unwrap();
     let ins: Vec<(f64, f64)> = inputs.iter().map(|&(t, _, w)| (t, w)).collect();
-    let (spikes, vs) = delta::tests::simulate(&p, init[0], &ins, samples, t_end);
+    let (spikes, vs) = rule_tests::simulate(&p, init[0], &ins, samples, t_end);
     (spikes, vs.iter().map(|&v| [v, 0.0, 0.0]).collect())
 }
 

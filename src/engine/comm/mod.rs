@@ -25,6 +25,33 @@
 
 use std::sync::{Arc, Barrier, Mutex};
 
+#[cfg(feature = "mpi")]
+mod mpi;
+#[cfg(feature = "mpi")]
+pub use self::mpi::MpiComm;
+
+/// The number of processes an MPI launcher started this one among, as it says in the
+/// environment (`OMPI_COMM_WORLD_SIZE` from OpenMPI's `mpirun`, `PMI_SIZE` from MPICH's and
+/// Intel's `mpiexec`, `PMIX_SIZE`... ; `SLURM_NTASKS` under `srun`), if any.
+///
+/// A program linked to one MPI library but launched by another's `mpirun` (or built without
+/// MPI at all) initializes as a world of one: each of the N processes would then run the whole
+/// simulation alone. Comparing this number with the world's size tells them apart.
+pub fn launcher_size() -> Option<(usize, &'static str)> {
+    [
+        "OMPI_COMM_WORLD_SIZE",
+        "PMI_SIZE",
+        "PMIX_SIZE",
+        "MPI_LOCALNRANKS",
+        "SLURM_NTASKS",
+    ]
+    .into_iter()
+    .find_map(|var| {
+        let n = std::env::var(var).ok()?.trim().parse::<usize>().ok()?;
+        Some((n, var))
+    })
+}
+
 /// The collectives a rank of a simulation uses. Every rank of the simulation must call the
 /// same collectives in the same order (each call blocks until every rank has made it).
 pub trait Comm: Send + Sync {
