@@ -309,3 +309,29 @@ fn fixtures_are_bit_identical_across_runs() {
         assert!(outputs[0] == outputs[1], "{name}: two runs differ");
     }
 }
+
+/// Issue 15: a build without MPI started by `mpirun -np 2` (which sets `OMPI_COMM_WORLD_SIZE`)
+/// would run the whole model in each process; it refuses, exit status 2, one line with the
+/// fix, nothing written.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn a_build_without_mpi_under_mpirun_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_exactlif"))
+        .arg("run")
+        .arg(fixture("tutorial.toml"))
+        .arg("--out")
+        .arg(&out)
+        .env("OMPI_COMM_WORLD_SIZE", "2")
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("built without MPI") && err.contains("--features mpi"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

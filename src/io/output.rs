@@ -136,6 +136,37 @@ where
 /// Euler can diverge; a signal recorded over only part of a run (PyNN's `record()` between
 /// runs) has NaN samples, and is not written to files.
 pub fn write_results(dir: &Path, block: &DataBlock) -> Result<Vec<PathBuf>, OutputError> {
+    write_results_with(dir, block, &RunInfo::default())
+}
+
+/// How a run was spread over processes and threads, for `summary.json` (SPEC §7).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunInfo {
+    /// Processes (MPI ranks) that ran the simulation.
+    pub processes: usize,
+    /// Threads each process ran the exact engine's windows on.
+    pub threads: usize,
+    /// With several processes, the ranks' load imbalance (`exactlif::RankBalance`).
+    pub rank_imbalance: Option<f64>,
+}
+
+impl Default for RunInfo {
+    /// One process on one thread.
+    fn default() -> Self {
+        RunInfo {
+            processes: 1,
+            threads: 1,
+            rank_imbalance: None,
+        }
+    }
+}
+
+/// [`write_results`], with `summary.json` saying how the run was spread ([`RunInfo`]).
+pub fn write_results_with(
+    dir: &Path,
+    block: &DataBlock,
+    run: &RunInfo,
+) -> Result<Vec<PathBuf>, OutputError> {
     if let Some((what, value)) = first_non_finite(block) {
         return Err(OutputError::NotFinite {
             dir: dir.to_path_buf(),
@@ -170,7 +201,7 @@ pub fn write_results(dir: &Path, block: &DataBlock) -> Result<Vec<PathBuf>, Outp
         })?);
     }
     written.push(write_atomic(dir, SUMMARY_FILE, |w, path| {
-        serde_json::to_writer_pretty(&mut *w, &Summary::of(block)).map_err(|source| {
+        serde_json::to_writer_pretty(&mut *w, &Summary::of(block, run)).map_err(|source| {
             OutputError::Json {
                 path: path.to_path_buf(),
                 source,
@@ -512,6 +543,10 @@ struct Summary<'a> {
     timestep_ms: f64,
     wall_time_s: f64,
     build_time_s: f64,
+    processes: usize,
+    threads: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rank_imbalance: Option<f64>,
     populations: Vec<PopulationSummary<'a>>,
     events: EventCounts,
 }
@@ -529,7 +564,7 @@ struct PopulationSummary<'a> {
 }
 
 impl<'a> Summary<'a> {
-    fn of(block: &'a DataBlock) -> Self {
+    fn of(block: &'a DataBlock, run: &RunInfo) -> Self {
         Summary {
             backend: &block.backend,
             seed: block.seed,
@@ -537,6 +572,9 @@ impl<'a> Summary<'a> {
             timestep_ms: block.timestep_ms,
             wall_time_s: block.wall_time_s,
             build_time_s: block.build_time_s,
+            processes: run.processes,
+            threads: run.threads,
+            rank_imbalance: run.rank_imbalance,
             populations: block
                 .populations
                 .iter()

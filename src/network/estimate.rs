@@ -45,6 +45,16 @@ pub struct ResourceEstimate {
 }
 
 impl ResourceEstimate {
+    /// The estimate for one rank of a simulation over `ranks` processes: a rank holds the
+    /// synapses onto its own cells (about `1/ranks` of them), everything per cell, and (rank
+    /// 0, which gathers them) every recording.
+    pub fn per_rank(mut self, ranks: usize) -> Self {
+        let r = ranks.max(1) as f64;
+        self.synapses /= r;
+        self.synapse_bytes /= r;
+        self
+    }
+
     /// The total memory estimate (bytes).
     pub fn bytes(&self) -> f64 {
         self.cell_bytes + self.synapse_bytes + self.recording_bytes

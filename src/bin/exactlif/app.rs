@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use exactlif::compare::CompareError;
 use exactlif::io::model_file::{load_model, Model, ModelError};
-use exactlif::io::output::{read_data_bin, write_results, OutputError, StagedDir};
+use exactlif::io::output::{read_data_bin, write_results_with, OutputError, RunInfo, StagedDir};
 use exactlif::io::text::{count, fixed, number, plural};
 use exactlif::plot::{plot_block_with, PlotError, PlotOptions};
 use exactlif::DataBlock;
@@ -39,6 +39,11 @@ pub enum AppError {
     /// printed first).
     #[error("the candidate fails the --fail-over gate")]
     GateFailed,
+    /// On a rank other than 0 of a simulation over several processes: an error that rank 0
+    /// reports (every rank has it, or rank 0 is the one that has it); nothing is printed, the
+    /// exit status is the one given.
+    #[error("(reported by rank 0)")]
+    OnRankZero(u8),
     /// A cell fired without bound and stopped the run: an invalid model (exit status 2),
     /// nothing is written.
     #[error("{}: {runaway}", model.display())]
@@ -79,6 +84,7 @@ impl AppError {
             | AppError::Usage(_)
             | AppError::NotResults(_)
             | AppError::Runaway { .. } => 2,
+            AppError::OnRankZero(code) => *code,
             AppError::Compare(CompareError::Io { .. }) => 1,
             AppError::Compare(_) => 2,
             _ => 1,
@@ -108,7 +114,7 @@ pub fn prepare_with(
     max_memory: Option<f64>,
 ) -> Result<Prepared, AppError> {
     let model = load_model(path)?;
-    check_memory(path, &model, max_memory)?;
+    check_memory(path, &model, max_memory, 1)?;
     let sim = model
         .network
         .build_with(backend)
@@ -121,9 +127,51 @@ pub fn prepare_with(
     })
 }
 
+/// Loads and validates a model file and builds rank `comm.rank()` of a simulation of it over
+/// `comm.size()` processes, on `threads` threads (exact backend). Every rank loads the same
+/// file, so a bad model is refused alike by all; only rank 0's error is printed.
+pub fn prepare_rank(
+    path: &Path,
+    max_memory: Option<f64>,
+    comm: std::sync::Arc<dyn exactlif::Comm>,
+) -> Result<Prepared, AppError> {
+    let root = comm.rank() == 0;
+    let quiet = |e: AppError| {
+        if root {
+            e
+        } else {
+            AppError::OnRankZero(e.exit_code())
+        }
+    };
+    let model = load_model(path).map_err(|e| quiet(e.into()))?;
+    check_memory(path, &model, max_memory, comm.size()).map_err(quiet)?;
+    let sim = model
+        .network
+        .build_rank(comm, 1, model.duration)
+        .map_err(|e| {
+            // another rank's refusal: that rank prints why
+            if e.key == "ranks" && !root {
+                AppError::OnRankZero(2)
+            } else {
+                model.build_error(e).into()
+            }
+        })?;
+    let diagnostics = model.network.diagnostics(&sim);
+    Ok(Prepared {
+        model,
+        sim,
+        diagnostics,
+    })
+}
+
 /// Refuses, before anything is allocated, a model whose estimated memory
 /// ([`exactlif::Network::estimate`]) exceeds `max_memory` (bytes; default the machine's).
-pub fn check_memory(path: &Path, model: &Model, max_memory: Option<f64>) -> Result<(), AppError> {
+pub fn check_memory(
+    path: &Path,
+    model: &Model,
+    max_memory: Option<f64>,
+    ranks: usize,
+) -> Result<(), AppError> {
     let (limit, name) = match max_memory {
         Some(m) => (m, "--max-memory"),
         None => (
@@ -134,6 +182,7 @@ pub fn check_memory(path: &Path, model: &Model, max_memory: Option<f64>) -> Resu
     model
         .network
         .estimate(model.duration)
+        .per_rank(ranks)
         .check(limit, name)
         .map_err(|m| AppError::Usage(format!("{}: {m}", path.display())))
 }
@@ -212,8 +261,13 @@ pub fn simulate(p: &mut Prepared, progress: &mut dyn FnMut(f64, f64)) -> DataBlo
 
 /// Writes a run's results directory (SPEC §4): the data files, then the figures drawn with
 /// `plot`; returns the files written.
-pub fn write(out: &Path, data: &DataBlock, plot: &PlotOptions) -> Result<Vec<PathBuf>, AppError> {
-    let mut files = write_results(out, data)?;
+pub fn write(
+    out: &Path,
+    data: &DataBlock,
+    plot: &PlotOptions,
+    run: &RunInfo,
+) -> Result<Vec<PathBuf>, AppError> {
+    let mut files = write_results_with(out, data, run)?;
     files.extend(plot_block_with(data, out, plot)?);
     Ok(files)
 }
@@ -229,6 +283,7 @@ pub fn finish(
     staged: StagedDir,
     data: &DataBlock,
     plot: &PlotOptions,
+    run: &RunInfo,
 ) -> Result<Vec<PathBuf>, AppError> {
     if let Some(r) = p.sim.runaway() {
         return Err(AppError::Runaway {
@@ -238,7 +293,7 @@ pub fn finish(
     }
     drop(p);
     // an error names the results directory, not the staging directory it would go through
-    let files = write(staged.path(), data, plot).map_err(|e| match e {
+    let files = write(staged.path(), data, plot, run).map_err(|e| match e {
         AppError::Output(OutputError::NotFinite {
             what, value, cause, ..
         }) => AppError::Output(OutputError::NotFinite {
@@ -371,7 +426,7 @@ pub fn compare(
 /// An invalid model writes nothing (exit status 2).
 pub fn export_pynn(path: &Path, out: &Path) -> Result<Vec<PathBuf>, AppError> {
     let model = load_model(path)?;
-    check_memory(path, &model, None)?;
+    check_memory(path, &model, None, 1)?;
     let net = model
         .network
         .materialise()

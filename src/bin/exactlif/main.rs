@@ -6,10 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
 mod app;
+mod ranks;
 
 use app::AppError;
+use exactlif::io::output::RunInfo;
 use exactlif::io::text::{count, fixed, number};
 use exactlif::plot::{PlotOptions, Traces};
 
@@ -157,6 +161,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(AppError::OnRankZero(code)) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
@@ -181,26 +186,48 @@ fn run(cli: Cli) -> Result<(), AppError> {
             max_memory,
         } => {
             let backend = app::check_backend(&backend)?;
-            let mut p = app::prepare_with(&model, backend, max_memory)?;
+            let ranks = ranks::ranks(backend)?;
+            let comm = ranks.comm.clone();
+            let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
+            let mut p = match &comm {
+                Some(c) => app::prepare_rank(&model, max_memory, Arc::clone(c))?,
+                None => app::prepare_with(&model, backend, max_memory)?,
+            };
+            let mut used = 1;
             if threads != 1 {
-                let used = p.sim.set_threads(threads);
-                if backend == exactlif::Backend::Exact {
+                used = p.sim.set_threads(threads);
+                if backend == exactlif::Backend::Exact && root {
                     eprintln!(
-                        "running the exact backend on {}",
-                        count(used as u64, "thread")
+                        "running the exact backend on {}{}",
+                        count(used as u64, "thread"),
+                        comm.as_ref()
+                            .map(|c| format!(" in each of {} processes", c.size()))
+                            .unwrap_or_default()
                     );
                 }
             }
-            warn_all(&p);
+            if root {
+                warn_all(&p);
+            }
             let out = out.unwrap_or_else(|| app::default_out_dir(&model));
             // before any work: the results directory can be written, and is written as a whole
-            let staged = exactlif::io::output::stage_results(&out).map_err(|e| match e {
-                exactlif::io::output::OutputError::Io { path, source } if path == out => {
-                    AppError::Usage(format!("--out {}: {source}", out.display()))
+            // (by rank 0 alone, when several processes run the simulation)
+            let staged = root.then(|| {
+                exactlif::io::output::stage_results(&out).map_err(|e| match e {
+                    exactlif::io::output::OutputError::Io { path, source } if path == out => {
+                        AppError::Usage(format!("--out {}: {source}", out.display()))
+                    }
+                    e => AppError::Usage(format!("--out {}: {e}", out.display())),
+                })
+            });
+            if let Some(c) = &comm {
+                let ok = staged.as_ref().is_none_or(|s| s.is_ok());
+                if c.all_min(if ok { 1.0 } else { 0.0 }) < 1.0 && !root {
+                    return Err(AppError::OnRankZero(2));
                 }
-                e => AppError::Usage(format!("--out {}: {e}", out.display())),
-            })?;
-            let bar = progress_bar();
+            }
+            let staged = staged.transpose()?;
+            let bar = progress_bar().filter(|_| root);
             let started = Instant::now();
             let data = app::simulate(&mut p, &mut |t, t_stop| {
                 if let Some(bar) = &bar {
@@ -218,7 +245,19 @@ fn run(cli: Cli) -> Result<(), AppError> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            let files = app::finish(p, staged, &data, &PlotOptions { traces })?;
+            let run = RunInfo {
+                processes: comm.as_ref().map_or(1, |c| c.size()),
+                threads: used,
+                rank_imbalance: p.sim.rank_balance().map(|b| b.imbalance()),
+            };
+            let Some(staged) = staged else {
+                // another rank than 0: rank 0 writes the results, and reports a runaway
+                return match p.sim.runaway() {
+                    Some(_) => Err(AppError::OnRankZero(2)),
+                    None => Ok(()),
+                };
+            };
+            let files = app::finish(p, staged, &data, &PlotOptions { traces }, &run)?;
             println!(
                 "{}: {}, {} ms",
                 model.display(),

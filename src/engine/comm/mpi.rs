@@ -121,7 +121,8 @@ impl Comm for MpiComm {
         m
     }
     fn gather_to_root(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>> {
-        let root = SimpleCommunicator::world().process_at_rank(0);
+        let world = SimpleCommunicator::world();
+        let root = world.process_at_rank(0);
         let totals = all_lengths(mine.len(), self.size);
         let rounds = totals
             .iter()
