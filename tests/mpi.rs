@@ -46,6 +46,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
                     "processes",
                     "threads",
                     "rank_imbalance",
+                    "rank_windows",
                 ] {
                     o.remove(k);
                 }
@@ -104,6 +105,11 @@ fn check(model: &Path, what: &str) {
             assert_eq!(s["processes"], np, "{case}: the world size the ranks saw");
             assert_eq!(s["threads"], threads, "{case}");
             assert_eq!(s["rank_imbalance"].is_f64(), np > 1, "{case}");
+            assert_eq!(
+                s["rank_windows"].as_u64().is_some_and(|w| w > 0),
+                np > 1,
+                "{case}"
+            );
             let got = files(&out);
             let names = |f: &[(String, Vec<u8>)]| f.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
             assert_eq!(names(&want), names(&got), "{case}: file names");

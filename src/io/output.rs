@@ -148,6 +148,8 @@ pub struct RunInfo {
     pub threads: usize,
     /// With several processes, the ranks' load imbalance (`exactlif::RankBalance`).
     pub rank_imbalance: Option<f64>,
+    /// With several processes, the min_delay windows whose spikes they exchanged.
+    pub rank_windows: Option<u64>,
 }
 
 impl Default for RunInfo {
@@ -157,6 +159,7 @@ impl Default for RunInfo {
             processes: 1,
             threads: 1,
             rank_imbalance: None,
+            rank_windows: None,
         }
     }
 }
@@ -547,6 +550,8 @@ struct Summary<'a> {
     threads: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     rank_imbalance: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rank_windows: Option<u64>,
     populations: Vec<PopulationSummary<'a>>,
     events: EventCounts,
 }
@@ -575,6 +580,7 @@ impl<'a> Summary<'a> {
             processes: run.processes,
             threads: run.threads,
             rank_imbalance: run.rank_imbalance,
+            rank_windows: run.rank_windows,
             populations: block
                 .populations
                 .iter()

@@ -17,7 +17,8 @@ impl Network {
     /// The expected work of every cell (global order) over a run of `duration_ms`: one for
     /// the cell, plus its own spikes, plus the synaptic inputs it will receive (expected
     /// in-degree of each projection onto it times the presynaptic population's rate: a
-    /// Poisson source's rate, a spike array's mean rate, [`NEURON_RATE_HZ`] for neurons).
+    /// Poisson source's rate, a spike array's mean rate, 10 Hz for neurons: rates cannot be
+    /// known before the run).
     pub fn expected_work(&self, duration_ms: f64) -> Vec<f64> {
         let offsets: Vec<usize> = self
             .populations

@@ -249,6 +249,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 processes: comm.as_ref().map_or(1, |c| c.size()),
                 threads: used,
                 rank_imbalance: p.sim.rank_balance().map(|b| b.imbalance()),
+                rank_windows: p.sim.rank_balance().map(|b| b.windows),
             };
             let Some(staged) = staged else {
                 // another rank than 0: rank 0 writes the results, and reports a runaway
