@@ -81,12 +81,12 @@ fn arg(name: &str, default: f64) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let c = Costs {
-        r: arg("--r", 20.7e6),
-        alpha0: arg("--alpha0", 2.0e-6),
-        alpha1: arg("--alpha1", 1.0e-6),
+        r: arg("--r", 18.9e6),
+        alpha0: arg("--alpha0", 0.5e-6),
+        alpha1: arg("--alpha1", 0.5e-6),
         beta: arg("--beta", 0.25e-9),
-        gamma: arg("--gamma", 20e-9),
-        imbalance: arg("--imbalance", 1.05),
+        gamma: arg("--gamma", 18e-9),
+        imbalance: arg("--imbalance", 1.1),
     };
     let ps: Vec<f64> = (0..=14).map(|e| 2f64.powi(e)).collect();
     println!("# strong scaling: seconds per simulated second (all-gather / directed), speedup");
