@@ -294,6 +294,13 @@ fn bad_models() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["population \"p\"", "`cell_type`", "did you mean `IF_curr_exp`"],
         ),
         (
+            "a SPEC §8 cell the engine does not run yet",
+            format!(
+                "{SIM}[[populations]]\nlabel = \"p\"\nsize = 1\ncell_type = \"IF_curr_alpha\"\n"
+            ),
+            vec!["population \"p\"", "`cell_type`", "IF_curr_alpha (SPEC §8) is not simulated yet"],
+        ),
+        (
             "unknown key in [simulation]",
             "[simulation]\ntimestep = 0.1\nduration = 10.0\nsed = 1\n".to_string(),
             vec!["bad.toml:4:1", "simulation", "`sed`", "did you mean `seed`"],

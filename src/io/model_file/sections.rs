@@ -249,6 +249,18 @@ impl Parser<'_> {
         let ct_name = self.string(ct_v, &item, "cell_type")?;
         let names = CellType::ALL.map(|c| c.name());
         let cell_type = CellType::from_name(ct_name).ok_or_else(|| {
+            // SPEC §8's cells: named, but not simulated yet
+            if matches!(ct_name, "IF_curr_alpha" | "IF_curr_delta") {
+                return self.err(
+                    ct_v.span(),
+                    &item,
+                    "cell_type",
+                    format!(
+                        "{ct_name} (SPEC §8) is not simulated yet by this version of exactlif                          (its exact solver exists, the engine does not run it yet); the cell                          types are {}",
+                        names.join(", ")
+                    ),
+                );
+            }
             let mut e = self.err(
                 ct_v.span(),
                 &item,
