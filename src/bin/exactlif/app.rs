@@ -39,11 +39,14 @@ pub enum AppError {
     /// printed first).
     #[error("the candidate fails the --fail-over gate")]
     GateFailed,
-    /// On a rank other than 0 of a simulation over several processes: an error that rank 0
-    /// reports (every rank has it, or rank 0 is the one that has it); nothing is printed, the
-    /// exit status is the one given.
-    #[error("(reported by rank 0)")]
-    OnRankZero(u8),
+    /// On a rank of a simulation over several processes: an error that another rank reports
+    /// (rank 0 for what every rank has alike: the model, the results directory, a runaway
+    /// cell; the rank whose part of the network was refused). This rank prints nothing and
+    /// ends with exit status 0: `mpirun` aborts the whole job at the first non-zero exit,
+    /// which could kill the reporting rank before it has printed; the job's status is the
+    /// reporting rank's.
+    #[error("(reported by another rank)")]
+    ReportedElsewhere,
     /// A cell fired without bound and stopped the run: an invalid model (exit status 2),
     /// nothing is written.
     #[error("{}: {runaway}", model.display())]
@@ -84,7 +87,7 @@ impl AppError {
             | AppError::Usage(_)
             | AppError::NotResults(_)
             | AppError::Runaway { .. } => 2,
-            AppError::OnRankZero(code) => *code,
+            AppError::ReportedElsewhere => 0,
             AppError::Compare(CompareError::Io { .. }) => 1,
             AppError::Compare(_) => 2,
             _ => 1,
@@ -140,7 +143,7 @@ pub fn prepare_rank(
         if root {
             e
         } else {
-            AppError::OnRankZero(e.exit_code())
+            AppError::ReportedElsewhere
         }
     };
     let model = load_model(path).map_err(|e| quiet(e.into()))?;
@@ -150,8 +153,8 @@ pub fn prepare_rank(
         .build_rank(comm, 1, model.duration)
         .map_err(|e| {
             // another rank's refusal: that rank prints why
-            if e.key == "ranks" && !root {
-                AppError::OnRankZero(2)
+            if e.key == "ranks" {
+                AppError::ReportedElsewhere
             } else {
                 model.build_error(e).into()
             }

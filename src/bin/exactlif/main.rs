@@ -161,7 +161,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(AppError::OnRankZero(code)) => ExitCode::from(code),
+        Err(AppError::ReportedElsewhere) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
@@ -223,7 +223,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             if let Some(c) = &comm {
                 let ok = staged.as_ref().is_none_or(|s| s.is_ok());
                 if c.all_min(if ok { 1.0 } else { 0.0 }) < 1.0 && !root {
-                    return Err(AppError::OnRankZero(2));
+                    return Err(AppError::ReportedElsewhere);
                 }
             }
             let staged = staged.transpose()?;
@@ -254,7 +254,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let Some(staged) = staged else {
                 // another rank than 0: rank 0 writes the results, and reports a runaway
                 return match p.sim.runaway() {
-                    Some(_) => Err(AppError::OnRankZero(2)),
+                    Some(_) => Err(AppError::ReportedElsewhere),
                     None => Ok(()),
                 };
             };
