@@ -301,13 +301,13 @@ impl Recorder {
     }
 
     /// Holds the samples of the cells `owned` only (one rank's cells): the others' signals
-    /// stay empty until [`Recorder::absorb_samples`] fills them in.
+    /// stay empty (in a data block, until [`Recorder::fill_samples`] fills them in).
     pub fn set_owned(&mut self, owned: std::ops::Range<u32>) {
         self.owned = owned;
     }
 
     /// The samples of the cells of `cells` (a subrange of the owned cells), in the order
-    /// population, signal, cell, tick: what [`Recorder::absorb_samples`] takes.
+    /// population, signal, cell, tick: what [`Recorder::fill_samples`] takes.
     pub fn samples_of(&self, cells: std::ops::Range<u32>) -> Vec<f64> {
         let mut out = Vec::new();
         for (pi, p) in self.layout.iter().enumerate() {
@@ -322,16 +322,17 @@ impl Recorder {
         out
     }
 
-    /// Takes the samples of the cells `cells`, as [`Recorder::samples_of`] gave them on the
-    /// recorder that held them (another rank's, with the same layout and ticks).
-    pub fn absorb_samples(&mut self, cells: std::ops::Range<u32>, values: &[f64]) {
+    /// Fills into `block` (this recorder's [`Recorder::data_block`]) the samples of the cells
+    /// `cells`, as [`Recorder::samples_of`] gave them on the recorder that held them (another
+    /// rank's, with the same layout and ticks).
+    pub fn fill_samples(&self, block: &mut DataBlock, cells: std::ops::Range<u32>, values: &[f64]) {
         let n = self.n_ticks as usize;
         let mut at = 0;
-        for (pi, p) in self.layout.iter().enumerate() {
-            for (si, (_, cs)) in p.signals.iter().enumerate() {
-                for (ci, &c) in cs.iter().enumerate() {
+        for (p, data) in self.layout.iter().zip(&mut block.populations) {
+            for ((_, cs), signal) in p.signals.iter().zip(&mut data.signals) {
+                for (&c, v) in cs.iter().zip(&mut signal.values) {
                     if cells.contains(&(p.offset + c)) {
-                        self.samples[pi][si][ci] = values[at..at + n].to_vec();
+                        *v = values[at..at + n].to_vec();
                         at += n;
                     }
                 }

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use super::comm::Comm;
-use super::exact::{ExactEngine, RankBalance};
+use super::exact::{ExactEngine, GatheredSamples, RankBalance};
 use super::grid::{Scheme, StepEngine};
 use super::{shortest_interval, Backend, CellChange, NetData, RunawaySpike, Switch};
 use crate::model::ac_drive::Drive;
@@ -201,8 +201,8 @@ pub(crate) trait Engine: Send {
 pub(crate) enum Gathered {
     /// One rank: its own recorder is everything.
     Alone,
-    /// Rank 0 of several: the whole network's recorder and counters.
-    Root(Box<Recorder>, EventCounts),
+    /// Rank 0 of several: the other ranks' samples and the whole network's counters.
+    Root(GatheredSamples),
     /// Another rank: rank 0 has everything.
     Other,
 }
@@ -247,7 +247,7 @@ impl Engine for ExactEngine {
             return Gathered::Alone;
         }
         match ExactEngine::gather(self) {
-            Some((rec, counts)) => Gathered::Root(Box::new(rec), counts),
+            Some(g) => Gathered::Root(g),
             None => Gathered::Other,
         }
     }
@@ -697,7 +697,14 @@ impl Simulation {
             )
         };
         match self.engine.gather() {
-            Gathered::Root(rec, counts) => block(&rec, counts),
+            Gathered::Root((samples, counts)) => {
+                let rec = self.engine.recorder();
+                let mut data = block(rec, counts);
+                for (cells, values) in samples {
+                    rec.fill_samples(&mut data, cells, &values);
+                }
+                data
+            }
             Gathered::Alone | Gathered::Other => {
                 block(self.engine.recorder(), self.engine.counts())
             }

@@ -163,6 +163,10 @@ struct RankPart {
     balance: RankBalance,
 }
 
+/// What [`ExactEngine::gather`] brings to rank 0: the other ranks' cells with their samples
+/// ([`Recorder::samples_of`]), and the whole network's work counters.
+pub(crate) type GatheredSamples = (Vec<(Range<u32>, Vec<f64>)>, EventCounts);
+
 /// How evenly the ranks' work was spread, over the windows so far: each window, every rank
 /// reports the time it spent running its shards (from the window's start to the exchange);
 /// the slowest rank sets the pace, so `sum over windows of the slowest rank's time` against
@@ -733,15 +737,19 @@ impl ExactEngine {
         &self.exchange.recorder
     }
 
-    /// With several ranks ([`ExactEngine::for_rank`]), brings every rank's samples and work
-    /// counters to rank 0: `Some` whole-network recorder and counters there, `None` on the
-    /// other ranks. Every rank must call it. With one rank, `Some` copy of its own.
-    pub fn gather(&self) -> Option<(Recorder, EventCounts)> {
+    /// With several ranks ([`ExactEngine::for_rank`]), brings the other ranks' samples and
+    /// every rank's work counters to rank 0: `Some` samples of the other ranks (their cells and
+    /// values, for [`Recorder::fill_samples`]) and the whole network's counters there, `None`
+    /// on the other ranks. Every rank must call it. With one rank, `Some` nothing and its own
+    /// counters. Nothing is copied on rank 0: its recorder holds its own samples and every
+    /// spike.
+    pub(crate) fn gather(&self) -> Option<GatheredSamples> {
         let counts = self.counts();
         let Some(r) = &self.exchange.rank else {
-            return Some((self.exchange.recorder.clone(), counts));
+            return Some((Vec::new(), counts));
         };
-        // [4 counters, cells.start, cells.end, samples (f64 bits) ...], little-endian u64s
+        // [4 counters, cells.start, cells.end, samples (f64 bits) ...], little-endian u64s;
+        // rank 0 sends only the header
         let mut words = vec![
             counts.synaptic_inputs,
             counts.spikes,
@@ -750,11 +758,14 @@ impl ExactEngine {
             r.cells.start as u64,
             r.cells.end as u64,
         ];
-        let samples = self.exchange.recorder.samples_of(r.cells.clone());
-        words.extend(samples.iter().map(|x| x.to_bits()));
+        if r.comm.rank() != 0 {
+            let samples = self.exchange.recorder.samples_of(r.cells.clone());
+            words.extend(samples.iter().map(|x| x.to_bits()));
+        }
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        drop(words);
         let parts = r.comm.gather_to_root(&bytes)?;
-        let mut rec = self.exchange.recorder.clone();
+        let mut samples = Vec::new();
         let mut total = EventCounts::default();
         for (rank, part) in parts.iter().enumerate() {
             let w: Vec<u64> = part
@@ -767,10 +778,10 @@ impl ExactEngine {
             total.solver_cap_hits += w[3];
             if rank != 0 {
                 let values: Vec<f64> = w[6..].iter().map(|&b| f64::from_bits(b)).collect();
-                rec.absorb_samples(w[4] as u32..w[5] as u32, &values);
+                samples.push((w[4] as u32..w[5] as u32, values));
             }
         }
-        Some((rec, total))
+        Some((samples, total))
     }
 
     /// With several ranks, how evenly their work was spread so far ([`RankBalance`]; the same
