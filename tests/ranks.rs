@@ -174,24 +174,7 @@ fn each_rank_holds_only_the_synapses_onto_its_cells() {
 /// ranks hold no cell). Cells 1 and 3 run away (cell 3 first), on different ranks.
 #[test]
 fn a_runaway_stops_every_rank_alike() {
-    use exactlif::{CellType, Setup, Var};
-    let mut net = Network::new(Setup {
-        timestep: 0.1,
-        seed: 1,
-        min_delay: None,
-        seeding: Default::default(),
-    });
-    let cells = net.create("cells", 4, CellType::IfCurrExp).unwrap();
-    net.set(&cells, "tau_refrac", 0.0).unwrap();
-    net.set(&cells, "i_offset", vec![1.1, 1000.0, 1.1, 2000.0])
-        .unwrap();
-    net.set(
-        &cells,
-        "v_reset",
-        vec![-65.0, -50.000001, -65.0, -50.000001],
-    )
-    .unwrap();
-    net.record(cells, &[Var::Spikes, Var::V]).unwrap();
+    let net = common::two_runaway_cells(&[exactlif::Var::Spikes, exactlif::Var::V]);
     let mut sim = net.build().unwrap();
     sim.run(10.0);
     let want = sim.runaway().expect("a runaway").clone();

@@ -5,6 +5,8 @@
 //! the key (with the allowed range) and writes nothing; a model at the edge of the domain runs
 //! exactly; and no NaN or infinite value ever reaches a results file (`io::output`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -478,23 +480,7 @@ fn grid_backend_fires_once_per_step_with_tau_refrac_zero() {
 /// one thread as on two (cells 1 and 3 run away in different shards; cell 3 first).
 #[test]
 fn runaway_is_the_same_on_any_number_of_threads() {
-    let mut net = Network::new(Setup {
-        timestep: 0.1,
-        seed: 1,
-        min_delay: None,
-        seeding: Default::default(),
-    });
-    let cells = net.create("cells", 4, CellType::IfCurrExp).unwrap();
-    net.set(&cells, "tau_refrac", 0.0).unwrap();
-    net.set(&cells, "i_offset", vec![1.1, 1000.0, 1.1, 2000.0])
-        .unwrap();
-    net.set(
-        &cells,
-        "v_reset",
-        vec![-65.0, -50.000001, -65.0, -50.000001],
-    )
-    .unwrap();
-    net.record(cells, &[Var::Spikes]).unwrap();
+    let net = common::two_runaway_cells(&[Var::Spikes]);
     let mut reports = Vec::new();
     for threads in [1, 2, 4] {
         let mut sim = net.build().unwrap();

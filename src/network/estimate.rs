@@ -123,7 +123,7 @@ fn human_count(x: f64) -> String {
 
 /// The mean of a value over its cells where it can be known without drawing: a number, or
 /// the mean of a list. `None` for a distribution.
-pub(super) fn mean_of(v: &Value) -> Option<f64> {
+fn mean_of(v: &Value) -> Option<f64> {
     match v {
         Value::Scalar(x) => Some(*x),
         Value::PerCell(xs) if !xs.is_empty() => Some(xs.iter().sum::<f64>() / xs.len() as f64),
@@ -131,7 +131,40 @@ pub(super) fn mean_of(v: &Value) -> Option<f64> {
     }
 }
 
+/// The mean of parameter `name` of `p` (`default` if not given; `None` for a distribution).
+pub(super) fn mean_parameter(p: &super::PopulationSpec, name: &str, default: f64) -> Option<f64> {
+    p.parameters
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or(Some(default), |(_, v)| mean_of(v))
+}
+
 impl Network {
+    /// The number of cells of a selection.
+    pub(super) fn selection_size(&self, sel: &super::Selection) -> f64 {
+        sel.cells
+            .as_ref()
+            .map_or(self.populations[sel.population].size, Vec::len) as f64
+    }
+
+    /// The expected number of synapses of `proj` (exact for every connector but
+    /// `FixedProbabilityConnector`, whose count is `p n_pre n_post` on average).
+    pub(super) fn expected_synapses(&self, proj: &super::Projection) -> f64 {
+        let (n_pre, n_post) = (
+            self.selection_size(&proj.pre),
+            self.selection_size(&proj.post),
+        );
+        match &proj.connector {
+            Connector::AllToAll { .. } => n_pre * n_post,
+            Connector::OneToOne => n_pre.min(n_post),
+            Connector::FixedProbability { p_connect, .. } => p_connect * n_pre * n_post,
+            Connector::FixedNumberPre { n, .. } => *n as f64 * n_post,
+            Connector::FixedNumberPost { n, .. } => *n as f64 * n_pre,
+            Connector::FixedTotalNumber { n, .. } => *n as f64,
+            Connector::FromList { conn_list } => conn_list.len() as f64,
+        }
+    }
+
     /// The memory a run of `duration_ms` will need and the Poisson spikes it will make,
     /// estimated from the description (see the module doc). Cheap: nothing is drawn.
     ///
@@ -150,12 +183,7 @@ impl Network {
         for p in &self.populations {
             let size = p.size as f64;
             e.cells += size;
-            let param = |name: &str, default: f64| {
-                p.parameters
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map_or(Some(default), |(_, v)| mean_of(v))
-            };
+            let param = |name: &str, default: f64| mean_parameter(p, name, default);
             let mut spikes = 0.0;
             if p.cell_type == CellType::SpikeSourcePoisson {
                 // PyNN's defaults: rate 1 Hz, start 0, duration 1e10 ms
@@ -177,22 +205,7 @@ impl Network {
         }
         e.recording_bytes += BYTES_PER_SAMPLE * e.samples;
         for proj in &self.projections {
-            let size_of = |sel: &super::Selection| {
-                sel.cells.as_ref().map_or_else(
-                    || self.populations[sel.population].size as f64,
-                    |c| c.len() as f64,
-                )
-            };
-            let (n_pre, n_post) = (size_of(&proj.pre), size_of(&proj.post));
-            e.synapses += match &proj.connector {
-                Connector::AllToAll { .. } => n_pre * n_post,
-                Connector::OneToOne => n_pre.min(n_post),
-                Connector::FixedProbability { p_connect, .. } => p_connect * n_pre * n_post,
-                Connector::FixedNumberPre { n, .. } => *n as f64 * n_post,
-                Connector::FixedNumberPost { n, .. } => *n as f64 * n_pre,
-                Connector::FixedTotalNumber { n, .. } => *n as f64,
-                Connector::FromList { conn_list } => conn_list.len() as f64,
-            };
+            e.synapses += self.expected_synapses(proj);
         }
         e.cell_bytes = BYTES_PER_CELL * e.cells;
         e.synapse_bytes = BYTES_PER_SYNAPSE * e.synapses;

@@ -6,8 +6,8 @@
 //! order on any number of ranks); it only decides how long the ranks wait for each other
 //! ([`crate::RankBalance`] measures that).
 
-use super::estimate::mean_of;
-use super::{CellType, Connector, Network, SpikeTimes};
+use super::estimate::mean_parameter;
+use super::{CellType, Network, SpikeTimes};
 
 /// The firing rate assumed for a neuron when weighing its outgoing spikes (Hz): rates cannot
 /// be known before the run; cortical models such as CUBA run at 5-20 Hz.
@@ -35,13 +35,9 @@ impl Network {
             .populations
             .iter()
             .map(|p| match p.cell_type {
-                CellType::SpikeSourcePoisson => p
-                    .parameters
-                    .iter()
-                    .find(|(k, _)| k == "rate")
-                    .map_or(Some(1.0), |(_, v)| mean_of(v))
-                    .unwrap_or(1.0)
-                    .max(0.0),
+                CellType::SpikeSourcePoisson => {
+                    mean_parameter(p, "rate", 1.0).unwrap_or(1.0).max(0.0)
+                }
                 CellType::SpikeSourceArray => {
                     let spikes = match &p.spike_times {
                         Some(SpikeTimes::Same(ts)) => ts.len() * p.size,
@@ -61,21 +57,8 @@ impl Network {
                 .for_each(|w| *w += own);
         }
         for proj in &self.projections {
-            let size_of = |sel: &super::Selection| {
-                sel.cells
-                    .as_ref()
-                    .map_or(self.populations[sel.population].size, Vec::len) as f64
-            };
-            let (n_pre, n_post) = (size_of(&proj.pre), size_of(&proj.post));
-            let synapses = match &proj.connector {
-                Connector::AllToAll { .. } => n_pre * n_post,
-                Connector::OneToOne => n_pre.min(n_post),
-                Connector::FixedProbability { p_connect, .. } => p_connect * n_pre * n_post,
-                Connector::FixedNumberPre { n, .. } => *n as f64 * n_post,
-                Connector::FixedNumberPost { n, .. } => *n as f64 * n_pre,
-                Connector::FixedTotalNumber { n, .. } => *n as f64,
-                Connector::FromList { conn_list } => conn_list.len() as f64,
-            };
+            let synapses = self.expected_synapses(proj);
+            let n_post = self.selection_size(&proj.post);
             let inputs = synapses / n_post.max(1.0) * rates[proj.pre.population] * seconds;
             let o = offsets[proj.post.population];
             match &proj.post.cells {

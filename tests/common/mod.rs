@@ -242,3 +242,26 @@ pub fn every_event_kind() -> Network {
     net.record(arr, &[Var::Spikes]).unwrap();
     net
 }
+
+/// Four cells `"cells"` without refractory period, of which cells 1 and 3 run away (v_inf far
+/// above threshold, reset 1 nV below it; cell 3 first), recording `vars`.
+pub fn two_runaway_cells(vars: &[Var]) -> Network {
+    let mut net = Network::new(Setup {
+        timestep: 0.1,
+        seed: 1,
+        min_delay: None,
+        seeding: Default::default(),
+    });
+    let cells = net.create("cells", 4, CellType::IfCurrExp).unwrap();
+    net.set(&cells, "tau_refrac", 0.0).unwrap();
+    net.set(&cells, "i_offset", vec![1.1, 1000.0, 1.1, 2000.0])
+        .unwrap();
+    net.set(
+        &cells,
+        "v_reset",
+        vec![-65.0, -50.000001, -65.0, -50.000001],
+    )
+    .unwrap();
+    net.record(cells, vars).unwrap();
+    net
+}
