@@ -684,6 +684,16 @@ impl Free {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IfCurrExp;
 
+/// What [`IfCurrExp`] derives once per parameter set: the rates of the closed form and the
+/// solver's `Kmax_E`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Derived {
+    /// Rates (1/ms).
+    pub rates: Rates,
+    /// [`Params::kmax_exc`] (ms).
+    pub kmax_e: f64,
+}
+
 impl super::CellModel for IfCurrExp {
     const KIND: super::ModelKind = super::ModelKind::Exp;
     const NAME: &'static str = "IF_curr_exp";
@@ -694,7 +704,7 @@ impl super::CellModel for IfCurrExp {
 
     type Params = Params;
     type State = State;
-    type Derived = Rates;
+    type Derived = Derived;
     type Free = Free;
 
     fn params_from_values(values: &[f64]) -> Params {
@@ -709,8 +719,11 @@ impl super::CellModel for IfCurrExp {
     fn validate_state(s: &State) -> Result<(), ParamError> {
         s.validate()
     }
-    fn derived(p: &Params) -> Rates {
-        Rates::of(p)
+    fn derived(p: &Params) -> Derived {
+        Derived {
+            rates: Rates::of(p),
+            kmax_e: p.kmax_exc(),
+        }
     }
     fn v_inf(p: &Params, i_inj: f64) -> f64 {
         p.v_inf(i_inj)
@@ -719,14 +732,14 @@ impl super::CellModel for IfCurrExp {
         s.v
     }
     #[inline]
-    fn free(p: &Params, d: &Rates, s: &State, v_inf: f64) -> Free {
+    fn free(p: &Params, d: &Derived, s: &State, v_inf: f64) -> Free {
         Free {
             v0: s.v,
             ie0: s.isyn_exc,
             ii0: s.isyn_inh,
             v_inf,
             cm: p.cm,
-            rates: *d,
+            rates: d.rates,
         }
     }
     #[inline]
@@ -734,7 +747,8 @@ impl super::CellModel for IfCurrExp {
         f.state(t)
     }
     #[inline]
-    fn refractory_state(p: &Params, d: &Rates, s: &State, dt: f64) -> State {
+    fn refractory_state(p: &Params, d: &Derived, s: &State, dt: f64) -> State {
+        let d = &d.rates;
         let em = (-d.lm * dt).exp();
         State {
             v: p.v_reset,

@@ -117,8 +117,9 @@
 //!
 //! 1. (done) This plan; the [`CellModel`] trait and [`ModelKind`]; `IfCurrExp` implements it,
 //!    delegating to the existing functions, with a test that it gives their bits.
-//! 2. Solver trait `threshold::Crossings`, implemented for the three markers by the existing
-//!    `first_crossing` functions.
+//! 2. (done) Solver trait `threshold::Crossings`, implemented for the three markers by the
+//!    existing `first_crossing` functions (IF_curr_delta's lower bound: its closed-form
+//!    crossing); a contract test for all three.
 //! 3. `Cell` and `CellParams` behind `M::Cell` / `M::Derived`; `Shard<M>` generic, only
 //!    `IfCurrExp` instantiated; CUBA and sparse timings, golden digests unchanged.
 //! 4. `AnyShard`, `shard_bounds` cut at model changes; `NetData` carries `ModelKind`.
