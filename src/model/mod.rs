@@ -122,6 +122,11 @@
 //!    crossing); a contract test for all three.
 //! 3. `Cell` and `CellParams` behind `M::Cell` / `M::Derived`; `Shard<M>` generic, only
 //!    `IfCurrExp` instantiated; CUBA and sparse timings, golden digests unchanged.
+//!    Started: the exact engine calls its solver through `threshold::Crossings` on
+//!    `engine::exact::cell::Model` (an alias of `IfCurrExp`, where the parameter will go),
+//!    and `CellParams` holds the model's `Derived`. Same spikes (golden), and the same
+//!    instruction counts in `Shard::run_window` on CUBA (cachegrind: 1.439 G instructions
+//!    before, 1.430 G after, the solver's `first_crossing` no longer inlined into `search`).
 //! 4. `AnyShard`, `shard_bounds` cut at model changes; `NetData` carries `ModelKind`.
 //! 5. IF_curr_alpha's record and `Shard<IfCurrAlpha>`; IF_curr_delta's with the rank-3 test.
 //! 6. Grid and Euler backends, recorder, model file, export-pynn, the PyNN backend; the tests

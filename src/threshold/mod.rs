@@ -142,7 +142,6 @@ pub enum Crossing {
 /// d, v_thresh, h)` is true only if `L >= h` (it may be a cheaper, smaller bound's verdict);
 /// `first_crossing` finds the first `t` in `[0, horizon]` with `v(t) >= v_thresh`, never
 /// missing one however brief.
-#[allow(dead_code)] // engine integration is pending (crate::model, "Steps")
 pub(crate) trait Crossings: CellModel {
     /// The first time `t` in `[0, horizon]` (relative to the start of `f`) with
     /// `v(t) >= v_thresh`; `horizon` may be `f64::INFINITY`.

@@ -2,8 +2,14 @@
 
 use crate::model::ac_drive::{Drive, Forced};
 use crate::model::if_curr_exp::{
-    decay_power, decay_with, em_power, kernel_with, Free, Params, Rates, State,
+    decay_power, decay_with, em_power, kernel_with, Derived, Free, Params, State,
 };
+use crate::model::CellModel;
+
+/// The cell model of this engine's records and shards. Only `IF_curr_exp` runs today; this
+/// alias marks where `Shard<M: CellModel>` takes its parameter (`crate::model`, module doc:
+/// "Dispatch", "Steps").
+pub(super) type Model = crate::model::if_curr_exp::IfCurrExp;
 
 /// The per-parameter-set constants of the closed form. Cells with identical parameters share
 /// one entry (most networks have a handful), so the hot per-cell record stays one cache line.
@@ -21,10 +27,9 @@ pub(super) struct CellParams {
     pub v_thresh: f64,
     /// Refractory period (ms).
     pub tau_refrac: f64,
-    /// `Kmax_E` of the solver's bounds (ms).
-    pub kmax_e: f64,
-    /// Rates (1/ms).
-    pub rates: Rates,
+    /// The model's constants ([`CellModel::derived`]): rates (1/ms) and `Kmax_E` of the
+    /// solver's bounds (ms).
+    pub model: Derived,
     /// [`decay_power`] of `lE`: `k` with `e^{-lE t} = (e^{-lm t})^k` (1, 2 or 4), or 0 (a
     /// separate exponential: [`Cell::advance`] takes its general path).
     pub pow_e: u8,
@@ -34,7 +39,8 @@ pub(super) struct CellParams {
 
 impl CellParams {
     pub(super) fn of(p: &Params) -> Self {
-        let rates = Rates::of(p);
+        let model = Model::derived(p);
+        let rates = model.rates;
         CellParams {
             v_inf0: p.v_inf(0.0),
             r_m: p.tau_m / p.cm,
@@ -42,8 +48,7 @@ impl CellParams {
             v_reset: p.v_reset,
             v_thresh: p.v_thresh,
             tau_refrac: p.tau_refrac,
-            kmax_e: p.kmax_exc(),
-            rates,
+            model,
             pow_e: decay_power(rates.lm, rates.le),
             pow_i: decay_power(rates.lm, rates.li),
         }
@@ -52,7 +57,7 @@ impl CellParams {
     /// The bit pattern of every field: the key under which identical parameter sets share an
     /// entry (exact equality, so sharing changes no result).
     pub(super) fn bits(&self) -> [u64; 10] {
-        let r = self.rates;
+        let r = self.model.rates;
         [
             self.v_inf0,
             self.r_m,
@@ -60,7 +65,7 @@ impl CellParams {
             self.v_reset,
             self.v_thresh,
             self.tau_refrac,
-            self.kmax_e,
+            self.model.kmax_e,
             r.lm,
             r.le,
             r.li,
@@ -119,7 +124,7 @@ impl Cell {
     /// refractoriness if the cell is refractory.
     #[inline]
     pub(super) fn free_start(&self, p: &CellParams) -> (f64, Free) {
-        let r = p.rates;
+        let r = p.model.rates;
         let (t0, ru) = (self.t_last, self.ref_until);
         if ru <= t0 {
             return (t0, self.free_here(p));
@@ -149,7 +154,7 @@ impl Cell {
             ii0: self.ii,
             v_inf: self.v_inf,
             cm: p.cm,
-            rates: p.rates,
+            rates: p.model.rates,
         }
     }
 
@@ -186,7 +191,7 @@ impl Cell {
     /// the currents decay.
     #[inline]
     fn refractory_state(&self, p: &CellParams, t: f64) -> State {
-        let r = p.rates;
+        let r = p.model.rates;
         let dt = t - self.t_last;
         let em = (-r.lm * dt).exp();
         State {
@@ -224,7 +229,7 @@ impl Cell {
         if self.ref_until > self.t_last || p.pow_e == 0 || p.pow_i == 0 {
             return self.advance_general(p, t);
         }
-        let r = &p.rates;
+        let r = &p.model.rates;
         let dt = t - self.t_last;
         let em = (-r.lm * dt).exp();
         let ee = em_power(em, p.pow_e);
