@@ -249,6 +249,10 @@ pub struct Derived {
     pub k1max: [f64; 2],
     /// `sup_t K2` per receptor (ms^2), slightly rounded up.
     pub k2max: [f64; 2],
+    /// Membrane capacitance (nF).
+    pub cm: f64,
+    /// `[tau_syn_E, tau_syn_I]` (ms), for [`input_jump`].
+    pub tau_syn: [f64; 2],
 }
 
 #[allow(dead_code)] // engine integration is pending
@@ -262,6 +266,8 @@ impl Derived {
             l,
             k1max: l.map(|lx| k1_max(lm, lx)),
             k2max: l.map(|lx| k2_max(lm, lx)),
+            cm: p.cm,
+            tau_syn: [p.tau_syn_E, p.tau_syn_I],
         }
     }
 }
@@ -600,22 +606,35 @@ impl super::CellModel for IfCurrAlpha {
     fn v(s: &State) -> f64 {
         s.v
     }
-    fn free(p: &Params, d: &Derived, s: &State, v_inf: f64) -> Free {
+    fn free(d: &Derived, s: &State, v_inf: f64) -> Free {
         Free {
+            v0: s.v,
             v_inf,
-            ..Free::new(p, d, s, 0.0)
+            cm: d.cm,
+            lm: d.lm,
+            syn: [
+                Syn::of(d.l[0], s.isyn_exc, s.disyn_exc),
+                Syn::of(d.l[1], s.isyn_inh, s.disyn_inh),
+            ],
         }
     }
     fn free_state(f: &Free, t: f64) -> State {
         f.state(t)
     }
-    fn refractory_state(p: &Params, d: &Derived, s: &State, dt: f64) -> State {
-        propagate(p, d, s, dt, 0.0, true)
+    fn refractory_state(d: &Derived, s: &State, dt: f64, v_reset: f64) -> State {
+        let syn = [
+            Syn::of(d.l[0], s.isyn_exc, s.disyn_exc),
+            Syn::of(d.l[1], s.isyn_inh, s.disyn_inh),
+        ];
+        State {
+            v: v_reset,
+            ..currents_at(&syn, d.lm, dt)
+        }
     }
-    fn add_input(p: &Params, s: &mut State, r: super::Receptor, w: f64) {
+    fn add_input(d: &Derived, s: &mut State, r: super::Receptor, w: f64) {
         match r {
-            super::Receptor::Excitatory => s.disyn_exc += input_jump(w, p.tau_syn_E),
-            super::Receptor::Inhibitory => s.disyn_inh += input_jump(w, p.tau_syn_I),
+            super::Receptor::Excitatory => s.disyn_exc += input_jump(w, d.tau_syn[0]),
+            super::Receptor::Inhibitory => s.disyn_inh += input_jump(w, d.tau_syn[1]),
         }
     }
     fn sample(s: &State, out: &mut [f64]) {

@@ -253,7 +253,7 @@ impl super::CellModel for IfCurrDelta {
     fn v(s: &State) -> f64 {
         s.v
     }
-    fn free(_: &Params, lm: &f64, s: &State, v_inf: f64) -> Free {
+    fn free(lm: &f64, s: &State, v_inf: f64) -> Free {
         Free {
             v0: s.v,
             v_inf,
@@ -263,10 +263,10 @@ impl super::CellModel for IfCurrDelta {
     fn free_state(f: &Free, t: f64) -> State {
         State { v: f.v(t) }
     }
-    fn refractory_state(p: &Params, _: &f64, _: &State, _: f64) -> State {
-        State { v: p.v_reset }
+    fn refractory_state(_: &f64, _: &State, _: f64, v_reset: f64) -> State {
+        State { v: v_reset }
     }
-    fn add_input(_: &Params, s: &mut State, _: super::Receptor, w: f64) {
+    fn add_input(_: &f64, s: &mut State, _: super::Receptor, w: f64) {
         s.v += w;
     }
     fn sample(s: &State, out: &mut [f64]) {

@@ -684,12 +684,14 @@ impl Free {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IfCurrExp;
 
-/// What [`IfCurrExp`] derives once per parameter set: the rates of the closed form and the
-/// solver's `Kmax_E`.
+/// What [`IfCurrExp`] derives once per parameter set: the rates of the closed form, `cm` and
+/// the solver's `Kmax_E`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Derived {
     /// Rates (1/ms).
     pub rates: Rates,
+    /// Membrane capacitance (nF).
+    pub cm: f64,
     /// [`Params::kmax_exc`] (ms).
     pub kmax_e: f64,
 }
@@ -722,6 +724,7 @@ impl super::CellModel for IfCurrExp {
     fn derived(p: &Params) -> Derived {
         Derived {
             rates: Rates::of(p),
+            cm: p.cm,
             kmax_e: p.kmax_exc(),
         }
     }
@@ -732,13 +735,13 @@ impl super::CellModel for IfCurrExp {
         s.v
     }
     #[inline]
-    fn free(p: &Params, d: &Derived, s: &State, v_inf: f64) -> Free {
+    fn free(d: &Derived, s: &State, v_inf: f64) -> Free {
         Free {
             v0: s.v,
             ie0: s.isyn_exc,
             ii0: s.isyn_inh,
             v_inf,
-            cm: p.cm,
+            cm: d.cm,
             rates: d.rates,
         }
     }
@@ -747,17 +750,17 @@ impl super::CellModel for IfCurrExp {
         f.state(t)
     }
     #[inline]
-    fn refractory_state(p: &Params, d: &Derived, s: &State, dt: f64) -> State {
+    fn refractory_state(d: &Derived, s: &State, dt: f64, v_reset: f64) -> State {
         let d = &d.rates;
         let em = (-d.lm * dt).exp();
         State {
-            v: p.v_reset,
+            v: v_reset,
             isyn_exc: s.isyn_exc * decay_with(d.lm, d.le, dt, em),
             isyn_inh: s.isyn_inh * decay_with(d.lm, d.li, dt, em),
         }
     }
     #[inline]
-    fn add_input(_: &Params, s: &mut State, r: super::Receptor, w: f64) {
+    fn add_input(_: &Derived, s: &mut State, r: super::Receptor, w: f64) {
         match r {
             super::Receptor::Excitatory => s.isyn_exc += w,
             super::Receptor::Inhibitory => s.isyn_inh += w,

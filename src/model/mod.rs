@@ -254,21 +254,21 @@ pub(crate) trait CellModel: Copy + Debug + Send + Sync + 'static {
     fn v(s: &Self::State) -> f64;
     /// The free trajectory from state `s` with asymptotic potential `v_inf` (mV; the engine
     /// computes it its own way from the injected current, so it is given, not derived).
-    fn free(p: &Self::Params, d: &Self::Derived, s: &Self::State, v_inf: f64) -> Self::Free;
+    ///
+    /// This and the methods below take the [`CellModel::Derived`] constants, never the
+    /// `Params`: the engines keep one table of derived constants per parameter set (beside the
+    /// constants every model has: `v_reset`, `v_thresh`, `tau_refrac`, `v_inf`), not the
+    /// user's parameters, on their hot paths.
+    fn free(d: &Self::Derived, s: &Self::State, v_inf: f64) -> Self::Free;
     /// The closed form: the state at relative time `t >= 0` (ms) of a free trajectory.
     fn free_state(f: &Self::Free, t: f64) -> Self::State;
-    /// The state `dt >= 0` (ms) after `s` while refractory: `v` held at `v_reset`, the
+    /// The state `dt >= 0` (ms) after `s` while refractory: `v` held at `v_reset` (mV), the
     /// synaptic currents (if any) evolving freely.
-    fn refractory_state(
-        p: &Self::Params,
-        d: &Self::Derived,
-        s: &Self::State,
-        dt: f64,
-    ) -> Self::State;
+    fn refractory_state(d: &Self::Derived, s: &Self::State, dt: f64, v_reset: f64) -> Self::State;
     /// Applies one input of weight `w` at receptor `r` to the state at its arrival time (nA
     /// for current-based synapses, mV for IF_curr_delta). The refractory rule of
     /// [`CellModel::JUMPS`] models is the caller's (it knows the refractory period's end).
-    fn add_input(p: &Self::Params, s: &mut Self::State, r: Receptor, w: f64);
+    fn add_input(d: &Self::Derived, s: &mut Self::State, r: Receptor, w: f64);
     /// The values of [`CellModel::RECORDABLES`] of a state, in that order, into `out`
     /// (`out.len() == RECORDABLES.len()`).
     fn sample(s: &Self::State, out: &mut [f64]);
@@ -308,9 +308,9 @@ mod tests {
         let d = M::derived(&p);
         let v_inf = M::v_inf(&p, 0.3);
         let mut s = M::initial_state();
-        M::add_input(&p, &mut s, Receptor::Excitatory, 2.0);
-        M::add_input(&p, &mut s, Receptor::Inhibitory, -0.5);
-        let f = M::free(&p, &d, &s, v_inf);
+        M::add_input(&d, &mut s, Receptor::Excitatory, 2.0);
+        M::add_input(&d, &mut s, Receptor::Inhibitory, -0.5);
+        let f = M::free(&d, &s, v_inf);
         for (x, y) in samples::<M>(&M::free_state(&f, 0.0))
             .iter()
             .zip(samples::<M>(&s))
@@ -320,7 +320,7 @@ mod tests {
         for (a, b) in [(0.3, 1.7), (2.0, 0.01), (5.0, 20.0)] {
             let direct = M::free_state(&f, a + b);
             let mid = M::free_state(&f, a);
-            let two = M::free_state(&M::free(&p, &d, &mid, v_inf), b);
+            let two = M::free_state(&M::free(&d, &mid, v_inf), b);
             for (x, y) in samples::<M>(&direct).iter().zip(samples::<M>(&two)) {
                 assert!(close(*x, y), "{}: {x} != {y} at {a} + {b}", M::NAME);
             }
@@ -330,8 +330,8 @@ mod tests {
             (Receptor::Inhibitory, -1.0, -1.0),
         ] {
             let mut s2 = s;
-            M::add_input(&p, &mut s2, r, w);
-            let f2 = M::free(&p, &d, &s2, v_inf);
+            M::add_input(&d, &mut s2, r, w);
+            let f2 = M::free(&d, &s2, v_inf);
             for t in [0.0, 0.01, 0.5, 3.0, 30.0] {
                 let dv = M::v(&M::free_state(&f2, t)) - M::v(&M::free_state(&f, t));
                 assert!(
@@ -341,7 +341,7 @@ mod tests {
                 );
             }
         }
-        let r = M::refractory_state(&p, &d, &s, 1.5);
+        let r = M::refractory_state(&d, &s, 1.5, v_reset);
         assert_eq!(M::v(&r), v_reset);
         assert_eq!(samples::<M>(&r).len(), M::RECORDABLES.len());
     }
@@ -378,7 +378,7 @@ mod tests {
             cm: p.cm,
             rates: if_curr_exp::Rates::of(&p),
         };
-        let g = IfCurrExp::free(&p, &IfCurrExp::derived(&p), &s, p.v_inf(0.2));
+        let g = IfCurrExp::free(&IfCurrExp::derived(&p), &s, p.v_inf(0.2));
         assert_eq!(f, g);
         for t in [0.0, 0.1, 1.0, 17.0] {
             assert_eq!(IfCurrExp::free_state(&g, t), f.state(t));

@@ -822,8 +822,8 @@ mod tests {
         let mut found = 0;
         for &w in weights {
             let mut s = M::initial_state();
-            M::add_input(&p, &mut s, Receptor::Excitatory, w);
-            let f = M::free(&p, &d, &s, M::v_inf(&p, 0.0));
+            M::add_input(&d, &mut s, Receptor::Excitatory, w);
+            let f = M::free(&d, &s, M::v_inf(&p, 0.0));
             let lb = M::crossing_lower_bound(&f, &d, v_thresh);
             let mut stats = SolverStats::default();
             match M::first_crossing(&f, &d, v_thresh, f64::INFINITY, &mut stats) {
