@@ -120,17 +120,47 @@
 //! 2. (done) Solver trait `threshold::Crossings`, implemented for the three markers by the
 //!    existing `first_crossing` functions (IF_curr_delta's lower bound: its closed-form
 //!    crossing); a contract test for all three.
-//! 3. `Cell` and `CellParams` behind `M::Cell` / `M::Derived`; `Shard<M>` generic, only
-//!    `IfCurrExp` instantiated; CUBA and sparse timings, golden digests unchanged.
-//!    Started: the exact engine calls its solver through `threshold::Crossings` on
-//!    `engine::exact::cell::Model` (an alias of `IfCurrExp`, where the parameter will go),
-//!    and `CellParams` holds the model's `Derived`. Same spikes (golden), and the same
-//!    instruction counts in `Shard::run_window` on CUBA (cachegrind: 1.439 G instructions
-//!    before, 1.430 G after, the solver's `first_crossing` no longer inlined into `search`).
-//! 4. `AnyShard`, `shard_bounds` cut at model changes; `NetData` carries `ModelKind`.
-//! 5. IF_curr_alpha's record and `Shard<IfCurrAlpha>`; IF_curr_delta's with the rank-3 test.
-//! 6. Grid and Euler backends, recorder, model file, export-pynn, the PyNN backend; the tests
-//!    of issue 16 against the 50-digit reference.
+//! 3. The exact engine generic over the model, only `IfCurrExp` instantiated.
+//!    - Started: the engine calls its solver through `threshold::Crossings` on
+//!      `engine::exact::cell::Model` (an alias of `IfCurrExp`, where the parameter will go),
+//!      and `CellParams` holds the model's `Derived`. Same spikes (golden), and the same
+//!      instruction counts in `Shard::run_window` on CUBA (cachegrind: 1.439 G instructions
+//!      in all before, 1.430 G after; the solver's `first_crossing` is no longer inlined
+//!      into `Shard::search`, a call per search).
+//!    - Next: an engine-side trait `ExactModel: Crossings` in `engine/exact/cell.rs` with the
+//!      record type `Record` (today's `Cell`, which must stay 64 bytes for IF_curr_exp:
+//!      `a_cell_is_one_cache_line`) and what `shard.rs` does with a cell today: `new(state,
+//!      param, table)`, `advance` (IF_curr_exp keeps its written-out fast path there),
+//!      `state_at`, `free_start`, `free_here`, `add_weight(receptor, w)` (today the
+//!      `c.ie += w` / `c.ii += w` of `Shard::add_weight`), `has_current` (today `ie != 0 ||
+//!      ii != 0` in `lazy_start` and `predict_after_raise`), `isyn_exc` (for
+//!      `RunawaySpike`), and the common fields `t_last`, `v`, `ref_until`, `v_inf`, `queued`,
+//!      `param`, `alarm`, `forced`. Then `CellParams<M>` (the common constants plus
+//!      `model: M::Derived`) and `Shard<M: ExactModel>`; `Engine` keeps `Vec<Mutex<Shard<Model>>>`.
+//!    - Sinusoidal drives (`ac_drive`, `threshold::forced`) exist for IF_curr_exp only: keep
+//!      the `forced` paths on an `ExactModel` hook that only IF_curr_exp implements, and refuse
+//!      ACSource on the other models at build time until their forced solvers exist.
+//!    - Samples: `Shard::samples: Vec<State>` (IF_curr_exp's) and `Recorder::sample`
+//!      (`recording.rs`, which takes an IF_curr_exp `State`) become rows of `f64` in
+//!      `RECORDABLES` order.
+//!    - Check after each change: `cargo test --release --test golden`, the cachegrind
+//!      instruction counts of `Shard::run_window` on CUBA and sparse (`valgrind
+//!      --tool=cachegrind --cache-sim=no`, then `cg_annotate`: wall times on the shared
+//!      2-core machine vary by 20 %), and the medians of interleaved runs.
+//! 4. `AnyShard` (`enum` of `Shard<IfCurrExp>`, `Shard<IfCurrAlpha>`, `Shard<IfCurrDelta>`,
+//!    matched once per shard per window in `Handoff::run_shards` and `finish_window`);
+//!    `shard_bounds` cut at model changes; `NetData` carries `ModelKind` per neuron,
+//!    `AnyParams` / `AnyState` per cell, and `CellChange` carries them. Mixed-model networks
+//!    must give the same spikes for any thread count (tests/parallel.rs pattern).
+//! 5. IF_curr_alpha's record (two cache lines) and `Shard<IfCurrAlpha>`; IF_curr_delta's
+//!    record and its rank-3 threshold test after the deliveries at one time, with the
+//!    refractory discard in `add_weight`.
+//! 6. Grid and Euler backends (`engine::grid`: per-run `GridRun<M>`), recorder (refuse
+//!    `isyn_*` on IF_curr_delta), `CellType::{IfCurrAlpha, IfCurrDelta}` (network layer;
+//!    today the model file refuses both by name in `io/model_file/sections.rs`, and
+//!    `CellType::ALL` feeds its "the cell types are" list), export-pynn, the PyNN backend;
+//!    switch on [`ModelKind::simulated`]; the tests of issue 16 against the 50-digit
+//!    reference; CUBA and sparse in BENCHMARKS.md (criterion) before and after.
 
 pub(crate) mod ac_drive;
 // IF_curr_alpha and IF_curr_delta: maths and solvers only; the engine integration is pending.
