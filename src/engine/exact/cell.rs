@@ -317,5 +317,37 @@ mod tests {
             prop_assert_eq!(c.ii.to_bits(), expected.isyn_inh.to_bits());
             prop_assert_eq!(c.t_last, t);
         }
+
+        /// The model's closed form through [`CellModel`] (`free` and `free_state`, or
+        /// `refractory_state` while refractory) gives the bits of the record's
+        /// [`Cell::state_at`]: the record can be moved behind the trait (`crate::model`, "Steps")
+        /// without changing a result.
+        #[test]
+        fn the_trait_gives_the_records_bits(
+            tau_m in 1.0f64..50.0, ke in 0u8..4, ki in 0u8..4, other in 0.5f64..20.0,
+            v in -80.0f64..-50.0, ie in prop_oneof![Just(0.0), 0.0f64..5.0],
+            ii in prop_oneof![Just(0.0), -5.0f64..0.0],
+            ref_for in prop_oneof![Just(-1.0), 0.0f64..3.0], dt in 0.0f64..10.0,
+        ) {
+            let params = Params {
+                tau_m,
+                tau_syn_E: tau_syn(tau_m, ke, other),
+                tau_syn_I: tau_syn(tau_m, ki, other),
+                ..Params::default()
+            };
+            let p = CellParams::of(&params);
+            let s = State { v, isyn_exc: ie, isyn_inh: ii };
+            let mut c = Cell::new(&s, 0, &p);
+            c.ref_until = ref_for;
+            let expected = if dt <= ref_for {
+                Model::refractory_state(&p.model, &s, dt, p.v_reset)
+            } else if ref_for > 0.0 {
+                let at_end = Model::refractory_state(&p.model, &s, ref_for, p.v_reset);
+                Model::free_state(&Model::free(&p.model, &at_end, c.v_inf), dt - ref_for)
+            } else {
+                Model::free_state(&Model::free(&p.model, &s, c.v_inf), dt)
+            };
+            prop_assert_eq!(c.state_at(&p, dt), expected);
+        }
     }
 }
