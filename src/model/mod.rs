@@ -157,9 +157,10 @@
 //!    refractory discard in `add_weight`.
 //! 6. Grid and Euler backends (`engine::grid`: per-run `GridRun<M>`), recorder (refuse
 //!    `isyn_*` on IF_curr_delta), `CellType::{IfCurrAlpha, IfCurrDelta}` (network layer;
-//!    today the model file refuses both by name in `io/model_file/sections.rs`, and
-//!    `CellType::ALL` feeds its "the cell types are" list), export-pynn, the PyNN backend;
-//!    switch on [`ModelKind::simulated`]; the tests of issue 16 against the 50-digit
+//!    today the model file refuses every [`ModelKind`] that is not
+//!    [`ModelKind::simulated`], in `io/model_file/sections.rs`, and `CellType::ALL` feeds its
+//!    "the cell types are" list), export-pynn, the PyNN backend; then switch the model on in
+//!    [`ModelKind::simulated`]; the tests of issue 16 against the 50-digit
 //!    reference; CUBA and sparse in BENCHMARKS.md (criterion) before and after.
 
 pub(crate) mod ac_drive;
@@ -175,7 +176,6 @@ use if_curr_exp::ParamError;
 /// Which cell model a neuron runs: one variant per file of this module that implements
 /// [`CellModel`]. Matching on it is how the engines choose a monomorphised code path (once per
 /// shard or run of cells, never per event: see the module doc).
-#[allow(dead_code)] // engine integration is pending (module doc, "Steps")
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum ModelKind {
     /// `IF_curr_exp` ([`if_curr_exp::IfCurrExp`]).
@@ -186,7 +186,6 @@ pub(crate) enum ModelKind {
     Delta,
 }
 
-#[allow(dead_code)] // engine integration is pending (module doc, "Steps")
 impl ModelKind {
     /// Every model, in the order of the enum.
     pub(crate) const ALL: [ModelKind; 3] = [ModelKind::Exp, ModelKind::Alpha, ModelKind::Delta];
