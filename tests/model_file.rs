@@ -301,6 +301,18 @@ fn bad_models() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["population \"p\"", "`cell_type`", "IF_curr_alpha (SPEC §8) is not simulated yet"],
         ),
         (
+            "the other SPEC §8 cell, and the sentence in one piece",
+            format!(
+                "{SIM}[[populations]]\nlabel = \"p\"\nsize = 1\ncell_type = \"IF_curr_delta\"\n"
+            ),
+            vec![
+                "`cell_type`",
+                "IF_curr_delta (SPEC §8) is not simulated yet by this version of exactlif (its \
+                 exact solver exists, the engine does not run it yet); the cell types are \
+                 IF_curr_exp,",
+            ],
+        ),
+        (
             "unknown key in [simulation]",
             "[simulation]\ntimestep = 0.1\nduration = 10.0\nsed = 1\n".to_string(),
             vec!["bad.toml:4:1", "simulation", "`sed`", "did you mean `seed`"],

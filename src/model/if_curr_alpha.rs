@@ -249,6 +249,10 @@ pub struct Derived {
     pub k1max: [f64; 2],
     /// `sup_t K2` per receptor (ms^2), slightly rounded up.
     pub k2max: [f64; 2],
+    /// Membrane capacitance (nF).
+    pub cm: f64,
+    /// `[tau_syn_E, tau_syn_I]` (ms), for [`input_jump`].
+    pub tau_syn: [f64; 2],
 }
 
 #[allow(dead_code)] // engine integration is pending
@@ -262,6 +266,8 @@ impl Derived {
             l,
             k1max: l.map(|lx| k1_max(lm, lx)),
             k2max: l.map(|lx| k2_max(lm, lx)),
+            cm: p.cm,
+            tau_syn: [p.tau_syn_E, p.tau_syn_I],
         }
     }
 }
@@ -544,6 +550,95 @@ pub(crate) fn propagate(
         }
     } else {
         f.state(h)
+    }
+}
+
+/// The `IF_curr_alpha` model as a [`CellModel`](super::CellModel) (module doc of
+/// [`crate::model`]).
+#[allow(dead_code)] // engine integration is pending
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IfCurrAlpha;
+
+impl super::CellModel for IfCurrAlpha {
+    const KIND: super::ModelKind = super::ModelKind::Alpha;
+    const NAME: &'static str = "IF_curr_alpha";
+    const PARAMETERS: &'static [(&'static str, f64, &'static str)] = &PARAMETERS;
+    /// As `IF_curr_exp`'s: the derivatives `disyn_*` start at 0 and are not set by users.
+    const STATE_VARIABLES: &'static [(&'static str, f64, &'static str)] =
+        &super::if_curr_exp::STATE_VARIABLES;
+    const RECORDABLES: &'static [&'static str] = &["v", "isyn_exc", "isyn_inh"];
+    const JUMPS: bool = false;
+
+    type Params = Params;
+    type State = State;
+    type Derived = Derived;
+    type Free = Free;
+
+    fn params_from_values(values: &[f64]) -> Params {
+        let v: [f64; 9] = values.try_into().expect("IF_curr_alpha has 9 parameters");
+        Params {
+            cm: v[0],
+            tau_m: v[1],
+            tau_syn_E: v[2],
+            tau_syn_I: v[3],
+            tau_refrac: v[4],
+            v_rest: v[5],
+            v_reset: v[6],
+            v_thresh: v[7],
+            i_offset: v[8],
+        }
+    }
+    fn validate_params(p: &Params) -> Result<(), ParamError> {
+        p.validate()
+    }
+    fn initial_state() -> State {
+        State::initial()
+    }
+    fn validate_state(s: &State) -> Result<(), ParamError> {
+        s.validate()
+    }
+    fn derived(p: &Params) -> Derived {
+        Derived::of(p)
+    }
+    fn v_inf(p: &Params, i_inj: f64) -> f64 {
+        p.v_inf(i_inj)
+    }
+    fn v(s: &State) -> f64 {
+        s.v
+    }
+    fn free(d: &Derived, s: &State, v_inf: f64) -> Free {
+        Free {
+            v0: s.v,
+            v_inf,
+            cm: d.cm,
+            lm: d.lm,
+            syn: [
+                Syn::of(d.l[0], s.isyn_exc, s.disyn_exc),
+                Syn::of(d.l[1], s.isyn_inh, s.disyn_inh),
+            ],
+        }
+    }
+    fn free_state(f: &Free, t: f64) -> State {
+        f.state(t)
+    }
+    fn refractory_state(d: &Derived, s: &State, dt: f64, v_reset: f64) -> State {
+        let syn = [
+            Syn::of(d.l[0], s.isyn_exc, s.disyn_exc),
+            Syn::of(d.l[1], s.isyn_inh, s.disyn_inh),
+        ];
+        State {
+            v: v_reset,
+            ..currents_at(&syn, d.lm, dt)
+        }
+    }
+    fn add_input(d: &Derived, s: &mut State, r: super::Receptor, w: f64) {
+        match r {
+            super::Receptor::Excitatory => s.disyn_exc += input_jump(w, d.tau_syn[0]),
+            super::Receptor::Inhibitory => s.disyn_inh += input_jump(w, d.tau_syn[1]),
+        }
+    }
+    fn sample(s: &State, out: &mut [f64]) {
+        out.copy_from_slice(&[s.v, s.isyn_exc, s.isyn_inh]);
     }
 }
 

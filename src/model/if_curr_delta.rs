@@ -183,3 +183,93 @@ pub(crate) fn jump(v: f64, weights: &[f64], v_thresh: f64) -> (f64, bool) {
     let v = v + weights.iter().sum::<f64>();
     (v, v >= v_thresh)
 }
+
+/// The `IF_curr_delta` model as a [`CellModel`](super::CellModel) (module doc of
+/// [`crate::model`]). Its state is `v` alone, its derived constant `1/tau_m` (1/ms).
+#[allow(dead_code)] // engine integration is pending
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IfCurrDelta;
+
+/// The state of an `IF_curr_delta` cell: its membrane potential (mV).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct State {
+    /// Membrane potential (mV).
+    pub v: f64,
+}
+
+/// The state variables a user may set, with PyNN's initial value and unit.
+pub(crate) const STATE_VARIABLES: [(&str, f64, &str); 1] = [("v", -65.0, "mV")];
+
+impl super::CellModel for IfCurrDelta {
+    const KIND: super::ModelKind = super::ModelKind::Delta;
+    const NAME: &'static str = "IF_curr_delta";
+    const PARAMETERS: &'static [(&'static str, f64, &'static str)] = &PARAMETERS;
+    const STATE_VARIABLES: &'static [(&'static str, f64, &'static str)] = &STATE_VARIABLES;
+    /// SPEC §8: recording `isyn_*` is an error.
+    const RECORDABLES: &'static [&'static str] = &["v"];
+    const JUMPS: bool = true;
+
+    type Params = Params;
+    type State = State;
+    type Derived = f64;
+    type Free = Free;
+
+    fn params_from_values(values: &[f64]) -> Params {
+        let [cm, tau_m, tau_refrac, v_rest, v_reset, v_thresh, i_offset]: [f64; 7] =
+            values.try_into().expect("IF_curr_delta has 7 parameters");
+        Params {
+            cm,
+            tau_m,
+            tau_refrac,
+            v_rest,
+            v_reset,
+            v_thresh,
+            i_offset,
+        }
+    }
+    fn validate_params(p: &Params) -> Result<(), ParamError> {
+        p.validate()
+    }
+    fn initial_state() -> State {
+        State {
+            v: STATE_VARIABLES[0].1,
+        }
+    }
+    fn validate_state(s: &State) -> Result<(), ParamError> {
+        // IF_curr_exp's rule for v (finite, within V_MAX), with currents of zero
+        super::if_curr_exp::State {
+            v: s.v,
+            isyn_exc: 0.0,
+            isyn_inh: 0.0,
+        }
+        .validate()
+    }
+    fn derived(p: &Params) -> f64 {
+        1.0 / p.tau_m
+    }
+    fn v_inf(p: &Params, i_inj: f64) -> f64 {
+        p.v_inf(i_inj)
+    }
+    fn v(s: &State) -> f64 {
+        s.v
+    }
+    fn free(lm: &f64, s: &State, v_inf: f64) -> Free {
+        Free {
+            v0: s.v,
+            v_inf,
+            lm: *lm,
+        }
+    }
+    fn free_state(f: &Free, t: f64) -> State {
+        State { v: f.v(t) }
+    }
+    fn refractory_state(_: &f64, _: &State, _: f64, v_reset: f64) -> State {
+        State { v: v_reset }
+    }
+    fn add_input(_: &f64, s: &mut State, _: super::Receptor, w: f64) {
+        s.v += w;
+    }
+    fn sample(s: &State, out: &mut [f64]) {
+        out[0] = s.v;
+    }
+}

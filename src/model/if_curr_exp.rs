@@ -679,6 +679,98 @@ impl Free {
     }
 }
 
+/// The `IF_curr_exp` model as a [`CellModel`](super::CellModel): the functions of this file,
+/// unchanged (module doc of [`crate::model`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IfCurrExp;
+
+/// What [`IfCurrExp`] derives once per parameter set: the rates of the closed form, `cm` and
+/// the solver's `Kmax_E`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Derived {
+    /// Rates (1/ms).
+    pub rates: Rates,
+    /// Membrane capacitance (nF).
+    pub cm: f64,
+    /// [`Params::kmax_exc`] (ms).
+    pub kmax_e: f64,
+}
+
+impl super::CellModel for IfCurrExp {
+    const KIND: super::ModelKind = super::ModelKind::Exp;
+    const NAME: &'static str = "IF_curr_exp";
+    const PARAMETERS: &'static [(&'static str, f64, &'static str)] = &PARAMETERS;
+    const STATE_VARIABLES: &'static [(&'static str, f64, &'static str)] = &STATE_VARIABLES;
+    const RECORDABLES: &'static [&'static str] = &["v", "isyn_exc", "isyn_inh"];
+    const JUMPS: bool = false;
+
+    type Params = Params;
+    type State = State;
+    type Derived = Derived;
+    type Free = Free;
+
+    fn params_from_values(values: &[f64]) -> Params {
+        Params::from_values(values.try_into().expect("IF_curr_exp has 9 parameters"))
+    }
+    fn validate_params(p: &Params) -> Result<(), ParamError> {
+        p.validate()
+    }
+    fn initial_state() -> State {
+        State::default()
+    }
+    fn validate_state(s: &State) -> Result<(), ParamError> {
+        s.validate()
+    }
+    fn derived(p: &Params) -> Derived {
+        Derived {
+            rates: Rates::of(p),
+            cm: p.cm,
+            kmax_e: p.kmax_exc(),
+        }
+    }
+    fn v_inf(p: &Params, i_inj: f64) -> f64 {
+        p.v_inf(i_inj)
+    }
+    fn v(s: &State) -> f64 {
+        s.v
+    }
+    #[inline]
+    fn free(d: &Derived, s: &State, v_inf: f64) -> Free {
+        Free {
+            v0: s.v,
+            ie0: s.isyn_exc,
+            ii0: s.isyn_inh,
+            v_inf,
+            cm: d.cm,
+            rates: d.rates,
+        }
+    }
+    #[inline]
+    fn free_state(f: &Free, t: f64) -> State {
+        f.state(t)
+    }
+    #[inline]
+    fn refractory_state(d: &Derived, s: &State, dt: f64, v_reset: f64) -> State {
+        let d = &d.rates;
+        let em = (-d.lm * dt).exp();
+        State {
+            v: v_reset,
+            isyn_exc: s.isyn_exc * decay_with(d.lm, d.le, dt, em),
+            isyn_inh: s.isyn_inh * decay_with(d.lm, d.li, dt, em),
+        }
+    }
+    #[inline]
+    fn add_input(_: &Derived, s: &mut State, r: super::Receptor, w: f64) {
+        match r {
+            super::Receptor::Excitatory => s.isyn_exc += w,
+            super::Receptor::Inhibitory => s.isyn_inh += w,
+        }
+    }
+    fn sample(s: &State, out: &mut [f64]) {
+        out.copy_from_slice(&[s.v, s.isyn_exc, s.isyn_inh]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,7 +91,7 @@
 //! | the 50-digit reference (`tests/reference/cases/alpha_*`) | `model::reference_cells` |
 
 use super::{newton_sign_change, sgn, solve_monotone_by, Crossing, Pt, SolverStats, MAX_DOUBLINGS};
-use crate::model::if_curr_alpha::{Derived, Free};
+use crate::model::if_curr_alpha::{Derived, Free, IfCurrAlpha};
 
 /// The first time `t` in `[0, horizon]` (relative to the start of `f`) with `v(t) >= v_thresh`.
 /// `d` is the cell's [`Derived`]; `horizon` may be `f64::INFINITY`.
@@ -415,6 +415,21 @@ fn pt(f: &Free, t: f64) -> Pt {
         t,
         v: e.v,
         d: if e.dv_sign() == 0 { 0.0 } else { e.dv },
+    }
+}
+
+impl super::Crossings for IfCurrAlpha {
+    fn first_crossing(
+        f: &Free,
+        d: &Derived,
+        v_thresh: f64,
+        horizon: f64,
+        stats: &mut SolverStats,
+    ) -> Crossing {
+        first_crossing(f, d, v_thresh, horizon, stats)
+    }
+    fn crossing_lower_bound(f: &Free, d: &Derived, v_thresh: f64) -> f64 {
+        crossing_lower_bound(f, d, v_thresh)
     }
 }
 

@@ -14,7 +14,7 @@
 //! are the caller's: `model::if_curr_delta::jump` decides a crossing at an arrival time.
 
 use super::Crossing;
-use crate::model::if_curr_delta::Free;
+use crate::model::if_curr_delta::{Free, IfCurrDelta};
 
 /// The first time `t` in `[0, horizon]` (relative, ms) with `v(t) >= v_thresh` on the free
 /// trajectory `f`: the closed form above, moved up by a few ulps if the computed `v` there is
@@ -44,6 +44,26 @@ pub(crate) fn first_crossing(f: &Free, v_thresh: f64, horizon: f64) -> Crossing 
 /// The rules of `model::if_curr_delta` (jumps, refractoriness, drift crossings) run by an
 /// event-list reference stepper; they live here, beside the drift solver they call, as the
 /// model layer does not see the solver layer.
+/// The crossing is in closed form, so the bound is the crossing itself, shrunk by a relative
+/// `1e-12` (below the few ulps by which [`first_crossing`] may move it up).
+impl super::Crossings for IfCurrDelta {
+    fn first_crossing(
+        f: &Free,
+        _: &f64,
+        v_thresh: f64,
+        horizon: f64,
+        _: &mut super::SolverStats,
+    ) -> Crossing {
+        first_crossing(f, v_thresh, horizon)
+    }
+    fn crossing_lower_bound(f: &Free, _: &f64, v_thresh: f64) -> f64 {
+        match first_crossing(f, v_thresh, f64::INFINITY) {
+            Crossing::At(t) => t * (1.0 - 1e-12),
+            Crossing::None => f64::INFINITY,
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod rule_tests {
     use super::first_crossing;

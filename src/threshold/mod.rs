@@ -110,7 +110,10 @@
 //! and `(v0 - v_inf) e^{-lm t} <= max(0, v0 - v_inf)`,
 //! `v(t) <= v_inf + max(0, v0 - v_inf) + (I_E0/cm) Kmax_E` for all `t >= 0`.
 
-use crate::model::if_curr_exp::{decay_power, decay_with, kernel_with, Free};
+use crate::model::if_curr_exp::{
+    decay_power, decay_with, kernel_with, Derived as ExpDerived, Free, IfCurrExp,
+};
+use crate::model::CellModel;
 
 // IF_curr_alpha and IF_curr_delta: the engine integration is pending.
 pub(crate) mod alpha;
@@ -127,6 +130,58 @@ pub enum Crossing {
     None,
     /// `v` first reaches threshold at this relative time (ms), `0 <= t <= horizon`.
     At(f64),
+}
+
+/// The solver of one cell model (`crate::model`, module doc: "What a model supplies"): the
+/// exact first crossing and the two bounds the engine's lazy predictions use. Implemented, for
+/// each model's marker type, by that model's solver file here; each states its correctness
+/// argument in its module doc.
+///
+/// Contract (the engine's alarms rely on it): with `L = crossing_lower_bound(f, d, v_thresh)`,
+/// `v(t) < v_thresh` for every `t < L` (`L == inf`: never a crossing); `no_crossing_before(f,
+/// d, v_thresh, h)` is true only if `L >= h` (it may be a cheaper, smaller bound's verdict);
+/// `first_crossing` finds the first `t` in `[0, horizon]` with `v(t) >= v_thresh`, never
+/// missing one however brief.
+pub(crate) trait Crossings: CellModel {
+    /// The first time `t` in `[0, horizon]` (relative to the start of `f`) with
+    /// `v(t) >= v_thresh`; `horizon` may be `f64::INFINITY`.
+    fn first_crossing(
+        f: &Self::Free,
+        d: &Self::Derived,
+        v_thresh: f64,
+        horizon: f64,
+        stats: &mut SolverStats,
+    ) -> Crossing;
+    /// A time (relative, ms) before which `f` stays below `v_thresh`; `f64::INFINITY` if it
+    /// never reaches it; 0 for "search now".
+    fn crossing_lower_bound(f: &Self::Free, d: &Self::Derived, v_thresh: f64) -> f64;
+    /// Whether no crossing comes before `horizon` (relative, ms), decided by a bound (false
+    /// means "don't know"). The default asks [`Crossings::crossing_lower_bound`].
+    #[inline]
+    fn no_crossing_before(f: &Self::Free, d: &Self::Derived, v_thresh: f64, horizon: f64) -> bool {
+        Self::crossing_lower_bound(f, d, v_thresh) >= horizon
+    }
+}
+
+impl Crossings for IfCurrExp {
+    #[inline]
+    fn first_crossing(
+        f: &Free,
+        d: &ExpDerived,
+        v_thresh: f64,
+        horizon: f64,
+        stats: &mut SolverStats,
+    ) -> Crossing {
+        first_crossing(f, v_thresh, d.kmax_e, horizon, stats)
+    }
+    #[inline]
+    fn crossing_lower_bound(f: &Free, d: &ExpDerived, v_thresh: f64) -> f64 {
+        crossing_lower_bound(f, v_thresh, d.kmax_e)
+    }
+    #[inline]
+    fn no_crossing_before(f: &Free, d: &ExpDerived, v_thresh: f64, horizon: f64) -> bool {
+        no_crossing_before(f, v_thresh, d.kmax_e, horizon)
+    }
 }
 
 /// Counters of solver work (for `summary.json`).
@@ -750,6 +805,59 @@ fn solve_monotone_by(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The [`Crossings`] contract for model `M`, on trajectories from its initial state after
+    /// excitatory inputs of growing weight (from far below threshold to a crossing): the lower
+    /// bound is at or before the first crossing, `no_crossing_before` never contradicts it,
+    /// and `v` is at threshold where the crossing is reported.
+    fn crossings_contract<M: Crossings>(values: &[f64], weights: &[f64]) {
+        use crate::model::Receptor;
+        let p = M::params_from_values(values);
+        let d = M::derived(&p);
+        let v_thresh = M::PARAMETERS
+            .iter()
+            .position(|q| q.0 == "v_thresh")
+            .map(|k| values[k])
+            .unwrap();
+        let mut found = 0;
+        for &w in weights {
+            let mut s = M::initial_state();
+            M::add_input(&d, &mut s, Receptor::Excitatory, w);
+            let f = M::free(&d, &s, M::v_inf(&p, 0.0));
+            let lb = M::crossing_lower_bound(&f, &d, v_thresh);
+            let mut stats = SolverStats::default();
+            match M::first_crossing(&f, &d, v_thresh, f64::INFINITY, &mut stats) {
+                Crossing::At(t) => {
+                    found += 1;
+                    assert!(
+                        lb <= t,
+                        "{}: bound {lb} after crossing {t} (w {w})",
+                        M::NAME
+                    );
+                    assert!(!M::no_crossing_before(
+                        &f,
+                        &d,
+                        v_thresh,
+                        t * (1.0 + 1e-9) + 1e-12
+                    ));
+                    assert!(M::v(&M::free_state(&f, t)) >= v_thresh - 1e-9);
+                }
+                Crossing::None => assert!(M::v(&M::free_state(&f, 1.0)) < v_thresh),
+            }
+        }
+        assert!(found > 0 && found < weights.len(), "{}: {found}", M::NAME);
+    }
+
+    #[test]
+    fn every_solver_keeps_the_contract() {
+        use crate::model::{if_curr_alpha::IfCurrAlpha, if_curr_delta::IfCurrDelta};
+        let params = [1.0, 20.0, 5.0, 5.0, 0.1, -65.0, -65.0, -50.0, 0.0];
+        crossings_contract::<IfCurrExp>(&params, &[0.1, 1.0, 3.0, 5.0, 10.0, 100.0]);
+        crossings_contract::<IfCurrAlpha>(&params, &[0.1, 1.0, 3.0, 5.0, 10.0, 100.0]);
+        // IF_curr_delta: the input is the jump itself (mV), here onto v_inf = -55 mV
+        let delta = [1.0, 20.0, 0.1, -65.0, -65.0, -50.0, 0.5];
+        crossings_contract::<IfCurrDelta>(&delta, &[-5.0, 0.0, 10.0, 20.0]);
+    }
     use crate::model::if_curr_exp::{kernel, Params, Rates};
     use proptest::prelude::*;
 

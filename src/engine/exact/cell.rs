@@ -2,8 +2,14 @@
 
 use crate::model::ac_drive::{Drive, Forced};
 use crate::model::if_curr_exp::{
-    decay_power, decay_with, em_power, kernel_with, Free, Params, Rates, State,
+    decay_power, decay_with, em_power, kernel_with, Derived, Free, Params, State,
 };
+use crate::model::CellModel;
+
+/// The cell model of this engine's records and shards. Only `IF_curr_exp` runs today; this
+/// alias marks where `Shard<M: CellModel>` takes its parameter (`crate::model`, module doc:
+/// "Dispatch", "Steps").
+pub(super) type Model = crate::model::if_curr_exp::IfCurrExp;
 
 /// The per-parameter-set constants of the closed form. Cells with identical parameters share
 /// one entry (most networks have a handful), so the hot per-cell record stays one cache line.
@@ -21,10 +27,9 @@ pub(super) struct CellParams {
     pub v_thresh: f64,
     /// Refractory period (ms).
     pub tau_refrac: f64,
-    /// `Kmax_E` of the solver's bounds (ms).
-    pub kmax_e: f64,
-    /// Rates (1/ms).
-    pub rates: Rates,
+    /// The model's constants ([`CellModel::derived`]): rates (1/ms) and `Kmax_E` of the
+    /// solver's bounds (ms).
+    pub model: Derived,
     /// [`decay_power`] of `lE`: `k` with `e^{-lE t} = (e^{-lm t})^k` (1, 2 or 4), or 0 (a
     /// separate exponential: [`Cell::advance`] takes its general path).
     pub pow_e: u8,
@@ -34,7 +39,8 @@ pub(super) struct CellParams {
 
 impl CellParams {
     pub(super) fn of(p: &Params) -> Self {
-        let rates = Rates::of(p);
+        let model = Model::derived(p);
+        let rates = model.rates;
         CellParams {
             v_inf0: p.v_inf(0.0),
             r_m: p.tau_m / p.cm,
@@ -42,8 +48,7 @@ impl CellParams {
             v_reset: p.v_reset,
             v_thresh: p.v_thresh,
             tau_refrac: p.tau_refrac,
-            kmax_e: p.kmax_exc(),
-            rates,
+            model,
             pow_e: decay_power(rates.lm, rates.le),
             pow_i: decay_power(rates.lm, rates.li),
         }
@@ -52,7 +57,7 @@ impl CellParams {
     /// The bit pattern of every field: the key under which identical parameter sets share an
     /// entry (exact equality, so sharing changes no result).
     pub(super) fn bits(&self) -> [u64; 10] {
-        let r = self.rates;
+        let r = self.model.rates;
         [
             self.v_inf0,
             self.r_m,
@@ -60,7 +65,7 @@ impl CellParams {
             self.v_reset,
             self.v_thresh,
             self.tau_refrac,
-            self.kmax_e,
+            self.model.kmax_e,
             r.lm,
             r.le,
             r.li,
@@ -119,7 +124,7 @@ impl Cell {
     /// refractoriness if the cell is refractory.
     #[inline]
     pub(super) fn free_start(&self, p: &CellParams) -> (f64, Free) {
-        let r = p.rates;
+        let r = p.model.rates;
         let (t0, ru) = (self.t_last, self.ref_until);
         if ru <= t0 {
             return (t0, self.free_here(p));
@@ -149,7 +154,7 @@ impl Cell {
             ii0: self.ii,
             v_inf: self.v_inf,
             cm: p.cm,
-            rates: p.rates,
+            rates: p.model.rates,
         }
     }
 
@@ -186,7 +191,7 @@ impl Cell {
     /// the currents decay.
     #[inline]
     fn refractory_state(&self, p: &CellParams, t: f64) -> State {
-        let r = p.rates;
+        let r = p.model.rates;
         let dt = t - self.t_last;
         let em = (-r.lm * dt).exp();
         State {
@@ -224,7 +229,7 @@ impl Cell {
         if self.ref_until > self.t_last || p.pow_e == 0 || p.pow_i == 0 {
             return self.advance_general(p, t);
         }
-        let r = &p.rates;
+        let r = &p.model.rates;
         let dt = t - self.t_last;
         let em = (-r.lm * dt).exp();
         let ee = em_power(em, p.pow_e);
@@ -311,6 +316,38 @@ mod tests {
             prop_assert_eq!(c.ie.to_bits(), expected.isyn_exc.to_bits());
             prop_assert_eq!(c.ii.to_bits(), expected.isyn_inh.to_bits());
             prop_assert_eq!(c.t_last, t);
+        }
+
+        /// The model's closed form through [`CellModel`] (`free` and `free_state`, or
+        /// `refractory_state` while refractory) gives the bits of the record's
+        /// [`Cell::state_at`]: the record can be moved behind the trait (`crate::model`, "Steps")
+        /// without changing a result.
+        #[test]
+        fn the_trait_gives_the_records_bits(
+            tau_m in 1.0f64..50.0, ke in 0u8..4, ki in 0u8..4, other in 0.5f64..20.0,
+            v in -80.0f64..-50.0, ie in prop_oneof![Just(0.0), 0.0f64..5.0],
+            ii in prop_oneof![Just(0.0), -5.0f64..0.0],
+            ref_for in prop_oneof![Just(-1.0), 0.0f64..3.0], dt in 0.0f64..10.0,
+        ) {
+            let params = Params {
+                tau_m,
+                tau_syn_E: tau_syn(tau_m, ke, other),
+                tau_syn_I: tau_syn(tau_m, ki, other),
+                ..Params::default()
+            };
+            let p = CellParams::of(&params);
+            let s = State { v, isyn_exc: ie, isyn_inh: ii };
+            let mut c = Cell::new(&s, 0, &p);
+            c.ref_until = ref_for;
+            let expected = if dt <= ref_for {
+                Model::refractory_state(&p.model, &s, dt, p.v_reset)
+            } else if ref_for > 0.0 {
+                let at_end = Model::refractory_state(&p.model, &s, ref_for, p.v_reset);
+                Model::free_state(&Model::free(&p.model, &at_end, c.v_inf), dt - ref_for)
+            } else {
+                Model::free_state(&Model::free(&p.model, &s, c.v_inf), dt)
+            };
+            prop_assert_eq!(c.state_at(&p, dt), expected);
         }
     }
 }

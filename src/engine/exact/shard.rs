@@ -3,7 +3,7 @@
 //! other shard (every delivery landing in the window is known when it starts), so shards run
 //! the window on different threads and produce exactly what one shard holding every cell would.
 
-use super::cell::{Cell, CellParams};
+use super::cell::{Cell, CellParams, Model};
 use super::memory;
 use super::queue::EventQueue;
 use crate::engine::{
@@ -13,10 +13,7 @@ use crate::engine::{
 use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::{Free, State};
 use crate::recording::EventCounts;
-use crate::threshold::{
-    crossing_lower_bound, first_crossing, first_crossing_forced, no_crossing_before, Crossing,
-    ForcedCrossing, SolverStats,
-};
+use crate::threshold::{first_crossing_forced, Crossing, Crossings, ForcedCrossing, SolverStats};
 
 /// A delivery: at time `t`, the synapses of delay group `k` of presynaptic cell `pre`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -460,7 +457,7 @@ impl Shard {
     /// The crossing of `f` (from `start`) searched up to `horizon` (relative): found, the
     /// entry becomes it, exact.
     fn search(&mut self, g: u32, p: &CellParams, start: f64, f: &Free, horizon: f64) -> bool {
-        match first_crossing(f, p.v_thresh, p.kmax_e, horizon, &mut self.solver) {
+        match Model::first_crossing(f, &p.model, p.v_thresh, horizon, &mut self.solver) {
             Crossing::At(dt) => {
                 self.set_entry(g, start + dt, false);
                 true
@@ -492,9 +489,13 @@ impl Shard {
         let p = &params[c.param as usize];
         let drive = &self.drives[self.drive_of[i] as usize];
         let (start, f) = c.forced_start(p, drive);
-        let span = p.rates.slowest_time_constant().max(drive.longest_period());
+        let span = p
+            .model
+            .rates
+            .slowest_time_constant()
+            .max(drive.longest_period());
         let (t, alarm) =
-            match first_crossing_forced(&f, p.v_thresh, p.kmax_e, span, &mut self.solver) {
+            match first_crossing_forced(&f, p.v_thresh, p.model.kmax_e, span, &mut self.solver) {
                 ForcedCrossing::At(dt) => (start + dt, false),
                 ForcedCrossing::NotBefore(h) => (start + h.max(span), true),
                 ForcedCrossing::Never => (f64::INFINITY, false),
@@ -507,9 +508,9 @@ impl Shard {
     /// of the trajectory shifted up by the drive's response amplitude `R0`: `v = base + P`,
     /// `P <= R0`, and the bound of the base trajectory (`v_inf + (v0 - v_inf) e^{-lm t} + E`)
     /// with `v_inf` and `v0` raised by `R0` is a bound of the same form, so
-    /// [`crossing_lower_bound`] and [`no_crossing_before`] apply unchanged. An input still
-    /// moves the crossing only one way (the equation is linear), so the alarms' argument
-    /// holds; a search, when needed, is [`Shard::predict_forced`]'s.
+    /// [`Crossings::crossing_lower_bound`] and [`Crossings::no_crossing_before`] apply
+    /// unchanged. An input still moves the crossing only one way (the equation is linear), so
+    /// the alarms' argument holds; a search, when needed, is [`Shard::predict_forced`]'s.
     #[inline(never)]
     fn predict_forced_lazy(&mut self, params: &[CellParams], g: u32, after_raise: bool) {
         if !self.lazy {
@@ -521,17 +522,17 @@ impl Shard {
         let drive = &self.drives[self.drive_of[i] as usize];
         let (start, f) = c.forced_start(p, drive);
         // R0, enlarged for the rounding of P(t0) and of R0 itself
-        let r0 = drive.response_bounds(p.rates.lm, p.cm)[0] * (1.0 + 1e-9) + 1e-12;
+        let r0 = drive.response_bounds(p.model.rates.lm, p.cm)[0] * (1.0 + 1e-9) + 1e-12;
         let bound = Free {
             v0: f.base.v0 + r0,
             v_inf: f.base.v_inf + r0,
             ..f.base
         };
         let q = c.queued;
-        if after_raise && no_crossing_before(&bound, p.v_thresh, p.kmax_e, q - start) {
+        if after_raise && Model::no_crossing_before(&bound, &p.model, p.v_thresh, q - start) {
             return self.demote(g);
         }
-        let lb = crossing_lower_bound(&bound, p.v_thresh, p.kmax_e);
+        let lb = Model::crossing_lower_bound(&bound, &p.model, p.v_thresh);
         if lb == f64::INFINITY {
             return self.set_entry(g, f64::INFINITY, false);
         }
@@ -570,9 +571,9 @@ impl Shard {
     }
 
     /// A fresh prediction from the stored state (at the start, after a spike, when an alarm
-    /// comes due). Lazy: if the crossing lower bound ([`crossing_lower_bound`]) is at least
-    /// [`NEAR_MS`] away, arm an alarm there instead of searching (see [`Shard::lazy_start`]
-    /// for when the crossing is computed at once).
+    /// comes due). Lazy: if the crossing lower bound ([`Crossings::crossing_lower_bound`]) is
+    /// at least [`NEAR_MS`] away, arm an alarm there instead of searching (see
+    /// [`Shard::lazy_start`] for when the crossing is computed at once).
     fn predict(&mut self, params: &[CellParams], g: u32) {
         if self.cells[(g - self.lo) as usize].forced {
             return self.predict_forced_lazy(params, g, false);
@@ -580,7 +581,7 @@ impl Shard {
         let Some((p, _, start, f)) = self.lazy_start(params, g) else {
             return;
         };
-        let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
+        let lb = Model::crossing_lower_bound(&f, &p.model, p.v_thresh);
         if lb == f64::INFINITY {
             self.set_entry(g, f64::INFINITY, false);
         } else if lb >= NEAR_MS {
@@ -613,8 +614,8 @@ impl Shard {
     /// larger injected current) the crossing can only move earlier.
     ///
     /// - The new crossing lower bound `L` is at or after the queued time (asked first without
-    ///   a logarithm, [`no_crossing_before`]): the entry stays, as an alarm (it is still at or
-    ///   before the crossing).
+    ///   a logarithm, [`Crossings::no_crossing_before`]): the entry stays, as an alarm (it is
+    ///   still at or before the crossing).
     /// - `L` is at least [`NEAR_MS`] ahead: the entry moves to `L`, as an alarm.
     /// - Otherwise search, only up to the queued time (the old crossing, or a lower bound of
     ///   it): found, it is exact; not found, the entry stays as an alarm. With no entry,
@@ -629,7 +630,8 @@ impl Shard {
         let tested = lazy && !c.forced && c.ref_until <= c.t_last && (c.ie != 0.0 || c.ii != 0.0);
         if tested {
             let p = &params[c.param as usize];
-            if no_crossing_before(&c.free_here(p), p.v_thresh, p.kmax_e, c.queued - c.t_last) {
+            if Model::no_crossing_before(&c.free_here(p), &p.model, p.v_thresh, c.queued - c.t_last)
+            {
                 c.alarm = c.queued.is_finite();
                 return;
             }
@@ -646,11 +648,11 @@ impl Shard {
         let Some((p, q, start, f)) = self.lazy_start(params, g) else {
             return;
         };
-        if !tested && no_crossing_before(&f, p.v_thresh, p.kmax_e, q - start) {
+        if !tested && Model::no_crossing_before(&f, &p.model, p.v_thresh, q - start) {
             // (also when the bound is infinite: no crossing at all, the entry is harmless)
             return self.demote(g);
         }
-        let lb = crossing_lower_bound(&f, p.v_thresh, p.kmax_e);
+        let lb = Model::crossing_lower_bound(&f, &p.model, p.v_thresh);
         if start + lb >= q {
             return self.demote(g);
         }

@@ -9,7 +9,7 @@ use toml::de::DeValue;
 
 use super::parse::{describe, Parser, Res, Tab, Val};
 use super::{Model, ModelError};
-use crate::model::if_curr_exp;
+use crate::model::{if_curr_exp, ModelKind};
 use crate::network::{
     check_delay, check_poisson_parameter, check_weight_sign, suggest, CellType, Connector,
     ConnectorParams, CurrentSource, Network, Population, Receptor, Seeding, Selection, Setup,
@@ -249,14 +249,16 @@ impl Parser<'_> {
         let ct_name = self.string(ct_v, &item, "cell_type")?;
         let names = CellType::ALL.map(|c| c.name());
         let cell_type = CellType::from_name(ct_name).ok_or_else(|| {
-            // SPEC §8's cells: named, but not simulated yet
-            if matches!(ct_name, "IF_curr_alpha" | "IF_curr_delta") {
+            // SPEC §8's cells: named (crate::model::ModelKind), but not simulated yet
+            if ModelKind::of_name(ct_name).is_some_and(|k| !k.simulated()) {
                 return self.err(
                     ct_v.span(),
                     &item,
                     "cell_type",
                     format!(
-                        "{ct_name} (SPEC §8) is not simulated yet by this version of exactlif                          (its exact solver exists, the engine does not run it yet); the cell                          types are {}",
+                        "{ct_name} (SPEC §8) is not simulated yet by this version of exactlif \
+                         (its exact solver exists, the engine does not run it yet); the cell \
+                         types are {}",
                         names.join(", ")
                     ),
                 );
