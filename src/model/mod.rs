@@ -177,7 +177,7 @@ use if_curr_exp::ParamError;
 /// [`CellModel`]. Matching on it is how the engines choose a monomorphised code path (once per
 /// shard or run of cells, never per event: see the module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum ModelKind {
+pub enum ModelKind {
     /// `IF_curr_exp` ([`if_curr_exp::IfCurrExp`]).
     Exp,
     /// `IF_curr_alpha` ([`if_curr_alpha::IfCurrAlpha`]).
@@ -196,6 +196,23 @@ impl ModelKind {
             ModelKind::Exp => if_curr_exp::IfCurrExp::NAME,
             ModelKind::Alpha => if_curr_alpha::IfCurrAlpha::NAME,
             ModelKind::Delta => if_curr_delta::IfCurrDelta::NAME,
+        }
+    }
+
+    /// Its parameters: (PyNN name, PyNN default, unit), in PyNN's order.
+    pub(crate) fn parameters(self) -> &'static [(&'static str, f64, &'static str)] {
+        match self {
+            ModelKind::Exp => &if_curr_exp::PARAMETERS,
+            ModelKind::Alpha => &if_curr_alpha::PARAMETERS,
+            ModelKind::Delta => &if_curr_delta::PARAMETERS,
+        }
+    }
+
+    /// The state variables a user may set and record: (name, PyNN initial value, unit).
+    pub(crate) fn state_variables(self) -> &'static [(&'static str, f64, &'static str)] {
+        match self {
+            ModelKind::Exp | ModelKind::Alpha => &if_curr_exp::STATE_VARIABLES,
+            ModelKind::Delta => &if_curr_delta::STATE_VARIABLES,
         }
     }
 
