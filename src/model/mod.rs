@@ -437,9 +437,6 @@ mod tests {
             assert_eq!(ModelKind::of_name(k.name()), Some(k));
         }
         assert_eq!(ModelKind::of_name("IF_cond_exp"), None);
-        assert_eq!(
-            ModelKind::ALL.map(ModelKind::simulated),
-            [true, false, false]
-        );
+        assert!(ModelKind::ALL.into_iter().all(ModelKind::simulated));
     }
 }
