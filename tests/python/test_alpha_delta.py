@@ -229,6 +229,7 @@ def test_pynn_if_curr_delta_voltage_step(sim):
 # --- refusals ---------------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:Passing celltype class:DeprecationWarning")
 @pytest.mark.parametrize("name", ["tau_syn_E", "tau_syn_I"])
 def test_tau_syn_on_delta_is_refused_saying_why(sim, name):
     with pytest.raises(errors.NonExistentParameterError, match="no synaptic current") as info:
