@@ -31,9 +31,12 @@ fn cases() -> Vec<PathBuf> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
+            // single-cell cases: one population "cell" of IF_curr_alpha or IF_curr_delta
             std::fs::read_to_string(p.join("model.toml")).is_ok_and(|t| {
-                t.contains("cell_type = \"IF_curr_alpha\"")
-                    || t.contains("cell_type = \"IF_curr_delta\"")
+                t.contains("label = \"cell\"")
+                    && (t.contains("cell_type = \"IF_curr_alpha\"")
+                        || t.contains("cell_type = \"IF_curr_delta\""))
+                    && !t.contains("cell_type = \"IF_curr_exp\"")
             })
         })
         .collect();

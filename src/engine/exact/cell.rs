@@ -3,7 +3,6 @@
 
 use std::fmt::Debug;
 
-use super::shard::{AnyShard, Shard};
 use crate::model::ac_drive::{Drive, Forced};
 use crate::model::if_curr_alpha::{self, IfCurrAlpha};
 use crate::model::if_curr_delta::{self, IfCurrDelta};
@@ -147,8 +146,6 @@ pub(super) trait ExactModel: Crossings {
     fn table(t: &Tables) -> &[CellParams<Self>];
     /// The same, to add to.
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>>;
-    /// The shard in the engine's enum of shards.
-    fn wrap(s: Shard<Self>) -> AnyShard;
 
     /// [`ExactModel::state_at`] under a sinusoidal drive (IF_curr_exp only: the network refuses
     /// an `ACSource` into other models, so their cells are never `forced`).
@@ -441,9 +438,6 @@ impl ExactModel for IfCurrExp {
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>> {
         &mut t.exp
     }
-    fn wrap(s: Shard<Self>) -> AnyShard {
-        AnyShard::Exp(s)
-    }
 
     fn state_at_forced(c: &Cell, p: &CellParams<Self>, d: &Drive, t: f64) -> State {
         c.state_at_forced(p, d, t)
@@ -515,10 +509,6 @@ pub(super) trait Record: Crossings {
     fn table(t: &Tables) -> &[CellParams<Self>];
     /// [`ExactModel::table_mut`].
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>>;
-    /// [`ExactModel::wrap`].
-    fn wrap(s: Shard<Self>) -> AnyShard
-    where
-        Self: ExactModel;
 }
 
 impl Record for IfCurrAlpha {
@@ -583,9 +573,6 @@ impl Record for IfCurrAlpha {
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>> {
         &mut t.alpha
     }
-    fn wrap(s: Shard<Self>) -> AnyShard {
-        AnyShard::Alpha(s)
-    }
 }
 
 impl Record for IfCurrDelta {
@@ -635,9 +622,6 @@ impl Record for IfCurrDelta {
     }
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>> {
         &mut t.delta
-    }
-    fn wrap(s: Shard<Self>) -> AnyShard {
-        AnyShard::Delta(s)
     }
 }
 
@@ -727,9 +711,6 @@ impl<M: Record> ExactModel for M {
     }
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<M>> {
         <M as Record>::table_mut(t)
-    }
-    fn wrap(s: Shard<M>) -> AnyShard {
-        <M as Record>::wrap(s)
     }
 }
 

@@ -984,27 +984,19 @@ impl AnyShard {
         sampled: &[u32],
         sorted_targets: bool,
     ) -> Self {
-        fn make<M: ExactModel>(
-            net: &NetData,
-            bounds: (u32, u32),
-            params: (&Tables, &[u32]),
-            sampled: &[u32],
-            sorted_targets: bool,
-        ) -> AnyShard {
-            M::wrap(Shard::<M>::new(
-                net,
-                bounds,
-                params,
-                sampled,
-                sorted_targets,
-            ))
-        }
         match model {
-            ModelKind::Exp => make::<IfCurrExp>(net, bounds, params, sampled, sorted_targets),
-            ModelKind::Alpha => make::<IfCurrAlpha>(net, bounds, params, sampled, sorted_targets),
-            ModelKind::Delta => make::<IfCurrDelta>(net, bounds, params, sampled, sorted_targets),
+            ModelKind::Exp => {
+                AnyShard::Exp(Shard::new(net, bounds, params, sampled, sorted_targets))
+            }
+            ModelKind::Alpha => {
+                AnyShard::Alpha(Shard::new(net, bounds, params, sampled, sorted_targets))
+            }
+            ModelKind::Delta => {
+                AnyShard::Delta(Shard::new(net, bounds, params, sampled, sorted_targets))
+            }
         }
     }
+
     /// The model of its cells.
     pub(super) fn model(&self) -> ModelKind {
         match self {
