@@ -392,17 +392,26 @@ def _other_neuron(sim, spec, size, timestep, nest_model, warn):
     parameters and initial values. On NEST, `nest_model` replaces the model PyNN would pick
     (pyNN.nest 0.13: iaf_psc_alpha for IF_curr_alpha at both precisions; iaf_psc_delta_ps
     off_grid and iaf_psc_delta on_grid for IF_curr_delta) by a subclass with that `nest_name`;
-    the NEST model must take the same native parameters."""
+    the NEST model must take the same native parameters. The same subclass gives pyNN.nest's
+    IF_curr_delta the map v -> V_m it lacks."""
     import numpy as np
 
     label = spec["label"]
     name = _pynn_type(spec)
     base = getattr(sim, name)
     celltype_class = base
-    if nest_model and sim.__name__.endswith(".nest"):
-        celltype_class = type(name, (base,), {
-            "nest_name": {"on_grid": nest_model, "off_grid": nest_model},
-            "__doc__": base.__doc__})
+    if sim.__name__.endswith(".nest"):
+        attrs = {"__doc__": base.__doc__}
+        if nest_model:
+            attrs["nest_name"] = {"on_grid": nest_model, "off_grid": nest_model}
+        if not hasattr(base, "variable_map"):
+            # pyNN.nest 0.13's IF_curr_delta has no variable_map: PyNN then asks NEST for a
+            # state "v" (its V_m), so v can be neither initialised ("NEST does not allow
+            # setting an initial value for v") nor recorded ("unknown recordable v")
+            attrs["variable_map"] = {"v": "V_m"}
+            attrs["scale_factors"] = {"v": 1}
+        if len(attrs) > 1:
+            celltype_class = type(name, (base,), attrs)
     native = _nest_model_of(sim, celltype_class, nest_model)
     accepted = set(base.default_parameters)
     params = {}
