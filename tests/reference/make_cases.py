@@ -1071,14 +1071,25 @@ def alpha_current_switch():
     """A current step switching off the grid: a 1e-6 mV graze at the switch-off kink, and a
     spike train whose start and end are set by the switches."""
     params = {"tau_m": 20.0, "tau_syn_E": 0.5, "tau_refrac": 2.0}
-    m, th = _kink_switch("IF_curr_alpha", params, 3, 1.0, 5.03, 12.347, {0: -1, 1: +1})
+    m = model(60.0)
+    ssa(m, "src", [7.0], record=())
+    m2, th = _kink_switch("IF_curr_alpha", params, 3, 1.0, 5.03, 12.347, {0: -1, 1: +1}, m=m)
+    m = m2
+    alltoall(m, "src", "cell", "excitatory", 0.5, 1.0)
+    # (the thresholds were computed without the inputs: compute them again with them)
+    m = with_thresh(m, "cell", HIGH)
+    sim = probe(m)
+    for i, sign in ((0, -1), (1, +1)):
+        t0, t1, terms = segment_at(sim, "cell", i, mpf(12.347))
+        assert ep_eval(ep_deriv(terms), mpf(12.347) - t0) > 0
+        th[i] = float(ep_eval(terms, mpf(12.347) - t0) + sign * mpf("1e-6"))
     th[2] = -56.0
     m = with_thresh(m, "cell", th)
     m["current_sources"].append({"type": "StepCurrentSource", "times": [15.0, 41.2345],
                                  "amplitudes": [1.2, 0.0], "inject_into": "cell", "cells": [2]})
-    desc = """IF_curr_alpha driven by StepCurrentSources switching off the grid.  Cells 0, 1: 1.0 nA on
-[5.03, 12.347): v rises and peaks at the switch-off; threshold = v(12.347) -+ 1e-6 mV -> cell 0
-spikes just before 12.347, cell 1 never.  Cell 2 (v_thresh -56): the same pulse stays under
+    desc = """IF_curr_alpha driven by StepCurrentSources switching off the grid, and an alpha input of 0.5 nA
+arriving at 8.0.  Cells 0, 1: 1.0 nA on [5.03, 12.347): v rises and peaks at the
+switch-off; threshold = v(12.347) -+ 1e-6 mV -> cell 0 spikes just before 12.347, cell 1 never.  Cell 2 (v_thresh -56): the same pulse stays under
 threshold; 1.2 nA more on [15.0, 41.2345) drives a spike train."""
     return "alpha_current_switch", desc, m, lambda s: expect_counts(s, {"cell": [1, 0, None]})
 
@@ -1090,7 +1101,7 @@ def delta_graze_drift():
     params = {"tau_m": 20.0, "tau_refrac": 2.0,
               "v_rest": [-65.0, -65.0, -50.0 + 1e-6, -50.0 - 1e-6]}
     m = model(400.0)
-    m, th = _kink_switch("IF_curr_delta", params, 4, 0.9, 0.0, 10.0, {0: -1, 1: +1}, m=m)
+    m, th = _kink_switch("IF_curr_delta", params, 4, 0.9, 1.0, 11.0, {0: -1, 1: +1}, m=m)
     m["current_sources"][0]["cells"] = [0, 1]
     th[2] = th[3] = -50.0
     m = with_thresh(m, "cell", th)
@@ -1098,9 +1109,9 @@ def delta_graze_drift():
     def check(s):
         c = counts(s, "cell")
         assert c[0] == 1 and c[1] == 0 and c[2] == 1 and c[3] == 0, c
-    desc = """IF_curr_delta threshold grazes by drift (tau_m 20).  Cells 0, 1: 0.9 nA on [0, 10) (grid
-times), v peaks at the switch-off, threshold = v(10) -+ 1e-6 mV -> cell 0 spikes just before 10,
-cell 1 never.  Cells 2, 3: v_rest = v_thresh +- 1e-6 mV (-50), from -65: cell 2 reaches
+    desc = """IF_curr_delta threshold grazes by drift (tau_m 20).  Cells 0, 1: 0.9 nA on [1, 11) (grid
+times; a switch at t = 0 would act only from 2 steps later on NEST), v peaks at the switch-off,
+threshold = v(11) -+ 1e-6 mV -> cell 0 spikes just before 11, cell 1 never.  Cells 2, 3: v_rest = v_thresh +- 1e-6 mV (-50), from -65: cell 2 reaches
 threshold once (~330 ms), cell 3 never."""
     return "delta_graze_drift", desc, m, check
 
