@@ -398,84 +398,116 @@ def figures(results, a):
 
     os.makedirs(a.figures, exist_ok=True)
     written = []
-    # 1. spike-time error per case and run
-    kinds = [("precise h=%g" % h, "NEST precise, h = %g" % h) for h in a.steps] + \
-            [("grid h=%g" % h, "NEST grid, h = %g" % h) for h in a.steps[:1]] + \
-            [("exactlif", "exactlif run")]
-    names = [r["case"] for r in results]
-    fig, ax = plt.subplots(figsize=(11, 5.5))
-    width = 0.8 / len(kinds)
-    floor = 1e-16
-    for k, (key, label) in enumerate(kinds):
-        xs, ys, bad = [], [], []
-        for i, r in enumerate(results):
+    # 1. spike-time error and missed / extra spikes, per case and run, as a coloured table
+    h0 = min(r["timestep"] for r in results)
+    cols = [("exactlif", "exactlif\nrun")] + \
+           [("precise h=%g" % h, "NEST precise\nh = %g" % h) for h in a.steps] + \
+           [("grid h=%g" % h, "NEST grid\nh = %g" % h) for h in a.steps] + \
+           [("pynn_default h=%g" % h0, "pyNN.nest\ndefault h = %g" % h0)]
+    cols = [c for c in cols if any(c[0] in r["runs"] for r in results)]
+    grid = np.full((len(results), len(cols)), np.nan)
+    fig, ax = plt.subplots(figsize=(1.25 * len(cols) + 3, 0.36 * len(results) + 2))
+    for i, r in enumerate(results):
+        for j, (key, _) in enumerate(cols):
             x = r["runs"].get(key)
-            if not x or "compare" not in x:
+            if not x:
+                continue
+            if "compare" not in x:
+                ax.text(j, i, "failed", ha="center", va="center", fontsize=6.5, color="0.3")
                 continue
             c = x["compare"]
-            xs.append(i + (k - len(kinds) / 2 + 0.5) * width)
-            ys.append(max(c["max_dt"], floor))
-            bad.append(c["missed"] + c["extra"] > 0)
-        if not xs:
-            continue
-        bars = ax.bar(xs, ys, width=width, label=label, bottom=floor * 0.5)
-        for xx, yy, b in zip(xs, ys, bad):
-            if b:
-                ax.plot(xx, yy * 2.5, marker="x", color="k", markersize=5)
-    ax.set_yscale("log")
-    ax.set_ylim(floor * 0.5, 10)
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=55, ha="right", fontsize=8)
-    ax.set_ylabel("max |spike time - 50-digit reference| (ms)")
-    ax.set_title("Spike-time error per case (x: a spike missed or extra, tolerance %g ms)"
-                 % a.tolerance_ms, fontsize=10)
-    ax.legend(fontsize=8, ncol=2)
+            if c["matched"]:
+                grid[i, j] = math.log10(max(c["max_dt"], 1e-16))
+            text = "%d/%d" % (c["missed"], c["extra"]) if c["missed"] + c["extra"] else ""
+            if c["matched"]:
+                text += (" " if text else "") + fmt_dt(c["max_dt"])
+            ax.text(j, i, text or "no spikes", ha="center", va="center", fontsize=6.5,
+                    fontweight="bold" if x.get("agrees") else "normal",
+                    color="k" if x.get("agrees") else "darkred")
+    im = ax.imshow(grid, cmap="viridis_r", vmin=-16, vmax=0, aspect="auto", alpha=0.55)
+    ax.set_xticks(range(len(cols)))
+    ax.set_xticklabels([c[1] for c in cols], fontsize=7.5)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(results)))
+    ax.set_yticklabels(["%s (%d)" % (r["case"], next(
+        (x["compare"]["expected"] for x in r["runs"].values() if "compare" in x), 0))
+        for r in results], fontsize=7.5)
+    cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
+    cb.set_label("log10 max |spike time - reference| (ms)", fontsize=8)
+    ax.set_xlabel("missed/extra spikes and max |dt| (ms) against the 50-digit reference, per "
+                  "case (expected spikes); bold: agrees (none missed or extra, |dt| <= %g ms)"
+                  % a.agree_ms, fontsize=8)
     fig.tight_layout()
     path = os.path.join(a.figures, "nest_alpha_delta_spike_error.png")
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
     written.append(path)
 
-    # 2. v near a missed graze / excursion, with the threshold
-    panels = [("alpha_graze_above", "cell", 0, (4.9, 6.6)),
-              ("alpha_excursion_short", "cell", 1, (10.7, 11.2)),
-              ("alpha_current_switch", "cell", 0, (11.6, 12.8))]
+    # 2. v near a missed graze / excursion / switch-off peak, with the threshold
+    panels = [("alpha_graze_above", "cell", 0), ("alpha_excursion_short", "cell", 1),
+              ("alpha_current_switch", "cell", 0)]
+    names = [r["case"] for r in results]
     panels = [p for p in panels if p[0] in names]
     if panels:
-        fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.2))
-        axes = np.atleast_1d(axes)
-        for ax, (case, pop, cell, (t0, t1)) in zip(axes, panels):
+        fig, axes = plt.subplots(2, len(panels), figsize=(5.2 * len(panels), 7.5),
+                                 squeeze=False)
+        for k, (case, pop, cell) in enumerate(panels):
             r = next(x for x in results if x["case"] == case)
             th = _threshold(case, cell)
-            fine = _reference_trace(case, pop, cell, t0, t1)
-            if fine is not None:
-                ax.plot(fine[0], fine[1], "k-", lw=1, label="reference (50 digits)")
-            for key, style, label in [("precise h=%g" % r["timestep"], "o", "NEST precise"),
-                                      ("grid h=%g" % r["timestep"], "s", "NEST grid")]:
-                x = r["runs"].get(key)
-                if not x or "dir" not in x:
-                    continue
+            runs = [(key, style, label) for key, style, label in [
+                ("precise h=%g" % r["timestep"], "o", "NEST precise"),
+                ("grid h=%g" % r["timestep"], "s", "NEST grid")]
+                if "dir" in r["runs"].get(key, {})]
+            ref = r["runs"].get("precise h=%g" % r["timestep"], {}).get("compare", {}) \
+                .get("cells", {}).get("%s[%d]" % (pop, cell), {}).get("expected", [])
+            ts = ref[0] if ref else None
+            if ts is None:
+                continue
+            t0, t1 = ts - 0.6, ts + 0.5
+            top, bottom = axes[0, k], axes[1, k]
+            fine = _reference_trace(case, pop, cell, t0, t1, free=False)
+            w = 0.25
+            free = _reference_trace(case, pop, cell, ts - w, ts + w, free=True)
+            seen = []
+            if fine:
+                top.plot(fine[0], fine[1], "k-", lw=1, label="reference (50 digits)")
+            if free:
+                bottom.plot(free[0], [v - th for v in free[1]], "k-", lw=1,
+                            label="reference, no reset")
+                seen += [v - th for v in free[1]]
+            lows = []
+            for key, style, label in runs:
+                x = r["runs"][key]
                 vt = _trace(os.path.join(x["dir"], "v.csv"), pop, cell, t0, t1)
-                if vt:
-                    ax.plot(vt[0], vt[1], style, ms=4, mfc="none",
-                            label="%s (%s) samples" % (label, x.get("nest_model")))
+                if vt and vt[0]:
+                    lab = "%s (%s), h = %g" % (label, x.get("nest_model"), r["timestep"])
+                    top.plot(vt[0], vt[1], style, ms=5, mfc="none", label=lab)
+                    near = [(t, v) for t, v in zip(*vt) if ts - w <= t <= ts + w]
+                    bottom.plot([t for t, _ in near], [v - th for _, v in near], style, ms=5,
+                                mfc="none", label=lab)
+                    seen += [v - th for _, v in near]
+                    lows += [v for t, v in zip(*vt) if t <= ts + 0.05]
                 sp = x["compare"]["cells"].get("%s[%d]" % (pop, cell), {}).get("found", [])
                 for t in [t for t in sp if t0 <= t <= t1]:
-                    ax.axvline(t, color="C1" if style == "o" else "C2", ls=":", lw=1)
-            exp_sp = r["runs"]["precise h=%g" % r["timestep"]]["compare"]["cells"].get(
-                "%s[%d]" % (pop, cell), {}).get("expected", []) \
-                if "compare" in r["runs"].get("precise h=%g" % r["timestep"], {}) else []
-            for t in [t for t in exp_sp if t0 <= t <= t1]:
-                ax.axvline(t, color="k", ls="--", lw=1, label="reference spike %.6f" % t)
-            ax.axhline(th, color="r", lw=0.8, label="v_thresh")
-            ax.set_xlim(t0, t1)
-            if fine is not None:
-                lo, hi = min(fine[1]), max(fine[1])
-                ax.set_ylim(lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo))
-            ax.set_title(case + " cell %d" % cell, fontsize=10)
-            ax.set_xlabel("t (ms)")
-            ax.set_ylabel("v (mV)")
-            ax.legend(fontsize=7, loc="lower right")
+                    top.axvline(t, color="C0" if style == "o" else "C1", ls=":", lw=1.2,
+                                label="%s spike %.4f" % (label, t))
+            top.axvline(ts, color="k", ls="--", lw=0.8, label="reference spike %.6f" % ts)
+            top.axhline(th, color="r", lw=0.8, label="v_thresh")
+            bottom.axhline(0, color="r", lw=0.8, label="v_thresh")
+            bottom.axvline(ts, color="k", ls="--", lw=0.8)
+            lo = min(lows + [th - 0.5])
+            top.set_ylim(lo - 0.1 * (th - lo), th + 0.2 * (th - lo))
+            top.set_xlim(t0, t1)
+            bottom.set_xlim(ts - w, ts + w)
+            bottom.set_yscale("symlog", linthresh=1e-6)
+            if seen:
+                bottom.set_ylim(min(min(seen) * 2, -1e-5), max(max(seen) * 5, 1e-5))
+            top.set_title("%s, cell %d" % (case, cell), fontsize=10)
+            top.set_ylabel("v (mV)")
+            bottom.set_ylabel("v - v_thresh (mV, symlog)")
+            bottom.set_xlabel("t (ms)")
+            top.legend(fontsize=6.5, loc="lower left")
+            bottom.legend(fontsize=6.5, loc="lower left")
         fig.tight_layout()
         path = os.path.join(a.figures, "nest_alpha_delta_graze.png")
         fig.savefig(path, dpi=110)
@@ -505,9 +537,10 @@ def _trace(path, pop, cell, t0, t1):
     return ts, vs
 
 
-def _reference_trace(case, pop, cell, t0, t1, n=400):
-    """v of one cell on a fine grid from the 50-digit reference simulator (needs mpmath),
-    with the threshold raised out of reach so that the trajectory continues past a spike."""
+def _reference_trace(case, pop, cell, t0, t1, free, n=600):
+    """v of one cell on a fine grid from the 50-digit reference simulator (needs mpmath;
+    None without it). free: the threshold of the population raised out of reach, so that the
+    trajectory goes on through the peak instead of resetting."""
     try:
         sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
         import ref_sim
@@ -515,6 +548,10 @@ def _reference_trace(case, pop, cell, t0, t1, n=400):
     except ImportError:
         return None
     m = ref_sim.load(case_model(case))
+    if free:
+        for p in m["populations"]:
+            if p["label"] == pop:
+                p["parameters"]["v_thresh"] = 1.0e6
     sim = ref_sim.Sim(m, probe=True).run()
     c = sim.by_label[pop]["cells"][cell]
     ts, vs = [], []
@@ -525,6 +562,9 @@ def _reference_trace(case, pop, cell, t0, t1, n=400):
                 ts.append(t)
                 vs.append(float(ep_eval(terms, mpf(t) - s0)))
                 break
+        else:  # refractory (no free segment): v is held at v_reset
+            ts.append(t)
+            vs.append(float(c.vreset))
     return ts, vs
 
 
@@ -546,8 +586,28 @@ def main(argv=None):
     ap.add_argument("--json", help="write every number here")
     ap.add_argument("--markdown", help="write the tables here")
     ap.add_argument("--figures", help="write the figures into this directory")
+    ap.add_argument("--from-json", help="redo the table and figures from a JSON file this "
+                                        "script wrote (its work directory must still exist "
+                                        "for the v traces); runs nothing")
     a = ap.parse_args(argv)
     a.exactlif = os.path.abspath(a.exactlif)
+    if a.from_json:
+        data = json.load(open(a.from_json))
+        a.steps = data["meta"]["steps"]
+        a.tolerance_ms, a.agree_ms = data["meta"]["tolerance_ms"], data["meta"]["agree_ms"]
+        results = data["results"]
+        if a.cases:
+            results = [r for r in results if r["case"] in a.cases]
+        print(markdown(results, a))
+        if a.markdown:
+            with open(a.markdown, "w") as f:
+                f.write("<!-- written by benchmarks/python/nest_alpha_delta.py: %s -->\n\n"
+                        % json.dumps(data["meta"]))
+                f.write(markdown(results, a) + "\n" + details(results))
+        if a.figures:
+            for p in figures(results, a):
+                print("figure: " + os.path.relpath(p, ROOT))
+        return 0
     rc, so, se, _ = run([a.python, "-c", "import nest, pyNN; print(nest.__version__, "
                                          "pyNN.__version__)"])
     versions = (so.strip().splitlines() or ["?"])[-1]
