@@ -922,13 +922,14 @@ def alpha_excursion_short():
         alltoall(m, "inh_in", "cell", "inhibitory", -4.0, 1.0)
         alltoall(m, "exc_in", "cell", "excitatory", 40.0, 0.5)
         return m
-    # place the peak at ~10.95, the middle of the step (10.9, 11.0]
+    # place the peak at ~10.9537: inside the step (10.9, 11.0], and the 1e-6 mV excursion
+    # (~0.0005 ms) between grid points of 0.01 and 0.001 ms steps too
     s_exc = 9.9321
     for _ in range(3):
         m = build(s_exc)
         sim = probe(m)
         (tp, vp), = [(t, v) for t, v in local_maxima(sim, "cell", 0) if t > 10.0]
-        s_exc = round(s_exc + float(mpf("10.95") - tp), 4)
+        s_exc = round(s_exc + float(mpf("10.9537") - tp), 5)
     m = build(s_exc)
     sim = probe(m)
     (tp, vp), = [(t, v) for t, v in local_maxima(sim, "cell", 0) if t > 10.0]
@@ -949,15 +950,17 @@ def alpha_excursion_short():
     wins = [window(d5), window(d2), window(mpf("1e-6"))]
     for a, b in wins:
         assert mpf("10.9") < a < b < mpf("11.0") and a > t0, (a, b)
+    a6, b6 = wins[2]
+    assert mpf("10.953") < a6 < b6 < mpf("10.954"), (a6, b6)  # no grid point of 0.001 ms
     m = with_thresh(m, "cell", [float(vp - d5), float(vp - d2), float(vp - mpf("1e-6")),
                                 float(vp + mpf("1e-6"))])
     (a5, b5), (a2, b2), (a6, b6) = wins
     desc = f"""IF_curr_alpha excursions above threshold shorter than one 0.1 ms step: inhibition
 (tau_syn_I 3, w -4) from 9, then a fast excitatory alpha current (tau_syn_E 0.1, w 40) from
-{s_exc + 0.5!r}: v peaks at {float(tp)!r}, mid-step.  Cell 0: above threshold for 0.05 ms
+{s_exc + 0.5!r}: v peaks at {float(tp)!r}.  Cell 0: above threshold for 0.05 ms
 [{float(a5)!r}, {float(b5)!r}]; cell 1: 0.02 ms [{float(a2)!r}, {float(b2)!r}];
-cell 2: threshold 1e-6 mV under the peak ({float(b6 - a6):.3g} ms); all inside (10.9, 11.0) -> one
-spike each.  Cell 3: 1e-6 mV over the peak -> none."""
+cell 2: threshold 1e-6 mV under the peak ({float(b6 - a6):.3g} ms, inside (10.953, 10.954)); all
+inside (10.9, 11.0) -> one spike each.  Cell 3: 1e-6 mV over the peak -> none."""
     return "alpha_excursion_short", desc, m, lambda s: expect_counts(s, {"cell": [1, 1, 1, 0]})
 
 
