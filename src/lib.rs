@@ -83,6 +83,7 @@ mod threshold;
 pub use engine::comm::MpiComm;
 pub use engine::comm::{launcher_size, Comm, Solo, ThreadRanks};
 pub use engine::{Backend, RankBalance, Runaway, Simulation, StateError, BACKENDS};
+pub use model::ModelKind;
 /// The MPI library's bindings (rsmpi), for `mpi::initialize()` (feature `mpi`).
 #[cfg(feature = "mpi")]
 pub use mpi;

@@ -294,22 +294,27 @@ fn bad_models() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["population \"p\"", "`cell_type`", "did you mean `IF_curr_exp`"],
         ),
         (
-            "a SPEC §8 cell the engine does not run yet",
+            "tau_syn on IF_curr_delta (SPEC §8: an error)",
             format!(
-                "{SIM}[[populations]]\nlabel = \"p\"\nsize = 1\ncell_type = \"IF_curr_alpha\"\n"
-            ),
-            vec!["population \"p\"", "`cell_type`", "IF_curr_alpha (SPEC §8) is not simulated yet"],
-        ),
-        (
-            "the other SPEC §8 cell, and the sentence in one piece",
-            format!(
-                "{SIM}[[populations]]\nlabel = \"p\"\nsize = 1\ncell_type = \"IF_curr_delta\"\n"
+                "{SIM}[[populations]]\nlabel = \"p\"\nsize = 1\ncell_type = \"IF_curr_delta\"\n\
+                 [populations.parameters]\ntau_syn_E = 2.0\n"
             ),
             vec![
-                "`cell_type`",
-                "IF_curr_delta (SPEC §8) is not simulated yet by this version of exactlif (its \
-                 exact solver exists, the engine does not run it yet); the cell types are \
-                 IF_curr_exp,",
+                "population \"p\"",
+                "`tau_syn_E`",
+                "IF_curr_delta has no tau_syn_E: its inputs are instant jumps of v (mV), with no \
+                 synaptic current",
+            ],
+        ),
+        (
+            "recording isyn of IF_curr_delta (SPEC §8: an error)",
+            format!(
+                "{SIM}[[populations]]\nlabel = \"p\"\nsize = 1\ncell_type = \"IF_curr_delta\"\n\
+                 record = [\"v\", \"isyn_exc\"]\n"
+            ),
+            vec![
+                "population \"p\"",
+                "IF_curr_delta records v and spikes, not `isyn_exc`",
             ],
         ),
         (

@@ -16,6 +16,7 @@ use rand_pcg::Pcg64;
 
 use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::{Params, State};
+use crate::model::ModelKind;
 use crate::recording::{PopulationLayout, Recorder};
 
 /// What kind of cell a global cell index is.
@@ -168,9 +169,15 @@ pub struct NetData {
     pub seed: u64,
     /// Kind of every cell.
     pub kinds: Vec<CellKind>,
-    /// Parameters of every cell (PyNN defaults for spike sources, unused).
+    /// The cell model of every neuron (IF_curr_exp for spike sources, unused). Populations
+    /// are contiguous, so the cells of one model are runs of indices.
+    pub models: Vec<ModelKind>,
+    /// Parameters of every cell (PyNN defaults for spike sources, unused). IF_curr_alpha uses
+    /// every field, with the same meaning; IF_curr_delta has no `tau_syn_E`/`tau_syn_I`
+    /// (they hold IF_curr_exp's defaults, unused).
     pub params: Vec<Params>,
-    /// Initial state of every cell.
+    /// Initial state of every cell (IF_curr_delta: `isyn_exc = isyn_inh = 0`; IF_curr_alpha's
+    /// current derivatives start at 0).
     pub init: Vec<State>,
     /// Spike times of `SpikeSourceArray` cells: cell `g`'s times are
     /// `array_times[array_ranges[g].0 .. array_ranges[g].1]` (empty for other cells).
@@ -266,6 +273,7 @@ impl NetData {
             min_delay: self.min_delay,
             seed: self.seed,
             kinds: self.kinds.clone(),
+            models: self.models.clone(),
             params: self.params.clone(),
             init: self.init.clone(),
             array_ranges: self.array_ranges.clone(),

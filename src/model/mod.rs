@@ -177,7 +177,7 @@ use if_curr_exp::ParamError;
 /// [`CellModel`]. Matching on it is how the engines choose a monomorphised code path (once per
 /// shard or run of cells, never per event: see the module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum ModelKind {
+pub enum ModelKind {
     /// `IF_curr_exp` ([`if_curr_exp::IfCurrExp`]).
     Exp,
     /// `IF_curr_alpha` ([`if_curr_alpha::IfCurrAlpha`]).
@@ -199,6 +199,23 @@ impl ModelKind {
         }
     }
 
+    /// Its parameters: (PyNN name, PyNN default, unit), in PyNN's order.
+    pub(crate) fn parameters(self) -> &'static [(&'static str, f64, &'static str)] {
+        match self {
+            ModelKind::Exp => &if_curr_exp::PARAMETERS,
+            ModelKind::Alpha => &if_curr_alpha::PARAMETERS,
+            ModelKind::Delta => &if_curr_delta::PARAMETERS,
+        }
+    }
+
+    /// The state variables a user may set and record: (name, PyNN initial value, unit).
+    pub(crate) fn state_variables(self) -> &'static [(&'static str, f64, &'static str)] {
+        match self {
+            ModelKind::Exp | ModelKind::Alpha => &if_curr_exp::STATE_VARIABLES,
+            ModelKind::Delta => &if_curr_delta::STATE_VARIABLES,
+        }
+    }
+
     /// The model of PyNN name `name`, if any.
     pub(crate) fn of_name(name: &str) -> Option<ModelKind> {
         ModelKind::ALL.into_iter().find(|k| k.name() == name)
@@ -208,7 +225,7 @@ impl ModelKind {
     /// built, with SPEC §8's "not simulated yet" message: a model is switched on here only
     /// once the exact engine, the step backends and its tests (issue 16) are all in.
     pub(crate) fn simulated(self) -> bool {
-        matches!(self, ModelKind::Exp)
+        matches!(self, ModelKind::Exp | ModelKind::Alpha | ModelKind::Delta)
     }
 }
 
@@ -420,9 +437,6 @@ mod tests {
             assert_eq!(ModelKind::of_name(k.name()), Some(k));
         }
         assert_eq!(ModelKind::of_name("IF_cond_exp"), None);
-        assert_eq!(
-            ModelKind::ALL.map(ModelKind::simulated),
-            [true, false, false]
-        );
+        assert!(ModelKind::ALL.into_iter().all(ModelKind::simulated));
     }
 }

@@ -29,7 +29,7 @@ pub use crate::recording::Var;
 pub use estimate::{human_bytes, ResourceEstimate};
 pub use random::RandomDistribution;
 
-use crate::model::if_curr_exp;
+use crate::model::{if_curr_delta, if_curr_exp, ModelKind};
 
 /// Simulation settings fixed when the network is created (PyNN's `setup`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -149,6 +149,10 @@ pub enum SpikeTimes {
 pub enum CellType {
     /// `IF_curr_exp`: see `model::if_curr_exp`.
     IfCurrExp,
+    /// `IF_curr_alpha` (SPEC §8): see `model::if_curr_alpha`.
+    IfCurrAlpha,
+    /// `IF_curr_delta` (SPEC §8): see `model::if_curr_delta`.
+    IfCurrDelta,
     /// `SpikeSourceArray`: spikes at given times.
     SpikeSourceArray,
     /// `SpikeSourcePoisson`: Poisson spikes in continuous time (`rate` Hz, `start`, `duration` ms).
@@ -186,6 +190,8 @@ impl CellType {
     pub fn name(&self) -> &'static str {
         match self {
             CellType::IfCurrExp => "IF_curr_exp",
+            CellType::IfCurrAlpha => "IF_curr_alpha",
+            CellType::IfCurrDelta => "IF_curr_delta",
             CellType::SpikeSourceArray => "SpikeSourceArray",
             CellType::SpikeSourcePoisson => "SpikeSourcePoisson",
         }
@@ -197,47 +203,59 @@ impl CellType {
     }
 
     /// Every cell type.
-    pub const ALL: [CellType; 3] = [
+    pub const ALL: [CellType; 5] = [
         CellType::IfCurrExp,
+        CellType::IfCurrAlpha,
+        CellType::IfCurrDelta,
         CellType::SpikeSourceArray,
         CellType::SpikeSourcePoisson,
     ];
 
+    /// The neuron model of this cell type; `None` for spike sources.
+    pub fn model(&self) -> Option<ModelKind> {
+        match self {
+            CellType::IfCurrExp => Some(ModelKind::Exp),
+            CellType::IfCurrAlpha => Some(ModelKind::Alpha),
+            CellType::IfCurrDelta => Some(ModelKind::Delta),
+            CellType::SpikeSourceArray | CellType::SpikeSourcePoisson => None,
+        }
+    }
+
     /// Parameter names.
     pub fn parameter_names(&self) -> Vec<&'static str> {
-        match self {
-            CellType::IfCurrExp => if_curr_exp::PARAMETERS.iter().map(|p| p.0).collect(),
-            CellType::SpikeSourceArray => vec!["spike_times"],
-            CellType::SpikeSourcePoisson => POISSON_PARAMETERS.iter().map(|p| p.0).collect(),
+        match (self, self.model()) {
+            (_, Some(m)) => m.parameters().iter().map(|p| p.0).collect(),
+            (CellType::SpikeSourceArray, _) => vec!["spike_times"],
+            _ => POISSON_PARAMETERS.iter().map(|p| p.0).collect(),
         }
     }
 
     /// State variables that can be initialised (and, with spikes, recorded).
     pub fn state_variables(&self) -> Vec<&'static str> {
-        match self {
-            CellType::IfCurrExp => if_curr_exp::STATE_VARIABLES.iter().map(|p| p.0).collect(),
-            _ => vec![],
-        }
+        self.model().map_or(vec![], |m| {
+            m.state_variables().iter().map(|p| p.0).collect()
+        })
     }
 
     /// PyNN's default of every numeric parameter and state variable, with its unit:
     /// `(name, default, unit)`, parameters first, in PyNN's order (`spike_times` has no
     /// numeric default and is left out). The one table front ends read defaults from.
     pub fn defaults(&self) -> Vec<(&'static str, f64, &'static str)> {
-        match self {
-            CellType::IfCurrExp => if_curr_exp::PARAMETERS
+        match (self, self.model()) {
+            (_, Some(m)) => m
+                .parameters()
                 .iter()
-                .chain(&if_curr_exp::STATE_VARIABLES)
+                .chain(m.state_variables())
                 .copied()
                 .collect(),
-            CellType::SpikeSourceArray => vec![],
-            CellType::SpikeSourcePoisson => POISSON_PARAMETERS.to_vec(),
+            (CellType::SpikeSourceArray, _) => vec![],
+            _ => POISSON_PARAMETERS.to_vec(),
         }
     }
 
     /// True for spike sources, which cannot receive input.
     pub fn is_source(&self) -> bool {
-        !matches!(self, CellType::IfCurrExp)
+        self.model().is_none()
     }
 }
 
@@ -900,15 +918,16 @@ impl Network {
         let ct = self.populations[pop.index].cell_type;
         let names = ct.parameter_names();
         if !names.contains(&name) {
-            let mut e = BuildError::new(
-                self.pop_item(pop.index),
-                name,
-                format!(
+            let message = match if_curr_delta::check_parameter_name(name) {
+                // SPEC §8: a tau_syn given to IF_curr_delta is an error that says why
+                Err(m) if ct == CellType::IfCurrDelta && name.starts_with("tau_syn") => m,
+                _ => format!(
                     "{} has no parameter `{name}`; it has {}",
                     ct.name(),
                     names.join(", ")
                 ),
-            );
+            };
+            let mut e = BuildError::new(self.pop_item(pop.index), name, message);
             e.suggestion = suggest(name, names.iter().copied());
             return Err(e);
         }
@@ -1102,6 +1121,20 @@ impl Network {
                     ),
                 ));
             }
+            if *v != Var::Spikes && !p.cell_type.state_variables().contains(&v.name()) {
+                // SPEC §8: IF_curr_delta has no synaptic current to record
+                return Err(BuildError::new(
+                    item,
+                    "record",
+                    format!(
+                        "{} records {} and spikes, not `{}`: its inputs are jumps of v, \
+                         with no synaptic current",
+                        p.cell_type.name(),
+                        p.cell_type.state_variables().join(", "),
+                        v.name()
+                    ),
+                ));
+            }
         }
         let p = &mut self.populations[sel.population];
         for v in vars {
@@ -1228,6 +1261,19 @@ impl Network {
                 "inject_into",
                 format!(
                     "population \"{}\" is a {} and cannot receive current",
+                    p.label,
+                    p.cell_type.name()
+                ),
+            ));
+        }
+        if matches!(source, CurrentSource::Ac { .. }) && p.cell_type != CellType::IfCurrExp {
+            // the forced solver (`threshold::forced`) is IF_curr_exp's alone
+            return Err(BuildError::new(
+                item,
+                "inject_into",
+                format!(
+                    "population \"{}\" is {}: exactlif solves a sinusoidal current exactly \
+                     for IF_curr_exp cells only; use a StepCurrentSource, or IF_curr_exp",
                     p.label,
                     p.cell_type.name()
                 ),

@@ -1,9 +1,10 @@
 //! The closed forms and first-crossing solvers of `IF_curr_alpha` and `IF_curr_delta` against
 //! our independent 50-digit reference (`tests/reference/ref_sim.py`), single cell by single
-//! cell, until the engine runs these cell types (then the cases become `model.toml` and
-//! `tests/reference_cases.rs` runs them through the binary).
+//! cell, without the engine (`tests/reference_cases.rs` runs the same cases through the
+//! binary).
 //!
-//! Every `tests/reference/cases/<name>/cell.toml` holds one population of one of these cell
+//! Every `tests/reference/cases/<name>/model.toml` whose population "cell" is of one of these
+//! cell types holds one population of one of these cell
 //! types driven only by `SpikeSourceArray`s (`FromListConnector`, `AllToAllConnector`); each cell is run by a
 //! small event loop of the SPEC §8 rules built from this crate's closed form (`propagate`,
 //! `Free`) and solver (`threshold::alpha`, `threshold::delta`), and its spike times and samples
@@ -29,7 +30,12 @@ fn cases() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.join("cell.toml").is_file())
+        .filter(|p| {
+            std::fs::read_to_string(p.join("model.toml")).is_ok_and(|t| {
+                t.contains("cell_type = \"IF_curr_alpha\"")
+                    || t.contains("cell_type = \"IF_curr_delta\"")
+            })
+        })
         .collect();
     out.sort();
     out
@@ -61,7 +67,7 @@ struct Case {
 }
 
 fn load(path: &Path) -> Case {
-    let text = std::fs::read_to_string(path.join("cell.toml")).unwrap();
+    let text = std::fs::read_to_string(path.join("model.toml")).unwrap();
     let m: toml::Value = toml::from_str(&text).unwrap();
     let sim = &m["simulation"];
     let pops = m["populations"].as_array().unwrap();
@@ -271,7 +277,7 @@ fn rows(path: &Path) -> Vec<(usize, f64, f64)> {
         .collect()
 }
 
-/// Every cell of every `cell.toml` case: the same spikes within 1e-9 ms, the same samples of
+/// Every cell of every IF_curr_alpha / IF_curr_delta case: the same spikes within 1e-9 ms, the same samples of
 /// `v` (and for alpha, of both currents) within 1e-9; all problems listed together.
 #[test]
 fn reference_cells() {

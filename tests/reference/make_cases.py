@@ -722,9 +722,9 @@ def write_case(name, desc, m, check, quiet=False):
 
 # --------------------------------------------------------------------------------------------
 # IF_curr_alpha and IF_curr_delta (SPEC section 8): single cells driven by SpikeSourceArrays.
-# They are written as cell.toml, not model.toml, while the engine does not run these cell
-# types yet: tests/reference_cases.rs runs only model.toml, and the crate's unit test
-# model::reference_cells checks the closed forms and solvers against them cell by cell.
+# tests/reference_cases.rs runs them through the binary like every case, and the crate's unit
+# test threshold::reference_cells also checks the closed forms and solvers against them, cell
+# by cell.
 # --------------------------------------------------------------------------------------------
 
 def typed_cells(m, label, size, ctype, params, init=None, record=None):
@@ -1217,17 +1217,16 @@ NEST_CASES = [lambda: alpha_graze_pm(-1), lambda: alpha_graze_pm(+1), alpha_excu
 
 
 def write_cell_case(name, desc, m, check):
-    """As write_case, for a model the engine does not run yet: written as cell.toml."""
+    """As write_case, for the single-cell cases of SPEC section 8 (threshold::reference_cells)."""
     d = os.path.join(CASES_DIR, name)
     if os.path.isdir(d):
         shutil.rmtree(d)
     os.makedirs(os.path.join(d, "expected"))
-    path = os.path.join(d, "cell.toml")
+    path = os.path.join(d, "model.toml")
     with open(path, "w") as fh:
         fh.write(to_toml(m, f"{name}: {desc}\n\nExpected results: tests/reference/make_cases.py "
-                            f"(ref_sim.py, 50 digits).  cell.toml, not model.toml: the engine "
-                            f"does not run this cell type yet (src/model/reference_cells.rs "
-                            f"checks the closed forms and solvers against it)."))
+                            f"(ref_sim.py, 50 digits).  (src/threshold/reference_cells.rs also "
+                            f"checks the closed forms and solvers against it, cell by cell.)"))
     loaded = ref_sim.load(path)
     sim = ref_sim.Sim(loaded, probe=True).run()
     assert not sim.ambiguities()

@@ -1,20 +1,24 @@
-//! One cell's lazy state and the parameters its closed form needs.
+//! One cell's lazy state and the parameters its closed form needs, for each cell model
+//! ([`ExactModel`]).
 
+use std::fmt::Debug;
+
+use super::shard::{AnyShard, Shard};
 use crate::model::ac_drive::{Drive, Forced};
+use crate::model::if_curr_alpha::{self, IfCurrAlpha};
+use crate::model::if_curr_delta::{self, IfCurrDelta};
 use crate::model::if_curr_exp::{
-    decay_power, decay_with, em_power, kernel_with, Derived, Free, Params, State,
+    decay_power, decay_with, em_power, kernel_with, Free, IfCurrExp, Params, State,
+    PARAMETERS as EXP_PARAMETERS,
 };
-use crate::model::CellModel;
+use crate::model::{CellModel, Receptor};
+use crate::threshold::{first_crossing_forced, Crossings, ForcedCrossing, SolverStats};
 
-/// The cell model of this engine's records and shards. Only `IF_curr_exp` runs today; this
-/// alias marks where `Shard<M: CellModel>` takes its parameter (`crate::model`, module doc:
-/// "Dispatch", "Steps").
-pub(super) type Model = crate::model::if_curr_exp::IfCurrExp;
-
-/// The per-parameter-set constants of the closed form. Cells with identical parameters share
-/// one entry (most networks have a handful), so the hot per-cell record stays one cache line.
+/// The per-parameter-set constants of the closed form of model `M`. Cells with identical
+/// parameters share one entry (most networks have a handful), so the hot per-cell record stays
+/// small (one cache line for IF_curr_exp).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) struct CellParams {
+pub(super) struct CellParams<M: CellModel> {
     /// `v_rest + i_offset * tau_m / cm` (mV): `v_inf` without injected current.
     pub v_inf0: f64,
     /// `tau_m / cm` (MOhm): `v_inf = v_inf0 + i_inj * r_m`.
@@ -27,20 +31,33 @@ pub(super) struct CellParams {
     pub v_thresh: f64,
     /// Refractory period (ms).
     pub tau_refrac: f64,
-    /// The model's constants ([`CellModel::derived`]): rates (1/ms) and `Kmax_E` of the
-    /// solver's bounds (ms).
-    pub model: Derived,
-    /// [`decay_power`] of `lE`: `k` with `e^{-lE t} = (e^{-lm t})^k` (1, 2 or 4), or 0 (a
-    /// separate exponential: [`Cell::advance`] takes its general path).
+    /// The model's constants ([`CellModel::derived`]): for IF_curr_exp its rates (1/ms) and
+    /// `Kmax_E` of the solver's bounds (ms).
+    pub model: M::Derived,
+    /// IF_curr_exp: [`decay_power`] of `lE`: `k` with `e^{-lE t} = (e^{-lm t})^k` (1, 2 or
+    /// 4), or 0 (a separate exponential: [`Cell::advance`] takes its general path). Unused by
+    /// the other models.
     pub pow_e: u8,
     /// The same for `lI`.
     pub pow_i: u8,
 }
 
-impl CellParams {
+impl<M: CellModel> CellParams<M> {
+    /// The constants of the (valid) parameters `p`: IF_curr_exp's parameter struct, which
+    /// holds every model's parameters (`NetData::params`).
     pub(super) fn of(p: &Params) -> Self {
-        let model = Model::derived(p);
-        let rates = model.rates;
+        let all = p.values();
+        let values: Vec<f64> = M::PARAMETERS
+            .iter()
+            .map(|(name, _, _)| {
+                let k = EXP_PARAMETERS.iter().position(|q| q.0 == *name);
+                all[k.expect("every model's parameters are IF_curr_exp's")]
+            })
+            .collect();
+        let (pow_e, pow_i) = {
+            let (lm, le, li) = (1.0 / p.tau_m, 1.0 / p.tau_syn_E, 1.0 / p.tau_syn_I);
+            (decay_power(lm, le), decay_power(lm, li))
+        };
         CellParams {
             v_inf0: p.v_inf(0.0),
             r_m: p.tau_m / p.cm,
@@ -48,29 +65,117 @@ impl CellParams {
             v_reset: p.v_reset,
             v_thresh: p.v_thresh,
             tau_refrac: p.tau_refrac,
-            model,
-            pow_e: decay_power(rates.lm, rates.le),
-            pow_i: decay_power(rates.lm, rates.li),
+            model: M::derived(&M::params_from_values(&values)),
+            pow_e,
+            pow_i,
+        }
+    }
+}
+
+/// The parameter tables of the engine, one per model (`param` of a cell indexes its model's).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Tables {
+    pub exp: Vec<CellParams<IfCurrExp>>,
+    pub alpha: Vec<CellParams<IfCurrAlpha>>,
+    pub delta: Vec<CellParams<IfCurrDelta>>,
+    /// Per table, the index of each parameter set by its bits (IF_curr_exp's 9 values).
+    index: [std::collections::HashMap<[u64; 9], u32>; 3],
+}
+
+impl Tables {
+    /// [`Tables::entry`] in the table of model `model`.
+    pub(super) fn entry_of(&mut self, model: crate::model::ModelKind, p: &Params) -> u32 {
+        use crate::model::ModelKind;
+        match model {
+            ModelKind::Exp => self.entry::<IfCurrExp>(p),
+            ModelKind::Alpha => self.entry::<IfCurrAlpha>(p),
+            ModelKind::Delta => self.entry::<IfCurrDelta>(p),
         }
     }
 
-    /// The bit pattern of every field: the key under which identical parameter sets share an
-    /// entry (exact equality, so sharing changes no result).
-    pub(super) fn bits(&self) -> [u64; 10] {
-        let r = self.model.rates;
-        [
-            self.v_inf0,
-            self.r_m,
-            self.cm,
-            self.v_reset,
-            self.v_thresh,
-            self.tau_refrac,
-            self.model.kmax_e,
-            r.lm,
-            r.le,
-            r.li,
-        ]
-        .map(f64::to_bits)
+    /// The entry of parameters `p` in model `M`'s table, added if new (identical sets share
+    /// an entry: exact equality, so sharing changes no result).
+    pub(super) fn entry<M: ExactModel>(&mut self, p: &Params) -> u32 {
+        let key = p.values().map(f64::to_bits);
+        let k = M::KIND as usize;
+        if let Some(&i) = self.index[k].get(&key) {
+            return i;
+        }
+        let table = M::table_mut(self);
+        table.push(CellParams::of(p));
+        let i = (table.len() - 1) as u32;
+        self.index[k].insert(key, i);
+        i
+    }
+}
+
+/// What the exact engine needs of a cell model, beside its maths ([`CellModel`]) and its solver
+/// ([`Crossings`]): how its state sits in the per-cell record [`Cell`] (the common fields,
+/// plus [`ExactModel::Extra`]), and its parameter table. `Shard<M>` is monomorphised per model
+/// (`crate::model`, module doc: "Dispatch").
+///
+/// Every model has `v`, `isyn_exc` (`ie`) and `isyn_inh` (`ii`) in the record (IF_curr_delta:
+/// the currents stay 0) and reports a [`State`] of those three (what is sampled and set).
+pub(super) trait ExactModel: Crossings {
+    /// Per-cell state beyond the common fields (`()` for IF_curr_exp and IF_curr_delta).
+    type Extra: Copy + Debug + Default + Send + Sync + 'static;
+
+    /// The free trajectory that starts at `max(t_last, refractory end)`, with that start time.
+    fn free_start(c: &Cell<Self::Extra>, p: &CellParams<Self>) -> (f64, Self::Free);
+    /// The free trajectory from the stored state at `t_last` (when `ref_until <= t_last`).
+    fn free_here(c: &Cell<Self::Extra>, p: &CellParams<Self>) -> Self::Free;
+    /// The state at time `t >= t_last`, without changing it; `v = v_reset` while refractory.
+    fn state_at(c: &Cell<Self::Extra>, p: &CellParams<Self>, t: f64) -> State;
+    /// Moves the stored state to time `t`.
+    fn advance(c: &mut Cell<Self::Extra>, p: &CellParams<Self>, t: f64);
+    /// Applies an input of weight `w` (at receptor `inhibitory` or not) to a cell already
+    /// advanced to its arrival time `te`.
+    fn input(c: &mut Cell<Self::Extra>, p: &CellParams<Self>, inhibitory: bool, w: f64, te: f64);
+    /// Whether the stored state carries synaptic current (else the lazy rules gain nothing).
+    fn has_current(c: &Cell<Self::Extra>) -> bool;
+    /// The same of a free trajectory.
+    fn free_has_current(f: &Self::Free) -> bool;
+    /// The asymptotic potential of a free trajectory (mV).
+    fn free_v_inf(f: &Self::Free) -> f64;
+    /// A span (ms) over which a search for a crossing that must come is bounded
+    /// (`Shard::search_window`): the slowest time constant.
+    fn span(p: &CellParams<Self>) -> f64;
+    /// Sets the user-settable state (between runs); what the model does not let users set
+    /// (IF_curr_alpha's current derivatives) is kept.
+    fn set_state(c: &mut Cell<Self::Extra>, s: &State);
+    /// The model's parameter table.
+    fn table(t: &Tables) -> &[CellParams<Self>];
+    /// The same, to add to.
+    fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>>;
+    /// The shard in the engine's enum of shards.
+    fn wrap(s: Shard<Self>) -> AnyShard;
+
+    /// [`ExactModel::state_at`] under a sinusoidal drive (IF_curr_exp only: the network refuses
+    /// an `ACSource` into other models, so their cells are never `forced`).
+    fn state_at_forced(c: &Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive, t: f64) -> State {
+        let _ = (c, p, d, t);
+        unreachable!("only IF_curr_exp cells take a sinusoidal drive")
+    }
+    /// [`ExactModel::advance`] under a sinusoidal drive (IF_curr_exp only).
+    fn advance_forced(c: &mut Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive, t: f64) {
+        let _ = (c, p, d, t);
+        unreachable!("only IF_curr_exp cells take a sinusoidal drive")
+    }
+    /// The exact prediction under a drive (IF_curr_exp only): `(time, alarm)`.
+    fn predict_forced(
+        c: &Cell<Self::Extra>,
+        p: &CellParams<Self>,
+        d: &Drive,
+        solver: &mut SolverStats,
+    ) -> (f64, bool) {
+        let _ = (c, p, d, solver);
+        unreachable!("only IF_curr_exp cells take a sinusoidal drive")
+    }
+    /// The free trajectory that bounds a driven cell's from above, with its start (IF_curr_exp
+    /// only; `Shard::predict_forced_lazy`).
+    fn forced_bound(c: &Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive) -> (f64, Self::Free) {
+        let _ = (c, p, d);
+        unreachable!("only IF_curr_exp cells take a sinusoidal drive")
     }
 }
 
@@ -79,7 +184,7 @@ impl CellParams {
 /// per cell (the sparse benchmark is memory-bound).
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
-pub(super) struct Cell {
+pub(super) struct Cell<X = ()> {
     /// Time of the stored state (ms).
     pub t_last: f64,
     /// `v` at `t_last` (mV).
@@ -101,10 +206,13 @@ pub(super) struct Cell {
     /// The cell receives a sinusoidal drive now (its shard knows which): its closed form is
     /// [`Forced`], and every method here without `forced` in its name must not be used.
     pub forced: bool,
+    /// The model's further state ([`ExactModel::Extra`]).
+    pub x: X,
 }
 
-impl Cell {
-    pub(super) fn new(s: &State, param: u32, p: &CellParams) -> Self {
+impl<X: Default> Cell<X> {
+    /// A cell in state `s` at t = 0, with parameter set `param` (`p`), not refractory.
+    pub(super) fn new<M: CellModel>(s: &State, param: u32, p: &CellParams<M>) -> Self {
         Cell {
             t_last: 0.0,
             v: s.v,
@@ -116,14 +224,18 @@ impl Cell {
             param,
             alarm: false,
             forced: false,
+            x: X::default(),
         }
     }
+}
 
+/// IF_curr_exp's record methods: the engine's original fast paths.
+impl Cell {
     /// The free trajectory that starts at `max(t_last, refractory end)`, with that start time:
     /// the stored state, with `v = v_reset` and the currents decayed to the end of
     /// refractoriness if the cell is refractory.
     #[inline]
-    pub(super) fn free_start(&self, p: &CellParams) -> (f64, Free) {
+    pub(super) fn free_start(&self, p: &CellParams<IfCurrExp>) -> (f64, Free) {
         let r = p.model.rates;
         let (t0, ru) = (self.t_last, self.ref_until);
         if ru <= t0 {
@@ -147,7 +259,7 @@ impl Cell {
     /// The free trajectory from the stored state at `t_last`: [`Cell::free_start`] when the
     /// cell is not refractory after `t_last` (`ref_until <= t_last`).
     #[inline(always)]
-    pub(super) fn free_here(&self, p: &CellParams) -> Free {
+    pub(super) fn free_here(&self, p: &CellParams<IfCurrExp>) -> Free {
         Free {
             v0: self.v,
             ie0: self.ie,
@@ -161,13 +273,22 @@ impl Cell {
     /// [`Cell::free_start`] under the sinusoidal drive `drive` (for a `forced` cell): the
     /// trajectory from `max(t_last, refractory end)`, with that start time.
     #[inline]
-    pub(super) fn forced_start<'a>(&self, p: &CellParams, drive: &'a Drive) -> (f64, Forced<'a>) {
+    pub(super) fn forced_start<'a>(
+        &self,
+        p: &CellParams<IfCurrExp>,
+        drive: &'a Drive,
+    ) -> (f64, Forced<'a>) {
         let (start, f) = self.free_start(p);
         (start, Forced::new(f, start, drive))
     }
 
     /// [`Cell::state_at`] of a `forced` cell under `drive`.
-    pub(super) fn state_at_forced(&self, p: &CellParams, drive: &Drive, t: f64) -> State {
+    pub(super) fn state_at_forced(
+        &self,
+        p: &CellParams<IfCurrExp>,
+        drive: &Drive,
+        t: f64,
+    ) -> State {
         if t <= self.ref_until {
             return self.refractory_state(p, t);
         }
@@ -176,7 +297,7 @@ impl Cell {
     }
 
     /// [`Cell::advance`] of a `forced` cell under `drive`.
-    pub(super) fn advance_forced(&mut self, p: &CellParams, drive: &Drive, t: f64) {
+    pub(super) fn advance_forced(&mut self, p: &CellParams<IfCurrExp>, drive: &Drive, t: f64) {
         if t == self.t_last {
             return;
         }
@@ -190,7 +311,7 @@ impl Cell {
     /// The state at `t` during refractoriness (`t <= refractory end`): `v = v_reset` while
     /// the currents decay.
     #[inline]
-    fn refractory_state(&self, p: &CellParams, t: f64) -> State {
+    fn refractory_state(&self, p: &CellParams<IfCurrExp>, t: f64) -> State {
         let r = p.model.rates;
         let dt = t - self.t_last;
         let em = (-r.lm * dt).exp();
@@ -204,7 +325,7 @@ impl Cell {
     /// The state at time `t >= t_last`, from the closed form, without changing it. During
     /// refractoriness (`t <= refractory end`) `v = v_reset` while the currents decay.
     #[inline]
-    pub(super) fn state_at(&self, p: &CellParams, t: f64) -> State {
+    pub(super) fn state_at(&self, p: &CellParams<IfCurrExp>, t: f64) -> State {
         debug_assert!(!self.forced, "a forced cell's state needs its drive");
         if t <= self.ref_until {
             return self.refractory_state(p, t);
@@ -221,7 +342,7 @@ impl Cell {
     /// only call is the one `exp` and few values live across it. Every other case takes
     /// [`Cell::state_at`]; both give the same bits (`advance_is_state_at`).
     #[inline]
-    pub(super) fn advance(&mut self, p: &CellParams, t: f64) {
+    pub(super) fn advance(&mut self, p: &CellParams<IfCurrExp>, t: f64) {
         debug_assert!(!self.forced, "a forced cell's state needs its drive");
         if t == self.t_last {
             return;
@@ -257,7 +378,7 @@ impl Cell {
     }
 
     #[inline(never)]
-    fn advance_general(&mut self, p: &CellParams, t: f64) {
+    fn advance_general(&mut self, p: &CellParams<IfCurrExp>, t: f64) {
         let s = self.state_at(p, t);
         self.v = s.v;
         self.ie = s.isyn_exc;
@@ -266,9 +387,357 @@ impl Cell {
     }
 }
 
+impl ExactModel for IfCurrExp {
+    type Extra = ();
+
+    #[inline]
+    fn free_start(c: &Cell, p: &CellParams<Self>) -> (f64, Free) {
+        c.free_start(p)
+    }
+    #[inline(always)]
+    fn free_here(c: &Cell, p: &CellParams<Self>) -> Free {
+        c.free_here(p)
+    }
+    #[inline]
+    fn state_at(c: &Cell, p: &CellParams<Self>, t: f64) -> State {
+        c.state_at(p, t)
+    }
+    #[inline]
+    fn advance(c: &mut Cell, p: &CellParams<Self>, t: f64) {
+        c.advance(p, t)
+    }
+    #[inline]
+    fn input(c: &mut Cell, _: &CellParams<Self>, inhibitory: bool, w: f64, _: f64) {
+        if inhibitory {
+            c.ii += w;
+        } else {
+            c.ie += w;
+        }
+    }
+    #[inline]
+    fn has_current(c: &Cell) -> bool {
+        c.ie != 0.0 || c.ii != 0.0
+    }
+    #[inline]
+    fn free_has_current(f: &Free) -> bool {
+        f.ie0 != 0.0 || f.ii0 != 0.0
+    }
+    #[inline]
+    fn free_v_inf(f: &Free) -> f64 {
+        f.v_inf
+    }
+    #[inline]
+    fn span(p: &CellParams<Self>) -> f64 {
+        p.model.rates.slowest_time_constant()
+    }
+    fn set_state(c: &mut Cell, s: &State) {
+        c.v = s.v;
+        c.ie = s.isyn_exc;
+        c.ii = s.isyn_inh;
+    }
+    fn table(t: &Tables) -> &[CellParams<Self>] {
+        &t.exp
+    }
+    fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>> {
+        &mut t.exp
+    }
+    fn wrap(s: Shard<Self>) -> AnyShard {
+        AnyShard::Exp(s)
+    }
+
+    fn state_at_forced(c: &Cell, p: &CellParams<Self>, d: &Drive, t: f64) -> State {
+        c.state_at_forced(p, d, t)
+    }
+    fn advance_forced(c: &mut Cell, p: &CellParams<Self>, d: &Drive, t: f64) {
+        c.advance_forced(p, d, t)
+    }
+    /// Searched over one span of `max(slowest time constant, longest period)`. Found, the
+    /// entry is the crossing; ruled out for good, no entry; otherwise an alarm at the span's
+    /// end, where the search goes on from the state then.
+    fn predict_forced(
+        c: &Cell,
+        p: &CellParams<Self>,
+        drive: &Drive,
+        solver: &mut SolverStats,
+    ) -> (f64, bool) {
+        let (start, f) = c.forced_start(p, drive);
+        let span = p
+            .model
+            .rates
+            .slowest_time_constant()
+            .max(drive.longest_period());
+        match first_crossing_forced(&f, p.v_thresh, p.model.kmax_e, span, solver) {
+            ForcedCrossing::At(dt) => (start + dt, false),
+            ForcedCrossing::NotBefore(h) => (start + h.max(span), true),
+            ForcedCrossing::Never => (f64::INFINITY, false),
+        }
+    }
+    /// The crossing lower bound of the trajectory shifted up by the drive's response
+    /// amplitude `R0`: `v = base + P`, `P <= R0`, and the bound of the base trajectory
+    /// (`v_inf + (v0 - v_inf) e^{-lm t} + E`) with `v_inf` and `v0` raised by `R0` is a bound of
+    /// the same form, so the solver's bounds apply unchanged.
+    fn forced_bound(c: &Cell, p: &CellParams<Self>, drive: &Drive) -> (f64, Free) {
+        let (start, f) = c.forced_start(p, drive);
+        // R0, enlarged for the rounding of P(t0) and of R0 itself
+        let r0 = drive.response_bounds(p.model.rates.lm, p.cm)[0] * (1.0 + 1e-9) + 1e-12;
+        let bound = Free {
+            v0: f.base.v0 + r0,
+            v_inf: f.base.v_inf + r0,
+            ..f.base
+        };
+        (start, bound)
+    }
+}
+
+/// The record of a model read through [`CellModel`] (IF_curr_alpha, IF_curr_delta): its state
+/// loaded from the record and stored back, the [`State`] it reports, and the little that
+/// differs between such models. [`ExactModel`] follows for each.
+pub(super) trait Record: Crossings {
+    /// [`ExactModel::Extra`].
+    type X: Copy + Debug + Default + Send + Sync + 'static;
+    fn load(c: &Cell<Self::X>) -> Self::State;
+    fn store(c: &mut Cell<Self::X>, s: &Self::State);
+    /// The common [`State`] of a model state.
+    fn report(s: &Self::State) -> State;
+    /// A model state with the user-settable values of `s` (the rest of `m` kept).
+    fn set_reported(m: &mut Self::State, s: &State);
+    /// [`ExactModel::has_current`].
+    fn has_current(c: &Cell<Self::X>) -> bool;
+    /// Whether an input arriving at `te` at a cell advanced there takes effect.
+    fn applies(c: &Cell<Self::X>, te: f64) -> bool;
+    /// [`ExactModel::free_has_current`].
+    fn free_has_current(f: &Self::Free) -> bool;
+    /// [`ExactModel::free_v_inf`].
+    fn free_v_inf(f: &Self::Free) -> f64;
+    /// [`ExactModel::span`].
+    fn span(p: &CellParams<Self>) -> f64;
+    /// [`ExactModel::table`].
+    fn table(t: &Tables) -> &[CellParams<Self>];
+    /// [`ExactModel::table_mut`].
+    fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>>;
+    /// [`ExactModel::wrap`].
+    fn wrap(s: Shard<Self>) -> AnyShard
+    where
+        Self: ExactModel;
+}
+
+impl Record for IfCurrAlpha {
+    /// `dI/dt` of the excitatory and the inhibitory current (nA/ms).
+    type X = [f64; 2];
+    #[inline]
+    fn load(c: &Cell<[f64; 2]>) -> if_curr_alpha::State {
+        if_curr_alpha::State {
+            v: c.v,
+            isyn_exc: c.ie,
+            disyn_exc: c.x[0],
+            isyn_inh: c.ii,
+            disyn_inh: c.x[1],
+        }
+    }
+    #[inline]
+    fn store(c: &mut Cell<[f64; 2]>, s: &if_curr_alpha::State) {
+        c.v = s.v;
+        c.ie = s.isyn_exc;
+        c.ii = s.isyn_inh;
+        c.x = [s.disyn_exc, s.disyn_inh];
+    }
+    #[inline]
+    fn report(s: &if_curr_alpha::State) -> State {
+        State {
+            v: s.v,
+            isyn_exc: s.isyn_exc,
+            isyn_inh: s.isyn_inh,
+        }
+    }
+    fn set_reported(m: &mut if_curr_alpha::State, s: &State) {
+        m.v = s.v;
+        m.isyn_exc = s.isyn_exc;
+        m.isyn_inh = s.isyn_inh;
+    }
+    /// Always (SPEC §8: while refractory the currents go on receiving input).
+    #[inline]
+    fn applies(_: &Cell<[f64; 2]>, _: f64) -> bool {
+        true
+    }
+    #[inline]
+    fn has_current(c: &Cell<[f64; 2]>) -> bool {
+        c.ie != 0.0 || c.ii != 0.0 || c.x != [0.0; 2]
+    }
+    #[inline]
+    fn free_has_current(f: &if_curr_alpha::Free) -> bool {
+        !(f.syn[0].is_zero() && f.syn[1].is_zero())
+    }
+    #[inline]
+    fn free_v_inf(f: &if_curr_alpha::Free) -> f64 {
+        f.v_inf
+    }
+    /// `tau_m`, or twice the longer `tau_syn` if that is longer (a search bound only: past it
+    /// an alarm takes over).
+    fn span(p: &CellParams<Self>) -> f64 {
+        let [le, li] = p.model.l;
+        (1.0 / p.model.lm).max(2.0 / le.min(li))
+    }
+    fn table(t: &Tables) -> &[CellParams<Self>] {
+        &t.alpha
+    }
+    fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>> {
+        &mut t.alpha
+    }
+    fn wrap(s: Shard<Self>) -> AnyShard {
+        AnyShard::Alpha(s)
+    }
+}
+
+impl Record for IfCurrDelta {
+    type X = ();
+    #[inline]
+    fn load(c: &Cell) -> if_curr_delta::State {
+        if_curr_delta::State { v: c.v }
+    }
+    #[inline]
+    fn store(c: &mut Cell, s: &if_curr_delta::State) {
+        c.v = s.v;
+    }
+    #[inline]
+    fn report(s: &if_curr_delta::State) -> State {
+        State {
+            v: s.v,
+            isyn_exc: 0.0,
+            isyn_inh: 0.0,
+        }
+    }
+    fn set_reported(m: &mut if_curr_delta::State, s: &State) {
+        m.v = s.v;
+    }
+    /// SPEC §8: an input arriving while refractory, `t_s <= te < t_s + tau_refrac`, is
+    /// discarded; one at exactly `t_s + tau_refrac` (`ref_until`) is applied.
+    #[inline]
+    fn applies(c: &Cell, te: f64) -> bool {
+        te >= c.ref_until
+    }
+    #[inline]
+    fn has_current(_: &Cell) -> bool {
+        false
+    }
+    #[inline]
+    fn free_has_current(_: &if_curr_delta::Free) -> bool {
+        false
+    }
+    #[inline]
+    fn free_v_inf(f: &if_curr_delta::Free) -> f64 {
+        f.v_inf
+    }
+    fn span(p: &CellParams<Self>) -> f64 {
+        1.0 / p.model
+    }
+    fn table(t: &Tables) -> &[CellParams<Self>] {
+        &t.delta
+    }
+    fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>> {
+        &mut t.delta
+    }
+    fn wrap(s: Shard<Self>) -> AnyShard {
+        AnyShard::Delta(s)
+    }
+}
+
+/// The free trajectory from `max(t_last, refractory end)` of a [`Record`] model, with its start:
+/// while refractory `v` is held at `v_reset` and the rest evolves (`refractory_state`).
+#[inline]
+fn record_free_start<M: Record>(c: &Cell<M::X>, p: &CellParams<M>) -> (f64, M::Free) {
+    let s = M::load(c);
+    if c.ref_until <= c.t_last {
+        return (c.t_last, M::free(&p.model, &s, c.v_inf));
+    }
+    let end = M::refractory_state(&p.model, &s, c.ref_until - c.t_last, p.v_reset);
+    (c.ref_until, M::free(&p.model, &end, c.v_inf))
+}
+
+/// The model's state at `t >= t_last` of a [`Record`] model.
+#[inline]
+fn record_state_at<M: Record>(c: &Cell<M::X>, p: &CellParams<M>, t: f64) -> M::State {
+    if t <= c.ref_until {
+        return M::refractory_state(&p.model, &M::load(c), t - c.t_last, p.v_reset);
+    }
+    let (start, f) = record_free_start(c, p);
+    M::free_state(&f, t - start)
+}
+
+impl<M: Record> ExactModel for M {
+    type Extra = M::X;
+
+    #[inline]
+    fn free_start(c: &Cell<M::X>, p: &CellParams<M>) -> (f64, M::Free) {
+        record_free_start(c, p)
+    }
+    #[inline]
+    fn free_here(c: &Cell<M::X>, p: &CellParams<M>) -> M::Free {
+        M::free(&p.model, &M::load(c), c.v_inf)
+    }
+    #[inline]
+    fn state_at(c: &Cell<M::X>, p: &CellParams<M>, t: f64) -> State {
+        M::report(&record_state_at(c, p, t))
+    }
+    #[inline]
+    fn advance(c: &mut Cell<M::X>, p: &CellParams<M>, t: f64) {
+        if t == c.t_last {
+            return;
+        }
+        let s = record_state_at(c, p, t);
+        M::store(c, &s);
+        c.t_last = t;
+    }
+    #[inline]
+    fn input(c: &mut Cell<M::X>, p: &CellParams<M>, inhibitory: bool, w: f64, te: f64) {
+        if !M::applies(c, te) {
+            return;
+        }
+        let r = if inhibitory {
+            Receptor::Inhibitory
+        } else {
+            Receptor::Excitatory
+        };
+        let mut s = M::load(c);
+        <M as CellModel>::add_input(&p.model, &mut s, r, w);
+        M::store(c, &s);
+    }
+    #[inline]
+    fn has_current(c: &Cell<M::X>) -> bool {
+        <M as Record>::has_current(c)
+    }
+    #[inline]
+    fn free_has_current(f: &M::Free) -> bool {
+        <M as Record>::free_has_current(f)
+    }
+    #[inline]
+    fn free_v_inf(f: &M::Free) -> f64 {
+        <M as Record>::free_v_inf(f)
+    }
+    #[inline]
+    fn span(p: &CellParams<M>) -> f64 {
+        <M as Record>::span(p)
+    }
+    fn set_state(c: &mut Cell<M::X>, s: &State) {
+        let mut m = M::load(c);
+        M::set_reported(&mut m, s);
+        M::store(c, &m);
+    }
+    fn table(t: &Tables) -> &[CellParams<M>] {
+        <M as Record>::table(t)
+    }
+    fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<M>> {
+        <M as Record>::table_mut(t)
+    }
+    fn wrap(s: Shard<M>) -> AnyShard {
+        <M as Record>::wrap(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Model = IfCurrExp;
 
     use proptest::prelude::*;
 
@@ -304,7 +773,7 @@ mod tests {
                 tau_syn_I: tau_syn(tau_m, ki, other),
                 ..Params::default()
             };
-            let p = CellParams::of(&params);
+            let p = CellParams::<IfCurrExp>::of(&params);
             let mut c = Cell::new(&State { v, isyn_exc: ie, isyn_inh: ii }, 0, &p);
             c.t_last = t_last;
             // refractory until before, at or after t_last
@@ -335,7 +804,7 @@ mod tests {
                 tau_syn_I: tau_syn(tau_m, ki, other),
                 ..Params::default()
             };
-            let p = CellParams::of(&params);
+            let p = CellParams::<IfCurrExp>::of(&params);
             let s = State { v, isyn_exc: ie, isyn_inh: ii };
             let mut c = Cell::new(&s, 0, &p);
             c.ref_until = ref_for;

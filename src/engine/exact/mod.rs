@@ -72,7 +72,7 @@ mod queue;
 mod shard;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -81,22 +81,26 @@ use std::time::{Duration, Instant};
 
 use ordered_float::OrderedFloat;
 
-use self::cell::CellParams;
-use self::shard::{Delivery, Shard, Window};
+use self::cell::Tables;
+use self::shard::{AnyShard, Delivery, Window};
 use super::comm::Comm;
 use super::{CellChange, NetData, RunawaySpike};
 use crate::model::if_curr_exp::State;
+use crate::model::ModelKind;
 use crate::recording::{EventCounts, Recorder};
 
 /// The exact engine's mutable state for one network.
 pub struct ExactEngine {
     /// Current time (ms): everything up to and including it has been processed.
     t: f64,
-    /// Parameter sets, shared by the cells with identical parameters.
-    params: Vec<CellParams>,
-    /// The shards; with more than one, each runs on its own thread during a run (shard 0 on
-    /// the calling thread).
-    shards: Vec<Mutex<Shard>>,
+    /// Parameter sets per model, shared by the cells with identical parameters.
+    params: Tables,
+    /// The shards: the cells split into about equal work for the threads, and cut where the
+    /// cell model changes (one model per shard). With several threads, each thread runs the
+    /// shards it claims ([`Handoff`]).
+    shards: Vec<Mutex<AnyShard>>,
+    /// The threads a run uses (the calling thread and `threads - 1` others).
+    threads: usize,
     /// The window being processed, published to the shards' threads.
     spec: RwLock<WindowSpec>,
     /// Everything else the coordinating thread keeps between windows.
@@ -197,7 +201,7 @@ impl RankBalance {
 /// (5 words, if the flag is 1), spikes (time bits, cell) ...]`, the spikes of its shards in
 /// shard order.
 fn encode_window(
-    shards: &[Mutex<Shard>],
+    shards: &[Mutex<AnyShard>],
     compute_ns: u64,
     runaway: Option<RunawaySpike>,
     out: &mut Vec<u64>,
@@ -218,8 +222,8 @@ fn encode_window(
     let mut n = 0;
     for s in shards {
         let s = lock(s);
-        n += s.spikes.len();
-        for &(t, g) in &s.spikes {
+        n += s.spikes().len();
+        for &(t, g) in s.spikes() {
             out.extend_from_slice(&[t.to_bits(), g as u64]);
         }
     }
@@ -274,7 +278,7 @@ fn decode_windows(
 
 /// Locks a shard. Only one thread ever works on a shard at a time, so this never waits; a
 /// poisoned lock means a shard's thread panicked, which `run_until` propagates.
-fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+fn lock(shard: &Mutex<AnyShard>) -> MutexGuard<'_, AnyShard> {
     shard.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -284,7 +288,7 @@ impl Exchange {
     /// or at `t_stop`, inclusive. `None` when nothing happens up to `t_stop`.
     fn next_window(
         &mut self,
-        shards: &[Mutex<Shard>],
+        shards: &[Mutex<AnyShard>],
         spec: &mut WindowSpec,
         net: &NetData,
         t_stop: f64,
@@ -331,7 +335,7 @@ impl Exchange {
     /// over the shards, and over the ranks); otherwise records the samples of the window's
     /// ticks and its spikes (merged across shards and ranks in `(t, cell)` order) and queues
     /// the deliveries of those spikes.
-    fn finish_window(&mut self, shards: &[Mutex<Shard>], net: &NetData) -> Option<RunawaySpike> {
+    fn finish_window(&mut self, shards: &[Mutex<AnyShard>], net: &NetData) -> Option<RunawaySpike> {
         let runaway = first_runaway(shards);
         self.merged.clear();
         let mut sort = shards.len() > 1;
@@ -352,20 +356,20 @@ impl Exchange {
                 return runaway;
             }
             for s in shards {
-                self.merged.extend_from_slice(&lock(s).spikes);
+                self.merged.extend_from_slice(lock(s).spikes());
             }
         }
-        let ticks = lock(&shards[0]).ticks;
-        debug_assert!(shards.iter().all(|s| lock(s).ticks == ticks));
+        let ticks = lock(&shards[0]).ticks();
+        debug_assert!(shards.iter().all(|s| lock(s).ticks() == ticks));
         if self.recorder.samples_anything() {
             // (the only allocation per window, and only when state variables are recorded)
-            let guards: Vec<MutexGuard<'_, Shard>> = shards.iter().map(lock).collect();
+            let guards: Vec<MutexGuard<'_, AnyShard>> = shards.iter().map(lock).collect();
             for j in 0..ticks as usize {
                 let slot = &self.sample_slot;
                 self.recorder.sample(|g| {
                     let (si, i) = slot[g as usize];
                     let s = &guards[si as usize];
-                    s.samples[j * s.sampled().len() + i as usize]
+                    s.samples()[j * s.sampled().len() + i as usize]
                 });
             }
         } else {
@@ -439,16 +443,16 @@ struct Handoff {
 
 /// What every thread of a run needs to run a shard's window.
 type Ctx<'a> = (
-    &'a [Mutex<Shard>],
-    &'a [CellParams],
+    &'a [Mutex<AnyShard>],
+    &'a Tables,
     &'a RwLock<WindowSpec>,
     &'a NetData,
 );
 
 impl Handoff {
-    /// The hand-off of `shards` shards on a machine of `cores` cores, coordinated by the
-    /// calling thread.
-    fn new(shards: usize, cores: usize) -> Self {
+    /// The hand-off of `shards` shards run by `threads` threads on a machine of `cores`
+    /// cores, coordinated by the calling thread.
+    fn new(shards: usize, threads: usize, cores: usize) -> Self {
         Handoff {
             epoch: AtomicU64::new(0),
             claimed: (0..shards).map(|_| AtomicU64::new(0)).collect(),
@@ -457,7 +461,7 @@ impl Handoff {
             stop: AtomicBool::new(false),
             failed: AtomicBool::new(false),
             coordinator: std::thread::current(),
-            spin: if shards <= cores {
+            spin: if threads <= cores {
                 Waiter::SPIN
             } else {
                 Duration::ZERO
@@ -659,18 +663,12 @@ impl ExactEngine {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = if threads == 0 { cores } else { threads };
         let n = net.n_cells();
-        let mut params = Vec::new();
-        let mut index: HashMap<[u64; 10], u32> = HashMap::new();
+        let mut params = Tables::default();
         let param_of: Vec<u32> = net
             .params
             .iter()
-            .map(|p| {
-                let cp = CellParams::of(p);
-                *index.entry(cp.bits()).or_insert_with(|| {
-                    params.push(cp);
-                    (params.len() - 1) as u32
-                })
-            })
+            .zip(&net.models)
+            .map(|(p, m)| params.entry_of(*m, p))
             .collect();
         let mut sampled: Vec<u32> = net
             .layout
@@ -684,11 +682,22 @@ impl ExactEngine {
         sampled.sort_unstable();
         sampled.dedup();
         let own = cells.len();
-        let bounds = shard_bounds(net, cells.clone(), threads.min(own.max(1)));
+        let pieces = threads.min(own.max(1));
+        let bounds = shard_bounds(net, cells.clone(), pieces);
         let sorted = targets_sorted(net);
-        let shards: Vec<Shard> = bounds
+        let shards: Vec<AnyShard> = bounds
             .windows(2)
-            .map(|b| Shard::new(net, (b[0], b[1]), (&params, &param_of), &sampled, sorted))
+            .map(|b| {
+                let model = shard_model(net, b[0]..b[1]);
+                AnyShard::new(
+                    model,
+                    net,
+                    (b[0], b[1]),
+                    (&params, &param_of),
+                    &sampled,
+                    sorted,
+                )
+            })
             .collect();
         let mut sample_slot = vec![(u32::MAX, 0); if sampled.is_empty() { 0 } else { n }];
         for (si, s) in shards.iter().enumerate() {
@@ -699,6 +708,7 @@ impl ExactEngine {
         ExactEngine {
             t: 0.0,
             params,
+            threads: pieces.min(shards.len()),
             shards: shards.into_iter().map(Mutex::new).collect(),
             spec: RwLock::new(WindowSpec::default()),
             exchange: Exchange {
@@ -729,7 +739,7 @@ impl ExactEngine {
 
     /// Number of shards (= threads) the windows run on.
     pub fn threads(&self) -> usize {
-        self.shards.len()
+        self.threads
     }
 
     /// The recorded data (with several ranks, this rank's: see [`ExactEngine::gather`]).
@@ -838,8 +848,8 @@ impl ExactEngine {
     }
 
     /// The shard that owns cell `g`.
-    fn shard_of(&self, g: u32) -> &Mutex<Shard> {
-        let i = self.shards.partition_point(|s| lock(s).hi <= g);
+    fn shard_of(&self, g: u32) -> &Mutex<AnyShard> {
+        let i = self.shards.partition_point(|s| lock(s).hi() <= g);
         &self.shards[i]
     }
 
@@ -854,15 +864,8 @@ impl ExactEngine {
         for &(g, change) in changes {
             let (param, state) = match change {
                 CellChange::Params(p) => {
-                    let cp = CellParams::of(&p);
-                    let k = match self.params.iter().position(|q| q.bits() == cp.bits()) {
-                        Some(k) => k,
-                        None => {
-                            self.params.push(cp);
-                            self.params.len() - 1
-                        }
-                    };
-                    (Some(k as u32), None)
+                    let model = lock(self.shard_of(g)).model();
+                    (Some(self.params.entry_of(model, &p)), None)
                 }
                 CellChange::State(s) => (None, Some(s)),
             };
@@ -891,10 +894,11 @@ impl ExactEngine {
         let mut c = EventCounts::default();
         for s in &self.shards {
             let s = lock(s);
-            c.spikes += s.counts.spikes;
-            c.synaptic_inputs += s.counts.synaptic_inputs;
-            c.predictions += s.solver.searches;
-            c.solver_cap_hits += s.solver.cap_hits;
+            let (counts, solver) = (s.counts(), s.solver());
+            c.spikes += counts.spikes;
+            c.synaptic_inputs += counts.synaptic_inputs;
+            c.predictions += solver.searches;
+            c.solver_cap_hits += solver.cap_hits;
         }
         c
     }
@@ -922,11 +926,11 @@ impl ExactEngine {
         let (shards, params, spec, ex) =
             (&self.shards, &self.params, &self.spec, &mut self.exchange);
         let ctx: Ctx = (shards, params, spec, net);
-        let halted = if shards.len() == 1 {
+        let halted = if self.threads == 1 {
             run_serial(ctx, ex, (t_stop, last_tick))
         } else {
             let pacing = (&mut self.pacing, self.cores);
-            run_threaded(ctx, ex, pacing, (t_stop, last_tick))
+            run_threaded(ctx, ex, pacing, (self.threads, t_stop, last_tick))
         };
         if let Some(r) = halted {
             self.halted = Some(r);
@@ -938,7 +942,7 @@ impl ExactEngine {
         while rec.n_ticks() <= last_tick {
             let tk = rec.n_ticks() as f64 * net.timestep;
             if rec.samples_anything() {
-                let guards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(lock).collect();
+                let guards: Vec<MutexGuard<'_, AnyShard>> = self.shards.iter().map(lock).collect();
                 let slot = &self.exchange.sample_slot;
                 rec.sample(|g| {
                     let (si, _) = slot[g as usize];
@@ -955,10 +959,10 @@ impl ExactEngine {
 
 /// The runaway cell of the window just run, if any: the first by (time, cell) over the shards,
 /// the one a single shard would have stopped at (within a window the shards are independent).
-fn first_runaway(shards: &[Mutex<Shard>]) -> Option<RunawaySpike> {
+fn first_runaway(shards: &[Mutex<AnyShard>]) -> Option<RunawaySpike> {
     shards
         .iter()
-        .filter_map(|s| lock(s).runaway)
+        .filter_map(|s| lock(s).runaway())
         .min_by(|a, b| a.t.total_cmp(&b.t).then(a.cell.cmp(&b.cell)))
 }
 
@@ -989,19 +993,19 @@ fn run_serial(
     }
 }
 
-/// The window loop with shard 0 on the calling thread and every other shard on a thread of
-/// its own (scoped to this call), handed off as [`Handoff`] says, once [`Pacing`] says
-/// threads pay off; until then the calling thread runs every shard. Returns the runaway cell
+/// The window loop on `threads_wanted` threads: the calling thread and others scoped to this
+/// call, which claim the shards as [`Handoff`] says, once [`Pacing`] says threads pay off;
+/// until then the calling thread runs every shard. Returns the runaway cell
 /// that stopped it, if one did.
 fn run_threaded(
     ctx: Ctx,
     ex: &mut Exchange,
     (pacing, cores): (&mut Pacing, usize),
-    (t_stop, last_tick): (f64, u64),
+    (threads_wanted, t_stop, last_tick): (usize, f64, u64),
 ) -> Option<RunawaySpike> {
     let (shards, params, spec, net) = ctx;
     let n = shards.len();
-    let handoff = Handoff::new(n, cores);
+    let handoff = Handoff::new(n, threads_wanted, cores);
     let mut waiter = Waiter::new(&handoff);
     // what the threads have cost this thread; unparking them is not counted: when the
     // woken thread takes this thread's core, it runs its shard meanwhile
@@ -1019,7 +1023,7 @@ fn run_threaded(
         loop {
             if !threads && pacing.threads_at(Instant::now()) {
                 let t = Instant::now();
-                for own in 1..n {
+                for own in 1..threads_wanted {
                     let handoff = &handoff;
                     let handle = std::thread::Builder::new()
                         .name(format!("exactlif-shard-{own}"))
@@ -1095,8 +1099,10 @@ impl Drop for StopOnDrop<'_> {
 /// fewer than shards).
 fn shard_bounds(net: &NetData, cells: Range<u32>, n: usize) -> Vec<u32> {
     let lo = cells.start;
+    let mut bounds = vec![lo];
     if n <= 1 {
-        return vec![lo, cells.end];
+        bounds.push(cells.end);
+        return cut_at_models(net, cells, bounds);
     }
     let mut work = vec![1u64; cells.len()];
     for &t in &net.syn_target {
@@ -1106,7 +1112,6 @@ fn shard_bounds(net: &NetData, cells: Range<u32>, n: usize) -> Vec<u32> {
         }
     }
     let total: u64 = work.iter().sum();
-    let mut bounds = vec![lo];
     let mut acc = 0u64;
     for (i, w) in work.iter().enumerate() {
         acc += w;
@@ -1116,8 +1121,37 @@ fn shard_bounds(net: &NetData, cells: Range<u32>, n: usize) -> Vec<u32> {
         }
     }
     bounds.push(cells.end);
+    cut_at_models(net, cells, bounds)
+}
+
+/// `bounds` with a cut wherever the model of the neurons changes: every shard runs one model
+/// (`crate::model`, module doc: "Dispatch"); spike sources belong to the run they are in.
+fn cut_at_models(net: &NetData, cells: Range<u32>, mut bounds: Vec<u32>) -> Vec<u32> {
+    // every shard runs one model (`crate::model`, module doc: "Dispatch"): cut where the
+    // model of the neurons changes (spike sources belong to the run they are in)
+    let mut last = None;
+    for g in cells.clone() {
+        if net.kinds[g as usize] != super::CellKind::Neuron {
+            continue;
+        }
+        let m = net.models[g as usize];
+        if last.is_some_and(|l| l != m) {
+            bounds.push(g);
+        }
+        last = Some(m);
+    }
+    bounds.sort_unstable();
     bounds.dedup();
     bounds
+}
+
+/// The model of the neurons of `cells` (one model: [`shard_bounds`]); IF_curr_exp if there are
+/// none (a shard of spike sources).
+fn shard_model(net: &NetData, cells: Range<u32>) -> ModelKind {
+    cells
+        .map(|g| g as usize)
+        .find(|&g| net.kinds[g] == super::CellKind::Neuron)
+        .map_or(ModelKind::Exp, |g| net.models[g])
 }
 
 /// Whether the synapses of every delay group are sorted by target cell (as

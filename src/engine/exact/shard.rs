@@ -3,7 +3,7 @@
 //! other shard (every delivery landing in the window is known when it starts), so shards run
 //! the window on different threads and produce exactly what one shard holding every cell would.
 
-use super::cell::{Cell, CellParams, Model};
+use super::cell::{Cell, CellParams, ExactModel, Tables};
 use super::memory;
 use super::queue::EventQueue;
 use crate::engine::{
@@ -11,9 +11,12 @@ use crate::engine::{
     RUNAWAY_RELATIVE, RUNAWAY_SPIKES_PER_STEP,
 };
 use crate::model::ac_drive::Drive;
-use crate::model::if_curr_exp::{Free, State};
+use crate::model::if_curr_alpha::IfCurrAlpha;
+use crate::model::if_curr_delta::IfCurrDelta;
+use crate::model::if_curr_exp::{IfCurrExp, State};
+use crate::model::ModelKind;
 use crate::recording::EventCounts;
-use crate::threshold::{first_crossing_forced, Crossing, Crossings, ForcedCrossing, SolverStats};
+use crate::threshold::{Crossing, SolverStats};
 
 /// A delivery: at time `t`, the synapses of delay group `k` of presynaptic cell `pre`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,12 +65,12 @@ struct ShardPoisson {
 }
 
 /// The cells `lo..hi` and their events.
-pub(super) struct Shard {
+pub(super) struct Shard<M: ExactModel> {
     /// First global cell index owned.
     pub lo: u32,
     /// One past the last.
     pub hi: u32,
-    cells: Vec<Cell>,
+    cells: Vec<Cell<M::Extra>>,
     /// Each cell's next own event (by local index `g - lo`).
     own: EventQueue,
     /// Current switches of the shard's cells, sorted by `(t, cell)`.
@@ -106,16 +109,17 @@ pub(super) struct Shard {
     pub runaway: Option<RunawaySpike>,
 }
 
-impl Shard {
+impl<M: ExactModel> Shard<M> {
     /// The shard of cells `lo..hi`, at t = 0. `param_of[g]` is cell `g`'s entry in the
     /// engine's parameter table; `sampled` lists the cells whose state is recorded.
     pub(super) fn new(
         net: &NetData,
         (lo, hi): (u32, u32),
-        (params, param_of): (&[CellParams], &[u32]),
+        (tables, param_of): (&Tables, &[u32]),
         sampled: &[u32],
         sorted_targets: bool,
     ) -> Self {
+        let params = M::table(tables);
         let range = lo as usize..hi as usize;
         let mut poisson_index = vec![u32::MAX; range.len()];
         let mut poisson = Vec::new();
@@ -170,12 +174,13 @@ impl Shard {
             min_interval: net.timestep / RUNAWAY_SPIKES_PER_STEP,
             runaway: None,
         };
-        s.reset(net, params);
+        s.reset(net, tables);
         s
     }
 
     /// Back to t = 0: initial state, the random streams as at t = 0, nothing queued.
-    pub(super) fn reset(&mut self, net: &NetData, params: &[CellParams]) {
+    pub(super) fn reset(&mut self, net: &NetData, tables: &Tables) {
+        let params = M::table(tables);
         let lo = self.lo as usize;
         for (i, c) in self.cells.iter_mut().enumerate() {
             *c = Cell::new(&net.init[lo + i], c.param, &params[c.param as usize]);
@@ -219,32 +224,33 @@ impl Shard {
     }
 
     /// The state of cell `g` (owned by this shard) at `t`, not before its last event.
-    pub(super) fn state_at(&self, params: &[CellParams], g: u32, t: f64) -> State {
+    pub(super) fn state_at(&self, tables: &Tables, g: u32, t: f64) -> State {
+        let params = M::table(tables);
         self.cell_state(params, (g - self.lo) as usize, t)
     }
 
     /// The state of the cell of local index `i` at `t`, not before its last event.
     #[inline]
-    fn cell_state(&self, params: &[CellParams], i: usize, t: f64) -> State {
+    fn cell_state(&self, params: &[CellParams<M>], i: usize, t: f64) -> State {
         let c = &self.cells[i];
         let p = &params[c.param as usize];
         if c.forced {
-            c.state_at_forced(p, &self.drives[self.drive_of[i] as usize], t)
+            M::state_at_forced(c, p, &self.drives[self.drive_of[i] as usize], t)
         } else {
-            c.state_at(p, t)
+            M::state_at(c, p, t)
         }
     }
 
     /// Moves cell `g`'s stored state to `t` (under its drive, if forced).
     #[inline]
-    fn advance(&mut self, params: &[CellParams], g: u32, t: f64) {
+    fn advance(&mut self, params: &[CellParams<M>], g: u32, t: f64) {
         let i = (g - self.lo) as usize;
         let c = &mut self.cells[i];
         let p = &params[c.param as usize];
         if c.forced {
-            c.advance_forced(p, &self.drives[self.drive_of[i] as usize], t);
+            M::advance_forced(c, p, &self.drives[self.drive_of[i] as usize], t);
         } else {
-            c.advance(p, t);
+            M::advance(c, p, t);
         }
     }
 
@@ -253,7 +259,7 @@ impl Shard {
     /// whether the cell is or was forced (then its prediction must be made afresh).
     fn take_switch(
         &mut self,
-        params: &[CellParams],
+        params: &[CellParams<M>],
         g: u32,
         i_inj: f64,
         drive: u32,
@@ -280,12 +286,13 @@ impl Shard {
     /// the run has started (`predict`), its crossing is predicted afresh and exactly.
     pub(super) fn change(
         &mut self,
-        params: &[CellParams],
+        tables: &Tables,
         g: u32,
         t: f64,
         (param, state): (Option<u32>, Option<State>),
         predict: bool,
     ) {
+        let params = M::table(tables);
         // the injected current now: the last switch of `g` that has taken effect
         let i_inj = self.switches[..self.switch_cursor]
             .iter()
@@ -305,9 +312,7 @@ impl Shard {
             };
         }
         if let Some(s) = state {
-            c.v = s.v;
-            c.ie = s.isyn_exc;
-            c.ii = s.isyn_inh;
+            M::set_state(c, &s);
         }
         if predict {
             self.predict_exact(params, g);
@@ -322,11 +327,12 @@ impl Shard {
     /// Before the start every switch is still to come.
     pub(super) fn replace_switches(
         &mut self,
-        params: &[CellParams],
+        tables: &Tables,
         net: &NetData,
         t: f64,
         started: bool,
     ) {
+        let params = M::table(tables);
         let (lo, hi) = (self.lo, self.hi);
         let mine: Vec<Switch> = net
             .current_switches
@@ -402,7 +408,8 @@ impl Shard {
     }
 
     /// Queues every cell's first event (t = 0).
-    pub(super) fn start(&mut self, net: &NetData, params: &[CellParams]) {
+    pub(super) fn start(&mut self, net: &NetData, tables: &Tables) {
+        let params = M::table(tables);
         for g in self.lo..self.hi {
             match net.kinds[g as usize] {
                 CellKind::Neuron => self.predict(params, g),
@@ -423,7 +430,7 @@ impl Shard {
     }
 
     #[inline]
-    fn cell(&mut self, g: u32) -> &mut Cell {
+    fn cell(&mut self, g: u32) -> &mut Cell<M::Extra> {
         &mut self.cells[(g - self.lo) as usize]
     }
 
@@ -456,8 +463,8 @@ impl Shard {
 
     /// The crossing of `f` (from `start`) searched up to `horizon` (relative): found, the
     /// entry becomes it, exact.
-    fn search(&mut self, g: u32, p: &CellParams, start: f64, f: &Free, horizon: f64) -> bool {
-        match Model::first_crossing(f, &p.model, p.v_thresh, horizon, &mut self.solver) {
+    fn search(&mut self, g: u32, p: &CellParams<M>, start: f64, f: &M::Free, horizon: f64) -> bool {
+        match M::first_crossing(f, &p.model, p.v_thresh, horizon, &mut self.solver) {
             Crossing::At(dt) => {
                 self.set_entry(g, start + dt, false);
                 true
@@ -467,52 +474,36 @@ impl Shard {
     }
 
     /// Exact prediction from the stored state, no horizon.
-    fn predict_exact(&mut self, params: &[CellParams], g: u32) {
+    fn predict_exact(&mut self, params: &[CellParams<M>], g: u32) {
         let c = *self.cell(g);
         if c.forced {
             return self.predict_forced(params, g);
         }
         let p = &params[c.param as usize];
-        let (start, f) = c.free_start(p);
+        let (start, f) = M::free_start(&c, p);
         if !self.search(g, p, start, &f, f64::INFINITY) {
             self.set_entry(g, f64::INFINITY, false);
         }
     }
 
-    /// The prediction of a `forced` cell (always exact, [`first_crossing_forced`]): searched
-    /// over one span of `max(slowest time constant, longest period)`. Found, the entry is the
-    /// crossing; ruled out for good, no entry; otherwise an alarm at the span's end, where the
-    /// search goes on from the state then.
-    fn predict_forced(&mut self, params: &[CellParams], g: u32) {
+    /// The prediction of a `forced` cell (always exact: `ExactModel::predict_forced`).
+    fn predict_forced(&mut self, params: &[CellParams<M>], g: u32) {
         let i = (g - self.lo) as usize;
         let c = self.cells[i];
         let p = &params[c.param as usize];
         let drive = &self.drives[self.drive_of[i] as usize];
-        let (start, f) = c.forced_start(p, drive);
-        let span = p
-            .model
-            .rates
-            .slowest_time_constant()
-            .max(drive.longest_period());
-        let (t, alarm) =
-            match first_crossing_forced(&f, p.v_thresh, p.model.kmax_e, span, &mut self.solver) {
-                ForcedCrossing::At(dt) => (start + dt, false),
-                ForcedCrossing::NotBefore(h) => (start + h.max(span), true),
-                ForcedCrossing::Never => (f64::INFINITY, false),
-            };
+        let (t, alarm) = M::predict_forced(&c, p, drive, &mut self.solver);
         self.set_entry(g, t, alarm);
     }
 
     /// The lazy rules of [`Shard::predict`] (`after_raise` false) and
-    /// [`Shard::predict_after_raise`] (true) for a `forced` cell, with the crossing lower bound
-    /// of the trajectory shifted up by the drive's response amplitude `R0`: `v = base + P`,
-    /// `P <= R0`, and the bound of the base trajectory (`v_inf + (v0 - v_inf) e^{-lm t} + E`)
-    /// with `v_inf` and `v0` raised by `R0` is a bound of the same form, so
+    /// [`Shard::predict_after_raise`] (true) for a `forced` cell, on a free trajectory that
+    /// bounds the driven one from above (`ExactModel::forced_bound`), so that
     /// [`Crossings::crossing_lower_bound`] and [`Crossings::no_crossing_before`] apply
     /// unchanged. An input still moves the crossing only one way (the equation is linear), so
     /// the alarms' argument holds; a search, when needed, is [`Shard::predict_forced`]'s.
     #[inline(never)]
-    fn predict_forced_lazy(&mut self, params: &[CellParams], g: u32, after_raise: bool) {
+    fn predict_forced_lazy(&mut self, params: &[CellParams<M>], g: u32, after_raise: bool) {
         if !self.lazy {
             return self.predict_forced(params, g);
         }
@@ -520,19 +511,12 @@ impl Shard {
         let c = self.cells[i];
         let p = &params[c.param as usize];
         let drive = &self.drives[self.drive_of[i] as usize];
-        let (start, f) = c.forced_start(p, drive);
-        // R0, enlarged for the rounding of P(t0) and of R0 itself
-        let r0 = drive.response_bounds(p.model.rates.lm, p.cm)[0] * (1.0 + 1e-9) + 1e-12;
-        let bound = Free {
-            v0: f.base.v0 + r0,
-            v_inf: f.base.v_inf + r0,
-            ..f.base
-        };
+        let (start, bound) = M::forced_bound(&c, p, drive);
         let q = c.queued;
-        if after_raise && Model::no_crossing_before(&bound, &p.model, p.v_thresh, q - start) {
+        if after_raise && M::no_crossing_before(&bound, &p.model, p.v_thresh, q - start) {
             return self.demote(g);
         }
-        let lb = Model::crossing_lower_bound(&bound, &p.model, p.v_thresh);
+        let lb = M::crossing_lower_bound(&bound, &p.model, p.v_thresh);
         if lb == f64::INFINITY {
             return self.set_entry(g, f64::INFINITY, false);
         }
@@ -553,17 +537,17 @@ impl Shard {
     #[inline(always)]
     fn lazy_start<'a>(
         &mut self,
-        params: &'a [CellParams],
+        params: &'a [CellParams<M>],
         g: u32,
-    ) -> Option<(&'a CellParams, f64, f64, Free)> {
+    ) -> Option<(&'a CellParams<M>, f64, f64, M::Free)> {
         let c = *self.cell(g);
         if c.forced {
             self.predict_forced(params, g);
             return None;
         }
         let p = &params[c.param as usize];
-        let (start, f) = c.free_start(p);
-        if !self.lazy || (f.ie0 == 0.0 && f.ii0 == 0.0) {
+        let (start, f) = M::free_start(&c, p);
+        if !self.lazy || !M::free_has_current(&f) {
             self.predict_exact(params, g);
             return None;
         }
@@ -574,14 +558,14 @@ impl Shard {
     /// comes due). Lazy: if the crossing lower bound ([`Crossings::crossing_lower_bound`]) is
     /// at least [`NEAR_MS`] away, arm an alarm there instead of searching (see
     /// [`Shard::lazy_start`] for when the crossing is computed at once).
-    fn predict(&mut self, params: &[CellParams], g: u32) {
+    fn predict(&mut self, params: &[CellParams<M>], g: u32) {
         if self.cells[(g - self.lo) as usize].forced {
             return self.predict_forced_lazy(params, g, false);
         }
         let Some((p, _, start, f)) = self.lazy_start(params, g) else {
             return;
         };
-        let lb = Model::crossing_lower_bound(&f, &p.model, p.v_thresh);
+        let lb = M::crossing_lower_bound(&f, &p.model, p.v_thresh);
         if lb == f64::INFINITY {
             self.set_entry(g, f64::INFINITY, false);
         } else if lb >= NEAR_MS {
@@ -597,14 +581,14 @@ impl Shard {
     /// expansion toward infinity); not found, nothing crosses before the end of the span, which
     /// becomes an alarm. Otherwise (`v` settles below threshold) the search is unbounded, so
     /// that a cell with no crossing ahead leaves nothing in the queue.
-    fn search_window(&mut self, g: u32, p: &CellParams, start: f64, f: &Free) {
-        if f.v_inf < p.v_thresh {
+    fn search_window(&mut self, g: u32, p: &CellParams<M>, start: f64, f: &M::Free) {
+        if M::free_v_inf(f) < p.v_thresh {
             if !self.search(g, p, start, f, f64::INFINITY) {
                 self.set_entry(g, f64::INFINITY, false);
             }
             return;
         }
-        let span = f.rates.slowest_time_constant();
+        let span = M::span(p);
         if !self.search(g, p, start, f, span) {
             self.set_entry(g, start + span, true);
         }
@@ -621,17 +605,21 @@ impl Shard {
     ///   it): found, it is exact; not found, the entry stays as an alarm. With no entry,
     ///   [`Shard::search_window`].
     #[inline]
-    fn predict_after_raise(&mut self, params: &[CellParams], g: u32) {
+    fn predict_after_raise(&mut self, params: &[CellParams<M>], g: u32) {
         // The quick test first, from the cell record in place (most excitatory inputs end
         // here); the general path runs it only where it was not run here (a refractory cell,
         // no synaptic current, or the lazy rules off).
         let lazy = self.lazy;
         let c = self.cell(g);
-        let tested = lazy && !c.forced && c.ref_until <= c.t_last && (c.ie != 0.0 || c.ii != 0.0);
+        let tested = lazy && !c.forced && c.ref_until <= c.t_last && M::has_current(c);
         if tested {
             let p = &params[c.param as usize];
-            if Model::no_crossing_before(&c.free_here(p), &p.model, p.v_thresh, c.queued - c.t_last)
-            {
+            if M::no_crossing_before(
+                &M::free_here(c, p),
+                &p.model,
+                p.v_thresh,
+                c.queued - c.t_last,
+            ) {
                 c.alarm = c.queued.is_finite();
                 return;
             }
@@ -641,18 +629,18 @@ impl Shard {
 
     /// [`Shard::predict_after_raise`] after its quick test, if `tested` (it failed).
     #[inline(never)]
-    fn predict_after_raise_general(&mut self, params: &[CellParams], g: u32, tested: bool) {
+    fn predict_after_raise_general(&mut self, params: &[CellParams<M>], g: u32, tested: bool) {
         if self.cells[(g - self.lo) as usize].forced {
             return self.predict_forced_lazy(params, g, true);
         }
         let Some((p, q, start, f)) = self.lazy_start(params, g) else {
             return;
         };
-        if !tested && Model::no_crossing_before(&f, &p.model, p.v_thresh, q - start) {
+        if !tested && M::no_crossing_before(&f, &p.model, p.v_thresh, q - start) {
             // (also when the bound is infinite: no crossing at all, the entry is harmless)
             return self.demote(g);
         }
-        let lb = Model::crossing_lower_bound(&f, &p.model, p.v_thresh);
+        let lb = M::crossing_lower_bound(&f, &p.model, p.v_thresh);
         if start + lb >= q {
             return self.demote(g);
         }
@@ -671,7 +659,7 @@ impl Shard {
     /// smaller injected current) the crossing can only move later: no search. The entry, if
     /// any, becomes an alarm, re-checked when it comes due.
     #[inline]
-    fn predict_after_lower(&mut self, params: &[CellParams], g: u32) {
+    fn predict_after_lower(&mut self, params: &[CellParams<M>], g: u32) {
         if !self.lazy {
             return self.predict_exact(params, g);
         }
@@ -698,7 +686,7 @@ impl Shard {
     /// Samples every tick `k <= last_tick` with `t_k < before` (`<=` if `inclusive`).
     fn sample_ticks(
         &mut self,
-        params: &[CellParams],
+        params: &[CellParams<M>],
         net: &NetData,
         w: &Window,
         before: f64,
@@ -722,7 +710,8 @@ impl Shard {
     /// crossings and source spikes (by cell), current switches, deliveries (by presynaptic
     /// cell and delay group). Spikes go to [`Shard::spikes`], samples of the ticks in the
     /// window to [`Shard::samples`].
-    pub(super) fn run_window(&mut self, net: &NetData, params: &[CellParams], w: &Window) {
+    pub(super) fn run_window(&mut self, net: &NetData, tables: &Tables, w: &Window) {
+        let params = M::table(tables);
         self.spikes.clear();
         self.samples.clear();
         self.ticks = 0;
@@ -733,7 +722,11 @@ impl Shard {
             let sw = self.switches.get(self.switch_cursor).map(|s| s.t);
             let del = w.deliveries.get(next_delivery).map(|d| d.t);
             let mut best: Option<(f64, u8)> = None;
-            for (t, rank) in [(own, 0u8), (sw, 1), (del, 2)] {
+            // IF_curr_delta (`JUMPS`): a cell's own events come after the deliveries at the
+            // same time, so that simultaneous inputs are summed before the threshold test
+            // (SPEC §8); a jump to threshold is an own event at the arrival time
+            let own_rank = if M::JUMPS { 3 } else { 0 };
+            for (t, rank) in [(own, own_rank), (sw, 1), (del, 2)] {
                 if let Some(t) = t {
                     if best.is_none_or(|(bt, br)| t < bt || (t == bt && rank < br)) {
                         best = Some((t, rank));
@@ -745,7 +738,7 @@ impl Shard {
             };
             self.sample_ticks(params, net, w, te, false);
             match rank {
-                0 => {
+                0 | 3 => {
                     self.own_event(net, params, te);
                     if self.runaway.is_some() {
                         return;
@@ -800,7 +793,7 @@ impl Shard {
     /// previous spike runs away: the spike is not emitted, [`Shard::runaway`] says where, and
     /// the shard stops. Its previous spike is `ref_until - tau_refrac` (`-inf` before the
     /// first), so the test costs a subtraction and a compare per spike.
-    fn own_event(&mut self, net: &NetData, params: &[CellParams], te: f64) {
+    fn own_event(&mut self, net: &NetData, params: &[CellParams<M>], te: f64) {
         let (_, i) = self.own.peek().expect("peeked");
         let g = self.lo + i;
         let gi = g as usize;
@@ -848,7 +841,7 @@ impl Shard {
     /// Applies delivery `d` to the synapses of its group that target this shard's cells
     /// (a contiguous run: synapses are sorted by target within a group). `next` is the delay
     /// group of the window's next delivery, whose targets are prefetched meanwhile.
-    fn deliver(&mut self, net: &NetData, params: &[CellParams], d: Delivery, next: Option<u32>) {
+    fn deliver(&mut self, net: &NetData, params: &[CellParams<M>], d: Delivery, next: Option<u32>) {
         let k = d.k as usize;
         let group = net.syn_offsets[k] as usize..net.syn_offsets[k + 1] as usize;
         let targets = &net.syn_target[group.clone()];
@@ -927,7 +920,7 @@ impl Shard {
     }
 
     /// Synapse `s` delivers its weight at `te` (its target is in this shard).
-    fn input(&mut self, net: &NetData, params: &[CellParams], s: usize, te: f64) {
+    fn input(&mut self, net: &NetData, params: &[CellParams<M>], s: usize, te: f64) {
         self.counts.synaptic_inputs += 1;
         let target = net.syn_target[s];
         self.add_weight(params, target, net.syn_weight[s], te);
@@ -937,30 +930,155 @@ impl Shard {
     /// The state of the cell `target` (with the synapse's [`INHIBITORY_BIT`]) moved to `te`
     /// and `weight` added to the synapse's current.
     #[inline]
-    fn add_weight(&mut self, params: &[CellParams], target: u32, weight: f64, te: f64) {
+    fn add_weight(&mut self, params: &[CellParams<M>], target: u32, weight: f64, te: f64) {
         let i = ((target & !INHIBITORY_BIT) - self.lo) as usize;
         let c = &mut self.cells[i];
         let p = &params[c.param as usize];
         if c.forced {
-            c.advance_forced(p, &self.drives[self.drive_of[i] as usize], te);
+            M::advance_forced(c, p, &self.drives[self.drive_of[i] as usize], te);
         } else {
-            c.advance(p, te);
+            M::advance(c, p, te);
         }
-        if target & INHIBITORY_BIT != 0 {
-            c.ii += weight;
-        } else {
-            c.ie += weight;
-        }
+        M::input(c, p, target & INHIBITORY_BIT != 0, weight, te);
     }
 
     /// The prediction of the cell `target` after its input ([`Shard::add_weight`]).
     #[inline]
-    fn react(&mut self, params: &[CellParams], target: u32) {
+    fn react(&mut self, params: &[CellParams<M>], target: u32) {
         let g = target & !INHIBITORY_BIT;
         if target & INHIBITORY_BIT != 0 {
             self.predict_after_lower(params, g);
         } else {
             self.predict_after_raise(params, g);
         }
+    }
+}
+
+/// A shard of any model: the engine's shards, one model each (`crate::model`, module doc:
+/// "Dispatch"). Matched once per shard per call, never per event.
+pub(super) enum AnyShard {
+    Exp(Shard<IfCurrExp>),
+    Alpha(Shard<IfCurrAlpha>),
+    Delta(Shard<IfCurrDelta>),
+}
+
+/// `$body` with `$s` bound to the shard of whichever model.
+macro_rules! each {
+    ($shard:expr, $s:ident => $body:expr) => {
+        match $shard {
+            AnyShard::Exp($s) => $body,
+            AnyShard::Alpha($s) => $body,
+            AnyShard::Delta($s) => $body,
+        }
+    };
+}
+
+impl AnyShard {
+    /// The shard of cells `lo..hi`, all of model `model` (or spike sources), at t = 0
+    /// ([`Shard::new`]).
+    pub(super) fn new(
+        model: ModelKind,
+        net: &NetData,
+        bounds: (u32, u32),
+        params: (&Tables, &[u32]),
+        sampled: &[u32],
+        sorted_targets: bool,
+    ) -> Self {
+        fn make<M: ExactModel>(
+            net: &NetData,
+            bounds: (u32, u32),
+            params: (&Tables, &[u32]),
+            sampled: &[u32],
+            sorted_targets: bool,
+        ) -> AnyShard {
+            M::wrap(Shard::<M>::new(
+                net,
+                bounds,
+                params,
+                sampled,
+                sorted_targets,
+            ))
+        }
+        match model {
+            ModelKind::Exp => make::<IfCurrExp>(net, bounds, params, sampled, sorted_targets),
+            ModelKind::Alpha => make::<IfCurrAlpha>(net, bounds, params, sampled, sorted_targets),
+            ModelKind::Delta => make::<IfCurrDelta>(net, bounds, params, sampled, sorted_targets),
+        }
+    }
+    /// The model of its cells.
+    pub(super) fn model(&self) -> ModelKind {
+        match self {
+            AnyShard::Exp(_) => ModelKind::Exp,
+            AnyShard::Alpha(_) => ModelKind::Alpha,
+            AnyShard::Delta(_) => ModelKind::Delta,
+        }
+    }
+    pub(super) fn hi(&self) -> u32 {
+        each!(self, s => s.hi)
+    }
+    pub(super) fn spikes(&self) -> &[(f64, u32)] {
+        each!(self, s => &s.spikes)
+    }
+    pub(super) fn samples(&self) -> &[State] {
+        each!(self, s => &s.samples)
+    }
+    pub(super) fn ticks(&self) -> u64 {
+        each!(self, s => s.ticks)
+    }
+    pub(super) fn counts(&self) -> EventCounts {
+        each!(self, s => s.counts)
+    }
+    pub(super) fn solver(&self) -> SolverStats {
+        each!(self, s => s.solver)
+    }
+    pub(super) fn runaway(&self) -> Option<RunawaySpike> {
+        each!(self, s => s.runaway)
+    }
+    pub(super) fn reset(&mut self, net: &NetData, tables: &Tables) {
+        each!(self, s => s.reset(net, tables))
+    }
+    #[cfg(feature = "internals")]
+    pub(super) fn set_lazy_predictions(&mut self, lazy: bool) {
+        each!(self, s => s.set_lazy_predictions(lazy))
+    }
+    pub(super) fn set_sampled(&mut self, sampled: &[u32]) {
+        each!(self, s => s.set_sampled(sampled))
+    }
+    pub(super) fn sampled(&self) -> &[u32] {
+        each!(self, s => s.sampled())
+    }
+    pub(super) fn state_at(&self, tables: &Tables, g: u32, t: f64) -> State {
+        each!(self, s => s.state_at(tables, g, t))
+    }
+    pub(super) fn change(
+        &mut self,
+        tables: &Tables,
+        g: u32,
+        t: f64,
+        change: (Option<u32>, Option<State>),
+        predict: bool,
+    ) {
+        each!(self, s => s.change(tables, g, t, change, predict))
+    }
+    pub(super) fn replace_switches(
+        &mut self,
+        tables: &Tables,
+        net: &NetData,
+        t: f64,
+        started: bool,
+    ) {
+        each!(self, s => s.replace_switches(tables, net, t, started))
+    }
+    pub(super) fn replace_spike_arrays(&mut self, net: &NetData, t: f64, started: bool) {
+        each!(self, s => s.replace_spike_arrays(net, t, started))
+    }
+    pub(super) fn start(&mut self, net: &NetData, tables: &Tables) {
+        each!(self, s => s.start(net, tables))
+    }
+    pub(super) fn next_time(&self) -> Option<f64> {
+        each!(self, s => s.next_time())
+    }
+    pub(super) fn run_window(&mut self, net: &NetData, tables: &Tables, w: &Window) {
+        each!(self, s => s.run_window(net, tables, w))
     }
 }

@@ -247,34 +247,41 @@ impl Parser<'_> {
             "the cell type (IF_curr_exp, SpikeSourceArray or SpikeSourcePoisson)",
         )?;
         let ct_name = self.string(ct_v, &item, "cell_type")?;
-        let names = CellType::ALL.map(|c| c.name());
-        let cell_type = CellType::from_name(ct_name).ok_or_else(|| {
-            // SPEC §8's cells: named (crate::model::ModelKind), but not simulated yet
-            if ModelKind::of_name(ct_name).is_some_and(|k| !k.simulated()) {
-                return self.err(
+        let simulated = |c: &CellType| c.model().is_none_or(|m| m.simulated());
+        let names: Vec<&str> = CellType::ALL
+            .into_iter()
+            .filter(simulated)
+            .map(|c| c.name())
+            .collect();
+        let cell_type = CellType::from_name(ct_name)
+            .filter(simulated)
+            .ok_or_else(|| {
+                // SPEC §8's cells: named (crate::model::ModelKind), but not simulated yet
+                if ModelKind::of_name(ct_name).is_some_and(|k| !k.simulated()) {
+                    return self.err(
+                        ct_v.span(),
+                        &item,
+                        "cell_type",
+                        format!(
+                            "{ct_name} (SPEC §8) is not simulated yet by this version of exactlif \
+                         (its exact solver exists, the engine does not run it yet); the cell \
+                         types are {}",
+                            names.join(", ")
+                        ),
+                    );
+                }
+                let mut e = self.err(
                     ct_v.span(),
                     &item,
                     "cell_type",
                     format!(
-                        "{ct_name} (SPEC §8) is not simulated yet by this version of exactlif \
-                         (its exact solver exists, the engine does not run it yet); the cell \
-                         types are {}",
+                        "unknown cell type {ct_name:?}; the cell types are {}",
                         names.join(", ")
                     ),
                 );
-            }
-            let mut e = self.err(
-                ct_v.span(),
-                &item,
-                "cell_type",
-                format!(
-                    "unknown cell type {ct_name:?}; the cell types are {}",
-                    names.join(", ")
-                ),
-            );
-            e.suggestion = suggest(ct_name, names);
-            e
-        })?;
+                e.suggestion = suggest(ct_name, names);
+                e
+            })?;
         let pop = net.create(label, size, cell_type).map_err(|e| {
             let span = if e.key == "size" {
                 size_v.span()
@@ -444,8 +451,13 @@ impl Parser<'_> {
         };
         for i in 0..cells {
             match spec.cell_type {
-                CellType::IfCurrExp => {
-                    let values = if_curr_exp::PARAMETERS.map(|(n, d, _)| at(n, d, i));
+                CellType::IfCurrExp | CellType::IfCurrAlpha | CellType::IfCurrDelta => {
+                    // IF_curr_exp's rules, on the parameters the model has (with its defaults)
+                    let model = spec.cell_type.model().expect("a neuron").parameters();
+                    let values = if_curr_exp::PARAMETERS.map(|(n, _, _)| {
+                        let d = model.iter().find(|p| p.0 == n)?;
+                        at(n, d.1, i)
+                    });
                     if let Err(e) = if_curr_exp::check_values(&values) {
                         let names: &[&str] = if e.name == "v_reset" {
                             &["v_reset", "v_thresh"]

@@ -9,6 +9,7 @@ use super::super::{
 use crate::engine::{CellKind, NetData, PoissonCell, Switch, NO_DRIVE};
 use crate::model::ac_drive::{Drive, Sine};
 use crate::model::if_curr_exp::{self, Params, State};
+use crate::model::ModelKind;
 use crate::recording::PopulationLayout;
 
 /// Per-cell values of `value` for a population of `size` cells; random values come from the
@@ -80,18 +81,43 @@ struct Cells<'n>(&'n mut NetData);
 
 impl Cells<'_> {
     /// Appends one cell.
-    fn push(&mut self, kind: CellKind, params: Params, init: State) {
+    fn push(&mut self, kind: CellKind, model: ModelKind, params: Params, init: State) {
         self.0.kinds.push(kind);
+        self.0.models.push(model);
         self.0.params.push(params);
         self.0.init.push(init);
     }
 
-    /// The `IF_curr_exp` cells of `pop`, every parameter set and initial state validated.
-    fn neurons(&mut self, pop: &Pop) -> Result<(), BuildError> {
-        let columns =
-            if_curr_exp::PARAMETERS.map(|(name, default, _)| pop.parameter(name, default));
-        let state =
-            if_curr_exp::STATE_VARIABLES.map(|(name, default, _)| pop.initial(name, default));
+    /// The neurons of model `model` of `pop`, every parameter set and initial state
+    /// validated. Every model's parameters are a subset of IF_curr_exp's, with the same
+    /// meaning and validity domain; those a model lacks keep IF_curr_exp's defaults, unused
+    /// (`NetData::params`).
+    fn neurons(&mut self, pop: &Pop, model: ModelKind) -> Result<(), BuildError> {
+        if !model.simulated() {
+            return Err(BuildError::new(
+                &pop.item,
+                "cell_type",
+                format!(
+                    "{} (SPEC §8) is not simulated yet by this version of exactlif",
+                    model.name()
+                ),
+            ));
+        }
+        let defaults = model.parameters();
+        let columns = if_curr_exp::PARAMETERS.map(|(name, default, _)| {
+            match defaults.iter().find(|d| d.0 == name) {
+                Some(d) => pop.parameter(name, d.1),
+                None => vec![default; pop.spec.size],
+            }
+        });
+        let settable = model.state_variables();
+        let state = if_curr_exp::STATE_VARIABLES.map(|(name, default, _)| {
+            if settable.iter().any(|d| d.0 == name) {
+                pop.initial(name, default)
+            } else {
+                vec![default; pop.spec.size]
+            }
+        });
         for i in 0..pop.spec.size {
             let cell = if pop.spec.size > 1 {
                 format!("cell {i}: ")
@@ -109,7 +135,7 @@ impl Cells<'_> {
             s.validate().map_err(|e| {
                 BuildError::new(&pop.item, e.name, format!("cell {i}: {}", e.message))
             })?;
-            self.push(CellKind::Neuron, p, s);
+            self.push(CellKind::Neuron, model, p, s);
         }
         Ok(())
     }
@@ -123,7 +149,12 @@ impl Cells<'_> {
             let start = net.array_times.len() as u32;
             net.array_times.extend_from_slice(times);
             net.array_ranges[pop.offset as usize + i] = (start, net.array_times.len() as u32);
-            self.push(CellKind::Array, Params::default(), State::default());
+            self.push(
+                CellKind::Array,
+                ModelKind::Exp,
+                Params::default(),
+                State::default(),
+            );
         }
     }
 
@@ -151,7 +182,12 @@ impl Cells<'_> {
                 duration,
                 rng: stream(pop.seed, &format!("population:{label}/poisson:{i}")),
             });
-            self.push(CellKind::Poisson, Params::default(), State::default());
+            self.push(
+                CellKind::Poisson,
+                ModelKind::Exp,
+                Params::default(),
+                State::default(),
+            );
         }
         Ok(())
     }
@@ -205,9 +241,9 @@ impl Network {
             };
             offsets.push(pop.offset);
             match spec.cell_type {
-                CellType::IfCurrExp => cells.neurons(&pop)?,
                 CellType::SpikeSourceArray => cells.spike_arrays(&pop),
                 CellType::SpikeSourcePoisson => cells.poisson_sources(&pop)?,
+                neuron => cells.neurons(&pop, neuron.model().expect("a neuron"))?,
             }
             cells.0.layout.push(recording_layout(spec, pop.offset));
         }

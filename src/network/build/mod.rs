@@ -83,12 +83,14 @@ impl Network {
         let init = try_vec(n_cells)?;
         let mut array_ranges = try_vec(n_cells)?;
         let kinds = try_vec(n_cells)?;
+        let models = try_vec(n_cells)?;
         array_ranges.resize(n_cells, (0, 0));
         let mut net = NetData {
             timestep: self.setup.timestep,
             min_delay,
             seed: self.setup.seed,
             kinds,
+            models,
             params,
             init,
             array_ranges,
