@@ -385,9 +385,15 @@ def details(results):
             if wrong:
                 bits.append("cells with missed/extra spikes: " + "; ".join(wrong[:4]) +
                             ("; ..." if len(wrong) > 4 else ""))
-            if x.get("warnings"):
-                bits.append("warnings: " + "; ".join(sorted(set(x["warnings"]))))
             out.append("  * %s: %s" % (k, "; ".join(bits)))
+        warned = {}
+        for k, x in r["runs"].items():
+            for w in x.get("warnings", []):
+                warned.setdefault(w, []).append(k)
+        for w, keys in sorted(warned.items()):
+            out.append("  * warning (%s): %s" % (
+                "every NEST run" if len(keys) == sum(1 for k in r["runs"] if k != "exactlif")
+                else ", ".join(keys), w))
     return "\n".join(out) + "\n"
 
 
