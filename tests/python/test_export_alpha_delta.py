@@ -102,11 +102,12 @@ def test_alpha_on_nest_precise_and_pynn_default(tmp_path):
              "--nest-model", "iaf_psc_alpha_ps")
     assert s["nest_model"] == "iaf_psc_alpha_ps"
     _assert_same_spikes(expected, _spikes(tmp_path / "precise" / "spikes.csv"), 1e-9)
-    # what pyNN.nest 0.13 picks by default for IF_curr_alpha: the grid model, spikes at the
-    # end of the step in which v crossed (up to one step late)
+    # what pyNN.nest 0.13 picks by default for IF_curr_alpha: the grid model, which takes the
+    # inputs at grid points and stamps a spike at the end of its step: the same spikes, moved
+    # by up to 0.32 ms here (measured 0.168 and 0.317 ms; docs/nest_alpha_delta.md)
     s = _run(exp, tmp_path / "default")
     assert s["spike_precision"] == "off_grid" and s["nest_model"] == "iaf_psc_alpha"
-    _assert_same_spikes(expected, _spikes(tmp_path / "default" / "spikes.csv"), 0.1 + 1e-9)
+    _assert_same_spikes(expected, _spikes(tmp_path / "default" / "spikes.csv"), 0.4)
 
 
 def test_delta_on_nest_default_precise_model(tmp_path):
@@ -130,8 +131,7 @@ def test_if_curr_exp_export_unchanged(tmp_path):
     case = "vinf_at_threshold"
     exp = _export(case, tmp_path)
     net = json.loads((exp / "network.json").read_text())
-    assert {p["pynn_cell_type"] for p in net["populations"]} == {"SpikeSourceArray",
-                                                                 "IF_curr_exp"}
+    assert {p["pynn_cell_type"] for p in net["populations"]} == {"IF_curr_exp"}
     a = _run(exp, tmp_path / "a")
     assert a["nest_model"] == "iaf_psc_exp_ps" and "nest_models" not in a
     b = _run(exp, tmp_path / "b", "--nest-model", "iaf_psc_alpha_ps")
