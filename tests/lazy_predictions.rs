@@ -16,6 +16,25 @@ use exactlif::{
 use proptest::prelude::*;
 
 fn network(seed: u64, n: usize, p_inh: f64, tau_e: f64, tau_i: f64, w_e: f64, w_i: f64) -> Network {
+    network_of(
+        CellType::IfCurrExp,
+        seed,
+        n,
+        p_inh,
+        (tau_e, tau_i),
+        (w_e, w_i),
+    )
+}
+
+/// [`network`] of cells of type `cell_type` (IF_curr_delta: no tau_syn, weights in mV).
+fn network_of(
+    cell_type: CellType,
+    seed: u64,
+    n: usize,
+    p_inh: f64,
+    (tau_e, tau_i): (f64, f64),
+    (w_e, w_i): (f64, f64),
+) -> Network {
     let mut net = Network::new(Setup {
         timestep: 0.1,
         seed,
@@ -26,9 +45,11 @@ fn network(seed: u64, n: usize, p_inh: f64, tau_e: f64, tau_i: f64, w_e: f64, w_
         .create("noise", 10, CellType::SpikeSourcePoisson)
         .unwrap();
     net.set(&noise, "rate", 40.0).unwrap();
-    let cells = net.create("cells", n, CellType::IfCurrExp).unwrap();
-    net.set(&cells, "tau_syn_E", tau_e).unwrap();
-    net.set(&cells, "tau_syn_I", tau_i).unwrap();
+    let cells = net.create("cells", n, cell_type).unwrap();
+    if cell_type != CellType::IfCurrDelta {
+        net.set(&cells, "tau_syn_E", tau_e).unwrap();
+        net.set(&cells, "tau_syn_I", tau_i).unwrap();
+    }
     net.set(
         &cells,
         "tau_m",
@@ -134,6 +155,37 @@ proptest! {
     fn lazy_equals_exhaustive(seed in 0u64..1000, n in 2usize..12, p_inh in 0.0f64..0.6,
                               tau_e in 0.5f64..20.0, tau_i in 0.5f64..20.0, w_e in 0.1f64..4.0, w_i in 0.1f64..6.0) {
         let net = network(seed, n, p_inh, tau_e, tau_i, w_e, w_i);
+        let a = spikes(&net, true);
+        let b = spikes(&net, false);
+        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
+            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
+            for (x, y) in ta.iter().zip(tb) {
+                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
+            }
+        }
+    }
+
+    /// The same for IF_curr_alpha cells (SPEC §8), with time constants from far from to equal
+    /// to the membrane's (tau_m is drawn from 5..25 ms).
+    #[test]
+    fn lazy_equals_exhaustive_alpha(seed in 0u64..1000, n in 2usize..12, p_inh in 0.0f64..0.6,
+                              tau_e in 0.1f64..20.0, tau_i in 0.1f64..20.0, w_e in 0.1f64..4.0, w_i in 0.1f64..6.0) {
+        let net = network_of(CellType::IfCurrAlpha, seed, n, p_inh, (tau_e, tau_i), (w_e, w_i));
+        let a = spikes(&net, true);
+        let b = spikes(&net, false);
+        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
+            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
+            for (x, y) in ta.iter().zip(tb) {
+                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
+            }
+        }
+    }
+
+    /// The same for IF_curr_delta cells (weights: jumps of v in mV).
+    #[test]
+    fn lazy_equals_exhaustive_delta(seed in 0u64..1000, n in 2usize..12, p_inh in 0.0f64..0.6,
+                              w_e in 0.1f64..8.0, w_i in 0.1f64..8.0) {
+        let net = network_of(CellType::IfCurrDelta, seed, n, p_inh, (0.0, 0.0), (w_e, w_i));
         let a = spikes(&net, true);
         let b = spikes(&net, false);
         for ((na, ta), (_, tb)) in a.iter().zip(&b) {

@@ -430,6 +430,144 @@ fn export_round_trips_the_network() {
     assert_eq!(json["current_sources"].as_array().unwrap().len(), 2);
 }
 
+/// SPEC §8 cells: each population is exported as its own cell type with that type's
+/// parameters and initial values (IF_curr_delta: no tau_syn_*, only `v`), and the weights onto
+/// IF_curr_delta cells are written as given, in mV.
+const MODEL_ALPHA_DELTA: &str = r#"
+[simulation]
+timestep = 0.1
+duration = 50.0
+seed = 3
+
+[[populations]]
+label = "stim"
+size = 2
+cell_type = "SpikeSourceArray"
+parameters = { spike_times = [[5.0, 12.5], [7.0]] }
+
+[[populations]]
+label = "alpha"
+size = 3
+cell_type = "IF_curr_alpha"
+record = ["spikes", "v", "isyn_exc", "isyn_inh"]
+parameters = { tau_syn_E = 2.0, tau_m = 12.0, v_thresh = [-52.0, -51.0, -50.0] }
+initial_values = { v = -60.0, isyn_inh = -0.1 }
+
+[[populations]]
+label = "delta"
+size = 4
+cell_type = "IF_curr_delta"
+record = ["spikes", "v"]
+parameters = { tau_refrac = 2.0, i_offset = 0.1 }
+initial_values = { v = -58.0 }
+
+[[projections]]
+presynaptic = "stim"
+postsynaptic = "alpha"
+connector = { type = "AllToAllConnector" }
+synapse = { weight = 0.7, delay = 1.0 }
+
+[[projections]]
+presynaptic = "stim"
+postsynaptic = "delta"
+connector = { type = "AllToAllConnector" }
+synapse = { weight = 2.5, delay = 1.5 }
+
+[[projections]]
+presynaptic = "stim"
+postsynaptic = "delta"
+receptor_type = "inhibitory"
+connector = { type = "FromListConnector", conn_list = [[0, 1], [1, 3]] }
+synapse = { weight = -1.25, delay = 0.5 }
+"#;
+
+#[test]
+fn export_writes_alpha_and_delta_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model_path = write_model(tmp.path(), MODEL_ALPHA_DELTA);
+    let out = tmp.path().join("pynn");
+    export(&model_path, &out);
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("network.json")).unwrap()).unwrap();
+    let pops = json["populations"].as_array().unwrap();
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+
+    let alpha = &pops[1];
+    assert_eq!(alpha["cell_type"], "IF_curr_alpha");
+    assert_eq!(alpha["pynn_cell_type"], "IF_curr_alpha");
+    let p = &alpha["parameters"];
+    assert_eq!(
+        keys(p),
+        [
+            "cm",
+            "i_offset",
+            "tau_m",
+            "tau_refrac",
+            "tau_syn_E",
+            "tau_syn_I",
+            "v_reset",
+            "v_rest",
+            "v_thresh"
+        ]
+    );
+    assert_eq!(p["tau_syn_E"].as_f64(), Some(2.0));
+    // PyNN's IF_curr_alpha default, not IF_curr_exp's 5.0
+    assert_eq!(p["tau_syn_I"].as_f64(), Some(0.5));
+    assert_eq!(p["tau_m"].as_f64(), Some(12.0));
+    assert_eq!(column(&p["v_thresh"], 3), [-52.0, -51.0, -50.0]);
+    let init = &alpha["initial_values"];
+    assert_eq!(keys(init), ["isyn_exc", "isyn_inh", "v"]);
+    assert_eq!(init["v"].as_f64(), Some(-60.0));
+    assert_eq!(init["isyn_inh"].as_f64(), Some(-0.1));
+    assert_eq!(
+        keys(&alpha["record"]),
+        ["isyn_exc", "isyn_inh", "spikes", "v"]
+    );
+
+    let delta = &pops[2];
+    assert_eq!(delta["cell_type"], "IF_curr_delta");
+    assert_eq!(delta["pynn_cell_type"], "IF_curr_delta");
+    let p = &delta["parameters"];
+    assert_eq!(
+        keys(p),
+        [
+            "cm",
+            "i_offset",
+            "tau_m",
+            "tau_refrac",
+            "v_reset",
+            "v_rest",
+            "v_thresh"
+        ]
+    );
+    assert_eq!(p["tau_refrac"].as_f64(), Some(2.0));
+    assert_eq!(p["i_offset"].as_f64(), Some(0.1));
+    assert_eq!(keys(&delta["initial_values"]), ["v"]);
+    assert_eq!(delta["initial_values"]["v"].as_f64(), Some(-58.0));
+    assert_eq!(keys(&delta["record"]), ["spikes", "v"]);
+
+    // the weights as given: nA onto IF_curr_alpha, mV onto IF_curr_delta
+    let projections = json["projections"].as_array().unwrap();
+    assert_eq!(projections.len(), 3);
+    let mut seen = 0;
+    for pr in projections {
+        let rows = read_npy(&out.join(pr["file"].as_str().unwrap()));
+        let expected = match (
+            pr["postsynaptic"].as_str().unwrap(),
+            pr["receptor_type"].as_str().unwrap(),
+        ) {
+            ("alpha", "excitatory") => (6, 0.7),
+            ("delta", "excitatory") => (8, 2.5),
+            ("delta", "inhibitory") => (2, -1.25),
+            other => panic!("unexpected projection {other:?}"),
+        };
+        assert_eq!(rows.len(), expected.0, "{pr}");
+        assert!(rows.iter().all(|r| r[2] == expected.1), "{pr}");
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+}
+
 /// Exporting twice gives the same bytes (the export is a pure function of the model file).
 #[test]
 fn export_is_deterministic() {

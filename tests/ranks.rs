@@ -126,6 +126,19 @@ fn sparse_is_byte_identical_on_any_number_of_ranks() {
     check(&net, &[200.0], "sparse, 200 ms");
 }
 
+/// IF_curr_exp, IF_curr_alpha and IF_curr_delta cells in one network: every shard runs one
+/// model, so ranks and threads cut the cells at the model boundaries too.
+#[test]
+fn mixed_cell_types_are_byte_identical_on_any_number_of_ranks() {
+    let (net, _) = fixture("mixed_cells.toml");
+    check(&net, &[150.0, 300.0], "mixed cell types, 300 ms");
+    // 9 cells, v and isyn recorded, ranks cutting inside and between the populations
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference/cases/mixed_network/model.toml");
+    let model = load_model(&path).unwrap();
+    check(&model.network, &[40.0, model.duration], "mixed_network");
+}
+
 /// Sources, current sources, recorded v/isyn split across ranks, random weights and delays,
 /// FromList, runs split into several calls.
 #[test]

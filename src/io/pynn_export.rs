@@ -8,8 +8,11 @@
 //! - `DIR/model.py`: the PyNN script (the same for every model; it reads the files below).
 //!   `python DIR/model.py nest` (or `neuron`, `brian2`) writes `DIR/results_<simulator>/`.
 //! - `DIR/network.json`: the simulation settings (with the seeding version the connections were
-//!   drawn with); every population with every per-cell parameter and initial value as drawn by
-//!   exactlif (a number when all cells share it, else one value per cell); the spike times of every spike source, one list per cell, where every
+//!   drawn with); every population with its cell type (`cell_type`, and `pynn_cell_type`, the
+//!   PyNN type the script creates: the neuron's own, `SpikeSourceArray` for spike sources) and
+//!   every per-cell parameter and initial value of that cell type (`IF_curr_delta` has no
+//!   `tau_syn_*` and no `isyn_*`) as drawn by exactlif (a number when all cells share it, else
+//!   one value per cell); the spike times of every spike source, one list per cell, where every
 //!   `SpikeSourcePoisson` is replaced by a `SpikeSourceArray` holding the very spikes exactlif's
 //!   Poisson streams produce up to the model's duration (`poisson_times`); what each
 //!   population records (`"all"` or a list of cells); the projections with the files of their
@@ -17,7 +20,8 @@
 //!   the same steps share one source).
 //! - `DIR/projections/<i>.npy`: the connections of projection `i`, a NumPy array of `float64`
 //!   with shape `(n, 4)` and columns `pre, post, weight, delay` (indices within the pre and post
-//!   populations, weight in nA, delay in ms): the list `FromListConnector` takes as it is.
+//!   populations, weight in nA, or in mV onto `IF_curr_delta` cells, PyNN's unit for that cell
+//!   type; delay in ms): the list `FromListConnector` takes as it is.
 //!
 //! # Projections
 //!
@@ -41,7 +45,7 @@ use crate::engine::{CellKind, NetData, PoissonCell, INHIBITORY_BIT};
 use crate::io::atomic::AtomicFile;
 use crate::io::model_file::Model;
 use crate::io::output::OutputError;
-use crate::model::if_curr_exp::{Params, PARAMETERS, STATE_VARIABLES};
+use crate::model::if_curr_exp::{Params, State};
 use crate::network::{Receptor, Var};
 
 /// The PyNN script written as `model.py`.
@@ -225,7 +229,16 @@ fn param(p: &Params, name: &str) -> f64 {
         "v_reset" => p.v_reset,
         "v_thresh" => p.v_thresh,
         "i_offset" => p.i_offset,
-        _ => unreachable!("unknown IF_curr_exp parameter {name}"),
+        _ => unreachable!("unknown neuron parameter {name}"),
+    }
+}
+
+fn state(s: &State, name: &str) -> f64 {
+    match name {
+        "v" => s.v,
+        "isyn_exc" => s.isyn_exc,
+        "isyn_inh" => s.isyn_inh,
+        _ => unreachable!("unknown state variable {name}"),
     }
 }
 
@@ -332,10 +345,14 @@ fn populations(net: &NetData, duration: f64) -> Vec<PopulationOut> {
         };
         match kind {
             Some(CellKind::Neuron) => {
-                pop.pynn_cell_type = "IF_curr_exp";
+                // the model's own parameters and state variables, in PyNN's order
+                // (IF_curr_delta: no tau_syn_*, no isyn_*)
+                let model = net.models[l.offset as usize];
+                pop.pynn_cell_type = model.name();
                 let params = &net.params[cells.clone()];
                 pop.parameters = Some(
-                    PARAMETERS
+                    model
+                        .parameters()
                         .iter()
                         .map(|(name, _, _)| {
                             let col = params.iter().map(|p| param(p, name)).collect();
@@ -344,16 +361,14 @@ fn populations(net: &NetData, duration: f64) -> Vec<PopulationOut> {
                         .collect(),
                 );
                 let init = &net.init[cells.clone()];
-                let columns: [Vec<f64>; 3] = [
-                    init.iter().map(|s| s.v).collect(),
-                    init.iter().map(|s| s.isyn_exc).collect(),
-                    init.iter().map(|s| s.isyn_inh).collect(),
-                ];
                 pop.initial_values = Some(
-                    STATE_VARIABLES
+                    model
+                        .state_variables()
                         .iter()
-                        .zip(columns)
-                        .map(|((name, _, _), col)| (*name, Column::of(col)))
+                        .map(|(name, _, _)| {
+                            let col = init.iter().map(|s| state(s, name)).collect();
+                            (*name, Column::of(col))
+                        })
                         .collect(),
                 );
             }

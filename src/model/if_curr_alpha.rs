@@ -69,7 +69,6 @@ use super::if_curr_exp::{
 };
 
 /// Parameter names in PyNN's order, with defaults and units (SPEC §8).
-#[allow(dead_code)] // engine integration (model files, the model trait) is pending
 pub(crate) const PARAMETERS: [(&str, f64, &str); 9] = [
     ("cm", 1.0, "nF"),
     ("tau_m", 20.0, "ms"),
@@ -127,9 +126,9 @@ impl Default for Params {
     }
 }
 
-#[allow(dead_code)] // engine integration is pending
 impl Params {
     /// The values in the order of [`PARAMETERS`].
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub fn values(&self) -> [f64; 9] {
         [
             self.cm,
@@ -146,6 +145,7 @@ impl Params {
 
     /// Checks SPEC §5 and the validity domain: the rules of `IF_curr_exp`
     /// (`if_curr_exp::check_values`: same names, same order, same ranges), all or nothing.
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub fn validate(&self) -> Result<(), ParamError> {
         check_values(&self.values().map(Some))
     }
@@ -153,6 +153,7 @@ impl Params {
     /// Asymptotic potential `v_inf = v_rest + (i_offset + i_inj) tau_m / cm` (mV) for an
     /// injected current `i_inj` (nA).
     #[inline]
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub fn v_inf(&self, i_inj: f64) -> f64 {
         self.v_rest + (self.i_offset + i_inj) * self.tau_m / self.cm
     }
@@ -160,7 +161,6 @@ impl Params {
 
 /// What an input of weight `w` (nA) adds to `dI/dt` of a receptor with time constant `tau_syn`
 /// (ms): `w e / tau_syn` (nA/ms), so that the current from rest peaks at `w` after `tau_syn`.
-#[allow(dead_code)] // engine integration is pending
 #[inline]
 pub fn input_jump(w: f64, tau_syn: f64) -> f64 {
     w * std::f64::consts::E / tau_syn
@@ -181,9 +181,9 @@ pub struct State {
     pub disyn_inh: f64,
 }
 
-#[allow(dead_code)] // engine integration is pending
 impl State {
     /// PyNN's initial values: `v = -65` mV, no current.
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub fn initial() -> Self {
         State {
             v: -65.0,
@@ -193,6 +193,7 @@ impl State {
 
     /// Checks an initial state: finite values, `v` within `V_MAX`, the currents within
     /// `I_MAX`, `isyn_exc >= 0`, `isyn_inh <= 0` (as `IF_curr_exp`'s).
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub fn validate(&self) -> Result<(), ParamError> {
         let err = |name, message| Err(ParamError { name, message });
         for (name, x) in [
@@ -255,7 +256,6 @@ pub struct Derived {
     pub tau_syn: [f64; 2],
 }
 
-#[allow(dead_code)] // engine integration is pending
 impl Derived {
     /// The derived quantities of a (valid) parameter set.
     pub fn of(p: &Params) -> Self {
@@ -274,7 +274,6 @@ impl Derived {
 
 /// `sup_t K1(t)` (ms), rounded up by a relative 1e-12: `K1' = e^{-l t} - lm K1` vanishes once,
 /// at `t = ln(l/lm)/(l - lm)` (`tau_m` at `l == lm`), written with `ln_1p` near `l == lm`.
-#[allow(dead_code)] // engine integration is pending
 fn k1_max(lm: f64, lx: f64) -> f64 {
     let d = lx - lm;
     let t = if d == 0.0 {
@@ -291,7 +290,6 @@ fn k1_max(lm: f64, lx: f64) -> f64 {
 /// once, at `1/l`: so `e^{lm t} K2'` rises from 0 and then falls, `K2'` changes sign once, and
 /// `K2` has a single maximum, found by bisection on the sign of `K2'` (the value at the maximum
 /// is flat in `t`, so the bisection's last bits do not matter).
-#[allow(dead_code)] // engine integration is pending
 fn k2_max(lm: f64, lx: f64) -> f64 {
     let dk2 = |t: f64| {
         let (em, ex) = ((-lm * t).exp(), (-lx * t).exp());
@@ -317,15 +315,15 @@ fn k2_max(lm: f64, lx: f64) -> f64 {
 }
 
 /// `K1(t) = (e^{-lm t} - e^{-lx t}) / (lx - lm)` (ms), without cancellation.
-#[allow(dead_code)] // used by the tests; engine integration is pending
 #[inline]
+#[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
 pub(crate) fn kernel1(lm: f64, lx: f64, t: f64) -> f64 {
     kernel_with(lm, lx, t, (-lm * t).exp(), (-lx * t).exp())
 }
 
 /// `K2(t) = int_0^t e^{-lm (t-s)} s e^{-lx s} ds` (ms^2), without cancellation (module doc).
-#[allow(dead_code)] // used by the tests; engine integration is pending
 #[inline]
+#[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
 pub(crate) fn kernel2(lm: f64, lx: f64, t: f64) -> f64 {
     kernel2_with(lm, lx, t, (-lm * t).exp(), (-lx * t).exp())
 }
@@ -441,6 +439,7 @@ pub struct Free {
 
 impl Free {
     /// The free trajectory from state `s` with injected current `i_inj` (nA).
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub fn new(p: &Params, d: &Derived, s: &State, i_inj: f64) -> Self {
         Free {
             v0: s.v,
@@ -533,7 +532,7 @@ fn currents_at(syn: &[Syn; 2], lm: f64, t: f64) -> State {
 /// The exact state after a time `h` (ms) without input from state `s`, with injected current
 /// `i_inj` (nA). Free: the closed form of the module doc. `refractory`: `v` stays at
 /// `p.v_reset` while the currents evolve (NEST `iaf_psc_alpha`).
-#[allow(dead_code)] // engine integration is pending
+#[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
 pub(crate) fn propagate(
     p: &Params,
     d: &Derived,
@@ -555,7 +554,6 @@ pub(crate) fn propagate(
 
 /// The `IF_curr_alpha` model as a [`CellModel`](super::CellModel) (module doc of
 /// [`crate::model`]).
-#[allow(dead_code)] // engine integration is pending
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IfCurrAlpha;
 

@@ -45,7 +45,6 @@
 use super::if_curr_exp::{check_values, ParamError};
 
 /// Parameter names in PyNN's order, with defaults and units (SPEC §8).
-#[allow(dead_code)] // engine integration (model files, the model trait) is pending
 pub(crate) const PARAMETERS: [(&str, f64, &str); 7] = [
     ("cm", 1.0, "nF"),
     ("tau_m", 20.0, "ms"),
@@ -92,10 +91,10 @@ impl Default for Params {
     }
 }
 
-#[allow(dead_code)] // engine integration is pending
 impl Params {
     /// Checks SPEC §5 and the validity domain: `IF_curr_exp`'s rules for the shared
     /// parameters (`if_curr_exp::check_values`, with the synaptic time constants left out).
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub(crate) fn validate(&self) -> Result<(), ParamError> {
         check_values(&[
             Some(self.cm),
@@ -113,6 +112,7 @@ impl Params {
     /// Asymptotic potential `v_inf = v_rest + (i_offset + i_inj) tau_m / cm` (mV) for an
     /// injected current `i_inj` (nA).
     #[inline]
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub(crate) fn v_inf(&self, i_inj: f64) -> f64 {
         self.v_rest + (self.i_offset + i_inj) * self.tau_m / self.cm
     }
@@ -120,7 +120,6 @@ impl Params {
 
 /// Whether `name` is a parameter of `IF_curr_delta`; `tau_syn_E` and `tau_syn_I` are refused
 /// with a sentence saying why (SPEC §8: giving one is an error).
-#[allow(dead_code)] // engine integration is pending
 pub(crate) fn check_parameter_name(name: &str) -> Result<(), String> {
     if PARAMETERS.iter().any(|p| p.0 == name) {
         Ok(())
@@ -145,9 +144,9 @@ pub(crate) struct Free {
     pub lm: f64,
 }
 
-#[allow(dead_code)] // engine integration is pending
 impl Free {
     /// The free trajectory from `v0` with injected current `i_inj` (nA).
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
     pub(crate) fn new(p: &Params, v0: f64, i_inj: f64) -> Self {
         Free {
             v0,
@@ -166,8 +165,8 @@ impl Free {
 /// Whether an input arriving at `t` (ms) is applied, given the last spike time `last_spike`
 /// (ms) and `tau_refrac` (ms): discarded while refractory, `t_s <= t < t_s + tau_refrac`;
 /// applied from `t_s + tau_refrac` on (exactly then included).
-#[allow(dead_code)] // engine integration is pending
 #[inline]
+#[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
 pub(crate) fn input_applies(t: f64, last_spike: Option<f64>, tau_refrac: f64) -> bool {
     match last_spike {
         None => true,
@@ -177,8 +176,8 @@ pub(crate) fn input_applies(t: f64, last_spike: Option<f64>, tau_refrac: f64) ->
 
 /// The jump at one arrival time: `v` (mV) plus the sum of the applied weights arriving then
 /// (mV), and whether the result fires (`>= v_thresh`), at exactly that time.
-#[allow(dead_code)] // engine integration is pending
 #[inline]
+#[cfg_attr(not(test), allow(dead_code))] // the tests' and reference checks' way in; the engines use the trait
 pub(crate) fn jump(v: f64, weights: &[f64], v_thresh: f64) -> (f64, bool) {
     let v = v + weights.iter().sum::<f64>();
     (v, v >= v_thresh)
@@ -186,7 +185,6 @@ pub(crate) fn jump(v: f64, weights: &[f64], v_thresh: f64) -> (f64, bool) {
 
 /// The `IF_curr_delta` model as a [`CellModel`](super::CellModel) (module doc of
 /// [`crate::model`]). Its state is `v` alone, its derived constant `1/tau_m` (1/ms).
-#[allow(dead_code)] // engine integration is pending
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IfCurrDelta;
 

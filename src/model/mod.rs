@@ -3,10 +3,10 @@
 //!
 //! # Design: several cell models behind one trait (issue 16)
 //!
-//! Status: IF_curr_exp is the only model the engines run. IF_curr_alpha and IF_curr_delta
-//! have their closed forms here and their solvers in `crate::threshold`, not yet wired in
-//! (the model file refuses them: "not simulated yet"). This section is the plan of the
-//! integration; the "Steps" list at its end says what is done.
+//! Three models run: IF_curr_exp (SPEC §1), IF_curr_alpha and IF_curr_delta (SPEC §8). Each
+//! has its closed form here, its solver in `crate::threshold`, and its record in the exact
+//! engine (`engine::exact::cell`). This section is the design; "How it was built" at its end
+//! says where each part lives.
 //!
 //! ## What a model supplies
 //!
@@ -113,58 +113,39 @@
 //!   and defaults from `PARAMETERS`, checks from `Params::validate`; refused ("not simulated
 //!   yet") until the engine, the grid backends and the tests of issue 16 are all in.
 //!
-//! ## Steps
+//! ## How it was built (and where the plan above changed)
 //!
-//! 1. (done) This plan; the [`CellModel`] trait and [`ModelKind`]; `IfCurrExp` implements it,
-//!    delegating to the existing functions, with a test that it gives their bits.
-//! 2. (done) Solver trait `threshold::Crossings`, implemented for the three markers by the
-//!    existing `first_crossing` functions (IF_curr_delta's lower bound: its closed-form
-//!    crossing); a contract test for all three.
-//! 3. The exact engine generic over the model, only `IfCurrExp` instantiated.
-//!    - Started: the engine calls its solver through `threshold::Crossings` on
-//!      `engine::exact::cell::Model` (an alias of `IfCurrExp`, where the parameter will go),
-//!      and `CellParams` holds the model's `Derived`. Same spikes (golden), and the same
-//!      instruction counts in `Shard::run_window` on CUBA (cachegrind: 1.439 G instructions
-//!      in all before, 1.430 G after; the solver's `first_crossing` is no longer inlined
-//!      into `Shard::search`, a call per search).
-//!    - Next: an engine-side trait `ExactModel: Crossings` in `engine/exact/cell.rs` with the
-//!      record type `Record` (today's `Cell`, which must stay 64 bytes for IF_curr_exp:
-//!      `a_cell_is_one_cache_line`) and what `shard.rs` does with a cell today: `new(state,
-//!      param, table)`, `advance` (IF_curr_exp keeps its written-out fast path there),
-//!      `state_at`, `free_start`, `free_here`, `add_weight(receptor, w)` (today the
-//!      `c.ie += w` / `c.ii += w` of `Shard::add_weight`), `has_current` (today `ie != 0 ||
-//!      ii != 0` in `lazy_start` and `predict_after_raise`), `isyn_exc` (for
-//!      `RunawaySpike`), and the common fields `t_last`, `v`, `ref_until`, `v_inf`, `queued`,
-//!      `param`, `alarm`, `forced`. Then `CellParams<M>` (the common constants plus
-//!      `model: M::Derived`) and `Shard<M: ExactModel>`; `Engine` keeps `Vec<Mutex<Shard<Model>>>`.
-//!    - Sinusoidal drives (`ac_drive`, `threshold::forced`) exist for IF_curr_exp only: keep
-//!      the `forced` paths on an `ExactModel` hook that only IF_curr_exp implements, and refuse
-//!      ACSource on the other models at build time until their forced solvers exist.
-//!    - Samples: `Shard::samples: Vec<State>` (IF_curr_exp's) and `Recorder::sample`
-//!      (`recording.rs`, which takes an IF_curr_exp `State`) become rows of `f64` in
-//!      `RECORDABLES` order.
-//!    - Check after each change: `cargo test --release --test golden`, the cachegrind
-//!      instruction counts of `Shard::run_window` on CUBA and sparse (`valgrind
-//!      --tool=cachegrind --cache-sim=no`, then `cg_annotate`: wall times on the shared
-//!      2-core machine vary by 20 %), and the medians of interleaved runs.
-//! 4. `AnyShard` (`enum` of `Shard<IfCurrExp>`, `Shard<IfCurrAlpha>`, `Shard<IfCurrDelta>`,
-//!    matched once per shard per window in `Handoff::run_shards` and `finish_window`);
-//!    `shard_bounds` cut at model changes; `NetData` carries `ModelKind` per neuron,
-//!    `AnyParams` / `AnyState` per cell, and `CellChange` carries them. Mixed-model networks
-//!    must give the same spikes for any thread count (tests/parallel.rs pattern).
-//! 5. IF_curr_alpha's record (two cache lines) and `Shard<IfCurrAlpha>`; IF_curr_delta's
-//!    record and its rank-3 threshold test after the deliveries at one time, with the
-//!    refractory discard in `add_weight`.
-//! 6. Grid and Euler backends (`engine::grid`: per-run `GridRun<M>`), recorder (refuse
-//!    `isyn_*` on IF_curr_delta), `CellType::{IfCurrAlpha, IfCurrDelta}` (network layer;
-//!    today the model file refuses every [`ModelKind`] that is not
-//!    [`ModelKind::simulated`], in `io/model_file/sections.rs`, and `CellType::ALL` feeds its
-//!    "the cell types are" list), export-pynn, the PyNN backend; then switch the model on in
-//!    [`ModelKind::simulated`]; the tests of issue 16 against the 50-digit
-//!    reference; CUBA and sparse in BENCHMARKS.md (criterion) before and after.
+//! 1. This trait and [`ModelKind`]; `IfCurrExp` implements it, delegating to the existing
+//!    functions, with a test that it gives their bits. The solver trait
+//!    `threshold::Crossings` beside it, with a contract test for all three.
+//! 2. The exact engine generic over the model (`engine::exact`): `ExactModel` in `cell.rs`
+//!    says how a model's state sits in the record `Cell<X>`: the fields every model has
+//!    (`t_last`, `v`, `ie`, `ii`, `ref_until`, `v_inf`, `queued`, ...) plus `X`, `()` for
+//!    IF_curr_exp and IF_curr_delta (whose currents stay 0) and `dI/dt` per receptor for
+//!    IF_curr_alpha. One record type with an extra field, rather than one record type per
+//!    model, kept every access in `shard.rs` unchanged; IF_curr_exp's record is the same 64
+//!    bytes and its written-out `advance` the same code (CUBA: the same instruction count,
+//!    BENCHMARKS.md "Three cell models"). IF_curr_alpha and IF_curr_delta reach their records
+//!    through this trait (`cell::Record`: load, store, the rest generic).
+//! 3. `Shard<M>` and `AnyShard`, matched once per shard per call; `shard_bounds` cuts where the
+//!    model changes, and threads no longer equal shards (a thread claims shards). Parameter
+//!    tables per model (`cell::Tables`).
+//! 4. `NetData::models` per cell. Not `AnyParams`: every model's parameters are a subset of
+//!    IF_curr_exp's with the same meaning, so `NetData::params` keeps IF_curr_exp's struct
+//!    (IF_curr_delta's `tau_syn_*` hold defaults, unused), and `State` stays `(v, isyn_exc,
+//!    isyn_inh)`: what users set and what is sampled for all three (IF_curr_alpha's `dI/dt` is
+//!    not user state; a state change keeps it).
+//! 5. IF_curr_delta's rule order: in `Shard::run_window` a JUMPS model's own events rank
+//!    after the deliveries at the same time, so simultaneous inputs are summed before the
+//!    threshold test; a jump to threshold is an exact own event at the arrival; inputs while
+//!    refractory are discarded in the record's `input`.
+//! 6. Sinusoidal drives stay IF_curr_exp's: `Network::inject` refuses an `ACSource` into the
+//!    other models, and `ExactModel`'s forced hooks are IF_curr_exp's alone.
+//! 7. The network layer (`CellType::{IfCurrAlpha, IfCurrDelta}`, parameters and errors of SPEC
+//!    §8), the 50-digit cases (tests/reference/cases: `alpha_*`, `delta_rules`,
+//!    `mixed_network`), the step backends (`engine::grid`), export-pynn and the PyNN types.
 
 pub(crate) mod ac_drive;
-// IF_curr_alpha and IF_curr_delta: maths and solvers only; the engine integration is pending.
 pub(crate) mod if_curr_alpha;
 pub(crate) mod if_curr_delta;
 pub(crate) mod if_curr_exp;
@@ -233,7 +214,6 @@ impl ModelKind {
 /// Excitatory weights are `>= 0`, inhibitory ones `<= 0` (validated when the network is
 /// built), so an excitatory input can only raise `v` at every later time and an inhibitory
 /// one only lower it, for each of the three models: the engine's lazy predictions rest on this.
-#[allow(dead_code)] // engine integration is pending (module doc, "Steps")
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Receptor {
     /// `"excitatory"`.
@@ -254,7 +234,7 @@ pub(crate) enum Receptor {
 ///   by `free_state(f, a)` followed by `b` more from there;
 /// - `add_input` with a [`Receptor::Excitatory`] weight `w >= 0` raises `v` at every later time
 ///   (never lowers), an inhibitory `w <= 0` lowers it: the engine's lazy predictions depend on it.
-#[allow(dead_code)] // engine integration is pending (module doc, "Steps")
+#[allow(dead_code)] // validation, initial state and samples: for the step backends and tests
 pub(crate) trait CellModel: Copy + Debug + Send + Sync + 'static {
     /// Its [`ModelKind`].
     const KIND: ModelKind;

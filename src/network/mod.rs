@@ -1381,16 +1381,17 @@ impl Network {
     }
 }
 
-/// Weight rule of SPEC §1 and of the validity domain: finite, within [-1e6, 1e6] nA
-/// (`if_curr_exp::check_current`), excitatory >= 0, inhibitory <= 0.
+/// Weight rule of SPEC §1 and §8 and of the validity domain: finite, within [-1e6, 1e6]
+/// (`if_curr_exp::check_current`), excitatory >= 0, inhibitory <= 0; nA, or mV onto
+/// IF_curr_delta cells (the message says both: the rule is the same).
 pub(crate) fn check_weight_sign(w: f64, receptor: Receptor) -> Result<(), String> {
     if_curr_exp::check_current(w)?;
     match receptor {
         Receptor::Excitatory if w < 0.0 => Err(format!(
-            "excitatory weights must be >= 0 nA, got {w}; use receptor_type = \"inhibitory\" for negative weights"
+            "excitatory weights must be >= 0 (nA; mV onto IF_curr_delta), got {w}; use receptor_type = \"inhibitory\" for negative weights"
         )),
         Receptor::Inhibitory if w > 0.0 => Err(format!(
-            "inhibitory weights must be <= 0 nA (PyNN's sign convention for current synapses), got {w}; write {}",
+            "inhibitory weights must be <= 0 (nA; mV onto IF_curr_delta: PyNN's sign convention for current synapses), got {w}; write {}",
             -w
         )),
         _ => Ok(()),

@@ -95,7 +95,6 @@ use crate::model::if_curr_alpha::{Derived, Free, IfCurrAlpha};
 
 /// The first time `t` in `[0, horizon]` (relative to the start of `f`) with `v(t) >= v_thresh`.
 /// `d` is the cell's [`Derived`]; `horizon` may be `f64::INFINITY`.
-#[allow(dead_code)] // engine integration is pending
 pub fn first_crossing(
     f: &Free,
     d: &Derived,
@@ -188,7 +187,6 @@ pub(crate) fn rejection_bound(f: &Free, d: &Derived) -> f64 {
 /// `tau_m ln_1p((v_thresh - E - v0)/(v_inf + E - v_thresh))` (never if the denominator is
 /// `<= 0`). The numerator is shrunk and the denominator grown by their rounding, and the result
 /// by a relative `1e-12`, so the computed bound is below the true one.
-#[allow(dead_code)] // engine integration is pending
 pub(crate) fn crossing_lower_bound(f: &Free, d: &Derived, v_thresh: f64) -> f64 {
     let (_, e) = magnitudes(f, d);
     let num = v_thresh - e - f.v0;

@@ -19,7 +19,6 @@ use crate::model::if_curr_delta::{Free, IfCurrDelta};
 /// The first time `t` in `[0, horizon]` (relative, ms) with `v(t) >= v_thresh` on the free
 /// trajectory `f`: the closed form above, moved up by a few ulps if the computed `v` there is
 /// still below threshold by rounding (so that `v >= v_thresh` holds where it is reported).
-#[allow(dead_code)] // engine integration is pending
 pub(crate) fn first_crossing(f: &Free, v_thresh: f64, horizon: f64) -> Crossing {
     if f.v0 >= v_thresh {
         return Crossing::At(0.0);

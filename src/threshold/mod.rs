@@ -115,7 +115,7 @@ use crate::model::if_curr_exp::{
 };
 use crate::model::CellModel;
 
-// IF_curr_alpha and IF_curr_delta: the engine integration is pending.
+// The solvers of IF_curr_alpha and IF_curr_delta (SPEC §8).
 pub(crate) mod alpha;
 pub(crate) mod delta;
 mod forced;

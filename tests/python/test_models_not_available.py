@@ -11,7 +11,7 @@ from exactlif.pynn.errors import ModelNotAvailableError
 
 @pytest.mark.parametrize("make,model", [
     (lambda sim: sim.IF_cond_exp(tau_m=12.0), "IF_cond_exp"),
-    (lambda sim: sim.IF_curr_alpha(), "IF_curr_alpha"),
+    (lambda sim: sim.IF_cond_alpha(), "IF_cond_alpha"),
     (lambda sim: sim.AdExp(tau_m=10.0), "AdExp"),
     (lambda sim: sim.LIF(tau_m=10.0), "LIF"),
     (lambda sim: sim.PointNeuron(), "PointNeuron"),
@@ -25,6 +25,13 @@ def test_missing_model_raises_model_not_available(sim, make, model):
     assert isinstance(info.value, ModelNotAvailableError)
     assert info.value.model == model
     assert model not in sim.list_standard_models()
+
+
+def test_the_current_based_cells_are_available(sim):
+    assert sim.list_standard_models() == ["IF_curr_exp", "IF_curr_alpha", "IF_curr_delta",
+                                          "SpikeSourceArray", "SpikeSourcePoisson"]
+    for name in ("IF_curr_exp", "IF_curr_alpha", "IF_curr_delta"):
+        getattr(sim, name)()
 
 
 def test_a_refused_mid_run_change_is_not_a_missing_model(sim):

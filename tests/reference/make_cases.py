@@ -867,6 +867,43 @@ none."""
     return "delta_rules", desc, m, check
 
 
+def mixed_network():
+    """The three current-based cells in one recurrent network (SPEC section 8)."""
+    m = model(150.0)
+    ssa(m, "drive", [[1.13, 7.71, 22.9, 40.05], [3.37, 15.5, 31.25], [5.9, 12.03, 60.61]])
+    typed_cells(m, "exp", 3, "IF_curr_exp",
+                {"tau_m": 12.0, "tau_syn_E": 2.0, "tau_syn_I": 4.0, "tau_refrac": 1.5,
+                 "v_thresh": -55.0, "i_offset": [1.2, 0.95, 0.85]},
+                init={"v": [-58.0, -62.0, -65.0]})
+    typed_cells(m, "alpha", 3, "IF_curr_alpha",
+                {"tau_m": 15.0, "tau_syn_E": [0.7, 15.0, 2.0], "tau_syn_I": 3.0,
+                 "tau_refrac": 2.0, "v_thresh": -54.0, "i_offset": [0.68, 0.4, 0.7]},
+                init={"v": [-60.0, -64.0, -57.0]})
+    typed_cells(m, "delta", 3, "IF_curr_delta",
+                {"tau_m": 10.0, "tau_refrac": [0.0, 1.0, 2.5], "v_thresh": -56.0,
+                 "i_offset": [0.8, 0.5, 0.95]},
+                init={"v": [-61.0, -65.0, -58.5]})
+    fromlist(m, "drive", "exp", "excitatory", [[0, 0, 1.5, 0.75], [1, 1, 2.0, 1.1], [2, 2, 2.5, 0.6]])
+    fromlist(m, "drive", "alpha", "excitatory", [[0, 1, 1.0, 1.3], [1, 2, 1.5, 0.9], [2, 0, 2.0, 2.05]])
+    fromlist(m, "drive", "delta", "excitatory", [[0, 2, 3.0, 0.8], [1, 0, 4.0, 1.7], [2, 1, 6.0, 1.25]])
+    fromlist(m, "exp", "alpha", "excitatory", [[0, 0, 2.0, 1.45], [1, 2, 0.6, 2.3], [2, 1, 1.1, 0.95]])
+    fromlist(m, "alpha", "delta", "excitatory", [[0, 1, 2.5, 1.05], [1, 0, 3.5, 0.85], [2, 2, 1.5, 1.6]])
+    fromlist(m, "delta", "exp", "excitatory", [[0, 2, 1.2, 1.35], [1, 0, 0.9, 0.7], [2, 1, 1.4, 2.15]])
+    fromlist(m, "alpha", "exp", "inhibitory", [[1, 0, -1.5, 1.15], [2, 1, -1.0, 0.65]])
+    fromlist(m, "exp", "delta", "inhibitory", [[0, 0, -2.0, 1.9], [2, 2, -3.0, 0.55]])
+    fromlist(m, "delta", "alpha", "inhibitory", [[2, 0, -0.8, 1.75], [1, 1, -0.5, 2.4]])
+
+    def check(s):
+        for label in ("exp", "alpha", "delta"):
+            got = counts(s, label)
+            assert all(c >= 1 for c in got) and sum(got) >= 8, (label, got)
+    desc = """IF_curr_exp, IF_curr_alpha and IF_curr_delta cells (three of each, DC-biased, with
+different tau_syn and tau_refrac, delta cell 0 with tau_refrac 0) in one recurrent network:
+exp -> alpha -> delta -> exp excitation (delta weights in mV), inhibition the other way round,
+spike-source drive, off-grid delays.  Every cell fires."""
+    return "mixed_network", desc, m, check
+
+
 CELL_CASES = [alpha_graze, alpha_excursion, alpha_trains, delta_rules]
 
 
@@ -1237,7 +1274,7 @@ def write_cell_case(name, desc, m, check):
 
 HAND = [lambda: graze(-1), lambda: graze(+1), graze_slow, graze_second_hump, excursion, tau_equal, tau_near, second_flank,
         refractory_inputs, refrac_zero, chain, recurrent, init_above, grid_spikes, dc_switch,
-        simultaneous, vinf_threshold]
+        simultaneous, vinf_threshold, mixed_network]
 
 
 def main():

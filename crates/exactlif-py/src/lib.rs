@@ -33,13 +33,14 @@ create_exception!(
      misspelt one, or None). str(e) is exactlif's one-line message."
 );
 
-/// PyNN's default of a parameter or state variable of any cell type, from the core's table
-/// (`CellType::defaults`): the value of the cells a `set` or `initialize` of some cells leaves
-/// alone when the parameter was never set.
-fn default_of(name: &str) -> Option<f64> {
-    CellType::ALL
-        .iter()
-        .flat_map(|c| c.defaults())
+/// PyNN's default of a parameter or state variable of cell type `cell_type`, from the core's
+/// table (`CellType::defaults`): the value of the cells a `set` or `initialize` of some cells
+/// leaves alone when the parameter was never set (`tau_syn_E` is 5 ms on IF_curr_exp, 0.5 ms
+/// on IF_curr_alpha). `None` for a name the cell type does not have.
+fn default_of(cell_type: CellType, name: &str) -> Option<f64> {
+    cell_type
+        .defaults()
+        .into_iter()
         .find(|d| d.0 == name)
         .map(|d| d.1)
 }
@@ -305,34 +306,35 @@ impl Network {
         format!("population \"{}\"", self.net.populations[index].label)
     }
 
-    /// The value of `name` for each cell of population `pop` before a change of some cells.
+    fn cell_type(&self, index: usize) -> CellType {
+        self.net.populations[index].cell_type
+    }
+
+    /// The value of `name` for each cell of population `pop` before a change of some cells;
+    /// `None` when its cell type has no `name` (the core reports it, with its suggestion).
     fn current_values(
         &self,
         py: Python<'_>,
         pop: usize,
         name: &str,
         state: bool,
-    ) -> PyResult<Vec<f64>> {
+    ) -> PyResult<Option<Vec<f64>>> {
         let p = &self.net.populations[pop];
         let given = if state {
             &p.initial_values
         } else {
             &p.parameters
         };
-        let default = default_of(name);
         match given.iter().find(|(n, _)| n == name).map(|(_, v)| v) {
-            Some(Value::Scalar(x)) => Ok(vec![*x; p.size]),
-            Some(Value::PerCell(xs)) => Ok(xs.clone()),
+            Some(Value::Scalar(x)) => Ok(Some(vec![*x; p.size])),
+            Some(Value::PerCell(xs)) => Ok(Some(xs.clone())),
             Some(Value::Random(_)) => Err(error(
                 py,
                 &self.item(pop),
                 name,
                 "is drawn from a distribution; set it for all cells at once, not for some",
             )),
-            None => match default {
-                Some(x) => Ok(vec![x; p.size]),
-                None => Err(error(py, &self.item(pop), name, "unknown name")),
-            },
+            None => Ok(default_of(p.cell_type, name).map(|x| vec![x; p.size])),
         }
     }
 
@@ -383,7 +385,7 @@ impl Network {
             ));
         }
         // An unknown name is reported by the core, with its suggestion.
-        let Ok(mut all) = self.current_values(py, pop, name, state) else {
+        let Some(mut all) = self.current_values(py, pop, name, state)? else {
             return Ok(Value::Scalar(xs[0]));
         };
         for (i, &c) in cells.iter().enumerate() {
@@ -406,13 +408,21 @@ impl Network {
         })
     }
 
-    fn receptor(py: Python<'_>, item: &str, receptor: &str) -> PyResult<Receptor> {
+    /// The receptor named `receptor` of a projection `item` onto cells of type `cell_type`
+    /// (`None`: not known here).
+    fn receptor(
+        py: Python<'_>,
+        item: &str,
+        cell_type: Option<CellType>,
+        receptor: &str,
+    ) -> PyResult<Receptor> {
         match receptor {
             "excitatory" => Ok(Receptor::Excitatory),
             "inhibitory" => Ok(Receptor::Inhibitory),
             other => {
+                let who = cell_type.map_or("every exactlif neuron", |c| c.name());
                 let message = format!(
-                    "unknown receptor type {other:?}; IF_curr_exp has \"excitatory\" and \"inhibitory\""
+                    "unknown receptor type {other:?}; {who} has \"excitatory\" and \"inhibitory\""
                 );
                 let s = suggest(other, ["excitatory", "inhibitory"]);
                 Err(build_error(
@@ -637,8 +647,9 @@ impl Network {
 
     /// create(label, size, cell_type) -> int
     ///
-    /// Creates a population of `size` cells of `cell_type` ("IF_curr_exp", "SpikeSourceArray"
-    /// or "SpikeSourcePoisson") with PyNN's default parameters, and returns its index (creation
+    /// Creates a population of `size` cells of `cell_type` ("IF_curr_exp", "IF_curr_alpha",
+    /// "IF_curr_delta", "SpikeSourceArray" or "SpikeSourcePoisson"; `CELL_TYPES`) with PyNN's
+    /// default parameters, and returns its index (creation
     /// order). Labels must be unique.
     fn create(
         &mut self,
@@ -695,9 +706,9 @@ impl Network {
 
     /// initialize(population, name, values, cells=None)
     ///
-    /// Sets the initial value of the state variable `name` ("v", "isyn_exc", "isyn_inh") of
-    /// population `population` (PyNN's `pop.initialize(v=...)`); `values` and `cells` as in
-    /// `set`.
+    /// Sets the initial value of the state variable `name` of population `population`
+    /// ("v", "isyn_exc", "isyn_inh"; only "v" for IF_curr_delta) (PyNN's
+    /// `pop.initialize(v=...)`); `values` and `cells` as in `set`.
     #[pyo3(signature = (population, name, values, cells = None))]
     fn initialize(
         &mut self,
@@ -824,8 +835,9 @@ impl Network {
     ///
     /// Adds a projection from explicit connections, in one call (a FromListConnector
     /// underneath): connection k goes from cell `pre_idx[k]` of population `pre` to cell
-    /// `post_idx[k]` of population `post` (uint32 arrays), with weight `weights[k]` (nA) and
-    /// delay `delays[k]` (ms) (float64 arrays, each of the same length or of length 1).
+    /// `post_idx[k]` of population `post` (uint32 arrays), with weight `weights[k]` (nA; mV
+    /// onto IF_curr_delta) and delay `delays[k]` (ms) (float64 arrays, each of the same length
+    /// or of length 1).
     /// `receptor`: "excitatory" (weights >= 0) or "inhibitory" (weights <= 0). `label` defaults
     /// to "pre->post" (numbered "#2", ... when repeated).
     #[pyo3(signature = (pre, post, pre_idx, post_idx, weights, delays, receptor, label = None))]
@@ -845,7 +857,7 @@ impl Network {
         self.pop(py, pre, "presynaptic")?;
         self.pop(py, post, "postsynaptic")?;
         let item = self.projection_item(pre, post, label);
-        let receptor = Self::receptor(py, &item, receptor)?;
+        let receptor = Self::receptor(py, &item, Some(self.cell_type(post)), receptor)?;
         let (pi, qi, w, d) = (
             pre_idx.as_array(),
             post_idx.as_array(),
@@ -908,7 +920,7 @@ impl Network {
     /// "FixedProbabilityConnector", "p_connect": 0.1, "allow_self_connections": False}
     /// (AllToAllConnector, OneToOneConnector, FixedProbabilityConnector,
     /// FixedNumberPreConnector, FixedNumberPostConnector, FixedTotalNumberConnector).
-    /// `weight` (nA) and `delay` (ms): a number or a distribution dict such as
+    /// `weight` (nA; mV onto IF_curr_delta) and `delay` (ms): a number or a distribution dict such as
     /// {"distribution": "normal", "mu": 0.1, "sigma": 0.01}. `pre_cells`/`post_cells` (uint32
     /// arrays) make the projection's ends views of their populations.
     #[pyo3(signature = (pre, post, connector, weight, delay, receptor, label = None, pre_cells = None, post_cells = None))]
@@ -929,7 +941,7 @@ impl Network {
         self.pop(py, pre, "presynaptic")?;
         self.pop(py, post, "postsynaptic")?;
         let item = self.projection_item(pre, post, label);
-        let receptor = Self::receptor(py, &item, receptor)?;
+        let receptor = Self::receptor(py, &item, Some(self.cell_type(post)), receptor)?;
         let c = self::connector(py, connector, &item)?;
         let mut syn = [Value::Scalar(0.0), Value::Scalar(0.0)];
         for (slot, (key, v)) in syn.iter_mut().zip([("weight", weight), ("delay", delay)]) {
@@ -964,7 +976,8 @@ impl Network {
     /// The connections of projection `projection` (the index in the order of `connect` and
     /// `connect_rule` calls) as the build draws them, in connection order: uint32 arrays of
     /// the pre and post cells (indices in their populations) and float64 arrays of weights
-    /// (nA) and delays (ms). Drawn from the same streams as the build, without building.
+    /// (nA; mV onto IF_curr_delta) and delays (ms). Drawn from the same streams as the build,
+    /// without building.
     fn connections<'py>(
         &self,
         py: Python<'py>,
@@ -1300,7 +1313,7 @@ impl Simulation {
 
     /// set_parameter(population_label, name, values)
     ///
-    /// Sets the IF_curr_exp parameter `name` of every cell of the population, now and exactly
+    /// Sets the parameter `name` of every cell of the neuron population, now and exactly
     /// (each cell continues from its state under the new value); `values`: a number or a
     /// float64 array of length 1 or the population's size. An invalid value changes nothing.
     fn set_parameter(
@@ -1319,8 +1332,9 @@ impl Simulation {
 
     /// initialize(population_label, name, values)
     ///
-    /// Sets the state variable `name` ("v", "isyn_exc", "isyn_inh") of every cell of the
-    /// population, now and as the value `reset` returns to; `values` as in `set_parameter`.
+    /// Sets the state variable `name` of every cell of the population (IF_curr_exp and
+    /// IF_curr_alpha: "v", "isyn_exc", "isyn_inh"; IF_curr_delta: "v"), now and as the value
+    /// `reset` returns to; `values` as in `set_parameter`.
     fn initialize(
         &mut self,
         py: Python<'_>,
@@ -1329,15 +1343,25 @@ impl Simulation {
         values: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let item = format!("population \"{population_label}\"");
+        // the population's own state variables (an unknown label or a spike source: the core
+        // says so)
+        let neuron = self
+            .net
+            .populations
+            .iter()
+            .find(|p| p.label == population_label)
+            .map(|p| p.cell_type)
+            .filter(|c| !c.is_source());
+        let names = neuron.map_or(vec!["v", "isyn_exc", "isyn_inh"], |c| c.state_variables());
         let var = match Var::from_name(name) {
-            Some(v) if v != Var::Spikes => v,
+            Some(v) if v != Var::Spikes && names.contains(&name) => v,
             _ => {
-                let names = ["v", "isyn_exc", "isyn_inh"];
+                let who = neuron.map_or("an exactlif neuron", |c| c.name());
                 let message = format!(
-                    "`{name}` is not a state variable of IF_curr_exp (it has {})",
+                    "`{name}` is not a state variable of {who} (it has {})",
                     names.join(", ")
                 );
-                let s = suggest(name, names);
+                let s = suggest(name, names.iter().copied());
                 return Err(build_error(
                     py,
                     format!("{item}: {message}"),
@@ -1418,18 +1442,22 @@ fn py_suggest(name: &str, candidates: Vec<String>) -> Option<String> {
     suggest(name, candidates.iter().map(String::as_str))
 }
 
-/// check_weights(weights, receptor_type, item)
+/// check_weights(weights, receptor_type, item, cell_type=None)
 ///
 /// Checks weights by the build's rule (finite; excitatory >= 0, inhibitory <= 0) before
 /// they are kept: BuildError (key "weight") naming the first bad one, by its index.
+/// `cell_type`: PyNN's name of the postsynaptic cell type, for the messages.
 #[pyfunction]
+#[pyo3(signature = (weights, receptor_type, item, cell_type = None))]
 fn check_weights(
     py: Python<'_>,
     weights: PyArrayLike1<'_, f64, AllowTypeChange>,
     receptor_type: &str,
     item: &str,
+    cell_type: Option<&str>,
 ) -> PyResult<()> {
-    let receptor = Network::receptor(py, item, receptor_type)?;
+    let cell_type = cell_type.and_then(CellType::from_name);
+    let receptor = Network::receptor(py, item, cell_type, receptor_type)?;
     let weights = weights.as_array();
     for (i, &w) in weights.iter().enumerate() {
         receptor

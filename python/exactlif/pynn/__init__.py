@@ -1,8 +1,9 @@
 """exactlif as a PyNN backend: ``import pyNN.exactlif as sim`` (or ``exactlif.pynn``).
 
 A PyNN script runs on exactlif's exact event-driven engine with only its import
-changed. Supported: ``IF_curr_exp`` cells (record ``spikes``, ``v``,
-``isyn_exc``, ``isyn_inh``), ``SpikeSourceArray``, ``SpikeSourcePoisson``,
+changed. Supported: ``IF_curr_exp`` and ``IF_curr_alpha`` cells (record
+``spikes``, ``v``, ``isyn_exc``, ``isyn_inh``), ``IF_curr_delta`` cells (weights
+in mV; record ``spikes``, ``v``), ``SpikeSourceArray``, ``SpikeSourcePoisson``,
 ``StaticSynapse`` with every connector of ``pyNN.connectors``, ``DCSource``,
 ``StepCurrentSource`` and ``NoisyCurrentSource``. Other PyNN models raise
 ``ModelNotAvailableError`` (a ``NotImplementedError``) when created.
@@ -18,8 +19,10 @@ Design
 - **Changes between runs.** Once built, ``set()`` and ``initialize()`` of
   ``IF_curr_exp`` cells go to the simulation (``Simulation.set_parameter`` /
   ``initialize``): exact, at the current time; they still hold after
-  ``reset()``. Current sources (amplitudes, times, new sources and injections)
-  ``SpikeSourceArray`` spike times, synaptic weights and what is recorded,
+  ``reset()``. Those of ``IF_curr_alpha`` and ``IF_curr_delta`` cells are
+  changes of the description (``simulator.LIVE_CELL_TYPES``): kept at t = 0,
+  refused while t > 0. Current sources (amplitudes, times, new sources and
+  injections), ``SpikeSourceArray`` spike times, synaptic weights and what is recorded,
   changed while running, are handed over at the next run
   (``update_current_sources``, ``update_spike_times``, ``update_weights``,
   ``update_recording``), also exactly at the current time (a signal recorded

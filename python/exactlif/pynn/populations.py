@@ -5,9 +5,10 @@ per cell (PyNN's random distributions and functions are evaluated here, in
 Python; a distribution drawn natively, with exactlif's ``NativeRNG`` or unseeded,
 takes the values the core draws from its streams, as a model file's distribution
 table does). They are handed to the core when the network is built. Once it is
-built, ``set()`` and ``initialize()`` of ``IF_curr_exp`` cells go straight to
-the running simulation (exact, at the current time); other changes while
-t > 0 raise ``NotImplementedError`` (call ``reset()`` first).
+built, ``set()`` and ``initialize()`` of cells of ``simulator.LIVE_CELL_TYPES``
+(``IF_curr_exp``) go straight to the running simulation (exact, at the current
+time); other changes while t > 0 raise ``NotImplementedError`` (call ``reset()``
+first), and at t = 0 they are kept and the network is rebuilt at the next run.
 """
 
 import numpy as np
@@ -141,7 +142,7 @@ class _ParameterHooks:
             full[name] = current
         _check_values(parent, full)
         cell_type = parent.celltype.core_name
-        if cell_type == "IF_curr_exp" and state.built:
+        if cell_type in simulator.LIVE_CELL_TYPES and state.built:
             # exact, at the current time; it also holds after reset()
             for name, values in full.items():
                 try:
@@ -176,7 +177,7 @@ class _ParameterHooks:
         if not np.all(np.isfinite(current)):
             raise errors.InvalidParameterValueError(
                 f"initial values of {variable} must be finite numbers")
-        if state.built:
+        if state.built and parent.celltype.core_name in simulator.LIVE_CELL_TYPES:
             try:
                 state.sim.initialize(parent._core_label, variable, as_f64(current))
             except ValueError as err:
@@ -225,7 +226,8 @@ class Population(_ParameterHooks, common.Population):
         if not hasattr(self.celltype, "core_name"):
             raise errors.InvalidModelError(
                 f"{type(self.celltype).__name__} is not an exactlif cell type: use the cell "
-                "types of pyNN.exactlif (IF_curr_exp, SpikeSourceArray, SpikeSourcePoisson)")
+                "types of pyNN.exactlif (IF_curr_exp, IF_curr_alpha, IF_curr_delta, "
+                "SpikeSourceArray, SpikeSourcePoisson)")
         state.changing("the populations (a new population)")
         self.all_cells = np.array(
             [simulator.ID(i) for i in range(state.id_counter, state.id_counter + self.size)],

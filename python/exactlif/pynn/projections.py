@@ -390,7 +390,9 @@ class Projection(common.Projection):
             from .simulator import core, translate_build_error
             try:
                 core().check_weights(new["weight"], self.receptor_type,
-                                     f'projection "{self.label}"')
+                                     f'projection "{self.label}"',
+                                     getattr(getattr(self.post, "celltype", None),
+                                             "core_name", None))
             except core().BuildError as err:
                 raise translate_build_error(err) from err
         if changes_delays:

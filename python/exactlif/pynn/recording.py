@@ -12,11 +12,19 @@ import numpy as np
 from pyNN import recording
 
 from . import simulator
+from .errors import RecordingError
 from .simulator import state
 
 
 class Recorder(recording.Recorder):
     _simulator = simulator
+
+    def record(self, variables, ids, sampling_interval=None, locations=None):
+        # PyNN's check first, with exactlif's reason (recording isyn_exc of IF_curr_delta)
+        for variable in self._localize_variables(variables, locations):
+            if not self.population.can_record(variable.name, variable.location):
+                raise RecordingError(variable, self.population.celltype)
+        super().record(variables, ids, sampling_interval, locations)
 
     def _record(self, variable, new_ids, sampling_interval=None):
         if sampling_interval is not None:

@@ -16,6 +16,12 @@ from pyNN import common, errors
 
 name = "exactlif"
 
+#: The cell types whose parameters and initial values a built simulation takes while it runs
+#: (``Simulation.set_parameter`` / ``initialize``: exact, at the current time). A change of
+#: another cell type is a change of the description: kept at t = 0 (the network is rebuilt at
+#: the next run), refused while t > 0 (call ``reset()`` first).
+LIVE_CELL_TYPES = ("IF_curr_exp",)
+
 
 def core():
     """The compiled ``exactlif._core`` module (imported when first needed)."""

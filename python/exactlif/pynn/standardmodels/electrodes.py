@@ -89,8 +89,27 @@ class ExactlifCurrentSource(BaseCurrentSource):
         for p, _ in _targets(cells):
             if not p.celltype.injectable:
                 raise TypeError("Can't inject current into a spike source.")
+            self._check_into(p)
         state.changing_sources("current-source injection")
         self._targets.extend(_targets(cells))
+
+    def _check_into(self, population):
+        """The core's check of this source injected into `population`, now rather than at the
+        build (an ACSource only into IF_curr_exp cells: the core solves a sinusoidal current
+        exactly for those alone); InvalidParameterValueError with the core's sentence."""
+        cell_type = population.celltype.core_name
+        if cell_type == "IF_curr_exp" or not hasattr(type(self), "_core_params"):
+            return
+        from ..simulator import core
+        _core = core()
+        net = _core.Network(float(state.dt))
+        net.create(getattr(population, "_core_label", population.label) or "target", 1,
+                   cell_type)
+        try:
+            net.inject(self.core_name, self._core_params(), 0)
+        except _core.BuildError as err:
+            raise InvalidParameterValueError(
+                f"{type(self).__name__}: {err.message}") from err
 
     def set_native_parameters(self, parameters):
         state.changing_sources("current-source parameters")

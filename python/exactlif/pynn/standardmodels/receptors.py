@@ -2,8 +2,9 @@
 
 exactlif has no composed neurons yet, so each of these raises
 :class:`exactlif.pynn.errors.ModelNotAvailableError` (a ``NotImplementedError``) when
-instantiated, as PyNN's ``ModelNotAvailable`` models do. ``IF_curr_exp`` has the
-current-based exponential synapses (receptor types ``excitatory`` and ``inhibitory``).
+instantiated, as PyNN's ``ModelNotAvailable`` models do. ``IF_curr_exp``,
+``IF_curr_alpha`` and ``IF_curr_delta`` have current-based exponential, alpha and delta
+synapses (receptor types ``excitatory`` and ``inhibitory``).
 """
 
 from pyNN.standardmodels import receptors
@@ -21,8 +22,9 @@ class _NotAvailable(ModelNotAvailable):
         raise ModelNotAvailableError(
             type(self).__name__,
             f"{type(self).__name__} is not available in exactlif, which has no composed "
-            "neurons (PointNeuron) yet; IF_curr_exp has current-based exponential synapses "
-            "(receptor_type 'excitatory' or 'inhibitory').")
+            "neurons (PointNeuron) yet; IF_curr_exp, IF_curr_alpha and IF_curr_delta have "
+            "current-based exponential, alpha and delta synapses (receptor_type 'excitatory' "
+            "or 'inhibitory').")
 
 
 def _not_available(name):
