@@ -3,6 +3,7 @@
 
     python model.py nest        # or neuron, brian2 (any installed pyNN.<simulator> backend)
     python model.py nest --out DIR --spike-precision on_grid
+    python model.py nest --nest-model iaf_psc_alpha_ps   # NEST's precise alpha neuron
 
 The network is read from `network.json` and `projections/*.npy` beside this script: every
 per-cell parameter and initial value as drawn by exactlif, every connection with its weight and
@@ -20,6 +21,14 @@ exact run:
 
 Known semantic differences from the exact reference (they are what the comparison measures):
 
+- Cell types. IF_curr_exp, IF_curr_alpha and IF_curr_delta become PyNN's cells of the same
+  name. PyNN 0.13's NEST backend maps IF_curr_alpha to NEST's grid model `iaf_psc_alpha` for
+  both spike precisions, and IF_curr_delta to `iaf_psc_delta_ps` (off_grid) or `iaf_psc_delta`
+  (on_grid); `--nest-model NAME` (e.g. iaf_psc_alpha_ps) replaces the NEST model of every
+  IF_curr_alpha / IF_curr_delta population (same parameter names). NEST's precise (`_ps`)
+  models refuse a refractory period shorter than one step and round every other one up to a
+  whole number of steps; tau_refrac < timestep is raised to timestep for them here (with a
+  warning). An IF_curr_alpha's initial isyn_exc / isyn_inh cannot be set on NEST (a warning).
 - Time grid. NEST, NEURON and Brian 2 advance on the grid of `timestep`. PyNN's NEST backend
   uses `iaf_psc_exp_ps` (spike_precision "off_grid", PyNN's default): threshold crossings are
   located inside the step, but synaptic delays and current switches still sit on the grid.
@@ -355,11 +364,98 @@ def split_same_step(spike_times, timestep):
     return layers or [[list(t) for t in spike_times]]
 
 
-def build(sim, net, spike_precision=None):
+# The cell types besides IF_curr_exp (SPEC section 8), built by _other_neuron; IF_curr_exp keeps
+# its own code path in build().
+OTHER_NEURONS = ("IF_curr_alpha", "IF_curr_delta")
+
+
+def _pynn_type(spec):
+    """The PyNN cell type of an exported population: `pynn_cell_type`, except that a population
+    whose model-file `cell_type` is IF_curr_alpha or IF_curr_delta is always that cell (PyNN's
+    name is the model file's)."""
+    if spec.get("cell_type") in OTHER_NEURONS:
+        return spec["cell_type"]
+    return spec["pynn_cell_type"]
+
+
+def _nest_model_of(sim, celltype_class, nest_model=None):
+    """The NEST model that pyNN.nest creates for a standard cell type (None off NEST)."""
+    if not sim.__name__.endswith(".nest"):
+        return None
+    if nest_model:
+        return nest_model
+    return celltype_class.nest_name[sim.simulator.state.spike_precision]
+
+
+def _other_neuron(sim, spec, size, timestep, nest_model, warn):
+    """An IF_curr_alpha or IF_curr_delta population: PyNN's cell of that name with the exported
+    parameters and initial values. On NEST, `nest_model` replaces the model PyNN would pick
+    (pyNN.nest 0.13: iaf_psc_alpha for IF_curr_alpha at both precisions; iaf_psc_delta_ps
+    off_grid and iaf_psc_delta on_grid for IF_curr_delta) by a subclass with that `nest_name`;
+    the NEST model must take the same native parameters. The same subclass gives pyNN.nest's
+    IF_curr_delta the map v -> V_m it lacks."""
+    import numpy as np
+
+    label = spec["label"]
+    name = _pynn_type(spec)
+    base = getattr(sim, name)
+    celltype_class = base
+    if sim.__name__.endswith(".nest"):
+        attrs = {"__doc__": base.__doc__}
+        if nest_model:
+            attrs["nest_name"] = {"on_grid": nest_model, "off_grid": nest_model}
+        if not hasattr(base, "variable_map"):
+            # pyNN.nest 0.13's IF_curr_delta has no variable_map: PyNN then asks NEST for a
+            # state "v" (its V_m), so v can be neither initialised ("NEST does not allow
+            # setting an initial value for v") nor recorded ("unknown recordable v")
+            attrs["variable_map"] = {"v": "V_m"}
+            attrs["scale_factors"] = {"v": 1}
+        if len(attrs) > 1:
+            celltype_class = type(name, (base,), attrs)
+    native = _nest_model_of(sim, celltype_class, nest_model)
+    accepted = set(base.default_parameters)
+    params = {}
+    for key, value in spec["parameters"].items():
+        if key in accepted:
+            params[key] = _per_cell(value)
+        else:  # e.g. a tau_syn written for an IF_curr_delta, which has none
+            warn("population %r: %s has no parameter %s; ignored" % (label, name, key))
+    refrac = np.broadcast_to(np.asarray(params.get("tau_refrac", base.default_parameters[
+        "tau_refrac"]), dtype=float), (size,))
+    if native is not None and native.endswith("_ps") and (refrac < timestep).any():
+        # NEST's precise models refuse t_ref < 1 step ("Refractory time must be at least one
+        # time step") and round any other t_ref up to whole steps: raise it to one step.
+        n_low = int((refrac < timestep).sum())
+        params["tau_refrac"] = np.maximum(refrac, timestep)
+        warn("population %r: tau_refrac below the timestep raised to %s ms for %d cell(s) "
+             "(NEST's %s needs at least one step)" % (label, timestep, n_low, native))
+    pop = sim.Population(size, celltype_class(**params), label=label)
+    init = spec.get("initial_values") or {}
+    if "v" in init:
+        pop.initialize(v=_per_cell(init["v"]))
+    variables = set(getattr(base, "default_initial_values", {}))
+    for var in ("isyn_exc", "isyn_inh"):
+        if var not in init or _is_default(init[var], 0.0):
+            continue
+        if var not in variables:
+            warn("population %r: %s has no %s; initial value ignored" % (label, name, var))
+            continue
+        try:
+            pop.initialize(**{var: _per_cell(init[var])})
+            if native is not None:
+                _fix_initial_current(sim, pop, var, init[var])
+        except Exception as e:  # a backend that cannot set it
+            warn("population %r: cannot set the initial %s on this simulator (%s)"
+                 % (label, var, e))
+    return pop
+
+
+def build(sim, net, spike_precision=None, nest_model=None):
     """Creates the populations, projections, current sources and recordings. Returns the list of
     PyNN populations (model order), the extra populations that carry, on Brian 2, the spikes a
     source emits more than once in one time step (`{label: [population, ...]}`, connected like
-    their source), and the warnings issued."""
+    their source), and the warnings issued. `nest_model` (NEST only): the NEST model of the
+    IF_curr_alpha / IF_curr_delta populations instead of PyNN's choice."""
     import numpy as np
     from pyNN.parameters import Sequence
 
@@ -384,7 +480,13 @@ def build(sim, net, spike_precision=None):
     pops = []
     for spec in net["populations"]:
         size = int(spec["size"])
-        if spec["pynn_cell_type"] == "IF_curr_exp":
+        if _pynn_type(spec) in OTHER_NEURONS:
+            if spec["pynn_cell_type"] != _pynn_type(spec):
+                warn("population %r: network.json says pynn_cell_type %s for cell_type %s; "
+                     "%s is built" % (spec["label"], spec["pynn_cell_type"], spec["cell_type"],
+                                      spec["cell_type"]))
+            pop = _other_neuron(sim, spec, size, timestep, nest_model, warn)
+        elif spec["pynn_cell_type"] == "IF_curr_exp":
             params = {k: _per_cell(v) for k, v in spec["parameters"].items()}
             pop = sim.Population(size, sim.IF_curr_exp(**params), label=spec["label"])
             init = spec["initial_values"]
@@ -479,6 +581,10 @@ def main(argv=None):
     parser.add_argument("--spike-precision", choices=["on_grid", "off_grid"],
                         help="NEST only: on_grid (iaf_psc_exp, spikes on the grid) or off_grid "
                              "(iaf_psc_exp_ps; PyNN's default)")
+    parser.add_argument("--nest-model",
+                        help="NEST only: the NEST model of the IF_curr_alpha / IF_curr_delta "
+                             "populations instead of PyNN's (e.g. iaf_psc_alpha_ps, "
+                             "iaf_psc_delta_ps); IF_curr_exp is not affected")
     args = parser.parse_args(argv)
 
     import importlib
@@ -491,7 +597,7 @@ def main(argv=None):
     net = load_network()
     s = net["simulation"]
     t0 = time.perf_counter()
-    pops, extra_layers, warnings = build(sim, net, args.spike_precision)
+    pops, extra_layers, warnings = build(sim, net, args.spike_precision, args.nest_model)
     t1 = time.perf_counter()
     sim.run(float(s["duration"]))
     t2 = time.perf_counter()
@@ -521,6 +627,20 @@ def main(argv=None):
         extra["spike_precision"] = precision
         extra["nest_model"] = {"on_grid": "iaf_psc_exp",
                                "off_grid": "iaf_psc_exp_ps"}.get(precision)
+        others = [(spec, pop) for spec, pop in zip(net["populations"], pops)
+                  if _pynn_type(spec) in OTHER_NEURONS]
+        if others:
+            # the NEST model of every neuron population, read from the nodes themselves
+            import nest
+
+            models = {}
+            for spec, pop in zip(net["populations"], pops):
+                if _pynn_type(spec) in OTHER_NEURONS + ("IF_curr_exp",) and pop.size:
+                    found = sorted(set(nest.GetStatus(pop.node_collection, "model")))
+                    models[spec["label"]] = found[0] if len(found) == 1 else found
+            distinct = sorted({str(m) for m in models.values()})
+            extra["nest_model"] = distinct[0] if len(distinct) == 1 else models
+            extra["nest_models"] = models
     files = write_results(populations, out, float(s["timestep"]), float(s["duration"]),
                           backend="pynn-" + args.simulator, seed=s.get("seed"),
                           wall_time_s=t2 - t1, build_time_s=t1 - t0, extra=extra)

@@ -674,7 +674,7 @@ def diagnostics(sim):
     for t, p, i in sim.spikes:
         spikes.setdefault((p, i), set()).add(t)
     for pop in sim.pops:
-        if pop["type"] != "IF_curr_exp":
+        if pop["type"] not in ref_sim.CELL_TYPES:
             continue
         for c in pop["cells"]:
             for t0, t1, terms in c.segments:
@@ -713,7 +713,7 @@ def write_case(name, desc, m, check, quiet=False):
         check(sim)
     sim.write(os.path.join(d, "expected"))
     miss, slope = diagnostics(sim)
-    n_cell = sum(1 for t, p, i in sim.spikes if sim.pops[p]["type"] == "IF_curr_exp"
+    n_cell = sum(1 for t, p, i in sim.spikes if sim.pops[p]["type"] in ref_sim.CELL_TYPES
                  and t <= mpf(sim.duration))
     print(f"{name:24s} cell spikes {n_cell:5d}   closest miss {float(miss):9.3g} mV   "
           f"min crossing slope {float(slope):9.3g} mV/ms", flush=True)
@@ -907,6 +907,352 @@ spike-source drive, off-grid delays.  Every cell fires."""
 CELL_CASES = [alpha_graze, alpha_excursion, alpha_trains, delta_rules]
 
 
+# --------------------------------------------------------------------------------------------
+# IF_curr_alpha / IF_curr_delta hard cases, one difficulty each, written as model.toml (they use
+# only these cells, SpikeSourceArrays and current sources).  benchmarks/python/nest_alpha_delta.py
+# runs them on NEST's precise and grid models through export-pynn (docs/nest_alpha_delta.md).
+# --------------------------------------------------------------------------------------------
+
+def alpha_graze_pm(sign):
+    """Single alpha PSPs whose peak is 1e-6 mV above (sign=-1: threshold = peak - 1e-6, must
+    spike) or below (sign=+1: none) the threshold: PyNN defaults with the input on and off the
+    grid, tau_syn_E == tau_m, tau_syn_E = tau_m (1 +- 1e-9), and a peak on a DC plateau."""
+    m = model(60.0)
+    ssa(m, "src", [2.0], record=())
+    ssa(m, "src_offgrid", [2.0137], record=())
+    tm = 20.0
+    params = {"tau_m": [20.0, 20.0, 10.0, tm, tm, 15.0],
+              "tau_syn_E": [0.5, 0.5, 10.0, tm * (1 + 1e-9), tm * (1 - 1e-9), 2.0],
+              "cm": [1.0, 1.0, 0.5, 1.0, 1.0, 1.0], "i_offset": [0.0, 0.0, 0.0, 0.0, 0.0, 0.4],
+              "v_thresh": HIGH}
+    typed_cells(m, "cell", 6, "IF_curr_alpha", params,
+                init={"v": [-65.0, -65.0, -65.0, -65.0, -65.0, -59.0]})
+    w = [3.0, 3.0, 1.0, 0.6, 0.6, 2.2]
+    fromlist(m, "src", "cell", "excitatory", [[0, i, w[i], 1.0] for i in (0, 2, 3, 4, 5)])
+    fromlist(m, "src_offgrid", "cell", "excitatory", [[0, 1, w[1], 1.0]])
+    sim = probe(m)
+    th = []
+    for i in range(6):
+        (t, v), = local_maxima(sim, "cell", i)
+        th.append(float(v + sign * mpf("1e-6")))
+    m = with_thresh(m, "cell", th)
+    n = 1 if sign < 0 else 0
+    name = "alpha_graze_above" if sign < 0 else "alpha_graze_below"
+    desc = f"""IF_curr_alpha PSP peaks grazing the threshold: v_thresh = peak {'-' if sign < 0 else '+'} 1e-6 mV (peak at
+50 digits), so every cell {'must spike once, just before its peak' if sign < 0 else 'must NOT spike'}.  Cell 0: PyNN defaults (tau_syn_E 0.5),
+input arriving at 3.0 (on the grid); cell 1: the same arriving at 3.0137 (off the grid);
+cell 2: tau_syn_E == tau_m = 10, cm 0.5; cells 3, 4: tau_syn_E = tau_m (1 +- 1e-9), tau_m 20;
+cell 5: tau_syn_E 2 on a DC plateau (i_offset 0.4, v0 -59)."""
+    return name, desc, m, lambda s: expect_counts(s, {"cell": [n] * 6})
+
+
+def alpha_excursion_short():
+    """Fast excitatory alpha current on slower inhibition, the peak placed mid-step: v is above
+    threshold for 0.05 ms, 0.02 ms, the 1e-6 mV graze's excursion, or never, all strictly
+    inside one 0.1 ms step."""
+    def build(s_exc):
+        m = model(40.0)
+        ssa(m, "inh_in", [8.0], record=())
+        ssa(m, "exc_in", [s_exc], record=())
+        params = {"tau_m": 10.0, "tau_syn_E": 0.1, "tau_syn_I": 3.0, "v_thresh": HIGH}
+        typed_cells(m, "cell", 4, "IF_curr_alpha", params)
+        alltoall(m, "inh_in", "cell", "inhibitory", -4.0, 1.0)
+        alltoall(m, "exc_in", "cell", "excitatory", 40.0, 0.5)
+        return m
+    # place the peak at ~10.9537: inside the step (10.9, 11.0], and the 1e-6 mV excursion
+    # (~0.0005 ms) between grid points of 0.01 and 0.001 ms steps too
+    s_exc = 9.9321
+    for _ in range(3):
+        m = build(s_exc)
+        sim = probe(m)
+        (tp, vp), = [(t, v) for t, v in local_maxima(sim, "cell", 0) if t > 10.0]
+        s_exc = round(s_exc + float(mpf("10.9537") - tp), 5)
+    m = build(s_exc)
+    sim = probe(m)
+    (tp, vp), = [(t, v) for t, v in local_maxima(sim, "cell", 0) if t > 10.0]
+    t0, t1, terms = segment_at(sim, "cell", 0, tp)
+
+    def window(delta):
+        xs = [t0 + x for x in level_crossings(terms, vp - delta, t1 - t0)]
+        return max(x for x in xs if x < tp), min(x for x in xs if x > tp)
+
+    def delta_for(width):
+        lo, hi = mpf("1e-12"), mpf(1)
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            a, b = window(mid)
+            lo, hi = (mid, hi) if b - a <= width else (lo, mid)
+        return lo
+    d5, d2 = delta_for(mpf("0.05")), delta_for(mpf("0.02"))
+    wins = [window(d5), window(d2), window(mpf("1e-6"))]
+    for a, b in wins:
+        assert mpf("10.9") < a < b < mpf("11.0") and a > t0, (a, b)
+    a6, b6 = wins[2]
+    assert mpf("10.953") < a6 < b6 < mpf("10.954"), (a6, b6)  # no grid point of 0.001 ms
+    m = with_thresh(m, "cell", [float(vp - d5), float(vp - d2), float(vp - mpf("1e-6")),
+                                float(vp + mpf("1e-6"))])
+    (a5, b5), (a2, b2), (a6, b6) = wins
+    desc = f"""IF_curr_alpha excursions above threshold shorter than one 0.1 ms step: inhibition
+(tau_syn_I 3, w -4) from 9, then a fast excitatory alpha current (tau_syn_E 0.1, w 40) from
+{s_exc + 0.5!r}: v peaks at {float(tp)!r}.  Cell 0: above threshold for 0.05 ms
+[{float(a5)!r}, {float(b5)!r}]; cell 1: 0.02 ms [{float(a2)!r}, {float(b2)!r}];
+cell 2: threshold 1e-6 mV under the peak ({float(b6 - a6):.3g} ms, inside (10.953, 10.954)); all
+inside (10.9, 11.0) -> one spike each.  Cell 3: 1e-6 mV over the peak -> none."""
+    return "alpha_excursion_short", desc, m, lambda s: expect_counts(s, {"cell": [1, 1, 1, 0]})
+
+
+def alpha_tau_equal():
+    """tau_syn == tau_m and within 1e-9 of it, input trains on the grid, plain crossings."""
+    m = model(100.0)
+    ssa(m, "exc_in", [5.0, 5.5, 6.0, 20.0, 21.0, 21.5, 40.0, 41.0, 41.7, 60.0, 60.3, 75.0],
+        record=())
+    ssa(m, "inh_in", [7.0, 22.5, 45.0], record=())
+    tm = 10.0
+    params = {"tau_m": tm, "tau_syn_E": [tm, tm * (1 + 1e-9), tm * (1 - 1e-9), tm],
+              "tau_syn_I": [tm, 3.0, tm * (1 + 1e-9), tm * (1 - 1e-9)], "v_thresh": -57.0,
+              "tau_refrac": 2.0}
+    typed_cells(m, "cell", 4, "IF_curr_alpha", params)
+    alltoall(m, "exc_in", "cell", "excitatory", 0.7, 1.0)
+    alltoall(m, "inh_in", "cell", "inhibitory", -0.4, 1.0)
+
+    def check(s):
+        c = counts(s, "cell")
+        assert all(x >= 2 for x in c), c
+    desc = """IF_curr_alpha with tau_syn == tau_m (t e^{-t/tau_m} and t^2 e^{-t/tau_m} terms) and tau_syn =
+tau_m (1 +- 1e-9): trains of inputs arriving on the grid, ordinary crossings.  Cell 0:
+tau_syn_E == tau_syn_I == tau_m = 10; cell 1: tau_syn_E = tau_m (1 + 1e-9), tau_syn_I 3;
+cell 2: tau_m (1 - 1e-9) / tau_m (1 + 1e-9); cell 3: tau_m / tau_m (1 - 1e-9).  tau_refrac 2."""
+    return "alpha_tau_equal", desc, m, check
+
+
+def alpha_refractory():
+    """Inputs arriving while refractory keep charging the alpha currents; tau_refrac a whole
+    number of 0.1 ms steps."""
+    m = model(60.0)
+    ssa(m, "kick", [1.0], record=())
+    ssa(m, "during", [3.0, 4.5, 6.0, 9.1, 12.0], record=())
+    ssa(m, "inh", [7.0], record=())
+    params = {"tau_m": 10.0, "tau_syn_E": 1.5, "tau_syn_I": 2.0, "v_thresh": -55.0,
+              "tau_refrac": [15.0, 4.0, 8.5]}
+    typed_cells(m, "cell", 3, "IF_curr_alpha", params)
+    alltoall(m, "kick", "cell", "excitatory", 12.0, 1.0)
+    alltoall(m, "during", "cell", "excitatory", 3.0, 1.0)
+    alltoall(m, "inh", "cell", "inhibitory", -2.0, 1.0)
+    desc = """IF_curr_alpha refractory periods of 15, 4 and 8.5 ms (whole steps) after a strong kick at 2:
+excitatory and inhibitory alpha inputs arriving while v is clamped charge the currents, which
+keep evolving; v resumes from v_reset at the exact end of the refractory period."""
+    return "alpha_refractory", desc, m, lambda s: expect_counts(s, {"cell": [None] * 3})
+
+
+def alpha_refrac_offgrid():
+    """tau_refrac that is not a whole number of 0.1 ms steps, and 0."""
+    m = model(60.0)
+    params = {"tau_m": 10.0, "v_thresh": -55.0, "tau_refrac": [1.234, 3.05, 0.0, 0.04],
+              "i_offset": [1.5, 1.5, 1.5, 1.5], "v_reset": [-65.0, -65.0, -55.5, -55.5]}
+    typed_cells(m, "cell", 4, "IF_curr_alpha", params)
+    desc = """IF_curr_alpha tau_refrac off the 0.1 ms grid: constant drive (i_offset 1.5, v_inf -50) and
+tau_refrac 1.234 / 3.05 (cells 0, 1; v_reset -65), 0 / 0.04 (cells 2, 3; v_reset -55.5,
+0.5 mV under threshold: interspike interval ~0.7 ms)."""
+    return "alpha_refrac_offgrid", desc, m, lambda s: expect_counts(s, {"cell": [None] * 4})
+
+
+def alpha_offgrid_times():
+    """Spike-source times off the grid, delays on it (NEST's precise neurons take the offsets)."""
+    m = model(60.0)
+    ssa(m, "src", [[3.0137, 3.5371, 4.0049], [10.0919, 10.2233], [20.0501, 20.0502, 20.7777]],
+        record=())
+    params = {"tau_m": 10.0, "tau_syn_E": [0.5, 1.0, 0.3], "v_thresh": -58.0}
+    typed_cells(m, "cell", 3, "IF_curr_alpha", params)
+    onetoone(m, "src", "cell", "excitatory", 4.0, 1.0)
+    desc = """IF_curr_alpha inputs at off-grid spike times (3.0137, 3.5371, 4.0049; 10.0919, 10.2233;
+20.0501, 20.0502, 20.7777), delay 1.0 (on the grid), weight 4: ordinary crossings."""
+    return "alpha_offgrid_times", desc, m, lambda s: expect_counts(s, {"cell": [None] * 3})
+
+
+def alpha_offgrid_delays():
+    """Off-grid delays, from sources and between cells (NEST rounds every delay to the grid)."""
+    m = model(60.0)
+    ssa(m, "src", [5.0, 25.0], record=())
+    ssa(m, "src2", [25.0], record=())
+    params = {"tau_m": 10.0, "tau_syn_E": 0.5, "v_thresh": -58.0, "tau_refrac": 2.0}
+    typed_cells(m, "cell", 4, "IF_curr_alpha", params)
+    fromlist(m, "src", "cell", "excitatory", [[0, 0, 10.0, 1.37], [0, 1, 10.0, 2.345]])
+    fromlist(m, "src2", "cell", "excitatory", [[0, 1, 10.0, 0.777]])
+    fromlist(m, "cell", "cell", "excitatory", [[0, 2, 10.0, 1.111], [1, 3, 10.0, 3.1415],
+                                               [2, 3, 10.0, 0.55]])
+    desc = """IF_curr_alpha with off-grid delays: source spikes at 5 and 25 reach cell 0 after 1.37 and
+cell 1 after 2.345 (and a second source at 25 after 0.777); chain 0 -> 2 (1.111), 1 -> 3
+(3.1415), 2 -> 3 (0.55).  Weight 10 nA, ordinary crossings."""
+    return "alpha_offgrid_delays", desc, m, lambda s: expect_counts(s, {"cell": [None] * 4})
+
+
+def _kink_switch(ctype, params, size, amp, t_on, t_off, grazer_cells, m=None):
+    """Cells driven by a current step amp on [t_on, t_off): v peaks at t_off (v' drops below
+    zero there).  Returns the model with the thresholds of `grazer_cells` (dict cell -> sign)
+    set to v(t_off) + sign 1e-6, and v(t_off)."""
+    m = m or model(60.0)
+    typed_cells(m, "cell", size, ctype, dict(params, v_thresh=HIGH))
+    m["current_sources"].append({"type": "StepCurrentSource", "times": [t_on, t_off],
+                                 "amplitudes": [amp, 0.0], "inject_into": "cell",
+                                 "cells": list(range(size))})
+    sim = probe(m)
+    th = []
+    for i in range(size):
+        t0, t1, terms = segment_at(sim, "cell", i, mpf(t_off))
+        v = ep_eval(terms, mpf(t_off) - t0)
+        d = ep_deriv(terms)
+        assert ep_eval(d, mpf(t_off) - t0) > 0
+        th.append(float(v + grazer_cells.get(i, 0) * mpf("1e-6")) if i in grazer_cells
+                  else None)
+    return m, th
+
+
+def alpha_current_switch():
+    """A current step switching off the grid: a 1e-6 mV graze at the switch-off kink, and a
+    spike train whose start and end are set by the switches."""
+    params = {"tau_m": 20.0, "tau_syn_E": 0.5, "tau_refrac": 2.0}
+    m = model(60.0)
+    ssa(m, "src", [7.0], record=())
+    m2, th = _kink_switch("IF_curr_alpha", params, 3, 1.0, 5.03, 12.347, {0: -1, 1: +1}, m=m)
+    m = m2
+    alltoall(m, "src", "cell", "excitatory", 0.5, 1.0)
+    # (the thresholds were computed without the inputs: compute them again with them)
+    m = with_thresh(m, "cell", HIGH)
+    sim = probe(m)
+    for i, sign in ((0, -1), (1, +1)):
+        t0, t1, terms = segment_at(sim, "cell", i, mpf(12.347))
+        assert ep_eval(ep_deriv(terms), mpf(12.347) - t0) > 0
+        th[i] = float(ep_eval(terms, mpf(12.347) - t0) + sign * mpf("1e-6"))
+    th[2] = -56.0
+    m = with_thresh(m, "cell", th)
+    m["current_sources"].append({"type": "StepCurrentSource", "times": [15.0, 41.2345],
+                                 "amplitudes": [1.2, 0.0], "inject_into": "cell", "cells": [2]})
+    desc = """IF_curr_alpha driven by StepCurrentSources switching off the grid, and an alpha input of 0.5 nA
+arriving at 8.0.  Cells 0, 1: 1.0 nA on [5.03, 12.347): v rises and peaks at the
+switch-off; threshold = v(12.347) -+ 1e-6 mV -> cell 0 spikes just before 12.347, cell 1 never.  Cell 2 (v_thresh -56): the same pulse stays under
+threshold; 1.2 nA more on [15.0, 41.2345) drives a spike train."""
+    return "alpha_current_switch", desc, m, lambda s: expect_counts(s, {"cell": [1, 0, None]})
+
+
+def delta_graze_drift():
+    """IF_curr_delta crossings by drift that graze the threshold by 1e-6 mV: v_inf just above or
+    below threshold, and a current step switched off (on the grid) just after or just before v
+    reaches threshold."""
+    params = {"tau_m": 20.0, "tau_refrac": 2.0,
+              "v_rest": [-65.0, -65.0, -50.0 + 1e-6, -50.0 - 1e-6]}
+    m = model(400.0)
+    m, th = _kink_switch("IF_curr_delta", params, 4, 0.9, 1.0, 11.0, {0: -1, 1: +1}, m=m)
+    m["current_sources"][0]["cells"] = [0, 1]
+    th[2] = th[3] = -50.0
+    m = with_thresh(m, "cell", th)
+
+    def check(s):
+        c = counts(s, "cell")
+        assert c[0] == 1 and c[1] == 0 and c[2] == 1 and c[3] == 0, c
+    desc = """IF_curr_delta threshold grazes by drift (tau_m 20).  Cells 0, 1: 0.9 nA on [1, 11) (grid
+times; a switch at t = 0 would act only from 2 steps later on NEST), v peaks at the switch-off,
+threshold = v(11) -+ 1e-6 mV -> cell 0 spikes just before 11, cell 1 never.  Cells 2, 3: v_rest = v_thresh +- 1e-6 mV (-50), from -65: cell 2 reaches
+threshold once (~330 ms), cell 3 never."""
+    return "delta_graze_drift", desc, m, check
+
+
+def delta_refractory():
+    """Inputs while refractory are discarded, one at exactly t_s + tau_refrac is applied (spike
+    times off the grid; all sums exact in binary)."""
+    m = model(60.0)
+    ssa(m, "src", [[4.25, 5.25, 6.25, 20.0], [4.25, 6.2, 9.0], [4.25, 5.5], [4.25, 4.5, 4.75]],
+        record=())
+    params = {"tau_m": 20.0, "tau_refrac": [2.0, 2.0, 1.25, 0.5]}
+    typed_cells(m, "cell", 4, "IF_curr_delta", params)
+    fromlist(m, "src", "cell", "excitatory",
+             [[i, i, 16.0, 1.0] for i in range(4)])
+
+    def check(s):
+        sp = {i: [t for lab, j, t in s.spike_list() if lab == "cell" and j == i] for i in range(4)}
+        assert sp[0] == [5.25, 7.25, 21.0], sp[0]
+        assert sp[1] == [5.25, 10.0], sp[1]
+        assert sp[2] == [5.25, 6.5], sp[2]
+        assert sp[3] == [5.25, 5.75], sp[3]
+    desc = """IF_curr_delta refractoriness, jumps of 16 mV (v_thresh -50, from -65), arrivals off the grid.
+Cell 0 (tau_refrac 2): inputs at 5.25 (spike), 6.25 (refractory: discarded), 7.25 = 5.25 + 2
+(applied at the end of refractoriness: spike), 21 (spike).  Cell 1 (tau_refrac 2): 5.25
+(spike), 7.2 (0.05 ms before the end: discarded), 10 (spike).  Cell 2 (tau_refrac 1.25, not whole steps): 5.25 (spike), 6.5 = 5.25 + 1.25 (spike).
+Cell 3 (tau_refrac 0.5): 5.25 (spike), 5.5 (discarded), 5.75 = 5.25 + 0.5 (spike)."""
+    return "delta_refractory", desc, m, check
+
+
+def delta_refrac_zero():
+    """tau_refrac = 0 (NEST's precise models refuse it, its grid models take it)."""
+    m = model(100.0)
+    ssa(m, "src", [[5.0, 5.05, 5.12], []], record=())
+    params = {"tau_m": 20.0, "tau_refrac": 0.0, "v_reset": [-65.0, -50.5],
+              "i_offset": [0.0, 1.0]}
+    typed_cells(m, "cell", 2, "IF_curr_delta", params)
+    fromlist(m, "src", "cell", "excitatory", [[0, 0, 20.0, 1.0]])
+
+    def check(s):
+        c = counts(s, "cell")
+        assert c[0] == 3 and c[1] > 20, c
+    desc = """IF_curr_delta with tau_refrac = 0.  Cell 0: jumps of 20 mV arriving at 6.0, 6.05, 6.12 -> three
+spikes (each input finds v at v_reset = -65).  Cell 1: v_reset -50.5, i_offset 1 (v_inf -45): a spike every 20 ln(5.5/5) = 1.906 ms."""
+    return "delta_refrac_zero", desc, m, check
+
+
+def delta_offgrid_times():
+    """Spike-source times off the grid, delays on it: every spike is an input arrival."""
+    m = model(60.0)
+    ssa(m, "src", [[3.0137, 3.5371, 9.0049], [10.0919, 10.2233, 30.0001]], record=())
+    params = {"tau_m": 20.0, "tau_refrac": 0.2}
+    typed_cells(m, "cell", 2, "IF_curr_delta", params)
+    onetoone(m, "src", "cell", "excitatory", 8.0, 1.0)
+    fromlist(m, "cell", "cell", "excitatory", [[0, 1, 16.0, 2.0]])
+    desc = """IF_curr_delta jumps of 8 mV at off-grid times (source spikes 3.0137, 3.5371, 9.0049 and
+10.0919, 10.2233, 30.0001, delay 1.0): cell 0 fires at the second arrival; its spike reaches
+cell 1 after 2.0 (on the grid) with 16 mV."""
+    return "delta_offgrid_times", desc, m, lambda s: expect_counts(s, {"cell": [None, None]})
+
+
+def delta_offgrid_delays():
+    """Off-grid delays, from sources and between cells."""
+    m = model(60.0)
+    ssa(m, "src", [5.0, 25.0], record=())
+    ssa(m, "src2", [25.0], record=())
+    params = {"tau_m": 20.0, "tau_refrac": 1.0}
+    typed_cells(m, "cell", 4, "IF_curr_delta", params)
+    # delays off the 0.1 ms grid but exact in binary: a delta cell fires at the very time of
+    # its input, so every later arrival time is an exact sum (no rounding convention matters)
+    fromlist(m, "src", "cell", "excitatory", [[0, 0, 16.0, 1.375], [0, 1, 16.0, 2.3125]])
+    fromlist(m, "src2", "cell", "excitatory", [[0, 1, 16.0, 0.8125]])
+    fromlist(m, "cell", "cell", "excitatory", [[0, 2, 16.0, 1.125], [1, 3, 16.0, 3.0625],
+                                               [2, 3, 16.0, 0.5625]])
+    desc = """IF_curr_delta with off-grid delays (exact in binary): source spikes at 5 and 25 reach cell 0
+after 1.375 and cell 1 after 2.3125 (and a second source at 25 after 0.8125); chain 0 -> 2
+(1.125), 1 -> 3 (3.0625), 2 -> 3 (0.5625).  Jumps of 16 mV: every arrival at a non-refractory cell is a spike."""
+    return "delta_offgrid_delays", desc, m, lambda s: expect_counts(s, {"cell": [None] * 4})
+
+
+def delta_current_switch():
+    """A current step switching off the grid: a 1e-6 mV graze at the switch-off, and drift
+    spikes whose train starts and ends with the switches."""
+    params = {"tau_m": 20.0, "tau_refrac": 2.0}
+    m, th = _kink_switch("IF_curr_delta", params, 3, 1.0, 5.03, 12.347, {0: -1, 1: +1})
+    th[2] = -56.0
+    m = with_thresh(m, "cell", th)
+    m["current_sources"].append({"type": "StepCurrentSource", "times": [15.0, 41.2345],
+                                 "amplitudes": [1.2, 0.0], "inject_into": "cell", "cells": [2]})
+    desc = """IF_curr_delta driven by StepCurrentSources switching off the grid.  Cells 0, 1: 1.0 nA on
+[5.03, 12.347): v peaks at the switch-off; threshold = v(12.347) -+ 1e-6 mV -> cell 0 spikes just
+before 12.347, cell 1 never.  Cell 2 (v_thresh -56): the same pulse stays under threshold; 1.2
+nA more on [15.0, 41.2345) drives drift spikes."""
+    return "delta_current_switch", desc, m, lambda s: expect_counts(s, {"cell": [1, 0, None]})
+
+
+NEST_CASES = [lambda: alpha_graze_pm(-1), lambda: alpha_graze_pm(+1), alpha_excursion_short,
+              alpha_tau_equal, alpha_refractory, alpha_refrac_offgrid, alpha_offgrid_times,
+              alpha_offgrid_delays, alpha_current_switch, delta_graze_drift, delta_refractory,
+              delta_refrac_zero, delta_offgrid_times, delta_offgrid_delays, delta_current_switch]
+
+
 def write_cell_case(name, desc, m, check):
     """As write_case, for the single-cell cases of SPEC section 8 (threshold::reference_cells)."""
     d = os.path.join(CASES_DIR, name)
@@ -943,6 +1289,11 @@ def main():
         if a.only and name not in a.only:
             continue
         write_cell_case(name, desc, m, check)
+    for f in [] if a.no_hand else NEST_CASES:
+        name, desc, m, check = f()
+        if a.only and name not in a.only:
+            continue
+        write_case(name, desc, m, check)
     for f in [] if a.no_hand else HAND:
         name, desc, m, check = f()
         if a.only and name not in a.only:
