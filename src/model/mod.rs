@@ -225,7 +225,7 @@ impl ModelKind {
     /// built, with SPEC §8's "not simulated yet" message: a model is switched on here only
     /// once the exact engine, the step backends and its tests (issue 16) are all in.
     pub(crate) fn simulated(self) -> bool {
-        matches!(self, ModelKind::Exp)
+        matches!(self, ModelKind::Exp | ModelKind::Alpha | ModelKind::Delta)
     }
 }
 
