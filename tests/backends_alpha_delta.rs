@@ -264,6 +264,8 @@ fn alpha_refractory_currents_evolve() {
     let (_, ie) = signal(&d, "isyn_exc", 0);
     let current = |t: f64| alpha_current(3.0, tau_s, t - 1.0) + alpha_current(0.5, tau_s, t - 4.0);
     let t_free = ts + tau_ref;
+    // the second input comes while the cell is refractory (it fires at 2.2 ms)
+    assert!(ts < 4.0 && 4.0 < t_free, "{ts}");
     for (k, &t) in times.iter().enumerate() {
         assert!((ie[k] - current(t)).abs() <= 1e-13, "t = {t}: {}", ie[k]);
         if t >= ts - 1e-9 && t <= t_free + 1e-9 {
