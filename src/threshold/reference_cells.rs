@@ -35,7 +35,13 @@ fn cases() -> Vec<PathBuf> {
         // several cell types, run through the binary (tests/reference_cases.rs)
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            ["alpha_graze", "alpha_excursion", "alpha_trains", "delta_rules"].contains(&name)
+            [
+                "alpha_graze",
+                "alpha_excursion",
+                "alpha_trains",
+                "delta_rules",
+            ]
+            .contains(&name)
         })
         .collect();
     out.sort();
