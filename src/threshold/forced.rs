@@ -59,7 +59,7 @@
 //! the supremum); `forced_never_hits_a_cap` (property: no search reaches a cap).
 
 use super::{newton_sign_change, solve_monotone_by, Pt, SolverStats};
-use crate::model::ac_drive::{Forced, ForcedEval};
+use crate::model::ac_drive::{Forced, ForcedBase, ForcedEval};
 
 /// The outcome of a forced search.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,33 +76,34 @@ pub enum ForcedCrossing {
 const MAX_INTERVALS: u32 = 1_000_000;
 
 /// The first `s` in `[0, horizon]` with `v(s) >= v_thresh` for the forced trajectory `f`.
-/// `kmax_e` is the cell's `Kmax_E`. `horizon` may be infinite only when the trajectory
-/// settles below threshold (else the answer is sought up to a cap and counted as a cap hit).
-pub fn first_crossing_forced(
-    f: &Forced,
+/// `sup` is what the base's supremum bound needs ([`ForcedBase::sup`]: `IF_curr_exp`'s
+/// `Kmax_E`, `IF_curr_alpha`'s kernel suprema). `horizon` may be infinite only when the
+/// trajectory settles below threshold (else the answer is sought up to a cap and counted as a
+/// cap hit).
+pub fn first_crossing_forced<B: ForcedBase>(
+    f: &Forced<B>,
     v_thresh: f64,
-    kmax_e: f64,
+    sup: B::Sup,
     horizon: f64,
     stats: &mut SolverStats,
 ) -> ForcedCrossing {
     let b = &f.base;
-    let lm = b.rates.lm;
     let start = f.eval(0.0);
     if start.v >= v_thresh {
         return ForcedCrossing::At(0.0);
     }
-    let r0 = f.drive.response_bounds(lm, b.cm)[0];
-    // v(s) - P(t0 + s) = base trajectory <= v_inf + max(0, v0' - v_inf) + (I_E0/cm) Kmax_E
-    // (the base's v0' = v0 - P(t0) carries the drive's start value)
-    let margin = 64.0 * f64::EPSILON * (b.v_inf.abs() + (b.v0 - b.v_inf).abs() + r0) + 1e-300;
-    if b.ii0 <= 0.0 {
-        let bound = b.v_inf + (b.v0 - b.v_inf).max(0.0) + b.ie0.max(0.0) / b.cm * kmax_e + r0;
-        if bound + margin < v_thresh {
+    let r0 = f.drive.response_bounds(b.lm(), b.cm())[0];
+    // v(s) - P(t0 + s) = base trajectory <= its supremum (IF_curr_exp: v_inf + max(0, v0' -
+    // v_inf) + (I_E0/cm) Kmax_E; the base's v0' = v0 - P(t0) carries the drive's start value)
+    let v_inf = b.v_inf();
+    let margin = 64.0 * f64::EPSILON * (b.magnitude(sup) + r0) + 1e-300;
+    if let Some(bound) = b.sup(sup) {
+        if bound + r0 + margin < v_thresh {
             return ForcedCrossing::Never;
         }
     }
     stats.searches += 1;
-    let gap = v_thresh - (b.v_inf + r0) - margin;
+    let gap = v_thresh - (v_inf + r0) - margin;
     let (end, never_after) = if gap > 0.0 {
         let t_settle = settling_time(f, gap, stats);
         if t_settle <= horizon {
@@ -120,7 +121,7 @@ pub fn first_crossing_forced(
     };
     // first cut: intervals of at most a quarter of the shortest period and one slowest time
     // constant (halving would get there too, one level at a time)
-    let chunk = (f.drive.shortest_period() / 4.0).min(b.rates.slowest_time_constant());
+    let chunk = (f.drive.shortest_period() / 4.0).min(b.time_scale());
     let mut search = Search {
         f,
         v_thresh,
@@ -148,24 +149,16 @@ pub fn first_crossing_forced(
     }
 }
 
-/// A time `T` after which the transient of `f` stays below `gap`:
-/// `|v0' - v_inf| e^{-lm s} + sum_X |I_X0/cm| s e^{-min(lm, lX) s} <= gap` for all `s >= T`
-/// (each term falls once `s >= 1/min(lm, lX)`, where the doubling starts).
-fn settling_time(f: &Forced, gap: f64, stats: &mut SolverStats) -> f64 {
+/// A time `T` after which the transient of `f`'s base stays below `gap`:
+/// [`ForcedBase::transient`] `<= gap` for all `s >= T` (it falls from
+/// [`ForcedBase::settle_start`] on, where the doubling starts; `IF_curr_exp`:
+/// `|v0' - v_inf| e^{-lm s} + sum_X |I_X0/cm| s e^{-min(lm, lX) s}`, falling once
+/// `s >= 1/min(lm, lX)`).
+fn settling_time<B: ForcedBase>(f: &Forced<B>, gap: f64, stats: &mut SolverStats) -> f64 {
     let b = &f.base;
-    let r = b.rates;
-    let transient = |s: f64| {
-        let mut x = (b.v0 - b.v_inf).abs() * (-r.lm * s).exp();
-        for (i0, lx) in [(b.ie0, r.le), (b.ii0, r.li)] {
-            if i0 != 0.0 {
-                x += (i0 / b.cm).abs() * s * (-r.lm.min(lx) * s).exp();
-            }
-        }
-        x
-    };
-    let mut t = r.slowest_time_constant();
+    let mut t = b.settle_start();
     for _ in 0..super::MAX_DOUBLINGS {
-        if transient(t) <= gap {
+        if b.transient(t) <= gap {
             return t;
         }
         t *= 2.0;
@@ -183,7 +176,7 @@ struct Point {
 }
 
 impl Point {
-    fn eval(f: &Forced, t: f64) -> Point {
+    fn eval<B: ForcedBase>(f: &Forced<B>, t: f64) -> Point {
         Point { t, e: f.eval(t) }
     }
 
@@ -201,14 +194,14 @@ impl Point {
     }
 }
 
-struct Search<'a, 'b> {
-    f: &'a Forced<'b>,
+struct Search<'a, 'b, B> {
+    f: &'a Forced<'b, B>,
     v_thresh: f64,
     stats: &'a mut SolverStats,
     intervals: u32,
 }
 
-impl Search<'_, '_> {
+impl<B: ForcedBase> Search<'_, '_, B> {
     /// The first crossing in `[a.t, b.t]`, given `v(a) < v_thresh` was computed (see the
     /// module doc for the cases).
     fn decide(&mut self, a: &Point, b: &Point) -> Option<f64> {
