@@ -394,10 +394,11 @@ enum Kind {
 }
 
 /// Inputs of the alpha and delta networks (ms, delay [`DELAY`]) and their weights: nA onto
-/// IF_curr_alpha, mV onto IF_curr_delta (one large enough to fire a cell at its arrival).
+/// IF_curr_alpha, mV onto IF_curr_delta (the second fires every cell at its arrival, so the
+/// third, 0.7 ms later, is discarded; the fourth fires some).
 const INPUT2: [f64; 7] = [15.0, 33.3, 34.0, 71.25, 98.0, 120.5, 150.0];
 const W_ALPHA: f64 = 0.5;
-const W_DELTA: [f64; 7] = [3.0, 2.0, 2.5, 9.0, 4.0, 1.5, 3.0];
+const W_DELTA: [f64; 7] = [3.0, 12.0, 2.5, 9.0, 4.0, 1.5, 3.0];
 
 /// The reference for IF_curr_alpha / IF_curr_delta under [`ac`]: RK4 on `(v, I, dI/dt)`
 /// (`I'' = -2/tau I' - I/tau^2`, an input adding `w e/tau` to `I'`; IF_curr_delta: no current,
@@ -410,19 +411,33 @@ fn reference_model(kind: Kind, i_offset: f64, t_stop: f64, h: f64) -> Vec<f64> {
         Kind::Alpha(tau) => tau,
         Kind::Delta => 1.0,
     };
-    let rhs = |t: f64, y: [f64; 3]| -> [f64; 3] {
+    // the drive on a step is the one of its interior (steps end at 10 and 180, so that the
+    // value at a step's end is its limit from inside the step)
+    let rhs = |t: f64, y: [f64; 3], on: f64| -> [f64; 3] {
+        let drive = 0.1
+            + 0.7
+                * (2.0 * std::f64::consts::PI * 25.0 * (t - 10.0) / 1000.0 + 45f64.to_radians())
+                    .sin();
         [
-            (V_REST - y[0]) / TAU_M + (y[1] + i_offset + i_ac(t)) / CM,
+            (V_REST - y[0]) / TAU_M + (y[1] + i_offset + on * drive) / CM,
             y[2],
             -2.0 / tau * y[2] - y[1] / (tau * tau),
         ]
     };
+    let on = |t: f64, dt: f64| {
+        if (10.0..180.0).contains(&(t + 0.5 * dt)) {
+            1.0
+        } else {
+            0.0
+        }
+    };
     let rk4 = |t: f64, y: [f64; 3], dt: f64| -> [f64; 3] {
         let add = |y: [f64; 3], k: [f64; 3], c: f64| std::array::from_fn(|i| y[i] + c * k[i]);
-        let k1 = rhs(t, y);
-        let k2 = rhs(t + dt / 2.0, add(y, k1, dt / 2.0));
-        let k3 = rhs(t + dt / 2.0, add(y, k2, dt / 2.0));
-        let k4 = rhs(t + dt, add(y, k3, dt));
+        let on = on(t, dt);
+        let k1 = rhs(t, y, on);
+        let k2 = rhs(t + dt / 2.0, add(y, k1, dt / 2.0), on);
+        let k3 = rhs(t + dt / 2.0, add(y, k2, dt / 2.0), on);
+        let k4 = rhs(t + dt, add(y, k3, dt), on);
         std::array::from_fn(|i| y[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
     };
     let arrivals: Vec<(f64, f64)> = INPUT2
@@ -483,7 +498,8 @@ fn reference_model(kind: Kind, i_offset: f64, t_stop: f64, h: f64) -> Vec<f64> {
             continue;
         }
         let y1 = rk4(t, y, step);
-        let (d0, d1) = (rhs(t, y)[0], rhs(t + step, y1)[0]);
+        let o = on(t, step);
+        let (d0, d1) = (rhs(t, y, o)[0], rhs(t + step, y1, o)[0]);
         let hermite = |s: f64| {
             let x = s / step;
             let (h00, h10, h01, h11) = (
@@ -598,3 +614,4 @@ fn alpha_and_delta_cells_match_runge_kutta() {
         assert!(n >= 5, "{kind:?}: {n} spikes");
     }
 }
+

@@ -298,6 +298,9 @@ impl<B: ForcedBase> Search<'_, '_, B> {
 mod tests {
     use super::*;
     use crate::model::ac_drive::{Drive, Sine};
+    use crate::model::if_curr_alpha::{
+        Derived as AlphaDerived, Free as AlphaFree, Params as AlphaParams, State as AlphaState,
+    };
     use crate::model::if_curr_exp::{Free, Params, Rates};
     use crate::threshold::{first_crossing, Crossing};
     use proptest::prelude::*;
@@ -322,7 +325,7 @@ mod tests {
     /// The first crossing by a dense scan refined by bisection: an oracle independent of the
     /// solver's bounds (it can miss a crossing narrower than its step, so the cases below
     /// keep excursions wider than that or check them otherwise).
-    fn scan(f: &Forced, v_thresh: f64, horizon: f64, step: f64) -> Option<f64> {
+    fn scan<B: ForcedBase>(f: &Forced<B>, v_thresh: f64, horizon: f64, step: f64) -> Option<f64> {
         let n = (horizon / step).ceil() as usize;
         let mut lo = 0.0;
         for k in 1..=n {
@@ -503,7 +506,7 @@ mod tests {
     }
 
     /// The sign of the computed `v'(s)` where it is beyond its rounding bound, else 0.
-    fn dv_sign(f: &Forced, s: f64) -> i8 {
+    fn dv_sign<B: ForcedBase>(f: &Forced<B>, s: f64) -> i8 {
         let e = f.eval(s);
         if e.dv > e.err[1] {
             1
@@ -534,7 +537,7 @@ mod tests {
     /// points of `v` on `[0, horizon]`, in order. The sign of the closed form's `v'` is scanned
     /// with a step of 1/400 of the drive's period (at most 5e-3 ms) and each change between two
     /// reliable signs is bisected to adjacent floats, where `v` is evaluated.
-    fn critical_points(f: &Forced, horizon: f64) -> Vec<Critical> {
+    fn critical_points<B: ForcedBase>(f: &Forced<B>, horizon: f64) -> Vec<Critical> {
         let step = (f.drive.shortest_period() / 400.0).min(5e-3);
         let n = (horizon / step).ceil() as usize;
         let mut out = Vec::new();
@@ -560,7 +563,9 @@ mod tests {
     /// The first crossing of `thr` in `[0, horizon]` by the oracle: `v` is monotone between
     /// consecutive critical points (and the ends), so the first rising piece whose end reaches
     /// `thr` holds it; bisection there on the computed `v` to adjacent floats.
-    fn oracle_crossing(f: &Forced, thr: f64, crit: &[Critical], horizon: f64) -> Option<f64> {
+    fn oracle_crossing<B: ForcedBase>(
+        f: &Forced<B>,
+        thr: f64, crit: &[Critical], horizon: f64) -> Option<f64> {
         let v = |t: f64| f.eval(t).v;
         if v(0.0) >= thr {
             return Some(0.0);
@@ -653,6 +658,150 @@ mod tests {
             let horizon = if infinite && settles { f64::INFINITY } else { horizon };
             let (got, stats) = solve(&p, &fo, horizon);
             prop_assert_eq!(stats.cap_hits, 0, "{:?}", got);
+        }
+    }
+
+    /// `IF_curr_alpha` bases (`ForcedBase for if_curr_alpha::Free`): a time constant from
+    /// `kind`: equal to `tau_m`, within a relative 1e-9 of it on either side, or `other`.
+    fn alpha_tau(tau_m: f64, kind: u8, other: f64) -> f64 {
+        match kind {
+            0 => tau_m,
+            1 => tau_m * (1.0 + 1e-9),
+            2 => tau_m * (1.0 - 1e-9),
+            _ => other,
+        }
+    }
+
+    /// An `IF_curr_alpha` cell's parameters, its [`AlphaDerived`] and the forced trajectory
+    /// from state `(v0, I_E, I_E', I_I, I_I')` with DC `dc` under `drive` from `t0`.
+    #[allow(clippy::too_many_arguments)]
+    fn alpha_forced(
+        tau_m: f64, tau_e: f64, tau_i: f64, v_thresh: f64,
+        st: [f64; 5], dc: f64, drive: &Drive, t0: f64,
+    ) -> (AlphaParams, AlphaDerived, Forced<'_, AlphaFree>) {
+        let p = AlphaParams { tau_m, tau_syn_E: tau_e, tau_syn_I: tau_i, v_thresh, ..AlphaParams::default() };
+        let d = AlphaDerived::of(&p);
+        let s = AlphaState { v: st[0], isyn_exc: st[1], disyn_exc: st[2], isyn_inh: st[3], disyn_inh: st[4] };
+        let f = AlphaFree::new(&p, &d, &s, dc);
+        (p, d, Forced::new(f, t0, drive))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// `matches_a_fine_scan` for `IF_curr_alpha` bases, with `tau_syn` equal to, within
+        /// 1e-9 of, or far from `tau_m`, and currents and their derivatives of both signs.
+        #[test]
+        fn alpha_matches_a_fine_scan(
+            v0 in -70.0f64..-50.5, ie in prop_oneof![Just(0.0), 0.0f64..3.0],
+            die in prop_oneof![Just(0.0), -3.0f64..5.0],
+            ii in prop_oneof![Just(0.0), -3.0f64..0.0], dii in prop_oneof![Just(0.0), -5.0f64..3.0],
+            tau_m in 5.0f64..30.0, ke in 0u8..5, ki in 0u8..5,
+            tau_e in 0.5f64..10.0, tau_i in 0.5f64..10.0,
+            dc in 0.0f64..1.2, amp in 0.0f64..1.5, freq in 2.0f64..300.0,
+            phase in -180.0f64..180.0, t0 in 0.0f64..50.0,
+        ) {
+            let drive = Drive { sines: vec![Sine::of_ac_source(amp, freq, phase, 0.0)] };
+            let (p, d, fo) = alpha_forced(
+                tau_m, alpha_tau(tau_m, ke, tau_e), alpha_tau(tau_m, ki, tau_i), -50.0,
+                [v0, ie, die, ii, dii], dc, &drive, t0,
+            );
+            let horizon = 30.0;
+            let mut stats = SolverStats::default();
+            let got = first_crossing_forced(&fo, p.v_thresh, d, horizon, &mut stats);
+            prop_assert_eq!(stats.cap_hits, 0);
+            let oracle = scan(&fo, p.v_thresh, horizon, 1e-3);
+            match (got, oracle) {
+                (ForcedCrossing::At(t), Some(o)) => {
+                    prop_assert!(t <= o + 1e-9, "solver {} after scan {}", t, o);
+                    if t < o - 1e-9 {
+                        prop_assert!(fo.eval(t).v >= p.v_thresh);
+                    }
+                }
+                (ForcedCrossing::At(t), None) => {
+                    prop_assert!(fo.eval(t).v >= p.v_thresh - 1e-12);
+                }
+                (_, Some(o)) => prop_assert!(false, "missed the crossing at {}", o),
+                (_, None) => {}
+            }
+        }
+
+        /// `ac_grazes_found_and_near_misses_rejected` for `IF_curr_alpha` bases (the
+        /// refined-peak oracle on the closed form's `v'` sign, the threshold 1e-9..1e-3 mV below
+        /// the highest peak or above the supremum), incl. `tau_syn == tau_m` and
+        /// `tau_m (1 +- 1e-9)`.
+        #[test]
+        fn alpha_ac_grazes_found_and_near_misses_rejected(
+            v0 in -70.0f64..-50.5, ie in prop_oneof![Just(0.0), 0.0f64..3.0],
+            die in prop_oneof![Just(0.0), -3.0f64..5.0],
+            ii in prop_oneof![Just(0.0), -3.0f64..0.0], dii in prop_oneof![Just(0.0), -5.0f64..3.0],
+            tau_m in 5.0f64..30.0, ke in 0u8..5, ki in 0u8..5,
+            tau_e in 0.5f64..10.0, tau_i in 0.5f64..10.0,
+            dc in 0.0f64..1.2, amp in 0.05f64..1.5, freq in 2.0f64..300.0,
+            phase in -180.0f64..180.0, t0 in 0.0f64..50.0,
+            log_delta in -9.0f64..-3.0, above in any::<bool>(),
+        ) {
+            let drive = Drive { sines: vec![Sine::of_ac_source(amp, freq, phase, 0.0)] };
+            let (tau_e, tau_i) = (alpha_tau(tau_m, ke, tau_e), alpha_tau(tau_m, ki, tau_i));
+            let st = [v0, ie, die, ii, dii];
+            let (_, d, fo) = alpha_forced(tau_m, tau_e, tau_i, -50.0, st, dc, &drive, t0);
+            let horizon = 30.0;
+            let delta = 10f64.powf(log_delta);
+            let crit = critical_points(&fo, horizon);
+            let v = |t: f64| fo.eval(t).v;
+            let sup = crit.iter().filter(|c| c.is_max).map(|c| c.v).fold(v(0.0).max(v(horizon)), f64::max);
+            let rounding = fo.eval(0.0).err[0];
+            let peak = crit.iter().filter(|c| c.is_max).max_by(|a, b| a.v.total_cmp(&b.v))
+                .filter(|c| c.v - delta > v(0.0) + rounding);
+            let thr = match peak {
+                Some(c) if !above => c.v - delta,
+                _ => sup + delta,
+            };
+            let expected = oracle_crossing(&fo, thr, &crit, horizon);
+            prop_assert_eq!(expected.is_none(), thr > sup, "oracle: {:?} for {} vs sup {}", expected, thr, sup);
+            let mut stats = SolverStats::default();
+            let got = first_crossing_forced(&fo, thr, d, horizon, &mut stats);
+            prop_assert_eq!(stats.cap_hits, 0);
+            match (got, expected) {
+                (ForcedCrossing::At(t), Some(o)) => {
+                    let e = fo.eval(o);
+                    let tol = 4.0 * e.err[0] / e.dv.max(1e-300) + 8.0 * f64::EPSILON * o;
+                    prop_assert!(v(t) >= thr, "v({}) = {} < {}", t, v(t), thr);
+                    prop_assert!((t - o).abs() <= tol, "solver {}, oracle {} (tolerance {})", t, o, tol);
+                    if let (Some(c), false) = (peak, above) {
+                        prop_assert!(t <= c.t * (1.0 + 4.0 * f64::EPSILON), "crossing {} after the peak {}", t, c.t);
+                    }
+                }
+                (ForcedCrossing::NotBefore(_) | ForcedCrossing::Never, None) => {}
+                (got, want) => prop_assert!(false, "solver {:?}, oracle {:?}, v_thresh = peak {} delta {}", got, want, if above { "+" } else { "-" }, delta),
+            }
+        }
+
+        /// `forced_never_hits_a_cap` for `IF_curr_alpha` bases: wide drives and currents, any
+        /// threshold above `v0`, and an infinite horizon where the trajectory settles below
+        /// threshold; a `Never` (infinite horizon) is checked against a scan of 500 ms.
+        #[test]
+        fn alpha_forced_never_hits_a_cap(
+            sines in proptest::collection::vec((0.0f64..5.0, 0.1f64..2000.0, -180.0f64..180.0, -20.0f64..20.0), 1..=3),
+            v0 in -80.0f64..-50.0, above_v0 in 1e-9f64..30.0,
+            ie in prop_oneof![Just(0.0), 0.0f64..50.0], die in -50.0f64..50.0,
+            ii in prop_oneof![Just(0.0), -50.0f64..0.0], dii in -50.0f64..50.0,
+            tau_m in 1.0f64..50.0, ke in 0u8..5, ki in 0u8..5,
+            tau_e in 0.1f64..20.0, tau_i in 0.1f64..20.0,
+            dc in -1.0f64..2.0, t0 in 0.0f64..100.0, horizon in 0.0f64..500.0, infinite in any::<bool>(),
+        ) {
+            let drive = Drive { sines: sines.iter().map(|&(a, f, ph, start)| Sine::of_ac_source(a, f, ph, start)).collect() };
+            let (tau_e, tau_i) = (alpha_tau(tau_m, ke, tau_e), alpha_tau(tau_m, ki, tau_i));
+            let (p, d, fo) = alpha_forced(tau_m, tau_e, tau_i, v0 + above_v0, [v0, ie, die, ii, dii], dc, &drive, t0);
+            let r0 = drive.response_bounds(1.0 / tau_m, p.cm)[0];
+            let settles = fo.base.v_inf + r0 < p.v_thresh - 1e-6;
+            let horizon = if infinite && settles { f64::INFINITY } else { horizon };
+            let mut stats = SolverStats::default();
+            let got = first_crossing_forced(&fo, p.v_thresh, d, horizon, &mut stats);
+            prop_assert_eq!(stats.cap_hits, 0, "{:?}", got);
+            if got == ForcedCrossing::Never {
+                let step = (drive.shortest_period() / 50.0).clamp(1e-4, 1e-2);
+                prop_assert!(scan(&fo, p.v_thresh, 500.0, step).is_none(), "never, but the scan crosses");
+            }
         }
     }
 }
