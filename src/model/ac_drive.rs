@@ -608,6 +608,7 @@ impl<'a, B: ForcedBase> Forced<'a, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::if_curr_alpha::Params as AlphaParams;
     use crate::model::if_curr_exp::{Params, Rates};
     use proptest::prelude::*;
 
@@ -692,6 +693,139 @@ mod tests {
                     let d3 = (f.eval(s + h).d2v - e.d2v) / h;
                     prop_assert!(d3.abs() <= m[1] * (1.0 + 1e-6) + m[2] * h + 1e-6);
                 }
+            }
+        }
+    }
+
+    /// An `IF_curr_alpha` time constant: equal to `tau_m`, within 1e-9 of it, or `other`.
+    fn alpha_tau(tau_m: f64, kind: u8, other: f64) -> f64 {
+        match kind {
+            0 => tau_m,
+            1 => tau_m * (1.0 + 1e-9),
+            2 => tau_m * (1.0 - 1e-9),
+            _ => other,
+        }
+    }
+
+    /// The alpha base's forced trajectory from state `st = (v, I_E, I_E', I_I, I_I')`.
+    fn alpha<'a>(
+        p: &AlphaParams,
+        st: [f64; 5],
+        dc: f64,
+        t0: f64,
+        drive: &'a Drive,
+    ) -> Forced<'a, AlphaFree> {
+        let s = AlphaState {
+            v: st[0],
+            isyn_exc: st[1],
+            disyn_exc: st[2],
+            isyn_inh: st[3],
+            disyn_inh: st[4],
+        };
+        let f = AlphaFree::new(p, &AlphaDerived::of(p), &s, dc);
+        Forced::new(f, t0, drive)
+    }
+
+    /// The alpha base under a drive solves the ODE (`v'` is its right-hand side with the
+    /// currents of the state, and central differences of `v` and `v'` agree with `v'` and
+    /// `v''`); with a zero-amplitude sine it is `IF_curr_alpha`'s `Free::eval` bit for bit.
+    #[test]
+    fn alpha_closed_form_solves_the_ode() {
+        let drive = Drive {
+            sines: vec![
+                Sine::of_ac_source(0.5, 100.0, 30.0, 2.0),
+                Sine::of_ac_source(0.2, 7.0, -90.0, 0.0),
+            ],
+        };
+        for (te, ti) in [(1.5, 4.0), (20.0, 20.0), (20.0 * (1.0 + 1e-9), 0.5)] {
+            let p = AlphaParams {
+                tau_syn_E: te,
+                tau_syn_I: ti,
+                i_offset: 0.3,
+                ..AlphaParams::default()
+            };
+            let f = alpha(&p, [-60.0, 2.0, -1.0, -1.0, -0.5], 0.1, 3.25, &drive);
+            for k in 0..200 {
+                let s = k as f64 * 0.37;
+                let e = f.eval(s);
+                let st = f.state(s);
+                assert_eq!(st.v, e.v);
+                let i = st.isyn_exc + st.isyn_inh + drive.current(3.25 + s);
+                let rhs = (f.base.v_inf - e.v) / p.tau_m + i / p.cm;
+                assert!((e.dv - rhs).abs() < 1e-12, "{s}: {} vs {rhs}", e.dv);
+                if s > 0.0 {
+                    // central differences
+                    let h = 1e-5;
+                    let fd = (f.eval(s + h).v - f.eval(s - h).v) / (2.0 * h);
+                    assert!((fd - e.dv).abs() < 1e-6, "{s}: {fd} vs {}", e.dv);
+                    let fd2 = (f.eval(s + h).dv - f.eval(s - h).dv) / (2.0 * h);
+                    assert!((fd2 - e.d2v).abs() < 1e-5, "{s}: {fd2} vs {}", e.d2v);
+                }
+            }
+            assert!((f.eval(0.0).v + 60.0).abs() < 1e-13);
+            let zero = Drive {
+                sines: vec![Sine::of_ac_source(0.0, 50.0, 0.0, 0.0)],
+            };
+            let f0 = alpha(&p, [-60.0, 2.0, -1.0, -1.0, -0.5], 0.1, 3.25, &zero);
+            for k in 0..50 {
+                let s = k as f64 * 0.71;
+                let (e, want) = (f0.eval(s), f0.base.eval(s));
+                assert_eq!((e.v, e.dv, e.d2v), (want.v, want.dv, want.d2v), "{s}");
+                assert!(e.err[1] >= want.dv_err, "{s}");
+            }
+        }
+    }
+
+    proptest! {
+        /// The alpha base's derivative bounds hold at every point of a fine sample of the
+        /// interval, against `v''`, `v'''`, `v''''` computed from the ODE with the currents'
+        /// own derivatives (`I = (I0 + A0 s) e^{-l s}`: `I^(n) = (-l)^(n-1) (n A0 - l (I0 +
+        /// A0 s)) e^{-l s}`; the drive: `I_ac^(n)` of `A sin`), which the bounds' argument does
+        /// not use: `v^(n+1) = -lm v^(n) + (I_E^(n) + I_I^(n) + I_ac^(n))/cm`. `tau_syn` is
+        /// equal to, within 1e-9 of, or far from `tau_m`.
+        #[test]
+        fn alpha_derivative_bounds_hold(
+            v0 in -80.0f64..-40.0, ie in 0.0f64..5.0, die in -10.0f64..10.0,
+            ii in -5.0f64..0.0, dii in -10.0f64..10.0,
+            tau_m in 2.0f64..40.0, ke in 0u8..5, ki in 0u8..5,
+            tau_e in 0.2f64..40.0, tau_i in 0.2f64..40.0,
+            amp in -2.0f64..2.0, freq in 1.0f64..500.0, phase in -180.0f64..180.0,
+            a in 0.0f64..50.0, len in 0.01f64..20.0,
+        ) {
+            let p = AlphaParams {
+                tau_m, tau_syn_E: alpha_tau(tau_m, ke, tau_e), tau_syn_I: alpha_tau(tau_m, ki, tau_i),
+                ..AlphaParams::default()
+            };
+            let sine = Sine::of_ac_source(amp, freq, phase, 1.0);
+            let drive = Drive { sines: vec![sine] };
+            let t0 = 4.0;
+            let f = alpha(&p, [v0, ie, die, ii, dii], 0.0, t0, &drive);
+            let b = a + len;
+            let m = f.derivative_bounds(a, b);
+            let lm = 1.0 / tau_m;
+            for k in 0..=200 {
+                let s = a + len * k as f64 / 200.0;
+                let e = f.eval(s);
+                // I^(n) of both receptors, n = 1..=3
+                let mut isyn = [0.0; 4];
+                for syn in &f.base.syn {
+                    let (l, q) = (syn.l, syn.i0 + syn.a0 * s);
+                    let ex = (-l * s).exp();
+                    for (n, x) in isyn.iter_mut().enumerate().skip(1) {
+                        *x += (-l).powi(n as i32 - 1) * (n as f64 * syn.a0 - l * q) * ex;
+                    }
+                }
+                // I_ac^(n) = A w^n sin(theta + n pi/2)
+                let th = sine.omega * (t0 + s - sine.t_ref) + sine.phase;
+                let iac = |n: i32| {
+                    sine.amplitude * sine.omega.powi(n) * (th + f64::from(n) * std::f64::consts::FRAC_PI_2).sin()
+                };
+                let d3 = -lm * e.d2v + (isyn[2] + iac(2)) / p.cm;
+                let d4 = -lm * d3 + (isyn[3] + iac(3)) / p.cm;
+                let slack = |x: f64| x * (1.0 + 1e-9) + 1e-9;
+                prop_assert!(e.d2v.abs() <= slack(m[0]), "v'' {} > {} at {}", e.d2v, m[0], s);
+                prop_assert!(d3.abs() <= slack(m[1]), "v''' {} > {} at {}", d3, m[1], s);
+                prop_assert!(d4.abs() <= slack(m[2]), "v'''' {} > {} at {}", d4, m[2], s);
             }
         }
     }
