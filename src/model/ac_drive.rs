@@ -1,5 +1,6 @@
-//! Sinusoidal injected current (PyNN's `ACSource`) and the closed form of `IF_curr_exp` under
-//! it.
+//! Sinusoidal injected current (PyNN's `ACSource`) and the closed form of the three cell models
+//! under it ([`Forced`] over a [`ForcedBase`]: `IF_curr_exp`'s free trajectory, which
+//! `IF_curr_delta` uses without currents, and `IF_curr_alpha`'s).
 //!
 //! Between two current switches a cell may receive, besides its constant injected current
 //! (which `v_inf` holds), a sum of sines (nA; absolute time `t` in ms, `w` in rad/ms)
@@ -13,9 +14,10 @@
 //! phase holds at `start`, PyNN's issue 497), plus `offset` as constant current, on
 //! `[start, stop)`.
 //!
-//! The membrane equation `v' = lm (v_inf - v) + (I_E + I_I + I_ac)/cm` is linear, so its
-//! solution is the free trajectory of SPEC §1 from a shifted start value plus a particular
-//! solution `P` of the sine forcing alone (`P' = -lm P + I_ac/cm`):
+//! The membrane equation `v' = lm (v_inf - v) + (I_E + I_I + I_ac)/cm` is linear (for each
+//! model: the currents evolve on their own, as SPEC §1 and §8 say), so its solution is the
+//! model's free trajectory from a shifted start value plus a particular solution `P` of the
+//! sine forcing alone (`P' = -lm P + I_ac/cm`):
 //!
 //! ```text
 //! P(t) = sum_k c_k (lm sin theta_k - w_k cos theta_k),   c_k = (A_k/cm) / (lm^2 + w_k^2)

@@ -1,7 +1,13 @@
 //! The first-crossing solver under sinusoidal injected current (PyNN's `ACSource`): the exact
-//! first time `v(t) >= v_thresh` on a free interval whose trajectory is
-//! `v(s) = v_inf + (v0 - v_inf) e^{-lm s} + sum_X (I_X0/cm) K_X(s) + P(t0 + s)`
-//! (`model::ac_drive`), guaranteed not to miss a crossing however brief.
+//! first time `v(t) >= v_thresh` on a free interval whose trajectory is a base trajectory plus
+//! the drive's response, `v(s) = base(s) + P(t0 + s)` (`model::ac_drive`), guaranteed not to
+//! miss a crossing however brief. The base is any `model::ac_drive::ForcedBase`: for
+//! `IF_curr_exp` (and `IF_curr_delta`, without currents)
+//! `base(s) = v_inf + (v0 - v_inf) e^{-lm s} + sum_X (I_X0/cm) K_X(s)`, for `IF_curr_alpha`
+//! `base(s) = v_inf + (v0 - v_inf) e^{-lm s} + sum_X (I0_X K1_X(s) + A0_X K2_X(s))/cm`. The
+//! argument below uses only what the trait gives (values with rounding bounds, derivative
+//! bounds on intervals, a supremum, a settling transient), each proved where it is
+//! implemented.
 //!
 //! # The claim and its proof
 //!
@@ -39,14 +45,17 @@
 //!
 //! # Where to search
 //!
-//! With `R0 = sum_k R_k` (the response's amplitude bound), `v(s) <= v_inf + max(0, v0 -
-//! v_inf) + (I_E0/cm) Kmax_E + R0` (the inhibitory term is `<= 0`, `P <= R0`): below threshold,
-//! there is never a crossing ([`ForcedCrossing::Never`]). If `v_inf + R0 < v_thresh`, the
-//! transient `|v0 - v_inf| e^{-lm s} + sum_X |I_X0/cm| s e^{-min(lm, lX) s}` falls below the gap
-//! after a settling time `T` (found by doubling, past every `1/min(lm, lX)` so that the
-//! transient is falling): the search ends at `min(horizon, T)`, and nothing found up to `T`
-//! means never. Otherwise a crossing may come at any time, and the caller gives a finite
-//! horizon (the engine re-predicts at its end, as for an alarm).
+//! With `R0 = sum_k R_k` (the response's amplitude bound), `v(s) <= sup base + R0`
+//! (`ForcedBase::sup`; `P <= R0`; `IF_curr_exp` with `I_I0 <= 0`: `v_inf + max(0, v0 -
+//! v_inf) + (I_E0/cm) Kmax_E`, the inhibitory term being `<= 0`; `IF_curr_alpha`: with the
+//! kernels' suprema): below threshold, there is never a crossing ([`ForcedCrossing::Never`]).
+//! If `v_inf + R0 < v_thresh`, the transient bound `U(s) >= base(s) - v_inf`
+//! (`ForcedBase::transient`; `IF_curr_exp`: `|v0 - v_inf| e^{-lm s} + sum_X |I_X0/cm| s
+//! e^{-min(lm, lX) s}`) falls below the gap after a settling time `T` (found by doubling from
+//! `ForcedBase::settle_start`, past which `U` is falling): the search ends at
+//! `min(horizon, T)`, and nothing found up to `T` means never. Otherwise a crossing may come
+//! at any time, and the caller gives a finite horizon (the engine re-predicts at its end, as
+//! for an alarm).
 //!
 //! # Tests
 //!
@@ -56,7 +65,12 @@
 //! `never_when_bounded_below`, `dc_limit` (a zero-amplitude sine gives the exponential
 //! solver's answer), and `ac_grazes_found_and_near_misses_rejected` (property: random drives,
 //! the threshold 1e-9..1e-3 mV below the highest peak found by a refined-peak oracle, or above
-//! the supremum); `forced_never_hits_a_cap` (property: no search reaches a cap).
+//! the supremum); `forced_never_hits_a_cap` (property: no search reaches a cap). On
+//! `IF_curr_alpha` bases, with `tau_syn` equal to, within 1e-9 of, or far from `tau_m`:
+//! `alpha_matches_a_fine_scan`, `alpha_ac_grazes_found_and_near_misses_rejected`,
+//! `alpha_forced_never_hits_a_cap` (which also checks every `Never` against a 500 ms scan);
+//! the bounds themselves: `model::ac_drive`'s `derivative_bounds_hold` and
+//! `alpha_derivative_bounds_hold`.
 
 use super::{newton_sign_change, solve_monotone_by, Pt, SolverStats};
 use crate::model::ac_drive::{Forced, ForcedBase, ForcedEval};
