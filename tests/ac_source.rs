@@ -558,7 +558,8 @@ fn network_of_kind(kind: Kind) -> Network {
         let src = net
             .create(&format!("in{k}"), 1, CellType::SpikeSourceArray)
             .unwrap();
-        net.set_spike_times(&src, SpikeTimes::Same(vec![t])).unwrap();
+        net.set_spike_times(&src, SpikeTimes::Same(vec![t]))
+            .unwrap();
         let w = match kind {
             Kind::Alpha(_) => W_ALPHA,
             Kind::Delta => W_DELTA[k],
@@ -614,4 +615,3 @@ fn alpha_and_delta_cells_match_runge_kutta() {
         assert!(n >= 5, "{kind:?}: {n} spikes");
     }
 }
-

@@ -599,9 +599,7 @@ impl<'a, B: ForcedBase> Forced<'a, B> {
     /// (`0 <= a <= b`): the base trajectory's ([`ForcedBase::derivative_bounds_with`]) plus
     /// the drive's, `sum_k R_k w_k^n` ([`Drive::response_bounds`]).
     pub fn derivative_bounds(&self, a: f64, b: f64) -> [f64; 3] {
-        let drive = self
-            .drive
-            .response_bounds(self.base.lm(), self.base.cm());
+        let drive = self.drive.response_bounds(self.base.lm(), self.base.cm());
         self.base
             .derivative_bounds_with(a, b, [drive[2], drive[3], drive[4]])
     }

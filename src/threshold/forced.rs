@@ -579,7 +579,10 @@ mod tests {
     /// `thr` holds it; bisection there on the computed `v` to adjacent floats.
     fn oracle_crossing<B: ForcedBase>(
         f: &Forced<B>,
-        thr: f64, crit: &[Critical], horizon: f64) -> Option<f64> {
+        thr: f64,
+        crit: &[Critical],
+        horizon: f64,
+    ) -> Option<f64> {
         let v = |t: f64| f.eval(t).v;
         if v(0.0) >= thr {
             return Some(0.0);
@@ -690,12 +693,30 @@ mod tests {
     /// from state `(v0, I_E, I_E', I_I, I_I')` with DC `dc` under `drive` from `t0`.
     #[allow(clippy::too_many_arguments)]
     fn alpha_forced(
-        tau_m: f64, tau_e: f64, tau_i: f64, v_thresh: f64,
-        st: [f64; 5], dc: f64, drive: &Drive, t0: f64,
+        tau_m: f64,
+        tau_e: f64,
+        tau_i: f64,
+        v_thresh: f64,
+        st: [f64; 5],
+        dc: f64,
+        drive: &Drive,
+        t0: f64,
     ) -> (AlphaParams, AlphaDerived, Forced<'_, AlphaFree>) {
-        let p = AlphaParams { tau_m, tau_syn_E: tau_e, tau_syn_I: tau_i, v_thresh, ..AlphaParams::default() };
+        let p = AlphaParams {
+            tau_m,
+            tau_syn_E: tau_e,
+            tau_syn_I: tau_i,
+            v_thresh,
+            ..AlphaParams::default()
+        };
         let d = AlphaDerived::of(&p);
-        let s = AlphaState { v: st[0], isyn_exc: st[1], disyn_exc: st[2], isyn_inh: st[3], disyn_inh: st[4] };
+        let s = AlphaState {
+            v: st[0],
+            isyn_exc: st[1],
+            disyn_exc: st[2],
+            isyn_inh: st[3],
+            disyn_inh: st[4],
+        };
         let f = AlphaFree::new(&p, &d, &s, dc);
         (p, d, Forced::new(f, t0, drive))
     }
