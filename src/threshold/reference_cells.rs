@@ -31,9 +31,12 @@ fn cases() -> Vec<PathBuf> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
+            // single-cell-type cases only (a population "cell"; mixed_network, a recurrent
+            // network of the three types, is tests/reference_cases.rs's alone)
             std::fs::read_to_string(p.join("model.toml")).is_ok_and(|t| {
-                t.contains("cell_type = \"IF_curr_alpha\"")
-                    || t.contains("cell_type = \"IF_curr_delta\"")
+                (t.contains("cell_type = \"IF_curr_alpha\"")
+                    || t.contains("cell_type = \"IF_curr_delta\""))
+                    && t.contains("label = \"cell\"")
             })
         })
         .collect();
