@@ -384,3 +384,234 @@ fn export_pynn_writes_the_sines() {
     assert_eq!(steps["times"], serde_json::json!([20.0, 40.0]));
     assert_eq!(steps["amplitudes"], serde_json::json!([0.2, 0.0]));
 }
+
+/// The cells of [`alpha_and_delta_cells_match_runge_kutta`]: IF_curr_alpha with `tau_syn_E`
+/// (ms), or IF_curr_delta (weights in mV).
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Alpha(f64),
+    Delta,
+}
+
+/// Inputs of the alpha and delta networks (ms, delay [`DELAY`]) and their weights: nA onto
+/// IF_curr_alpha, mV onto IF_curr_delta (the second fires every cell at its arrival, so the
+/// third, 0.7 ms later, is discarded; the fourth fires some).
+const INPUT2: [f64; 7] = [15.0, 33.3, 34.0, 71.25, 98.0, 120.5, 150.0];
+const W_ALPHA: f64 = 0.5;
+const W_DELTA: [f64; 7] = [3.0, 12.0, 2.5, 9.0, 4.0, 1.5, 3.0];
+
+/// The reference for IF_curr_alpha / IF_curr_delta under [`ac`]: RK4 on `(v, I, dI/dt)`
+/// (`I'' = -2/tau I' - I/tau^2`, an input adding `w e/tau` to `I'`; IF_curr_delta: no current,
+/// an input adding `w` to `v`, simultaneous inputs summed and a cell at or above threshold
+/// after them firing at the arrival, inputs while refractory `[t_s, t_s + tau_refrac)`
+/// discarded), `v` held at v_reset while refractory; a crossing inside a step by bisection on
+/// the cubic Hermite interpolant of `v` over the step (as [`reference`]).
+fn reference_model(kind: Kind, i_offset: f64, t_stop: f64, h: f64) -> Vec<f64> {
+    let tau = match kind {
+        Kind::Alpha(tau) => tau,
+        Kind::Delta => 1.0,
+    };
+    // the drive on a step is the one of its interior (steps end at 10 and 180, so that the
+    // value at a step's end is its limit from inside the step)
+    let rhs = |t: f64, y: [f64; 3], on: f64| -> [f64; 3] {
+        let drive = 0.1
+            + 0.7
+                * (2.0 * std::f64::consts::PI * 25.0 * (t - 10.0) / 1000.0 + 45f64.to_radians())
+                    .sin();
+        [
+            (V_REST - y[0]) / TAU_M + (y[1] + i_offset + on * drive) / CM,
+            y[2],
+            -2.0 / tau * y[2] - y[1] / (tau * tau),
+        ]
+    };
+    let on = |t: f64, dt: f64| {
+        if (10.0..180.0).contains(&(t + 0.5 * dt)) {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let rk4 = |t: f64, y: [f64; 3], dt: f64| -> [f64; 3] {
+        let add = |y: [f64; 3], k: [f64; 3], c: f64| std::array::from_fn(|i| y[i] + c * k[i]);
+        let on = on(t, dt);
+        let k1 = rhs(t, y, on);
+        let k2 = rhs(t + dt / 2.0, add(y, k1, dt / 2.0), on);
+        let k3 = rhs(t + dt / 2.0, add(y, k2, dt / 2.0), on);
+        let k4 = rhs(t + dt, add(y, k3, dt), on);
+        std::array::from_fn(|i| y[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
+    };
+    let arrivals: Vec<(f64, f64)> = INPUT2
+        .iter()
+        .zip(W_DELTA)
+        .map(|(t, wd)| {
+            let w = match kind {
+                Kind::Alpha(tau) => W_ALPHA * std::f64::consts::E / tau,
+                Kind::Delta => wd,
+            };
+            (t + DELAY, w)
+        })
+        .collect();
+    let mut breaks: Vec<f64> = arrivals.iter().map(|a| a.0).collect();
+    breaks.extend([10.0, 180.0, t_stop]);
+    breaks.sort_by(f64::total_cmp);
+    let mut t = 0.0f64;
+    let mut y = [V_REST, 0.0, 0.0];
+    let mut ref_until = f64::NEG_INFINITY;
+    let mut out = Vec::new();
+    while t < t_stop - 1e-12 {
+        if let Some(&b) = breaks.iter().find(|&&b| (b - t).abs() < 1e-9) {
+            t = b;
+        }
+        let mut jumped = false;
+        for &(a, w) in &arrivals {
+            if (a - t).abs() < 1e-9 {
+                match kind {
+                    Kind::Alpha(_) => y[2] += w,
+                    Kind::Delta if t >= ref_until - 1e-9 => {
+                        y[0] += w;
+                        jumped = true;
+                    }
+                    Kind::Delta => {}
+                }
+            }
+        }
+        if jumped && y[0] >= V_THRESH {
+            out.push(t);
+            y[0] = V_REST;
+            ref_until = t + T_REF;
+        }
+        let next_break = breaks
+            .iter()
+            .copied()
+            .find(|&b| b > t + 1e-9)
+            .unwrap_or(t_stop);
+        if next_break <= t {
+            break;
+        }
+        let step = h.min(next_break - t);
+        if t < ref_until - 1e-12 {
+            // refractory: v held, the currents evolve
+            let dt = step.min(ref_until - t);
+            y = rk4(t, y, dt);
+            y[0] = V_REST;
+            t += dt;
+            continue;
+        }
+        let y1 = rk4(t, y, step);
+        let o = on(t, step);
+        let (d0, d1) = (rhs(t, y, o)[0], rhs(t + step, y1, o)[0]);
+        let hermite = |s: f64| {
+            let x = s / step;
+            let (h00, h10, h01, h11) = (
+                2.0 * x * x * x - 3.0 * x * x + 1.0,
+                x * x * x - 2.0 * x * x + x,
+                -2.0 * x * x * x + 3.0 * x * x,
+                x * x * x - x * x,
+            );
+            h00 * y[0] + h10 * step * d0 + h01 * y1[0] + h11 * step * d1
+        };
+        let n = 16;
+        if let Some(j) = (1..=n).find(|&j| hermite(step * j as f64 / n as f64) >= V_THRESH) {
+            let (mut a, mut b) = (step * (j - 1) as f64 / n as f64, step * j as f64 / n as f64);
+            for _ in 0..60 {
+                let m = 0.5 * (a + b);
+                if hermite(m) >= V_THRESH {
+                    b = m;
+                } else {
+                    a = m;
+                }
+            }
+            // the currents to the spike time, v reset
+            y = rk4(t, y, b);
+            y[0] = V_REST;
+            t += b;
+            out.push(t);
+            ref_until = t + T_REF;
+            continue;
+        }
+        y = y1;
+        t += step;
+    }
+    out
+}
+
+/// The network of [`network`] with cells of `kind` (three cells, biases [`I_OFFSET`]).
+fn network_of_kind(kind: Kind) -> Network {
+    let mut net = Network::new(Setup {
+        timestep: 0.1,
+        seed: 9,
+        min_delay: None,
+        seeding: Default::default(),
+    });
+    let cell_type = match kind {
+        Kind::Alpha(_) => CellType::IfCurrAlpha,
+        Kind::Delta => CellType::IfCurrDelta,
+    };
+    let cells = net.create("cells", 3, cell_type).unwrap();
+    net.set(&cells, "tau_refrac", T_REF).unwrap();
+    net.set(&cells, "i_offset", I_OFFSET.to_vec()).unwrap();
+    if let Kind::Alpha(tau) = kind {
+        net.set(&cells, "tau_syn_E", tau).unwrap();
+    }
+    for (k, &t) in INPUT2.iter().enumerate() {
+        // one connection per input time, for the delta weights
+        let src = net
+            .create(&format!("in{k}"), 1, CellType::SpikeSourceArray)
+            .unwrap();
+        net.set_spike_times(&src, SpikeTimes::Same(vec![t]))
+            .unwrap();
+        let w = match kind {
+            Kind::Alpha(_) => W_ALPHA,
+            Kind::Delta => W_DELTA[k],
+        };
+        net.connect(
+            src,
+            cells,
+            Connector::AllToAll {
+                allow_self_connections: true,
+            },
+            StaticSynapse::new(w, DELAY),
+            Receptor::Excitatory,
+            None,
+        )
+        .unwrap();
+    }
+    net.inject(ac(), cells).unwrap();
+    net.record(cells, &[Var::Spikes, Var::V]).unwrap();
+    net
+}
+
+/// IF_curr_alpha (`tau_syn_E` 5 ms, and equal to `tau_m`) and IF_curr_delta cells under the
+/// sine, with synaptic input (a delta input firing a cell at its arrival, another discarded
+/// while refractory): every spike within 1e-8 ms of the independent RK4 integration
+/// [`reference_model`] (2.5e-4 ms), over one run and over a run chopped into pieces.
+#[test]
+fn alpha_and_delta_cells_match_runge_kutta() {
+    for kind in [Kind::Alpha(5.0), Kind::Alpha(TAU_M), Kind::Delta] {
+        let net = network_of_kind(kind);
+        let mut sim = net.build().unwrap();
+        sim.run(200.0);
+        let got = spikes(&sim);
+        let mut chopped = net.build().unwrap();
+        for t in [33.35, 71.0, 137.0, 200.0] {
+            chopped.run_until(t);
+        }
+        assert_eq!(spikes(&chopped), got, "{kind:?}: chopped");
+        let mut n = 0;
+        for (i, &i_offset) in I_OFFSET.iter().enumerate() {
+            let want = reference_model(kind, i_offset, 200.0, 2.5e-4);
+            assert_eq!(
+                got[i].len(),
+                want.len(),
+                "{kind:?} cell {i}: {:?} vs {want:?}",
+                got[i]
+            );
+            for (a, b) in got[i].iter().zip(&want) {
+                assert!((a - b).abs() < 1e-8, "{kind:?} cell {i}: {a} vs {b}");
+            }
+            n += want.len();
+        }
+        eprintln!("{kind:?}: {n} spikes, {got:?}");
+        assert!(n >= 5, "{kind:?}: {n} spikes");
+    }
+}

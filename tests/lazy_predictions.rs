@@ -214,4 +214,43 @@ proptest! {
             }
         }
     }
+
+    /// The same under a sine for IF_curr_alpha cells (the forced solver on the alpha base;
+    /// its lazy bound the alpha trajectory with `v0` and `v_inf` raised by the drive's
+    /// amplitude).
+    #[test]
+    fn lazy_equals_exhaustive_under_a_sine_alpha(seed in 0u64..1000, n in 2usize..10, p_inh in 0.0f64..0.6,
+                              tau_e in 0.1f64..20.0, tau_i in 0.1f64..20.0, w_e in 0.1f64..3.0, w_i in 0.1f64..5.0,
+                              amplitude in 0.0f64..1.0, frequency in 1.0f64..200.0, phase in -180.0f64..180.0) {
+        let mut net = network_of(CellType::IfCurrAlpha, seed, n, p_inh, (tau_e, tau_i), (w_e, w_i));
+        let cells = net.population("cells").unwrap();
+        net.inject(CurrentSource::Ac { amplitude, offset: 0.0, frequency, phase, start: 20.0, stop: 250.0 }, cells).unwrap();
+        let a = spikes(&net, true);
+        let b = spikes(&net, false);
+        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
+            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
+            for (x, y) in ta.iter().zip(tb) {
+                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
+            }
+        }
+    }
+
+    /// The same under a sine for IF_curr_delta cells (IF_curr_exp's forced solver without
+    /// currents, rebuilt after every jump).
+    #[test]
+    fn lazy_equals_exhaustive_under_a_sine_delta(seed in 0u64..1000, n in 2usize..10, p_inh in 0.0f64..0.6,
+                              w_e in 0.1f64..8.0, w_i in 0.1f64..8.0,
+                              amplitude in 0.0f64..1.0, frequency in 1.0f64..200.0, phase in -180.0f64..180.0) {
+        let mut net = network_of(CellType::IfCurrDelta, seed, n, p_inh, (0.0, 0.0), (w_e, w_i));
+        let cells = net.population("cells").unwrap();
+        net.inject(CurrentSource::Ac { amplitude, offset: 0.0, frequency, phase, start: 20.0, stop: 250.0 }, cells).unwrap();
+        let a = spikes(&net, true);
+        let b = spikes(&net, false);
+        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
+            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
+            for (x, y) in ta.iter().zip(tb) {
+                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
+            }
+        }
+    }
 }

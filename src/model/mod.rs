@@ -139,8 +139,11 @@
 //!    after the deliveries at the same time, so simultaneous inputs are summed before the
 //!    threshold test; a jump to threshold is an exact own event at the arrival; inputs while
 //!    refractory are discarded in the record's `input`.
-//! 6. Sinusoidal drives stay IF_curr_exp's: `Network::inject` refuses an `ACSource` into the
-//!    other models, and `ExactModel`'s forced hooks are IF_curr_exp's alone.
+//! 6. Sinusoidal drives for all three: `ac_drive::Forced` is generic over its base trajectory
+//!    (`ac_drive::ForcedBase`: IF_curr_exp's `Free`, which IF_curr_delta uses without
+//!    currents, and IF_curr_alpha's `Free`, with its closed-form derivative, supremum and
+//!    settling bounds), and `ExactModel`'s forced hooks come from `Record` for the others
+//!    (`Record::Base`). (At first, `Network::inject` refused an `ACSource` into them.)
 //! 7. The network layer (`CellType::{IfCurrAlpha, IfCurrDelta}`, parameters and errors of SPEC
 //!    §8), the 50-digit cases (tests/reference/cases: `alpha_*`, `delta_rules`,
 //!    `mixed_network`), the step backends (`engine::grid`), export-pynn and the PyNN types.

@@ -1266,19 +1266,6 @@ impl Network {
                 ),
             ));
         }
-        if matches!(source, CurrentSource::Ac { .. }) && p.cell_type != CellType::IfCurrExp {
-            // the forced solver (`threshold::forced`) is IF_curr_exp's alone
-            return Err(BuildError::new(
-                item,
-                "inject_into",
-                format!(
-                    "population \"{}\" is {}: exactlif solves a sinusoidal current exactly \
-                     for IF_curr_exp cells only; use a StepCurrentSource, or IF_curr_exp",
-                    p.label,
-                    p.cell_type.name()
-                ),
-            ));
-        }
         match &source {
             CurrentSource::Dc {
                 amplitude,

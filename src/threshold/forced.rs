@@ -1,7 +1,13 @@
 //! The first-crossing solver under sinusoidal injected current (PyNN's `ACSource`): the exact
-//! first time `v(t) >= v_thresh` on a free interval whose trajectory is
-//! `v(s) = v_inf + (v0 - v_inf) e^{-lm s} + sum_X (I_X0/cm) K_X(s) + P(t0 + s)`
-//! (`model::ac_drive`), guaranteed not to miss a crossing however brief.
+//! first time `v(t) >= v_thresh` on a free interval whose trajectory is a base trajectory plus
+//! the drive's response, `v(s) = base(s) + P(t0 + s)` (`model::ac_drive`), guaranteed not to
+//! miss a crossing however brief. The base is any `model::ac_drive::ForcedBase`: for
+//! `IF_curr_exp` (and `IF_curr_delta`, without currents)
+//! `base(s) = v_inf + (v0 - v_inf) e^{-lm s} + sum_X (I_X0/cm) K_X(s)`, for `IF_curr_alpha`
+//! `base(s) = v_inf + (v0 - v_inf) e^{-lm s} + sum_X (I0_X K1_X(s) + A0_X K2_X(s))/cm`. The
+//! argument below uses only what the trait gives (values with rounding bounds, derivative
+//! bounds on intervals, a supremum, a settling transient), each proved where it is
+//! implemented.
 //!
 //! # The claim and its proof
 //!
@@ -39,14 +45,17 @@
 //!
 //! # Where to search
 //!
-//! With `R0 = sum_k R_k` (the response's amplitude bound), `v(s) <= v_inf + max(0, v0 -
-//! v_inf) + (I_E0/cm) Kmax_E + R0` (the inhibitory term is `<= 0`, `P <= R0`): below threshold,
-//! there is never a crossing ([`ForcedCrossing::Never`]). If `v_inf + R0 < v_thresh`, the
-//! transient `|v0 - v_inf| e^{-lm s} + sum_X |I_X0/cm| s e^{-min(lm, lX) s}` falls below the gap
-//! after a settling time `T` (found by doubling, past every `1/min(lm, lX)` so that the
-//! transient is falling): the search ends at `min(horizon, T)`, and nothing found up to `T`
-//! means never. Otherwise a crossing may come at any time, and the caller gives a finite
-//! horizon (the engine re-predicts at its end, as for an alarm).
+//! With `R0 = sum_k R_k` (the response's amplitude bound), `v(s) <= sup base + R0`
+//! (`ForcedBase::sup`; `P <= R0`; `IF_curr_exp` with `I_I0 <= 0`: `v_inf + max(0, v0 -
+//! v_inf) + (I_E0/cm) Kmax_E`, the inhibitory term being `<= 0`; `IF_curr_alpha`: with the
+//! kernels' suprema): below threshold, there is never a crossing ([`ForcedCrossing::Never`]).
+//! If `v_inf + R0 < v_thresh`, the transient bound `U(s) >= base(s) - v_inf`
+//! (`ForcedBase::transient`; `IF_curr_exp`: `|v0 - v_inf| e^{-lm s} + sum_X |I_X0/cm| s
+//! e^{-min(lm, lX) s}`) falls below the gap after a settling time `T` (found by doubling from
+//! `ForcedBase::settle_start`, past which `U` is falling): the search ends at
+//! `min(horizon, T)`, and nothing found up to `T` means never. Otherwise a crossing may come
+//! at any time, and the caller gives a finite horizon (the engine re-predicts at its end, as
+//! for an alarm).
 //!
 //! # Tests
 //!
@@ -56,10 +65,15 @@
 //! `never_when_bounded_below`, `dc_limit` (a zero-amplitude sine gives the exponential
 //! solver's answer), and `ac_grazes_found_and_near_misses_rejected` (property: random drives,
 //! the threshold 1e-9..1e-3 mV below the highest peak found by a refined-peak oracle, or above
-//! the supremum); `forced_never_hits_a_cap` (property: no search reaches a cap).
+//! the supremum); `forced_never_hits_a_cap` (property: no search reaches a cap). On
+//! `IF_curr_alpha` bases, with `tau_syn` equal to, within 1e-9 of, or far from `tau_m`:
+//! `alpha_matches_a_fine_scan`, `alpha_ac_grazes_found_and_near_misses_rejected`,
+//! `alpha_forced_never_hits_a_cap` (which also checks every `Never` against a 500 ms scan);
+//! the bounds themselves: `model::ac_drive`'s `derivative_bounds_hold` and
+//! `alpha_derivative_bounds_hold`.
 
 use super::{newton_sign_change, solve_monotone_by, Pt, SolverStats};
-use crate::model::ac_drive::{Forced, ForcedEval};
+use crate::model::ac_drive::{Forced, ForcedBase, ForcedEval};
 
 /// The outcome of a forced search.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,33 +90,34 @@ pub enum ForcedCrossing {
 const MAX_INTERVALS: u32 = 1_000_000;
 
 /// The first `s` in `[0, horizon]` with `v(s) >= v_thresh` for the forced trajectory `f`.
-/// `kmax_e` is the cell's `Kmax_E`. `horizon` may be infinite only when the trajectory
-/// settles below threshold (else the answer is sought up to a cap and counted as a cap hit).
-pub fn first_crossing_forced(
-    f: &Forced,
+/// `sup` is what the base's supremum bound needs ([`ForcedBase::sup`]: `IF_curr_exp`'s
+/// `Kmax_E`, `IF_curr_alpha`'s kernel suprema). `horizon` may be infinite only when the
+/// trajectory settles below threshold (else the answer is sought up to a cap and counted as a
+/// cap hit).
+pub fn first_crossing_forced<B: ForcedBase>(
+    f: &Forced<B>,
     v_thresh: f64,
-    kmax_e: f64,
+    sup: B::Sup,
     horizon: f64,
     stats: &mut SolverStats,
 ) -> ForcedCrossing {
     let b = &f.base;
-    let lm = b.rates.lm;
     let start = f.eval(0.0);
     if start.v >= v_thresh {
         return ForcedCrossing::At(0.0);
     }
-    let r0 = f.drive.response_bounds(lm, b.cm)[0];
-    // v(s) - P(t0 + s) = base trajectory <= v_inf + max(0, v0' - v_inf) + (I_E0/cm) Kmax_E
-    // (the base's v0' = v0 - P(t0) carries the drive's start value)
-    let margin = 64.0 * f64::EPSILON * (b.v_inf.abs() + (b.v0 - b.v_inf).abs() + r0) + 1e-300;
-    if b.ii0 <= 0.0 {
-        let bound = b.v_inf + (b.v0 - b.v_inf).max(0.0) + b.ie0.max(0.0) / b.cm * kmax_e + r0;
-        if bound + margin < v_thresh {
+    let r0 = f.drive.response_bounds(b.lm(), b.cm())[0];
+    // v(s) - P(t0 + s) = base trajectory <= its supremum (IF_curr_exp: v_inf + max(0, v0' -
+    // v_inf) + (I_E0/cm) Kmax_E; the base's v0' = v0 - P(t0) carries the drive's start value)
+    let v_inf = b.v_inf();
+    let margin = 64.0 * f64::EPSILON * (b.magnitude(sup) + r0) + 1e-300;
+    if let Some(bound) = b.sup(sup) {
+        if bound + r0 + margin < v_thresh {
             return ForcedCrossing::Never;
         }
     }
     stats.searches += 1;
-    let gap = v_thresh - (b.v_inf + r0) - margin;
+    let gap = v_thresh - (v_inf + r0) - margin;
     let (end, never_after) = if gap > 0.0 {
         let t_settle = settling_time(f, gap, stats);
         if t_settle <= horizon {
@@ -120,7 +135,7 @@ pub fn first_crossing_forced(
     };
     // first cut: intervals of at most a quarter of the shortest period and one slowest time
     // constant (halving would get there too, one level at a time)
-    let chunk = (f.drive.shortest_period() / 4.0).min(b.rates.slowest_time_constant());
+    let chunk = (f.drive.shortest_period() / 4.0).min(b.time_scale());
     let mut search = Search {
         f,
         v_thresh,
@@ -148,24 +163,16 @@ pub fn first_crossing_forced(
     }
 }
 
-/// A time `T` after which the transient of `f` stays below `gap`:
-/// `|v0' - v_inf| e^{-lm s} + sum_X |I_X0/cm| s e^{-min(lm, lX) s} <= gap` for all `s >= T`
-/// (each term falls once `s >= 1/min(lm, lX)`, where the doubling starts).
-fn settling_time(f: &Forced, gap: f64, stats: &mut SolverStats) -> f64 {
+/// A time `T` after which the transient of `f`'s base stays below `gap`:
+/// [`ForcedBase::transient`] `<= gap` for all `s >= T` (it falls from
+/// [`ForcedBase::settle_start`] on, where the doubling starts; `IF_curr_exp`:
+/// `|v0' - v_inf| e^{-lm s} + sum_X |I_X0/cm| s e^{-min(lm, lX) s}`, falling once
+/// `s >= 1/min(lm, lX)`).
+fn settling_time<B: ForcedBase>(f: &Forced<B>, gap: f64, stats: &mut SolverStats) -> f64 {
     let b = &f.base;
-    let r = b.rates;
-    let transient = |s: f64| {
-        let mut x = (b.v0 - b.v_inf).abs() * (-r.lm * s).exp();
-        for (i0, lx) in [(b.ie0, r.le), (b.ii0, r.li)] {
-            if i0 != 0.0 {
-                x += (i0 / b.cm).abs() * s * (-r.lm.min(lx) * s).exp();
-            }
-        }
-        x
-    };
-    let mut t = r.slowest_time_constant();
+    let mut t = b.settle_start();
     for _ in 0..super::MAX_DOUBLINGS {
-        if transient(t) <= gap {
+        if b.transient(t) <= gap {
             return t;
         }
         t *= 2.0;
@@ -183,7 +190,7 @@ struct Point {
 }
 
 impl Point {
-    fn eval(f: &Forced, t: f64) -> Point {
+    fn eval<B: ForcedBase>(f: &Forced<B>, t: f64) -> Point {
         Point { t, e: f.eval(t) }
     }
 
@@ -201,14 +208,14 @@ impl Point {
     }
 }
 
-struct Search<'a, 'b> {
-    f: &'a Forced<'b>,
+struct Search<'a, 'b, B> {
+    f: &'a Forced<'b, B>,
     v_thresh: f64,
     stats: &'a mut SolverStats,
     intervals: u32,
 }
 
-impl Search<'_, '_> {
+impl<B: ForcedBase> Search<'_, '_, B> {
     /// The first crossing in `[a.t, b.t]`, given `v(a) < v_thresh` was computed (see the
     /// module doc for the cases).
     fn decide(&mut self, a: &Point, b: &Point) -> Option<f64> {
@@ -305,6 +312,9 @@ impl Search<'_, '_> {
 mod tests {
     use super::*;
     use crate::model::ac_drive::{Drive, Sine};
+    use crate::model::if_curr_alpha::{
+        Derived as AlphaDerived, Free as AlphaFree, Params as AlphaParams, State as AlphaState,
+    };
     use crate::model::if_curr_exp::{Free, Params, Rates};
     use crate::threshold::{first_crossing, Crossing};
     use proptest::prelude::*;
@@ -329,7 +339,7 @@ mod tests {
     /// The first crossing by a dense scan refined by bisection: an oracle independent of the
     /// solver's bounds (it can miss a crossing narrower than its step, so the cases below
     /// keep excursions wider than that or check them otherwise).
-    fn scan(f: &Forced, v_thresh: f64, horizon: f64, step: f64) -> Option<f64> {
+    fn scan<B: ForcedBase>(f: &Forced<B>, v_thresh: f64, horizon: f64, step: f64) -> Option<f64> {
         let n = (horizon / step).ceil() as usize;
         let mut lo = 0.0;
         for k in 1..=n {
@@ -510,7 +520,7 @@ mod tests {
     }
 
     /// The sign of the computed `v'(s)` where it is beyond its rounding bound, else 0.
-    fn dv_sign(f: &Forced, s: f64) -> i8 {
+    fn dv_sign<B: ForcedBase>(f: &Forced<B>, s: f64) -> i8 {
         let e = f.eval(s);
         if e.dv > e.err[1] {
             1
@@ -541,7 +551,7 @@ mod tests {
     /// points of `v` on `[0, horizon]`, in order. The sign of the closed form's `v'` is scanned
     /// with a step of 1/400 of the drive's period (at most 5e-3 ms) and each change between two
     /// reliable signs is bisected to adjacent floats, where `v` is evaluated.
-    fn critical_points(f: &Forced, horizon: f64) -> Vec<Critical> {
+    fn critical_points<B: ForcedBase>(f: &Forced<B>, horizon: f64) -> Vec<Critical> {
         let step = (f.drive.shortest_period() / 400.0).min(5e-3);
         let n = (horizon / step).ceil() as usize;
         let mut out = Vec::new();
@@ -567,7 +577,12 @@ mod tests {
     /// The first crossing of `thr` in `[0, horizon]` by the oracle: `v` is monotone between
     /// consecutive critical points (and the ends), so the first rising piece whose end reaches
     /// `thr` holds it; bisection there on the computed `v` to adjacent floats.
-    fn oracle_crossing(f: &Forced, thr: f64, crit: &[Critical], horizon: f64) -> Option<f64> {
+    fn oracle_crossing<B: ForcedBase>(
+        f: &Forced<B>,
+        thr: f64,
+        crit: &[Critical],
+        horizon: f64,
+    ) -> Option<f64> {
         let v = |t: f64| f.eval(t).v;
         if v(0.0) >= thr {
             return Some(0.0);
@@ -660,6 +675,168 @@ mod tests {
             let horizon = if infinite && settles { f64::INFINITY } else { horizon };
             let (got, stats) = solve(&p, &fo, horizon);
             prop_assert_eq!(stats.cap_hits, 0, "{:?}", got);
+        }
+    }
+
+    /// `IF_curr_alpha` bases (`ForcedBase for if_curr_alpha::Free`): a time constant from
+    /// `kind`: equal to `tau_m`, within a relative 1e-9 of it on either side, or `other`.
+    fn alpha_tau(tau_m: f64, kind: u8, other: f64) -> f64 {
+        match kind {
+            0 => tau_m,
+            1 => tau_m * (1.0 + 1e-9),
+            2 => tau_m * (1.0 - 1e-9),
+            _ => other,
+        }
+    }
+
+    /// An `IF_curr_alpha` cell's parameters, its [`AlphaDerived`] and the forced trajectory
+    /// from state `(v0, I_E, I_E', I_I, I_I')` with DC `dc` under `drive` from `t0`.
+    #[allow(clippy::too_many_arguments)]
+    fn alpha_forced(
+        tau_m: f64,
+        tau_e: f64,
+        tau_i: f64,
+        v_thresh: f64,
+        st: [f64; 5],
+        dc: f64,
+        drive: &Drive,
+        t0: f64,
+    ) -> (AlphaParams, AlphaDerived, Forced<'_, AlphaFree>) {
+        let p = AlphaParams {
+            tau_m,
+            tau_syn_E: tau_e,
+            tau_syn_I: tau_i,
+            v_thresh,
+            ..AlphaParams::default()
+        };
+        let d = AlphaDerived::of(&p);
+        let s = AlphaState {
+            v: st[0],
+            isyn_exc: st[1],
+            disyn_exc: st[2],
+            isyn_inh: st[3],
+            disyn_inh: st[4],
+        };
+        let f = AlphaFree::new(&p, &d, &s, dc);
+        (p, d, Forced::new(f, t0, drive))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// `matches_a_fine_scan` for `IF_curr_alpha` bases, with `tau_syn` equal to, within
+        /// 1e-9 of, or far from `tau_m`, and currents and their derivatives of both signs.
+        #[test]
+        fn alpha_matches_a_fine_scan(
+            v0 in -70.0f64..-50.5, ie in prop_oneof![Just(0.0), 0.0f64..3.0],
+            die in prop_oneof![Just(0.0), -3.0f64..5.0],
+            ii in prop_oneof![Just(0.0), -3.0f64..0.0], dii in prop_oneof![Just(0.0), -5.0f64..3.0],
+            tau_m in 5.0f64..30.0, ke in 0u8..5, ki in 0u8..5,
+            tau_e in 0.5f64..10.0, tau_i in 0.5f64..10.0,
+            dc in 0.0f64..1.2, amp in 0.0f64..1.5, freq in 2.0f64..300.0,
+            phase in -180.0f64..180.0, t0 in 0.0f64..50.0,
+        ) {
+            let drive = Drive { sines: vec![Sine::of_ac_source(amp, freq, phase, 0.0)] };
+            let (p, d, fo) = alpha_forced(
+                tau_m, alpha_tau(tau_m, ke, tau_e), alpha_tau(tau_m, ki, tau_i), -50.0,
+                [v0, ie, die, ii, dii], dc, &drive, t0,
+            );
+            let horizon = 30.0;
+            let mut stats = SolverStats::default();
+            let got = first_crossing_forced(&fo, p.v_thresh, d, horizon, &mut stats);
+            prop_assert_eq!(stats.cap_hits, 0);
+            let oracle = scan(&fo, p.v_thresh, horizon, 1e-3);
+            match (got, oracle) {
+                (ForcedCrossing::At(t), Some(o)) => {
+                    prop_assert!(t <= o + 1e-9, "solver {} after scan {}", t, o);
+                    if t < o - 1e-9 {
+                        prop_assert!(fo.eval(t).v >= p.v_thresh);
+                    }
+                }
+                (ForcedCrossing::At(t), None) => {
+                    prop_assert!(fo.eval(t).v >= p.v_thresh - 1e-12);
+                }
+                (_, Some(o)) => prop_assert!(false, "missed the crossing at {}", o),
+                (_, None) => {}
+            }
+        }
+
+        /// `ac_grazes_found_and_near_misses_rejected` for `IF_curr_alpha` bases (the
+        /// refined-peak oracle on the closed form's `v'` sign, the threshold 1e-9..1e-3 mV below
+        /// the highest peak or above the supremum), incl. `tau_syn == tau_m` and
+        /// `tau_m (1 +- 1e-9)`.
+        #[test]
+        fn alpha_ac_grazes_found_and_near_misses_rejected(
+            v0 in -70.0f64..-50.5, ie in prop_oneof![Just(0.0), 0.0f64..3.0],
+            die in prop_oneof![Just(0.0), -3.0f64..5.0],
+            ii in prop_oneof![Just(0.0), -3.0f64..0.0], dii in prop_oneof![Just(0.0), -5.0f64..3.0],
+            tau_m in 5.0f64..30.0, ke in 0u8..5, ki in 0u8..5,
+            tau_e in 0.5f64..10.0, tau_i in 0.5f64..10.0,
+            dc in 0.0f64..1.2, amp in 0.05f64..1.5, freq in 2.0f64..300.0,
+            phase in -180.0f64..180.0, t0 in 0.0f64..50.0,
+            log_delta in -9.0f64..-3.0, above in any::<bool>(),
+        ) {
+            let drive = Drive { sines: vec![Sine::of_ac_source(amp, freq, phase, 0.0)] };
+            let (tau_e, tau_i) = (alpha_tau(tau_m, ke, tau_e), alpha_tau(tau_m, ki, tau_i));
+            let st = [v0, ie, die, ii, dii];
+            let (_, d, fo) = alpha_forced(tau_m, tau_e, tau_i, -50.0, st, dc, &drive, t0);
+            let horizon = 30.0;
+            let delta = 10f64.powf(log_delta);
+            let crit = critical_points(&fo, horizon);
+            let v = |t: f64| fo.eval(t).v;
+            let sup = crit.iter().filter(|c| c.is_max).map(|c| c.v).fold(v(0.0).max(v(horizon)), f64::max);
+            let rounding = fo.eval(0.0).err[0];
+            let peak = crit.iter().filter(|c| c.is_max).max_by(|a, b| a.v.total_cmp(&b.v))
+                .filter(|c| c.v - delta > v(0.0) + rounding);
+            let thr = match peak {
+                Some(c) if !above => c.v - delta,
+                _ => sup + delta,
+            };
+            let expected = oracle_crossing(&fo, thr, &crit, horizon);
+            prop_assert_eq!(expected.is_none(), thr > sup, "oracle: {:?} for {} vs sup {}", expected, thr, sup);
+            let mut stats = SolverStats::default();
+            let got = first_crossing_forced(&fo, thr, d, horizon, &mut stats);
+            prop_assert_eq!(stats.cap_hits, 0);
+            match (got, expected) {
+                (ForcedCrossing::At(t), Some(o)) => {
+                    let e = fo.eval(o);
+                    let tol = 4.0 * e.err[0] / e.dv.max(1e-300) + 8.0 * f64::EPSILON * o;
+                    prop_assert!(v(t) >= thr, "v({}) = {} < {}", t, v(t), thr);
+                    prop_assert!((t - o).abs() <= tol, "solver {}, oracle {} (tolerance {})", t, o, tol);
+                    if let (Some(c), false) = (peak, above) {
+                        prop_assert!(t <= c.t * (1.0 + 4.0 * f64::EPSILON), "crossing {} after the peak {}", t, c.t);
+                    }
+                }
+                (ForcedCrossing::NotBefore(_) | ForcedCrossing::Never, None) => {}
+                (got, want) => prop_assert!(false, "solver {:?}, oracle {:?}, v_thresh = peak {} delta {}", got, want, if above { "+" } else { "-" }, delta),
+            }
+        }
+
+        /// `forced_never_hits_a_cap` for `IF_curr_alpha` bases: wide drives and currents, any
+        /// threshold above `v0`, and an infinite horizon where the trajectory settles below
+        /// threshold; a `Never` (infinite horizon) is checked against a scan of 500 ms.
+        #[test]
+        fn alpha_forced_never_hits_a_cap(
+            sines in proptest::collection::vec((0.0f64..5.0, 0.1f64..2000.0, -180.0f64..180.0, -20.0f64..20.0), 1..=3),
+            v0 in -80.0f64..-50.0, above_v0 in 1e-9f64..30.0,
+            ie in prop_oneof![Just(0.0), 0.0f64..50.0], die in -50.0f64..50.0,
+            ii in prop_oneof![Just(0.0), -50.0f64..0.0], dii in -50.0f64..50.0,
+            tau_m in 1.0f64..50.0, ke in 0u8..5, ki in 0u8..5,
+            tau_e in 0.1f64..20.0, tau_i in 0.1f64..20.0,
+            dc in -1.0f64..2.0, t0 in 0.0f64..100.0, horizon in 0.0f64..500.0, infinite in any::<bool>(),
+        ) {
+            let drive = Drive { sines: sines.iter().map(|&(a, f, ph, start)| Sine::of_ac_source(a, f, ph, start)).collect() };
+            let (tau_e, tau_i) = (alpha_tau(tau_m, ke, tau_e), alpha_tau(tau_m, ki, tau_i));
+            let (p, d, fo) = alpha_forced(tau_m, tau_e, tau_i, v0 + above_v0, [v0, ie, die, ii, dii], dc, &drive, t0);
+            let r0 = drive.response_bounds(1.0 / tau_m, p.cm)[0];
+            let settles = fo.base.v_inf + r0 < p.v_thresh - 1e-6;
+            let horizon = if infinite && settles { f64::INFINITY } else { horizon };
+            let mut stats = SolverStats::default();
+            let got = first_crossing_forced(&fo, p.v_thresh, d, horizon, &mut stats);
+            prop_assert_eq!(stats.cap_hits, 0, "{:?}", got);
+            if got == ForcedCrossing::Never {
+                let step = (drive.shortest_period() / 50.0).clamp(1e-4, 1e-2);
+                prop_assert!(scan(&fo, p.v_thresh, 500.0, step).is_none(), "never, but the scan crosses");
+            }
         }
     }
 }

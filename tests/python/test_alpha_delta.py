@@ -257,16 +257,33 @@ def test_recording_isyn_of_delta_is_refused_saying_why(sim, variable):
 
 
 @pytest.mark.parametrize("name", NEW_TYPES)
-def test_ac_source_is_refused_at_injection(sim, name):
-    cells = sim.Population(2, getattr(sim, name)(), label="target")
-    with pytest.raises(errors.InvalidParameterValueError,
-                       match='population "target" is ' + name + ".*IF_curr_exp cells only"):
-        sim.ACSource(amplitude=0.5, frequency=10.0).inject_into(cells)
-    # the other sources are fine
-    sim.DCSource(amplitude=0.5, start=1.0, stop=2.0).inject_into(cells)
-    sim.StepCurrentSource(times=[1.0], amplitudes=[0.2]).inject_into(cells[0:1])
-    sim.NoisyCurrentSource(mean=0.1, stdev=0.1, start=1.0, stop=3.0).inject_into(cells)
-    quiet_run(sim, 5.0)
+def test_ac_source_is_integrated_exactly(sim, name):
+    """An ACSource into IF_curr_alpha / IF_curr_delta (a cell without synaptic input, below
+    threshold): v on the grid is the ODE's solution from rest, computed here from its
+    definition, v = v_rest + P(t) - P(start) e^{-(t - start)/tau_m} from start on, with the
+    particular solution P(t) = A/cm (lm sin(theta) - w cos(theta))/(lm^2 + w^2) of
+    P' = -lm P + A sin(theta)/cm (theta = w (t - start) + phase)."""
+    amplitude, frequency, phase, start = 0.5, 10.0, 30.0, 5.0
+    tau_m, cm = 15.0, 0.8
+    cells = sim.Population(2, getattr(sim, name)(tau_m=tau_m, cm=cm), label="target")
+    sim.ACSource(amplitude=amplitude, offset=0.0, frequency=frequency, phase=phase,
+                 start=start).inject_into(cells)
+    # the other sources are accepted as before
+    sim.DCSource(amplitude=0.5, start=1.0, stop=2.0).inject_into(cells[1:2])
+    sim.StepCurrentSource(times=[1.0], amplitudes=[0.2]).inject_into(cells[1:2])
+    cells.record("v")
+    quiet_run(sim, 100.0)
+    v = signal(cells, "v")
+    t = times_ms(v)
+    got = np.asarray(v.magnitude)[:, 0]
+    lm, w = 1.0 / tau_m, 2 * np.pi * frequency / 1000
+    theta = w * (t - start) + np.radians(phase)
+    c = amplitude / cm / (lm ** 2 + w ** 2)
+    p = c * (lm * np.sin(theta) - w * np.cos(theta))
+    p0 = c * (lm * np.sin(np.radians(phase)) - w * np.cos(np.radians(phase)))
+    want = np.where(t < start, -65.0, -65.0 + p - p0 * np.exp(-(t - start) * lm))
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+    assert np.ptp(got) > 1.0  # the sine moves v
 
 
 def test_core_messages_name_the_cell_type():

@@ -3,11 +3,11 @@
 
 use std::fmt::Debug;
 
-use crate::model::ac_drive::{Drive, Forced};
+use crate::model::ac_drive::{Drive, Forced, ForcedBase};
 use crate::model::if_curr_alpha::{self, IfCurrAlpha};
 use crate::model::if_curr_delta::{self, IfCurrDelta};
 use crate::model::if_curr_exp::{
-    decay_power, decay_with, em_power, kernel_with, Free, IfCurrExp, Params, State,
+    decay_power, decay_with, em_power, kernel_with, Free, IfCurrExp, Params, Rates, State,
     PARAMETERS as EXP_PARAMETERS,
 };
 use crate::model::{CellModel, Receptor};
@@ -147,33 +147,20 @@ pub(super) trait ExactModel: Crossings {
     /// The same, to add to.
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>>;
 
-    /// [`ExactModel::state_at`] under a sinusoidal drive (IF_curr_exp only: the network refuses
-    /// an `ACSource` into other models, so their cells are never `forced`).
-    fn state_at_forced(c: &Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive, t: f64) -> State {
-        let _ = (c, p, d, t);
-        unreachable!("only IF_curr_exp cells take a sinusoidal drive")
-    }
-    /// [`ExactModel::advance`] under a sinusoidal drive (IF_curr_exp only).
-    fn advance_forced(c: &mut Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive, t: f64) {
-        let _ = (c, p, d, t);
-        unreachable!("only IF_curr_exp cells take a sinusoidal drive")
-    }
-    /// The exact prediction under a drive (IF_curr_exp only): `(time, alarm)`.
+    /// [`ExactModel::state_at`] under a sinusoidal drive (a `forced` cell).
+    fn state_at_forced(c: &Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive, t: f64) -> State;
+    /// [`ExactModel::advance`] under a sinusoidal drive.
+    fn advance_forced(c: &mut Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive, t: f64);
+    /// The exact prediction under a drive: `(time, alarm)`.
     fn predict_forced(
         c: &Cell<Self::Extra>,
         p: &CellParams<Self>,
         d: &Drive,
         solver: &mut SolverStats,
-    ) -> (f64, bool) {
-        let _ = (c, p, d, solver);
-        unreachable!("only IF_curr_exp cells take a sinusoidal drive")
-    }
-    /// The free trajectory that bounds a driven cell's from above, with its start (IF_curr_exp
-    /// only; `Shard::predict_forced_lazy`).
-    fn forced_bound(c: &Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive) -> (f64, Self::Free) {
-        let _ = (c, p, d);
-        unreachable!("only IF_curr_exp cells take a sinusoidal drive")
-    }
+    ) -> (f64, bool);
+    /// The free trajectory that bounds a driven cell's from above, with its start
+    /// (`Shard::predict_forced_lazy`).
+    fn forced_bound(c: &Cell<Self::Extra>, p: &CellParams<Self>, d: &Drive) -> (f64, Self::Free);
 }
 
 /// Everything the event loop changes for one cell, in one cache line: the lazy state at
@@ -509,6 +496,18 @@ pub(super) trait Record: Crossings {
     fn table(t: &Tables) -> &[CellParams<Self>];
     /// [`ExactModel::table_mut`].
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>>;
+    /// The trajectory a sinusoidal drive's response is added to ([`Forced`]'s base).
+    type Base: ForcedBase;
+    /// The base of the free trajectory `f` of a cell with parameters `p`.
+    fn forced_base(f: &Self::Free, p: &CellParams<Self>) -> Self::Base;
+    /// The model state of a base state.
+    fn from_base(s: <Self::Base as ForcedBase>::State) -> Self::State;
+    /// What the base's supremum bound needs ([`ForcedBase::sup`]).
+    fn base_sup(p: &CellParams<Self>) -> <Self::Base as ForcedBase>::Sup;
+    /// The free trajectory `base + r0`: `v0` and `v_inf` raised by `r0` (mV), which bounds
+    /// `base + P` from above when `P <= r0`. Of the same form as any free trajectory, so the
+    /// model's crossing bounds ([`Crossings`]) apply to it unchanged.
+    fn raised(base: &Self::Base, r0: f64) -> Self::Free;
 }
 
 impl Record for IfCurrAlpha {
@@ -573,6 +572,28 @@ impl Record for IfCurrAlpha {
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>> {
         &mut t.alpha
     }
+    /// The free trajectory itself (`model::ac_drive`: [`ForcedBase`] for `IF_curr_alpha`).
+    type Base = if_curr_alpha::Free;
+    #[inline]
+    fn forced_base(f: &if_curr_alpha::Free, _: &CellParams<Self>) -> if_curr_alpha::Free {
+        *f
+    }
+    #[inline]
+    fn from_base(s: if_curr_alpha::State) -> if_curr_alpha::State {
+        s
+    }
+    #[inline]
+    fn base_sup(p: &CellParams<Self>) -> if_curr_alpha::Derived {
+        p.model
+    }
+    #[inline]
+    fn raised(base: &if_curr_alpha::Free, r0: f64) -> if_curr_alpha::Free {
+        if_curr_alpha::Free {
+            v0: base.v0 + r0,
+            v_inf: base.v_inf + r0,
+            ..*base
+        }
+    }
 }
 
 impl Record for IfCurrDelta {
@@ -623,6 +644,68 @@ impl Record for IfCurrDelta {
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<Self>> {
         &mut t.delta
     }
+    /// `v_inf + (v0 - v_inf) e^{-lm s}` is IF_curr_exp's free trajectory without currents (a
+    /// jump is an input: the forced trajectory is rebuilt from the state after it).
+    type Base = Free;
+    #[inline]
+    fn forced_base(f: &if_curr_delta::Free, p: &CellParams<Self>) -> Free {
+        Free {
+            v0: f.v0,
+            ie0: 0.0,
+            ii0: 0.0,
+            v_inf: f.v_inf,
+            cm: p.cm,
+            rates: Rates {
+                lm: f.lm,
+                le: f.lm,
+                li: f.lm,
+            },
+        }
+    }
+    #[inline]
+    fn from_base(s: State) -> if_curr_delta::State {
+        if_curr_delta::State { v: s.v }
+    }
+    /// `Kmax_E`, which multiplies an excitatory current of 0.
+    #[inline]
+    fn base_sup(_: &CellParams<Self>) -> f64 {
+        0.0
+    }
+    #[inline]
+    fn raised(base: &Free, r0: f64) -> if_curr_delta::Free {
+        if_curr_delta::Free {
+            v0: base.v0 + r0,
+            v_inf: base.v_inf + r0,
+            lm: base.rates.lm,
+        }
+    }
+}
+
+/// The forced trajectory of a [`Record`] model from `max(t_last, refractory end)`, with its
+/// start.
+#[inline]
+fn record_forced_start<'a, M: Record>(
+    c: &Cell<M::X>,
+    p: &CellParams<M>,
+    drive: &'a Drive,
+) -> (f64, Forced<'a, M::Base>) {
+    let (start, f) = record_free_start(c, p);
+    (start, Forced::new(M::forced_base(&f, p), start, drive))
+}
+
+/// [`record_state_at`] of a `forced` cell under `drive`.
+#[inline]
+fn record_state_at_forced<M: Record>(
+    c: &Cell<M::X>,
+    p: &CellParams<M>,
+    drive: &Drive,
+    t: f64,
+) -> M::State {
+    if t <= c.ref_until {
+        return M::refractory_state(&p.model, &M::load(c), t - c.t_last, p.v_reset);
+    }
+    let (start, f) = record_forced_start(c, p, drive);
+    M::from_base(f.state(t - start))
 }
 
 /// The free trajectory from `max(t_last, refractory end)` of a [`Record`] model, with its start:
@@ -711,6 +794,42 @@ impl<M: Record> ExactModel for M {
     }
     fn table_mut(t: &mut Tables) -> &mut Vec<CellParams<M>> {
         <M as Record>::table_mut(t)
+    }
+    fn state_at_forced(c: &Cell<M::X>, p: &CellParams<M>, d: &Drive, t: f64) -> State {
+        M::report(&record_state_at_forced(c, p, d, t))
+    }
+    fn advance_forced(c: &mut Cell<M::X>, p: &CellParams<M>, d: &Drive, t: f64) {
+        if t == c.t_last {
+            return;
+        }
+        let s = record_state_at_forced(c, p, d, t);
+        M::store(c, &s);
+        c.t_last = t;
+    }
+    /// As IF_curr_exp's: searched over one span of `max(span, longest period)`; found, the
+    /// entry is the crossing; ruled out for good, no entry; otherwise an alarm at the span's
+    /// end.
+    fn predict_forced(
+        c: &Cell<M::X>,
+        p: &CellParams<M>,
+        drive: &Drive,
+        solver: &mut SolverStats,
+    ) -> (f64, bool) {
+        let (start, f) = record_forced_start(c, p, drive);
+        let span = <M as Record>::span(p).max(drive.longest_period());
+        match first_crossing_forced(&f, p.v_thresh, M::base_sup(p), span, solver) {
+            ForcedCrossing::At(dt) => (start + dt, false),
+            ForcedCrossing::NotBefore(h) => (start + h.max(span), true),
+            ForcedCrossing::Never => (f64::INFINITY, false),
+        }
+    }
+    /// As IF_curr_exp's: the base trajectory raised by the drive's response amplitude `R0`
+    /// ([`Record::raised`]), since `v = base + P` and `P <= R0`.
+    fn forced_bound(c: &Cell<M::X>, p: &CellParams<M>, drive: &Drive) -> (f64, M::Free) {
+        let (start, f) = record_forced_start(c, p, drive);
+        // R0, enlarged for the rounding of P(t0) and of R0 itself
+        let r0 = drive.response_bounds(f.base.lm(), f.base.cm())[0] * (1.0 + 1e-9) + 1e-12;
+        (start, M::raised(&f.base, r0))
     }
 }
 

@@ -94,9 +94,9 @@ class ExactlifCurrentSource(BaseCurrentSource):
         self._targets.extend(_targets(cells))
 
     def _check_into(self, population):
-        """The core's check of this source injected into `population`, now rather than at the
-        build (an ACSource only into IF_curr_exp cells: the core solves a sinusoidal current
-        exactly for those alone); InvalidParameterValueError with the core's sentence."""
+        """The core's check of this source injected into `population` (of another type than
+        the IF_curr_exp cell `_check` used), now rather than at the build;
+        InvalidParameterValueError with the core's sentence."""
         cell_type = population.celltype.core_name
         if cell_type == "IF_curr_exp" or not hasattr(type(self), "_core_params"):
             return
