@@ -157,3 +157,58 @@ fn a_delta_input_is_a_jump_of_w_millivolts() {
         }
     }
 }
+
+/// Changes between runs (`Simulation::set_parameter`, `initialize`) reach IF_curr_alpha and
+/// IF_curr_delta cells exactly at the current time, and name what each model lacks.
+#[test]
+fn changes_between_runs_reach_alpha_and_delta_cells() {
+    let mut net = Network::new(Setup {
+        timestep: 0.1,
+        seed: 1,
+        min_delay: None,
+        seeding: Default::default(),
+    });
+    let a = net.create("a", 1, CellType::IfCurrAlpha).unwrap();
+    let d = net.create("d", 1, CellType::IfCurrDelta).unwrap();
+    net.record(a, &[Var::V]).unwrap();
+    net.record(d, &[Var::V]).unwrap();
+    let mut sim = net.build().unwrap();
+    sim.run(10.0);
+    // from t = 10: v = -55 relaxing to v_rest = -65 (both), and for the alpha cell a current
+    // i_offset = 0.25 nA (v_inf = -60)
+    sim.initialize("a", Var::V, &[-55.0]).unwrap();
+    sim.initialize("d", Var::V, &[-55.0]).unwrap();
+    sim.set_parameter("a", "i_offset", &[0.25]).unwrap();
+    sim.run(20.0);
+    let data = sim.get_data();
+    for (pop, v_inf) in [(0, -60.0), (1, -65.0)] {
+        let v = &data.populations[pop].signals[0];
+        for (k, &t) in v.times_ms.iter().enumerate() {
+            // the sample at t = 10 was taken by the run that ended there
+            let want = if t <= 10.0 {
+                -65.0
+            } else {
+                v_inf + (-55.0 - v_inf) * (-(t - 10.0) / 20.0).exp()
+            };
+            assert!(
+                (v.values[0][k] - want).abs() < 1e-12,
+                "population {pop}: v({t}) = {}, want {want}",
+                v.values[0][k]
+            );
+        }
+    }
+    // what IF_curr_delta does not have
+    let e = sim.initialize("d", Var::IsynExc, &[0.1]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("not a state variable of IF_curr_delta (it has v)"),
+        "{e}"
+    );
+    let e = sim.set_parameter("d", "tau_syn_E", &[2.0]).unwrap_err();
+    assert!(
+        e.to_string().contains("not a parameter of IF_curr_delta"),
+        "{e}"
+    );
+    // IF_curr_alpha's tau_syn can change
+    sim.set_parameter("a", "tau_syn_E", &[2.0]).unwrap();
+}

@@ -155,14 +155,9 @@ fn spec(h: f64, steps: u32, recurrent: bool, fast: bool) -> impl Strategy<Value 
 }
 
 impl Spec {
-    /// The network, recording `v` and spikes of every neuron; thresholds raised out of reach
-    /// if `free`.
-    fn network(&self, timestep: f64, free: bool) -> Network {
-        self.network_of(CellType::IfCurrExp, timestep, free)
-    }
-
-    /// [`Spec::network`] of neurons of `cell_type` (IF_curr_delta: no tau_syn; its weights
-    /// are jumps of v in mV).
+    /// The network of neurons of `cell_type` (IF_curr_delta: no tau_syn; its weights are jumps
+    /// of v in mV), recording `v` and spikes of every neuron; thresholds raised out of reach if
+    /// `free`.
     fn network_of(&self, cell_type: CellType, timestep: f64, free: bool) -> Network {
         let h = self.h;
         let mut net = Network::new(Setup {

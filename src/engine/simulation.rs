@@ -13,6 +13,7 @@ use crate::model::ac_drive::Drive;
 use crate::model::if_curr_exp::{
     self, check_current, num, ParamError, Params, State, PARAMETERS, V_MAX,
 };
+use crate::model::ModelKind;
 use crate::recording::{DataBlock, EventCounts, PopulationLayout, Recorder, Var};
 
 /// Why a change between runs was refused; nothing was changed.
@@ -21,8 +22,8 @@ pub enum StateError {
     /// No population has this label.
     #[error("no population is labelled \"{0}\"")]
     NoPopulation(String),
-    /// The population is not made of `IF_curr_exp` neurons.
-    #[error("population \"{population}\" is a {cell_type}: only IF_curr_exp cells have `{name}`")]
+    /// The population is not made of neurons (it is a spike source).
+    #[error("population \"{population}\" is a {cell_type}: only neurons (IF_curr_exp, IF_curr_alpha, IF_curr_delta) have `{name}`")]
     NotNeurons {
         /// The population's label.
         population: String,
@@ -31,11 +32,13 @@ pub enum StateError {
         /// The parameter or state variable asked for.
         name: String,
     },
-    /// Not a parameter (or state variable) of `IF_curr_exp`.
-    #[error("population \"{population}\": `{name}` is not {what} of IF_curr_exp (it has {known})")]
+    /// Not a parameter (or state variable) of the population's cell type.
+    #[error("population \"{population}\": `{name}` is not {what} of {cell_type} (it has {known})")]
     UnknownName {
         /// The population's label.
         population: String,
+        /// Its cell type.
+        cell_type: &'static str,
         /// The name given.
         name: String,
         /// "a parameter" or "a state variable".
@@ -454,13 +457,25 @@ impl Simulation {
         name: &str,
         values: &[f64],
     ) -> Result<(), StateError> {
-        let (offset, size) = self.neurons_of(population, name)?;
-        let Some(index) = PARAMETERS.iter().position(|p| p.0 == name) else {
+        let (offset, size, model) = self.neurons_of(population, name)?;
+        // every model's parameters are IF_curr_exp's, with the same meaning (`NetData::params`)
+        let index = model
+            .parameters()
+            .iter()
+            .find(|p| p.0 == name)
+            .and_then(|p| PARAMETERS.iter().position(|q| q.0 == p.0));
+        let Some(index) = index else {
             return Err(StateError::UnknownName {
                 population: population.into(),
+                cell_type: model.name(),
                 name: name.into(),
                 what: "a parameter",
-                known: PARAMETERS.map(|p| p.0).join(", "),
+                known: model
+                    .parameters()
+                    .iter()
+                    .map(|p| p.0)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         let values = per_cell(population, values, size)?;
@@ -520,13 +535,15 @@ impl Simulation {
         var: Var,
         values: &[f64],
     ) -> Result<(), StateError> {
-        let (offset, size) = self.neurons_of(population, var.name())?;
-        if var == Var::Spikes {
+        let (offset, size, model) = self.neurons_of(population, var.name())?;
+        let settable = model.state_variables();
+        if !settable.iter().any(|p| p.0 == var.name()) {
             return Err(StateError::UnknownName {
                 population: population.into(),
+                cell_type: model.name(),
                 name: var.name().into(),
                 what: "a state variable",
-                known: "v, isyn_exc, isyn_inh".into(),
+                known: settable.iter().map(|p| p.0).collect::<Vec<_>>().join(", "),
             });
         }
         let values = per_cell(population, values, size)?;
@@ -632,22 +649,22 @@ impl Simulation {
         out
     }
 
-    /// The first global cell and the size of the `IF_curr_exp` population `label`.
-    fn neurons_of(&self, label: &str, name: &str) -> Result<(usize, usize), StateError> {
+    /// The first global cell, the size and the cell model of the population of neurons `label`.
+    fn neurons_of(&self, label: &str, name: &str) -> Result<(usize, usize, ModelKind), StateError> {
         let l = self
             .net
             .layout
             .iter()
             .find(|l| l.label == label)
             .ok_or_else(|| StateError::NoPopulation(label.into()))?;
-        if l.cell_type != "IF_curr_exp" {
+        let Some(model) = ModelKind::of_name(&l.cell_type) else {
             return Err(StateError::NotNeurons {
                 population: label.into(),
                 cell_type: l.cell_type.clone(),
                 name: name.into(),
             });
-        }
-        Ok((l.offset as usize, l.size as usize))
+        };
+        Ok((l.offset as usize, l.size as usize, model))
     }
 
     /// The backend this simulation runs on.

@@ -95,20 +95,24 @@ def test_set_and_initialize_between_runs(sim, name):
     cells = sim.Population(2, getattr(sim, name)(tau_m=10.0))
     cells.record("v")
     quiet_run(sim, 5.0)
-    # while running: refused, saying what to do
-    with pytest.raises(NotImplementedError, match="reset"):
-        cells.set(tau_m=12.0)
-    with pytest.raises(NotImplementedError, match="reset"):
-        cells.initialize(v=-60.0)
-    assert cells.get("tau_m") == 10.0
-    # at t = 0 after reset(): applied (the network is rebuilt)
-    sim.reset()
+    # while running: applied exactly at the current time (t = 5)
     cells.set(tau_m=12.0, i_offset=0.5)
     cells.initialize(v=-60.0)
+    assert cells.get("tau_m") == 12.0
     quiet_run(sim, 5.0)
     v = signal(cells, "v")
     t = times_ms(v)
-    # no input: v relaxes to v_inf = -65 + 0.5 * 12 / 1 = -59 from -60
+    # no input: v relaxes to v_inf = -65 + 0.5 * 12 / 1 = -59 from -60 from t = 5 on (the
+    # sample at 5 was taken by the first run)
+    later = t > 5.0
+    expected = -59.0 - 1.0 * np.exp(-(t[later] - 5.0) / 12.0)
+    assert np.max(np.abs(v.magnitude[later, 0] - expected)) < 1e-12
+    assert np.all(v.magnitude[t <= 5.0, 0] == -65.0)
+    # at t = 0 after reset(): the values set are the initial ones
+    sim.reset()
+    quiet_run(sim, 5.0)
+    v = signal(cells, "v")
+    t = times_ms(v)
     expected = -59.0 - 1.0 * np.exp(-t / 12.0)
     assert np.max(np.abs(v.magnitude[:, 0] - expected)) < 1e-12
 

@@ -20,7 +20,7 @@ name = "exactlif"
 #: (``Simulation.set_parameter`` / ``initialize``: exact, at the current time). A change of
 #: another cell type is a change of the description: kept at t = 0 (the network is rebuilt at
 #: the next run), refused while t > 0 (call ``reset()`` first).
-LIVE_CELL_TYPES = ("IF_curr_exp",)
+LIVE_CELL_TYPES = ("IF_curr_exp", "IF_curr_alpha", "IF_curr_delta")
 
 
 def core():
