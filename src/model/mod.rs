@@ -158,15 +158,15 @@ use std::fmt::Debug;
 use if_curr_exp::ParamError;
 
 /// Which cell model a neuron runs: one variant per file of this module that implements
-/// [`CellModel`]. Matching on it is how the engines choose a monomorphised code path (once per
+/// `CellModel`. Matching on it is how the engines choose a monomorphised code path (once per
 /// shard or run of cells, never per event: see the module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ModelKind {
-    /// `IF_curr_exp` ([`if_curr_exp::IfCurrExp`]).
+    /// `IF_curr_exp` (`model::if_curr_exp`).
     Exp,
-    /// `IF_curr_alpha` ([`if_curr_alpha::IfCurrAlpha`]).
+    /// `IF_curr_alpha` (`model::if_curr_alpha`).
     Alpha,
-    /// `IF_curr_delta` ([`if_curr_delta::IfCurrDelta`]).
+    /// `IF_curr_delta` (`model::if_curr_delta`).
     Delta,
 }
 
