@@ -146,6 +146,20 @@ fn spikes(net: &Network, lazy: bool) -> Vec<(u32, Vec<f64>)> {
         .collect()
 }
 
+/// The lazy engine's spikes against the exhaustive one's on `net`: the same count per neuron,
+/// each within 1e-9 ms.
+fn lazy_equals_exhaustive_on(net: &Network) -> Result<(), TestCaseError> {
+    let a = spikes(net, true);
+    let b = spikes(net, false);
+    for ((na, ta), (_, tb)) in a.iter().zip(&b) {
+        prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
+        for (x, y) in ta.iter().zip(tb) {
+            prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
         std::env::var("EXACTLIF_PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(24)))]
@@ -155,14 +169,7 @@ proptest! {
     fn lazy_equals_exhaustive(seed in 0u64..1000, n in 2usize..12, p_inh in 0.0f64..0.6,
                               tau_e in 0.5f64..20.0, tau_i in 0.5f64..20.0, w_e in 0.1f64..4.0, w_i in 0.1f64..6.0) {
         let net = network(seed, n, p_inh, tau_e, tau_i, w_e, w_i);
-        let a = spikes(&net, true);
-        let b = spikes(&net, false);
-        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
-            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
-            for (x, y) in ta.iter().zip(tb) {
-                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
-            }
-        }
+        lazy_equals_exhaustive_on(&net)?;
     }
 
     /// The same for IF_curr_alpha cells (SPEC §8), with time constants from far from to equal
@@ -171,14 +178,7 @@ proptest! {
     fn lazy_equals_exhaustive_alpha(seed in 0u64..1000, n in 2usize..12, p_inh in 0.0f64..0.6,
                               tau_e in 0.1f64..20.0, tau_i in 0.1f64..20.0, w_e in 0.1f64..4.0, w_i in 0.1f64..6.0) {
         let net = network_of(CellType::IfCurrAlpha, seed, n, p_inh, (tau_e, tau_i), (w_e, w_i));
-        let a = spikes(&net, true);
-        let b = spikes(&net, false);
-        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
-            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
-            for (x, y) in ta.iter().zip(tb) {
-                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
-            }
-        }
+        lazy_equals_exhaustive_on(&net)?;
     }
 
     /// The same for IF_curr_delta cells (weights: jumps of v in mV).
@@ -186,14 +186,7 @@ proptest! {
     fn lazy_equals_exhaustive_delta(seed in 0u64..1000, n in 2usize..12, p_inh in 0.0f64..0.6,
                               w_e in 0.1f64..8.0, w_i in 0.1f64..8.0) {
         let net = network_of(CellType::IfCurrDelta, seed, n, p_inh, (0.0, 0.0), (w_e, w_i));
-        let a = spikes(&net, true);
-        let b = spikes(&net, false);
-        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
-            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
-            for (x, y) in ta.iter().zip(tb) {
-                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
-            }
-        }
+        lazy_equals_exhaustive_on(&net)?;
     }
 
     /// The same with an ACSource on every cell (the forced solver, with its lazy bound
@@ -205,14 +198,7 @@ proptest! {
         let mut net = network(seed, n, p_inh, tau_e, 5.0, w_e, w_i);
         let cells = net.population("cells").unwrap();
         net.inject(CurrentSource::Ac { amplitude, offset: 0.0, frequency, phase, start: 20.0, stop: 250.0 }, cells).unwrap();
-        let a = spikes(&net, true);
-        let b = spikes(&net, false);
-        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
-            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
-            for (x, y) in ta.iter().zip(tb) {
-                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
-            }
-        }
+        lazy_equals_exhaustive_on(&net)?;
     }
 
     /// The same under a sine for IF_curr_alpha cells (the forced solver on the alpha base;
@@ -225,14 +211,7 @@ proptest! {
         let mut net = network_of(CellType::IfCurrAlpha, seed, n, p_inh, (tau_e, tau_i), (w_e, w_i));
         let cells = net.population("cells").unwrap();
         net.inject(CurrentSource::Ac { amplitude, offset: 0.0, frequency, phase, start: 20.0, stop: 250.0 }, cells).unwrap();
-        let a = spikes(&net, true);
-        let b = spikes(&net, false);
-        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
-            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
-            for (x, y) in ta.iter().zip(tb) {
-                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
-            }
-        }
+        lazy_equals_exhaustive_on(&net)?;
     }
 
     /// The same under a sine for IF_curr_delta cells (IF_curr_exp's forced solver without
@@ -244,13 +223,6 @@ proptest! {
         let mut net = network_of(CellType::IfCurrDelta, seed, n, p_inh, (0.0, 0.0), (w_e, w_i));
         let cells = net.population("cells").unwrap();
         net.inject(CurrentSource::Ac { amplitude, offset: 0.0, frequency, phase, start: 20.0, stop: 250.0 }, cells).unwrap();
-        let a = spikes(&net, true);
-        let b = spikes(&net, false);
-        for ((na, ta), (_, tb)) in a.iter().zip(&b) {
-            prop_assert_eq!(ta.len(), tb.len(), "neuron {}: {:?} vs {:?}", na, ta, tb);
-            for (x, y) in ta.iter().zip(tb) {
-                prop_assert!((x - y).abs() < 1e-9, "neuron {}: {} vs {}", na, x, y);
-            }
-        }
+        lazy_equals_exhaustive_on(&net)?;
     }
 }
