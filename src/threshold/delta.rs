@@ -276,3 +276,62 @@ pub(crate) mod rule_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod solver_properties {
+    use super::*;
+    use crate::threshold::Crossings;
+    use proptest::prelude::*;
+
+    /// The first `t` with `v(t) >= v_thresh` found by bisection on the closed form alone (`v`
+    /// is monotone between inputs), to the last float: the oracle.
+    fn bisect(f: &Free, v_thresh: f64) -> f64 {
+        let (mut lo, mut hi) = (0.0f64, 1.0f64);
+        while f.v(hi) < v_thresh {
+            hi *= 2.0;
+        }
+        while hi - lo > f64::EPSILON * hi {
+            let mid = 0.5 * (lo + hi);
+            if f.v(mid) >= v_thresh {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
+    }
+
+    proptest! {
+        /// The drift crossing is the bisection oracle's to 1e-12 relative (plus what the rounding
+        /// of `v` allows at a shallow crossing), `v` is at or above
+        /// threshold there, the lower bound is at or before it; with `v_inf <= v_thresh` there
+        /// is none (a threshold up to 1e-6 mV above or below `v_inf` included).
+        #[test]
+        fn drift_crossing_is_the_oracles(
+            v0 in -80.0f64..-50.0, tau_m in 0.5f64..100.0, v_thresh in -55.0f64..-45.0,
+            gap in prop_oneof![-1e-6f64..1e-6, -20.0f64..20.0],
+        ) {
+            let v_inf = v_thresh + gap;
+            let f = Free { v0, v_inf, lm: 1.0 / tau_m };
+            let found = first_crossing(&f, v_thresh, f64::INFINITY);
+            if v0 >= v_thresh {
+                prop_assert_eq!(found, Crossing::At(0.0));
+            } else if v_inf <= v_thresh {
+                prop_assert_eq!(found, Crossing::None);
+            } else {
+                let Crossing::At(t) = found else {
+                    return Err(TestCaseError::fail(format!("none found, v_inf {v_inf}")));
+                };
+                let want = bisect(&f, v_thresh);
+                // a few roundings of v (mV) over the slope there, lm (v_inf - v_thresh):
+                // near v_inf = v_thresh the crossing is only that well determined in f64
+                let slope = f.lm * (v_inf - v_thresh);
+                let tol = 1e-12 * want + 8.0 * f64::EPSILON * (v_thresh.abs() + v_inf.abs()) / slope;
+                prop_assert!((t - want).abs() <= tol, "{t} vs oracle {want} (tolerance {tol})");
+                prop_assert!(f.v(t) >= v_thresh);
+                let lb = <crate::model::if_curr_delta::IfCurrDelta as Crossings>::crossing_lower_bound(&f, &f.lm, v_thresh);
+                prop_assert!(lb <= t);
+            }
+        }
+    }
+}
