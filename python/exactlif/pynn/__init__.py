@@ -17,11 +17,10 @@ Design
   (``exactlif._core.Network``) is built from it at the first ``run()``, and
   rebuilt at the next ``run()`` after ``reset()`` if the description changed.
 - **Changes between runs.** Once built, ``set()`` and ``initialize()`` of
-  ``IF_curr_exp`` cells go to the simulation (``Simulation.set_parameter`` /
+  neurons (``simulator.LIVE_CELL_TYPES``: ``IF_curr_exp``, ``IF_curr_alpha``,
+  ``IF_curr_delta``) go to the simulation (``Simulation.set_parameter`` /
   ``initialize``): exact, at the current time; they still hold after
-  ``reset()``. Those of ``IF_curr_alpha`` and ``IF_curr_delta`` cells are
-  changes of the description (``simulator.LIVE_CELL_TYPES``): kept at t = 0,
-  refused while t > 0. Current sources (amplitudes, times, new sources and
+  ``reset()``. Current sources (amplitudes, times, new sources and
   injections), ``SpikeSourceArray`` spike times, synaptic weights and what is recorded,
   changed while running, are handed over at the next run
   (``update_current_sources``, ``update_spike_times``, ``update_weights``,
