@@ -28,7 +28,7 @@ Known semantic differences from the exact reference (they are what the compariso
   IF_curr_alpha / IF_curr_delta population (same parameter names). NEST's precise (`_ps`)
   models refuse a refractory period shorter than one step and round every other one up to a
   whole number of steps; tau_refrac < timestep is raised to timestep for them here (with a
-  warning). An IF_curr_alpha's initial isyn_exc / isyn_inh cannot be set on NEST (a warning).
+  warning), IF_curr_exp's `iaf_psc_exp_ps` included. An IF_curr_alpha's initial isyn_exc / isyn_inh cannot be set on NEST (a warning).
 - Time grid. NEST, NEURON and Brian 2 advance on the grid of `timestep`. PyNN's NEST backend
   uses `iaf_psc_exp_ps` (spike_precision "off_grid", PyNN's default): threshold crossings are
   located inside the step, but synaptic delays and current switches still sit on the grid.
@@ -387,6 +387,21 @@ def _nest_model_of(sim, celltype_class, nest_model=None):
     return celltype_class.nest_name[sim.simulator.state.spike_precision]
 
 
+def _raise_short_refractory(params, base, size, timestep, native, label, warn):
+    """NEST's precise models (`native` ending in `_ps`) refuse t_ref < 1 step ("Refractory time
+    must be at least one time step") and round any other t_ref up to whole steps: a tau_refrac
+    below the timestep is raised to one step in `params`, with a warning."""
+    import numpy as np
+
+    refrac = np.broadcast_to(np.asarray(params.get("tau_refrac", base.default_parameters[
+        "tau_refrac"]), dtype=float), (size,))
+    if native is not None and native.endswith("_ps") and (refrac < timestep).any():
+        n_low = int((refrac < timestep).sum())
+        params["tau_refrac"] = np.maximum(refrac, timestep)
+        warn("population %r: tau_refrac below the timestep raised to %s ms for %d cell(s) "
+             "(NEST's %s needs at least one step)" % (label, timestep, n_low, native))
+
+
 def _other_neuron(sim, spec, size, timestep, nest_model, warn):
     """An IF_curr_alpha or IF_curr_delta population: PyNN's cell of that name with the exported
     parameters and initial values. On NEST, `nest_model` replaces the model PyNN would pick
@@ -420,15 +435,7 @@ def _other_neuron(sim, spec, size, timestep, nest_model, warn):
             params[key] = _per_cell(value)
         else:  # e.g. a tau_syn written for an IF_curr_delta, which has none
             warn("population %r: %s has no parameter %s; ignored" % (label, name, key))
-    refrac = np.broadcast_to(np.asarray(params.get("tau_refrac", base.default_parameters[
-        "tau_refrac"]), dtype=float), (size,))
-    if native is not None and native.endswith("_ps") and (refrac < timestep).any():
-        # NEST's precise models refuse t_ref < 1 step ("Refractory time must be at least one
-        # time step") and round any other t_ref up to whole steps: raise it to one step.
-        n_low = int((refrac < timestep).sum())
-        params["tau_refrac"] = np.maximum(refrac, timestep)
-        warn("population %r: tau_refrac below the timestep raised to %s ms for %d cell(s) "
-             "(NEST's %s needs at least one step)" % (label, timestep, n_low, native))
+    _raise_short_refractory(params, base, size, timestep, native, label, warn)
     pop = sim.Population(size, celltype_class(**params), label=label)
     init = spec.get("initial_values") or {}
     if "v" in init:
@@ -488,6 +495,8 @@ def build(sim, net, spike_precision=None, nest_model=None):
             pop = _other_neuron(sim, spec, size, timestep, nest_model, warn)
         elif spec["pynn_cell_type"] == "IF_curr_exp":
             params = {k: _per_cell(v) for k, v in spec["parameters"].items()}
+            _raise_short_refractory(params, sim.IF_curr_exp, size, timestep,
+                                    _nest_model_of(sim, sim.IF_curr_exp), spec["label"], warn)
             pop = sim.Population(size, sim.IF_curr_exp(**params), label=spec["label"])
             init = spec["initial_values"]
             pop.initialize(v=_per_cell(init["v"]))

@@ -146,3 +146,17 @@ def test_if_curr_exp_export_unchanged(tmp_path):
     _assert_same_spikes(expected, _spikes(tmp_path / "a" / "spikes.csv"), 1e-9)
     g = _run(exp, tmp_path / "g", "--spike-precision", "on_grid")
     assert g["nest_model"] == "iaf_psc_exp" and "nest_models" not in g
+
+
+def test_if_curr_exp_with_tau_refrac_zero_runs_on_nest(tmp_path):
+    """NEST's iaf_psc_exp_ps refuses a refractory period shorter than one step (BadProperty):
+    the exported script raises tau_refrac = 0 to one step, with a warning, so the model runs
+    (init_above: cell 4 has tau_refrac = 0; its first spike, at t = 0, is unaffected)."""
+    case = "init_above"
+    exp = _export(case, tmp_path)
+    s = _run(exp, tmp_path / "res")
+    assert s["nest_model"] == "iaf_psc_exp_ps"
+    assert any("tau_refrac below the timestep raised to 0.1 ms for 1 cell(s)" in w
+               for w in s["warnings"]), s["warnings"]
+    found = _spikes(tmp_path / "res" / "spikes.csv")
+    assert abs(found[("cell", 4)][0]) < 1e-12
