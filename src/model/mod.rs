@@ -68,9 +68,9 @@
 //!    IF_curr_exp the compiled event loop is the same code as today: `Shard<IfCurrExp>`'s
 //!    record is today's `Cell`, its bound is today's `no_crossing_before`.
 //!
-//! We take 2: zero cost for IF_curr_exp by construction (checked: CUBA and sparse medians of
-//! interleaved runs, and the criterion benches of BENCHMARKS.md), each model its own record
-//! size, and the cost of a mixed network is a few more shards per window. Nothing else
+//! We take 2: IF_curr_exp's event loop stays the same code (checked: CUBA and sparse criterion
+//! medians unchanged, window-loop instructions within 0.7 %, BENCHMARKS.md "Three cell
+//! models"), each model its own record size, and the cost of a mixed network is a few more shards per window. Nothing else
 //! changes in the windowing: a shard already finds its synapses in each delay group by binary
 //! search over its index range, the hand-off already runs more shards than threads
 //! (`Handoff::run_shards` claims them), and results are bit-identical for any shard count, so
@@ -124,8 +124,8 @@
 //!    IF_curr_exp and IF_curr_delta (whose currents stay 0) and `dI/dt` per receptor for
 //!    IF_curr_alpha. One record type with an extra field, rather than one record type per
 //!    model, kept every access in `shard.rs` unchanged; IF_curr_exp's record is the same 64
-//!    bytes and its written-out `advance` the same code (CUBA: the same instruction count,
-//!    BENCHMARKS.md "Three cell models"). IF_curr_alpha and IF_curr_delta reach their records
+//!    bytes and its written-out `advance` the same code (CUBA: criterion medians unchanged, the
+//!    window loop's instructions within 0.7 %: BENCHMARKS.md "Three cell models"). IF_curr_alpha and IF_curr_delta reach their records
 //!    through this trait (`cell::Record`: load, store, the rest generic).
 //! 3. `Shard<M>` and `AnyShard`, matched once per shard per call; `shard_bounds` cuts where the
 //!    model changes, and threads no longer equal shards (a thread claims shards). Parameter

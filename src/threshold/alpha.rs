@@ -435,6 +435,7 @@ impl super::Crossings for IfCurrAlpha {
 mod tests {
     use super::*;
     use crate::model::if_curr_alpha::{input_jump, Params, State};
+    use crate::threshold::oracle::{self, bisect, Critical};
     use proptest::prelude::*;
 
     fn solve(p: &Params, f: &Free) -> Crossing {
@@ -444,74 +445,26 @@ mod tests {
         c
     }
 
-    /// A critical point of `v` found by the oracle.
-    #[derive(Clone, Copy, Debug)]
-    struct Critical {
-        t: f64,
-        v: f64,
-        is_max: bool,
-    }
-
-    /// Bisection to adjacent floats: the first point of `(a, b]` where `inside` is false.
-    fn bisect(mut a: f64, mut b: f64, inside: impl Fn(f64) -> bool) -> f64 {
-        loop {
-            let m = 0.5 * (a + b);
-            if m <= a || m >= b {
-                return b;
-            }
-            if inside(m) {
-                a = m;
-            } else {
-                b = m;
-            }
-        }
-    }
-
-    /// The refined-peak oracle, which shares nothing with the solver but the closed form of `v`
-    /// and `v'`: the sign of `v'` is scanned on `[0, 1e4]` ms (0, then a geometric grid from
-    /// 1e-6 ms in steps of 0.1 %), and each change between two reliable signs is bisected to
-    /// adjacent floats, where `v` is evaluated (within `dv_err^2/|v''|` of the true extremum).
+    /// The refined-peak oracle (`threshold::oracle`): the critical points of `v` on
+    /// `[0, 1e4]` ms, its sign of `v'` scanned on a geometric grid in steps of 0.1 %.
     fn critical_points(f: &Free) -> Vec<Critical> {
-        let mut out = Vec::new();
-        let (mut a, mut sa) = (0.0, f.eval(0.0).dv_sign());
-        let mut t = 1e-6;
-        while t <= 1e4 {
-            let s = f.eval(t).dv_sign();
-            if s != 0 {
-                if sa != 0 && s != sa {
-                    let c = bisect(a, t, |x| f.eval(x).dv_sign() == sa);
-                    out.push(Critical {
-                        t: c,
-                        v: f.v(c),
-                        is_max: sa > 0,
-                    });
-                }
-                (a, sa) = (t, s);
-            }
-            t *= 1.001;
-        }
-        out
+        oracle::critical_points(
+            oracle::geometric_grid(1.001),
+            |t| f.eval(t).dv_sign(),
+            |t| f.v(t),
+        )
     }
 
     fn oracle_sup(f: &Free, crit: &[Critical]) -> f64 {
-        crit.iter()
-            .filter(|c| c.is_max)
-            .map(|c| c.v)
-            .fold(f.v0.max(f.v_inf), f64::max)
+        oracle::sup(f.v0, f.v_inf, crit)
     }
 
     /// The first crossing of `thr` by the oracle (bisection on the monotone piece).
     fn oracle_crossing(f: &Free, thr: f64, crit: &[Critical]) -> Option<f64> {
-        if f.v0 >= thr {
-            return Some(0.0);
-        }
-        let mut a = 0.0;
-        for c in crit {
-            if c.is_max && c.v >= thr {
-                return Some(bisect(a, c.t, |t| f.v(t) < thr));
-            }
-            a = c.t;
-        }
+        let a = match oracle::crossing_up_to_last(|t| f.v(t), thr, crit) {
+            Ok(t) => return Some(t),
+            Err(a) => a,
+        };
         if f.v_inf <= thr {
             return None;
         }

@@ -316,6 +316,7 @@ mod tests {
         Derived as AlphaDerived, Free as AlphaFree, Params as AlphaParams, State as AlphaState,
     };
     use crate::model::if_curr_exp::{Free, Params, Rates};
+    use crate::threshold::oracle::{self, bisect, Critical};
     use crate::threshold::{first_crossing, Crossing};
     use proptest::prelude::*;
 
@@ -511,14 +512,6 @@ mod tests {
         }
     }
 
-    /// A critical point of a forced trajectory: time, `v`, and whether it is a maximum.
-    #[derive(Clone, Copy, Debug)]
-    struct Critical {
-        t: f64,
-        v: f64,
-        is_max: bool,
-    }
-
     /// The sign of the computed `v'(s)` where it is beyond its rounding bound, else 0.
     fn dv_sign<B: ForcedBase>(f: &Forced<B>, s: f64) -> i8 {
         let e = f.eval(s);
@@ -531,22 +524,6 @@ mod tests {
         }
     }
 
-    /// Bisection to adjacent floats: the first point of `(a, b]` where `inside` is false,
-    /// given `inside(a)` and not `inside(b)`.
-    fn bisect(mut a: f64, mut b: f64, inside: impl Fn(f64) -> bool) -> f64 {
-        loop {
-            let m = 0.5 * (a + b);
-            if m <= a || m >= b {
-                return b;
-            }
-            if inside(m) {
-                a = m;
-            } else {
-                b = m;
-            }
-        }
-    }
-
     /// The refined-peak oracle, independent of the solver's derivative bounds: the critical
     /// points of `v` on `[0, horizon]`, in order. The sign of the closed form's `v'` is scanned
     /// with a step of 1/400 of the drive's period (at most 5e-3 ms) and each change between two
@@ -554,29 +531,16 @@ mod tests {
     fn critical_points<B: ForcedBase>(f: &Forced<B>, horizon: f64) -> Vec<Critical> {
         let step = (f.drive.shortest_period() / 400.0).min(5e-3);
         let n = (horizon / step).ceil() as usize;
-        let mut out = Vec::new();
-        let (mut a, mut sa) = (0.0, dv_sign(f, 0.0));
-        for k in 1..=n {
-            let t = (k as f64 * step).min(horizon);
-            let s = dv_sign(f, t);
-            if s != 0 {
-                if sa != 0 && s != sa {
-                    let c = bisect(a, t, |x| dv_sign(f, x) == sa);
-                    out.push(Critical {
-                        t: c,
-                        v: f.eval(c).v,
-                        is_max: sa > 0,
-                    });
-                }
-                (a, sa) = (t, s);
-            }
-        }
-        out
+        oracle::critical_points(
+            (0..=n).map(|k| (k as f64 * step).min(horizon)),
+            |s| dv_sign(f, s),
+            |s| f.eval(s).v,
+        )
     }
 
-    /// The first crossing of `thr` in `[0, horizon]` by the oracle: `v` is monotone between
-    /// consecutive critical points (and the ends), so the first rising piece whose end reaches
-    /// `thr` holds it; bisection there on the computed `v` to adjacent floats.
+    /// The first crossing of `thr` in `[0, horizon]` by the oracle: on the first rising piece
+    /// whose end reaches `thr` (`oracle::crossing_up_to_last`), or on the last one, up to
+    /// `horizon`.
     fn oracle_crossing<B: ForcedBase>(
         f: &Forced<B>,
         thr: f64,
@@ -584,17 +548,10 @@ mod tests {
         horizon: f64,
     ) -> Option<f64> {
         let v = |t: f64| f.eval(t).v;
-        if v(0.0) >= thr {
-            return Some(0.0);
+        match oracle::crossing_up_to_last(v, thr, crit) {
+            Ok(t) => Some(t),
+            Err(a) => (v(horizon) >= thr).then(|| bisect(a, horizon, |t| v(t) < thr)),
         }
-        let mut a = 0.0;
-        for c in crit {
-            if c.is_max && c.v >= thr {
-                return Some(bisect(a, c.t, |t| v(t) < thr));
-            }
-            a = c.t;
-        }
-        (v(horizon) >= thr).then(|| bisect(a, horizon, |t| v(t) < thr))
     }
 
     proptest! {

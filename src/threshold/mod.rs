@@ -120,6 +120,8 @@ pub(crate) mod alpha;
 pub(crate) mod delta;
 mod forced;
 #[cfg(test)]
+mod oracle;
+#[cfg(test)]
 mod reference_cells;
 pub use forced::{first_crossing_forced, ForcedCrossing};
 
@@ -804,6 +806,7 @@ fn solve_monotone_by(
 
 #[cfg(test)]
 mod tests {
+    use super::oracle::{self, bisect, Critical};
     use super::*;
 
     /// The [`Crossings`] contract for model `M`, on trajectories from its initial state after
@@ -885,81 +888,27 @@ mod tests {
         c
     }
 
-    /// A critical point of `v` found by [`critical_points`]: time, `v` there, and whether it is
-    /// a maximum (`v'` goes from + to -) or a minimum.
-    #[derive(Clone, Copy, Debug)]
-    struct Critical {
-        t: f64,
-        v: f64,
-        is_max: bool,
-    }
-
-    /// Bisection to adjacent floats: the first point of `(a, b]` where `inside(t)` is false,
-    /// given `inside(a)` and not `inside(b)`.
-    fn bisect(mut a: f64, mut b: f64, inside: impl Fn(f64) -> bool) -> f64 {
-        loop {
-            let m = 0.5 * (a + b);
-            if m <= a || m >= b {
-                return b;
-            }
-            if inside(m) {
-                a = m;
-            } else {
-                b = m;
-            }
-        }
-    }
-
-    /// The refined-peak oracle, which shares nothing with the solver but the closed form of
-    /// `v` and `v'`: the critical points of `v` on `[0, 1e4]` ms, in order. The sign of the
-    /// closed form's `v'` is scanned on a geometric grid (0, then 1e-6 ms to 1e4 ms in steps
-    /// of 0.2 %); each change between two reliable signs is bisected to adjacent floats
-    /// (relative 1e-16), where `v` is evaluated: at a maximum found so, `v` is within
-    /// `dv_err^2 / |v''|` of the true peak, far below `v`'s own rounding.
+    /// The refined-peak oracle (`oracle`): the critical points of `v` on `[0, 1e4]` ms, its
+    /// sign of `v'` scanned on a geometric grid in steps of 0.2 %.
     fn critical_points(f: &Free) -> Vec<Critical> {
-        let mut out = Vec::new();
-        let (mut a, mut sa) = (0.0, f.eval(0.0).dv_sign());
-        let mut t = 1e-6;
-        while t <= 1e4 {
-            let s = f.eval(t).dv_sign();
-            if s != 0 {
-                if sa != 0 && s != sa {
-                    let c = bisect(a, t, |x| f.eval(x).dv_sign() == sa);
-                    out.push(Critical {
-                        t: c,
-                        v: f.v(c),
-                        is_max: sa > 0,
-                    });
-                }
-                (a, sa) = (t, s);
-            }
-            t *= 1.002;
-        }
-        out
+        oracle::critical_points(
+            oracle::geometric_grid(1.002),
+            |t| f.eval(t).dv_sign(),
+            |t| f.v(t),
+        )
     }
 
     /// `sup_{t >= 0} v(t)` by the oracle: the start, the maxima, and the limit `v_inf`.
     fn oracle_sup(f: &Free, crit: &[Critical]) -> f64 {
-        crit.iter()
-            .filter(|c| c.is_max)
-            .map(|c| c.v)
-            .fold(f.v0.max(f.v_inf), f64::max)
+        oracle::sup(f.v0, f.v_inf, crit)
     }
 
-    /// The first crossing of `thr` by the oracle: `v` is monotone between consecutive critical
-    /// points, so the first rising piece whose end reaches `thr` holds it; bisection there on
-    /// the computed `v` to adjacent floats. On the last piece `v` moves toward `v_inf`.
+    /// The first crossing of `thr` by the oracle; on the last piece `v` moves toward `v_inf`.
     fn oracle_crossing(f: &Free, thr: f64, crit: &[Critical]) -> Option<f64> {
-        if f.v0 >= thr {
-            return Some(0.0);
-        }
-        let mut a = 0.0;
-        for c in crit {
-            if c.is_max && c.v >= thr {
-                return Some(bisect(a, c.t, |t| f.v(t) < thr));
-            }
-            a = c.t;
-        }
+        let a = match oracle::crossing_up_to_last(|t| f.v(t), thr, crit) {
+            Ok(t) => return Some(t),
+            Err(a) => a,
+        };
         if f.v_inf <= thr {
             return None;
         }
